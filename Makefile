@@ -1,0 +1,107 @@
+# pharos — one non-recursive Makefile.
+#
+#   make run    install missing Debian packages (when root), build, run on
+#               packaging/quickstart.conf
+#   make test   install what the tests need, build, run unit tests (plain and
+#               under ASan+UBSan), fuzz corpora replay and end-to-end tests
+#   make fuzz   build the libFuzzer targets (clang) and fuzz each for FUZZ_SECONDS
+
+VERSION    := 0.1.0
+CC         ?= cc
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BUILD      ?= build
+
+PKGS       := libcurl libcares libmicrohttpd sqlite3 libconfig jansson libssl libcrypto libpcre2-8
+WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-unused-parameter
+CPPFLAGS   += -D_GNU_SOURCE -DPHAROS_VERSION='"$(VERSION)"' -iquote agent -iquote probes -iquote alerts
+CFLAGS     ?= -O2 -g
+override CFLAGS += -std=c11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+# SANITIZE=address,undefined builds everything into build-san/ with sanitizers.
+ifneq ($(SANITIZE),)
+BUILD      := build-san
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# Every .c in agent/, probes/ and alerts/ is part of the agent; main.c holds only
+# the command line, so the unit tests link against everything else.
+LIB_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c probes/*.c alerts/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+ASSET_SRC  := $(wildcard dashboards/*.html dashboards/*.css dashboards/*.js dashboards/*.svg)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all run test unit unit-san e2e fuzz fuzz-replay deps test-deps clean install bench deb
+
+all: pharos
+
+pharos: $(BUILD)/pharos
+	cp $< $@
+
+$(BUILD)/pharos: $(BUILD)/agent/main.o $(BUILD)/libpharos.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libpharos.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(wildcard agent/*.h probes/*.h alerts/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libpharos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libpharos.a $(LDLIBS) -lcmocka
+
+# --- set-up --------------------------------------------------------------------
+deps:
+	@scripts/install-deps run
+
+test-deps:
+	@scripts/install-deps test
+
+# --- run -----------------------------------------------------------------------
+run: deps pharos
+	./pharos run -c packaging/quickstart.conf
+
+# --- tests ---------------------------------------------------------------------
+test: test-deps pharos unit unit-san fuzz-replay e2e
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit $(UNIT_BIN)
+
+unit-san:
+	$(MAKE) --no-print-directory SANITIZE=address,undefined CFLAGS="-O1 -g" unit
+
+e2e: pharos
+	@scripts/run-e2e
+
+# Fuzz targets: libFuzzer with clang for `make fuzz`; for the corpus replay in
+# `make test` the same targets are linked with a small main() that feeds every
+# corpus file once, built with the sanitizers.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/fuzz build $(FUZZ_SECONDS)
+
+fuzz-replay:
+	@scripts/fuzz replay
+
+bench: pharos
+	@bench/http-probes
+
+clean:
+	rm -rf build build-san build-fuzz pharos
+
+install: pharos
+	install -D -m 0755 pharos $(DESTDIR)$(PREFIX)/bin/pharos
+
+# For scripts: the flags the objects are built with.
+print-cflags:
+	@echo $(CPPFLAGS) $(filter-out -Werror -O2 -O1 -g,$(CFLAGS)) -iquote tests/fuzz
+print-ldlibs:
+	@echo $(LDLIBS)

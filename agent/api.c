@@ -1,0 +1,398 @@
+/* api.c — the JSON handlers of SPEC §3: health, readiness, the checks and
+ * their history, and the admin "run now". Check states come from the
+ * published snapshot, history from a read-only SQLite connection; every
+ * string leaving here passes through log_mask_secrets(). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "log.h"
+#include "util.h"
+
+#define RECENT_RESULTS   20
+#define RESULTS_DEFAULT  100
+#define RESULTS_MAX      1000
+#define US_PER_HOUR      (3600LL * 1000000LL)
+
+/* The windows of the "uptime" object, oldest-first keys as the API shows them. */
+static const struct {
+	const char *key;
+	int64_t span_us;
+} uptime_windows[] = {
+	{ "24h", 24 * US_PER_HOUR },
+	{ "7d", 7 * 24 * US_PER_HOUR },
+	{ "30d", 30 * 24 * US_PER_HOUR },
+	{ "90d", 90 * 24 * US_PER_HOUR },
+};
+
+/* --- responses --------------------------------------------------------------- */
+
+/* A JSON string of s, with bytes of invalid UTF-8 replaced by '?' (jansson
+ * refuses invalid UTF-8 and a missing field is worse than a replaced byte). */
+static json_t *text_json(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+
+	if (j == NULL) {
+		char *copy = xstrdup(s);
+
+		for (char *p = copy; *p != '\0'; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	return j;
+}
+
+/* Replaces every registered secret in every string value of j (recursively)
+ * with "***". Keys are left alone: they are ours, not the user's. */
+static void mask_strings(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v) {
+			if (json_is_string(v)) {
+				char *m = log_mask_secrets(json_string_value(v));
+
+				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
+					json_string_set(v, "***");
+				free(m);
+			} else {
+				mask_strings(v);
+			}
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v)) {
+				char *m = log_mask_secrets(json_string_value(v));
+
+				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
+					json_string_set(v, "***");
+				free(m);
+			} else {
+				mask_strings(v);
+			}
+		}
+	}
+}
+
+/* Sets rs to status with j serialized (j stolen, secrets masked). */
+void api_json(struct api_response *rs, unsigned status, json_t *j)
+{
+	char *text;
+
+	if (j == NULL)                  /* only on allocation failure inside jansson */
+		j = json_pack("{s:s, s:s}", "error", "internal", "detail", "cannot build the answer");
+	mask_strings(j);
+	text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10));
+	json_decref(j);
+	free(rs->body);
+	/* json_dumps allocates with jansson's allocator (malloc by default);
+	 * copy so the body is always ours to hand to MHD_RESPMEM_MUST_FREE. */
+	rs->body = xasprintf("%s\n", text ? text : "{}");
+	free(text);
+	rs->body_len = strlen(rs->body);
+	rs->status = status;
+	rs->content_type = "application/json; charset=utf-8";
+}
+
+/* Sets rs to an error answer {"error": error, "detail": detail}. */
+void api_error(struct api_response *rs, unsigned status, const char *error, const char *detail)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "error", text_json(error));
+	json_object_set_new(o, "detail", text_json(detail));
+	api_json(rs, status, o);
+}
+
+/* Sets rs to a plain-text answer. */
+void api_text(struct api_response *rs, unsigned status, const char *text)
+{
+	free(rs->body);
+	rs->body = log_mask_secrets(text);
+	rs->body_len = strlen(rs->body);
+	rs->status = status;
+	rs->content_type = "text/plain; charset=utf-8";
+}
+
+/* The decoded value of query argument key (owned by libmicrohttpd, valid for
+ * the request), or NULL when absent. */
+const char *api_query(struct api_request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* --- checks ------------------------------------------------------------------ */
+
+static void set_time(json_t *o, const char *key, int64_t wall_us)
+{
+	char buf[40];
+
+	util_format_time(wall_us, buf, sizeof(buf));
+	json_object_set_new(o, key, json_string(buf));
+}
+
+/* The "last" object of sc, or null before the first run. */
+static json_t *last_json(const struct snapshot_check *sc)
+{
+	json_t *o;
+
+	if (!sc->has_last)
+		return json_null();
+	o = json_object();
+	set_time(o, "ts", sc->last_ts_us);
+	json_object_set_new(o, "ok", json_boolean(sc->last_ok));
+	json_object_set_new(o, "duration_ms", json_real((double)sc->last_duration_us / 1000.0));
+	json_object_set_new(o, "error", json_string(probe_error_name(sc->last_error)));
+	json_object_set_new(o, "message", text_json(sc->last_message ? sc->last_message : ""));
+	return o;
+}
+
+/* The "uptime" object ({"24h": pct|null, ...}), or null when there is no
+ * database or no result at all in the longest window. */
+static json_t *uptime_json(struct store_reader *r, const char *name, int64_t now_us)
+{
+	size_t n = sizeof(uptime_windows) / sizeof(uptime_windows[0]);
+	json_t *o;
+
+	if (r == NULL || store_uptime(r, name, now_us - uptime_windows[n - 1].span_us) < 0)
+		return json_null();
+	o = json_object();
+	for (size_t i = 0; i < n; i++) {
+		double pct = store_uptime(r, name, now_us - uptime_windows[i].span_us);
+
+		json_object_set_new(o, uptime_windows[i].key, pct < 0 ? json_null() : json_real(pct));
+	}
+	return o;
+}
+
+/* {"p50": ms, "p95": ms} over the last 24 h, or null. */
+static json_t *latency_json(struct store_reader *r, const char *name, int64_t now_us)
+{
+	double p50, p95;
+
+	if (r == NULL || store_latency(r, name, now_us - 24 * US_PER_HOUR, &p50, &p95) != 0)
+		return json_null();
+	return json_pack("{s:f, s:f}", "p50", p50, "p95", p95);
+}
+
+/* One check as the API shows it: name, group (null when none), type, target,
+ * state, last, uptime, latency_ms. */
+static json_t *check_json(const struct snapshot_check *sc, struct store_reader *r, int64_t now_us)
+{
+	const struct check *c = sc->check;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", text_json(c->name));
+	json_object_set_new(o, "group", c->group && c->group[0] ? text_json(c->group) : json_null());
+	json_object_set_new(o, "type", json_string(check_type_name(c->type)));
+	json_object_set_new(o, "target", text_json(c->target ? c->target : ""));
+	json_object_set_new(o, "state", json_string(check_state_name(sc->state)));
+	json_object_set_new(o, "last", last_json(sc));
+	json_object_set_new(o, "uptime", uptime_json(r, c->name, now_us));
+	json_object_set_new(o, "latency_ms", latency_json(r, c->name, now_us));
+	return o;
+}
+
+/* The snapshot entry for rq->name, or NULL after answering 404/503. */
+static const struct snapshot_check *find_check(struct api_request *rq, struct api_response *rs)
+{
+	const struct snapshot_check *sc;
+	char detail[128];
+
+	if (rq->snap == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
+		return NULL;
+	}
+	sc = snapshot_find(rq->snap, rq->name);
+	if (sc == NULL) {
+		snprintf(detail, sizeof(detail), "no check named %s", rq->name);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+	}
+	return sc;
+}
+
+/* --- handlers ---------------------------------------------------------------- */
+
+/* GET /healthz: "ok" while the loop made a pass recently. */
+void api_healthz(struct api_request *rq, struct api_response *rs)
+{
+	bool alive = rq->ops->loop_alive == NULL || rq->ops->loop_alive(rq->ops->ctx);
+
+	if (alive)
+		api_text(rs, MHD_HTTP_OK, "ok\n");
+	else
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          "the event loop has not made a pass recently");
+}
+
+static void not_ready(struct api_response *rs, const char *reason)
+{
+	api_json(rs, MHD_HTTP_SERVICE_UNAVAILABLE,
+	         json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
+}
+
+/* GET /readyz: ready when a config is loaded (a snapshot exists), the last
+ * commit worked and the scheduler is on time. */
+void api_readyz(struct api_request *rq, struct api_response *rs)
+{
+	char reason[400];
+
+	if (rq->snap == NULL) {
+		not_ready(rs, "no configuration loaded yet");
+	} else if (!rq->snap->store_ok) {
+		snprintf(reason, sizeof(reason), "database not writable: %s",
+		         rq->snap->store_error[0] ? rq->snap->store_error : "unknown error");
+		not_ready(rs, reason);
+	} else if (!rq->snap->scheduler_on_time) {
+		snprintf(reason, sizeof(reason), "scheduler behind: lag p99 %.0f ms",
+		         rq->snap->lag_p99_ms);
+		not_ready(rs, reason);
+	} else {
+		api_json(rs, MHD_HTTP_OK, json_pack("{s:s}", "status", "ready"));
+	}
+}
+
+/* GET /api/v1/checks: every check, in config order. */
+void api_checks(struct api_request *rq, struct api_response *rs)
+{
+	int64_t now = util_wall_us();
+	json_t *arr;
+
+	if (rq->snap == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < rq->snap->n_checks; i++)
+		json_array_append_new(arr, check_json(&rq->snap->checks[i], rq->reader, now));
+	api_json(rs, MHD_HTTP_OK, arr);
+}
+
+/* GET /api/v1/checks/NAME: the check plus its RECENT_RESULTS last results. */
+void api_check(struct api_request *rq, struct api_response *rs)
+{
+	const struct snapshot_check *sc = find_check(rq, rs);
+	json_t *o, *recent = NULL;
+
+	if (sc == NULL)
+		return;
+	o = check_json(sc, rq->reader, util_wall_us());
+	if (rq->reader != NULL)
+		recent = store_results(rq->reader, rq->name, 0, 0, RECENT_RESULTS);
+	json_object_set_new(o, "recent", recent ? recent : json_array());
+	api_json(rs, MHD_HTTP_OK, o);
+}
+
+/* Parses query argument key as a time (RFC 3339 or Unix seconds) into *us.
+ * Absent: leaves *us. Returns 0, or -1 after answering 400. */
+static int query_time(struct api_request *rq, struct api_response *rs, const char *key, int64_t *us)
+{
+	const char *v = api_query(rq, key);
+	char detail[160];
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (util_parse_time(v, us) != 0) {
+		snprintf(detail, sizeof(detail),
+		         "%s: expected an RFC 3339 time or Unix seconds, got \"%.64s\"", key, v);
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses ?limit= (digits only, RESULTS_DEFAULT when absent). Returns 0, or -1
+ * after answering 400. */
+static int query_limit(struct api_request *rq, struct api_response *rs, int *limit)
+{
+	const char *v = api_query(rq, "limit");
+	char detail[160], *end;
+	long n;
+
+	*limit = RESULTS_DEFAULT;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1 || n > RESULTS_MAX) {
+		snprintf(detail, sizeof(detail), "limit: expected an integer from 1 to %d, got \"%.32s\"",
+		         RESULTS_MAX, v);
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
+		return -1;
+	}
+	*limit = (int)n;
+	return 0;
+}
+
+/* GET /api/v1/checks/NAME/results?since=&until=&limit=: raw results, newest
+ * first, since <= ts < until. */
+void api_check_results(struct api_request *rq, struct api_response *rs)
+{
+	int64_t since = 0, until = 0;
+	int limit;
+	json_t *rows;
+
+	if (find_check(rq, rs) == NULL)
+		return;
+	if (query_time(rq, rs, "since", &since) != 0 || query_time(rq, rs, "until", &until) != 0 ||
+	    query_limit(rq, rs, &limit) != 0)
+		return;
+	if (since != 0 && until != 0 && since >= until) {
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", "since must be before until");
+		return;
+	}
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	rows = store_results(rq->reader, rq->name, since, until, limit);
+	if (rows == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	api_json(rs, MHD_HTTP_OK, rows);
+}
+
+/* POST /api/v1/checks/NAME/run (admin; httpd.c checked the token): runs the
+ * check on the loop, waits, answers with the result plus "check". Blocks this
+ * server thread for up to the check's timeout. */
+void api_check_run(struct api_request *rq, struct api_response *rs)
+{
+	struct probe_result r;
+	char detail[128];
+	json_t *o;
+	int rc;
+
+	if (rq->ops->run_check == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "running checks is not available");
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	rc = rq->ops->run_check(rq->ops->ctx, rq->name, &r);
+	switch (rc) {
+	case 0:
+		o = probe_result_to_json(&r);
+		json_object_set_new(o, "check", text_json(rq->name));
+		api_json(rs, MHD_HTTP_OK, o);
+		probe_result_clear(&r);
+		break;
+	case -1:
+		snprintf(detail, sizeof(detail), "no check named %s", rq->name);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+		break;
+	default:
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the agent is stopping");
+		break;
+	}
+}

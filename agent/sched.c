@@ -1,0 +1,557 @@
+/* sched.c — fixed-rate scheduling of checks on the loop, retries, and the
+ * per-check runtime state the snapshot is built from. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "loop.h"
+#include "sched.h"
+#include "util.h"
+
+/* --- pure arithmetic --------------------------------------------------------- */
+
+uint64_t sched_first_due(uint64_t now_ms, uint64_t interval_ms, const char *name)
+{
+	if (interval_ms == 0)
+		return now_ms;
+	return now_ms + util_hash64(name) % interval_ms;
+}
+
+uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms,
+                        uint64_t *skipped)
+{
+	uint64_t next = prev_due + interval_ms;
+	uint64_t missed = 0;
+
+	/* A tick is missed when its whole interval has already passed: running it
+	 * now would bunch runs together. Jump over those in one step. */
+	if (interval_ms > 0 && now_ms >= next + interval_ms) {
+		missed = (now_ms - next) / interval_ms;
+		next += missed * interval_ms;
+	}
+	if (skipped)
+		*skipped = missed;
+	return next;
+}
+
+/* Lag histogram bounds, seconds: from half a millisecond (the loop's own
+ * resolution) to ten seconds (a stalled agent). */
+const double sched_lag_bounds[SCHED_LAG_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+	0.25, 0.5, 1, 2.5, 5, 10, 1e300,
+};
+
+double sched_lag_percentile(const uint64_t *buckets, double p)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (int i = 0; i < SCHED_LAG_BUCKETS; i++)
+		total += buckets[i];
+	if (total == 0)
+		return 0;
+	double rank = p * (double)total;
+	for (int i = 0; i < SCHED_LAG_BUCKETS; i++) {
+		if (buckets[i] == 0)
+			continue;
+		if ((double)(seen + buckets[i]) >= rank) {
+			double lo = i == 0 ? 0 : sched_lag_bounds[i - 1];
+			double hi = i == SCHED_LAG_BUCKETS - 1 ? lo * 2 : sched_lag_bounds[i];
+			double frac = (rank - (double)seen) / (double)buckets[i];
+			if (frac < 0)
+				frac = 0;
+			return (lo + (hi - lo) * frac) * 1000.0;
+		}
+		seen += buckets[i];
+	}
+	return sched_lag_bounds[SCHED_LAG_BUCKETS - 2] * 1000.0;
+}
+
+/* --- attempts: one run and its retries --------------------------------------- */
+
+struct attempt {
+	const struct probe_env *env;
+	const struct check *check;
+	attempt_done_fn *done;
+	void *arg;
+	struct probe_run *run;          /* in flight, or NULL while waiting to retry */
+	struct loop_timer retry_timer;
+	int attempts;
+	json_t *earlier_errors;         /* what each failed attempt before the last said */
+	bool aborting;
+};
+
+static void attempt_probe_done(struct probe_run *run, struct probe_result *r, void *arg);
+
+static void attempt_launch(struct attempt *a)
+{
+	a->attempts++;
+	a->run = probe_start(a->env, a->check, attempt_probe_done, a);
+}
+
+static void attempt_retry_due(struct loop *l, struct loop_timer *t)
+{
+	attempt_launch(t->arg);
+}
+
+static void attempt_complete(struct attempt *a, struct probe_result *r)
+{
+	r->attempts = a->attempts;
+	if (a->earlier_errors) {
+		probe_result_detail(r, "earlier_attempts", a->earlier_errors);
+		a->earlier_errors = NULL;
+	}
+	a->done(r, a->arg);
+	free(a);
+}
+
+static void attempt_probe_done(struct probe_run *run, struct probe_result *r, void *arg)
+{
+	struct attempt *a = arg;
+
+	a->run = NULL;
+	if (r->ok || a->aborting || a->attempts > a->check->retries) {
+		attempt_complete(a, r);
+		return;
+	}
+	if (!a->earlier_errors)
+		a->earlier_errors = json_array();
+	json_array_append_new(a->earlier_errors,
+		json_pack("{s:s, s:s}", "error", probe_error_name(r->error), "message", r->message));
+	log_debug("attempt failed, retrying", "check", a->check->name, "run_id", r->run_id,
+	          "error", probe_error_name(r->error));
+	loop_timer_start(a->env->loop, &a->retry_timer, a->check->retry_interval_ms);
+}
+
+struct attempt *attempt_start(const struct probe_env *env, const struct check *c,
+                              attempt_done_fn *done, void *arg)
+{
+	struct attempt *a = xcalloc(1, sizeof(*a));
+
+	a->env = env;
+	a->check = c;
+	a->done = done;
+	a->arg = arg;
+	loop_timer_init(&a->retry_timer, attempt_retry_due, a);
+	attempt_launch(a);
+	return a;
+}
+
+void attempt_abort(struct attempt *a)
+{
+	a->aborting = true;
+	if (a->run) {
+		probe_abort(a->run);       /* calls attempt_probe_done, which frees a */
+		return;
+	}
+	/* Waiting between attempts: the last attempt failed; report it aborted. */
+	struct probe_result r;
+	loop_timer_stop(a->env->loop, &a->retry_timer);
+	probe_result_init(&r);
+	probe_result_fail(&r, PROBE_ERR_ABORTED, "agent stopping before retry %d of %d",
+	                  a->attempts, a->check->retries);
+	r.duration_us = 0;
+	attempt_complete(a, &r);
+	probe_result_clear(&r);
+}
+
+/* --- the scheduler ----------------------------------------------------------- */
+
+struct sched_entry {
+	struct sched *s;
+	char *name;
+	const struct check *check;      /* in s->conf, or in run_conf while removed */
+	uint64_t fingerprint;
+	struct loop_timer timer;
+	uint64_t due_ms;
+	struct attempt *inflight;
+	struct conf *run_conf;          /* reference held while a run is in flight */
+	bool removed;                   /* no longer configured; freed after its run */
+	/* runtime state */
+	bool has_last;
+	int64_t last_ts_us;
+	bool last_ok;
+	int64_t last_duration_us;
+	enum probe_error last_error;
+	char *last_message;
+	int consecutive_failures;
+	int consecutive_successes;
+};
+
+struct manual_run {
+	struct sched *s;
+	const struct check *check;      /* kept valid by conf */
+	struct conf *conf;
+	struct attempt *attempt;
+	sched_now_fn *fn;
+	void *arg;
+	struct manual_run *next, *prev;
+};
+
+struct sched {
+	const struct probe_env *env;
+	sched_result_fn *on_result;
+	void *arg;
+	struct conf *conf;
+	struct sched_entry **entries;   /* sorted by name */
+	size_t n_entries;
+	struct sched_entry **orphans;   /* removed entries whose run is still in flight */
+	size_t n_orphans;
+	struct manual_run *manual;
+	size_t inflight;                /* scheduled runs + manual runs in flight */
+	bool stopping;
+	struct sched_stats stats;
+	uint64_t window_start_ms;
+	uint64_t window_cur[SCHED_LAG_BUCKETS];
+	uint64_t window_prev[SCHED_LAG_BUCKETS];
+	bool have_prev_window;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct sched_entry *const *x = a, *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int entry_key_cmp(const void *key, const void *elem)
+{
+	const struct sched_entry *const *e = elem;
+	return strcmp(key, (*e)->name);
+}
+
+static struct sched_entry *sched_find(const struct sched *s, const char *name)
+{
+	struct sched_entry **e = s->n_entries == 0 ? NULL :
+		bsearch(name, s->entries, s->n_entries, sizeof(*s->entries), entry_key_cmp);
+	return e ? *e : NULL;
+}
+
+struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *arg)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+
+	s->env = env;
+	s->on_result = fn;
+	s->arg = arg;
+	s->window_start_ms = util_mono_ms();
+	s->stats.on_time = true;
+	return s;
+}
+
+static void entry_free(struct sched_entry *e)
+{
+	free(e->name);
+	free(e->last_message);
+	free(e);
+}
+
+void sched_free(struct sched *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
+		entry_free(s->entries[i]);
+	}
+	for (size_t i = 0; i < s->n_orphans; i++)
+		entry_free(s->orphans[i]);
+	free(s->entries);
+	free(s->orphans);
+	if (s->conf)
+		conf_unref(s->conf);
+	free(s);
+}
+
+/* Lag of one started run, into the totals and the per-minute window. */
+static void sched_record_lag(struct sched *s, double lag_s)
+{
+	uint64_t now = loop_now(s->env->loop);
+	int b = 0;
+
+	if (now - s->window_start_ms >= 60000) {
+		memcpy(s->window_prev, s->window_cur, sizeof(s->window_cur));
+		memset(s->window_cur, 0, sizeof(s->window_cur));
+		s->have_prev_window = true;
+		s->window_start_ms = now;
+	}
+	while (b < SCHED_LAG_BUCKETS - 1 && lag_s > sched_lag_bounds[b])
+		b++;
+	s->stats.lag_buckets[b]++;
+	s->stats.lag_count++;
+	s->stats.lag_sum_s += lag_s;
+	s->window_cur[b]++;
+}
+
+static void entry_record(struct sched_entry *e, const struct probe_result *r)
+{
+	e->has_last = true;
+	e->last_ts_us = r->start_us;
+	e->last_ok = r->ok;
+	e->last_duration_us = r->duration_us;
+	e->last_error = r->error;
+	free(e->last_message);
+	e->last_message = xstrdup(r->message);
+	if (r->ok) {
+		e->consecutive_successes++;
+		e->consecutive_failures = 0;
+	} else {
+		e->consecutive_failures++;
+		e->consecutive_successes = 0;
+	}
+}
+
+static void orphan_remove(struct sched *s, struct sched_entry *e)
+{
+	for (size_t i = 0; i < s->n_orphans; i++) {
+		if (s->orphans[i] == e) {
+			s->orphans[i] = s->orphans[--s->n_orphans];
+			break;
+		}
+	}
+	entry_free(e);
+}
+
+static void entry_run_done(struct probe_result *r, void *arg)
+{
+	struct sched_entry *e = arg;
+	struct sched *s = e->s;
+	struct conf *conf = e->run_conf;
+
+	e->inflight = NULL;
+	e->run_conf = NULL;
+	s->inflight--;
+	/* An aborted run says nothing about the target: keep the state as it was. */
+	if (r->error != PROBE_ERR_ABORTED)
+		entry_record(e, r);
+	s->on_result(e->check, r, false, s->arg);
+	if (e->removed)
+		orphan_remove(s, e);
+	conf_unref(conf);
+}
+
+static void entry_due(struct loop *l, struct loop_timer *t)
+{
+	struct sched_entry *e = t->arg;
+	struct sched *s = e->s;
+	uint64_t now_us = util_mono_us();
+	uint64_t now_ms = now_us / 1000;
+	uint64_t missed = 0;
+	double lag_s = now_us > e->due_ms * 1000 ? (double)(now_us - e->due_ms * 1000) / 1e6 : 0;
+
+	if (s->stopping)
+		return;
+	if (e->inflight) {
+		s->stats.skipped++;
+		log_debug("run skipped: previous run still in flight", "check", e->name);
+	} else {
+		sched_record_lag(s, lag_s);
+		s->stats.runs++;
+		e->run_conf = conf_ref(s->conf);
+		s->inflight++;
+		e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
+	}
+	e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
+	s->stats.skipped += missed;
+	loop_timer_start_at(l, &e->timer, e->due_ms);
+}
+
+static struct sched_entry *entry_new(struct sched *s, const struct check *c)
+{
+	struct sched_entry *e = xcalloc(1, sizeof(*e));
+
+	e->s = s;
+	e->name = xstrdup(c->name);
+	e->check = c;
+	e->fingerprint = c->fingerprint;
+	loop_timer_init(&e->timer, entry_due, e);
+	return e;
+}
+
+static void entry_schedule(struct sched *s, struct sched_entry *e)
+{
+	e->due_ms = sched_first_due(loop_now(s->env->loop), e->check->interval_ms, e->name);
+	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
+}
+
+void sched_set_conf(struct sched *s, struct conf *conf)
+{
+	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
+
+	for (size_t i = 0; i < conf->n_checks; i++) {
+		const struct check *c = &conf->checks[i];
+		struct sched_entry *e = sched_find(s, c->name);
+
+		if (!e) {
+			e = entry_new(s, c);
+			if (!s->stopping)
+				entry_schedule(s, e);
+		} else {
+			bool same = e->fingerprint == c->fingerprint;
+			e->check = c;
+			e->fingerprint = c->fingerprint;
+			e->removed = false;
+			if (!same && !s->stopping) {
+				loop_timer_stop(s->env->loop, &e->timer);
+				entry_schedule(s, e);
+			}
+		}
+		next[i] = e;
+	}
+	qsort(next, conf->n_checks, sizeof(*next), entry_cmp);
+
+	/* Entries that are gone: stop their timer; one with a run in flight
+	 * stays alive (its check is kept by the run's conf reference). */
+	for (size_t i = 0; i < s->n_entries; i++) {
+		struct sched_entry *e = s->entries[i];
+		if (bsearch(e->name, next, conf->n_checks, sizeof(*next), entry_key_cmp))
+			continue;
+		loop_timer_stop(s->env->loop, &e->timer);
+		if (e->inflight) {
+			e->removed = true;
+			s->orphans = xrealloc(s->orphans, (s->n_orphans + 1) * sizeof(*s->orphans));
+			s->orphans[s->n_orphans++] = e;
+		} else {
+			entry_free(e);
+		}
+	}
+	free(s->entries);
+	s->entries = next;
+	s->n_entries = conf->n_checks;
+	conf_ref(conf);
+	if (s->conf)
+		conf_unref(s->conf);
+	s->conf = conf;
+}
+
+static void manual_done(struct probe_result *r, void *arg)
+{
+	struct manual_run *m = arg;
+	struct sched *s = m->s;
+	struct sched_entry *e;
+
+	s->inflight--;
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		s->manual = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	/* A reload may have removed or replaced the check meanwhile. */
+	e = sched_find(s, m->check->name);
+	if (e && r->error != PROBE_ERR_ABORTED)
+		entry_record(e, r);
+	s->on_result(m->check, r, true, s->arg);
+	m->fn(r, m->arg);
+	conf_unref(m->conf);
+	free(m);
+}
+
+int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg)
+{
+	struct sched_entry *e = sched_find(s, name);
+	struct manual_run *m;
+
+	if (!e || s->stopping)
+		return -1;
+	m = xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->check = e->check;
+	m->conf = conf_ref(s->conf);
+	m->fn = fn;
+	m->arg = arg;
+	m->next = s->manual;
+	if (m->next)
+		m->next->prev = m;
+	s->manual = m;
+	s->inflight++;
+	m->attempt = attempt_start(s->env, m->check, manual_done, m);
+	return 0;
+}
+
+void sched_stop(struct sched *s)
+{
+	s->stopping = true;
+	for (size_t i = 0; i < s->n_entries; i++)
+		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
+}
+
+void sched_abort_all(struct sched *s)
+{
+	/* Aborting calls the completion synchronously, which unlinks the run:
+	 * always take the first one again. */
+	for (size_t i = 0; i < s->n_entries; i++)
+		if (s->entries[i]->inflight)
+			attempt_abort(s->entries[i]->inflight);
+	while (s->n_orphans > 0)
+		attempt_abort(s->orphans[0]->inflight);
+	while (s->manual)
+		attempt_abort(s->manual->attempt);
+}
+
+bool sched_idle(const struct sched *s)
+{
+	return s->inflight == 0;
+}
+
+uint64_t sched_max_timeout_ms(const struct sched *s)
+{
+	uint64_t max = 0;
+
+	for (size_t i = 0; s->conf && i < s->conf->n_checks; i++) {
+		const struct check *c = &s->conf->checks[i];
+		uint64_t t = c->timeout_ms * (uint64_t)(c->retries + 1) +
+		             c->retry_interval_ms * (uint64_t)c->retries;
+		if (t > max)
+			max = t;
+	}
+	return max;
+}
+
+struct snapshot *sched_snapshot(struct sched *s)
+{
+	struct snapshot *snap = snapshot_new(s->conf);
+
+	for (size_t i = 0; i < snap->n_checks; i++) {
+		struct snapshot_check *sc = &snap->checks[i];
+		const struct sched_entry *e = sched_find(s, sc->check->name);
+
+		if (!e || !e->has_last)
+			continue;
+		sc->has_last = true;
+		sc->last_ts_us = e->last_ts_us;
+		sc->last_ok = e->last_ok;
+		sc->last_duration_us = e->last_duration_us;
+		sc->last_error = e->last_error;
+		sc->last_message = xstrdup(e->last_message ? e->last_message : "");
+		sc->consecutive_failures = e->consecutive_failures;
+		sc->consecutive_successes = e->consecutive_successes;
+		sc->state = e->last_ok ? CHECK_STATE_UP : CHECK_STATE_DOWN;
+	}
+	return snap;
+}
+
+void sched_get_stats(struct sched *s, struct sched_stats *out)
+{
+	const uint64_t *w = s->have_prev_window ? s->window_prev : s->window_cur;
+
+	*out = s->stats;
+	out->lag_p50_ms = sched_lag_percentile(w, 0.50);
+	out->lag_p99_ms = sched_lag_percentile(w, 0.99);
+	out->on_time = out->lag_p99_ms < 1000.0;
+}
+
+void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
+                      int64_t duration_us, enum probe_error err, const char *message)
+{
+	struct sched_entry *e = sched_find(s, name);
+
+	if (!e || e->has_last)
+		return;
+	e->has_last = true;
+	e->last_ts_us = ts_us;
+	e->last_ok = ok;
+	e->last_duration_us = duration_us;
+	e->last_error = err;
+	e->last_message = xstrdup(message ? message : "");
+	e->consecutive_failures = ok ? 0 : 1;
+	e->consecutive_successes = ok ? 1 : 0;
+}

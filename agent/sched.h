@@ -1,0 +1,107 @@
+/* sched.h — the scheduler: runs every check at a fixed rate on the loop and
+ * keeps each check's runtime state (last result, consecutive counts).
+ *
+ * Fixed rate: a check due at t runs at t, t+interval, t+2·interval, ...
+ * however long each run takes, so schedules never drift. The first run of a
+ * check is placed at a stable offset inside its interval (a hash of its name),
+ * so ten thousand checks do not all fire at once and every restart keeps the
+ * same phase. A tick that comes while the previous run (with its retries) is
+ * still in flight is skipped and counted. Lag (due -> started) is measured. */
+#ifndef PHAROS_SCHED_H
+#define PHAROS_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "probe.h"
+#include "snapshot.h"
+
+struct sched;
+
+/* Called on the loop for every completed run (retries done). r is valid
+ * during the call only. manual: run through sched_run_now. */
+typedef void sched_result_fn(const struct check *c, const struct probe_result *r,
+                             bool manual, void *arg);
+/* Completion of sched_run_now. */
+typedef void sched_now_fn(const struct probe_result *r, void *arg);
+
+/* --- pure schedule arithmetic (unit-tested) -------------------------------- */
+
+/* First due time of a check: now + a stable offset in [0, interval). */
+uint64_t sched_first_due(uint64_t now_ms, uint64_t interval_ms, const char *name);
+/* The next due time after a tick due at prev_due: the first prev_due +
+ * k·interval (k >= 1) that is later than now_ms - interval_ms, so a loop
+ * that stalled skips the ticks it missed instead of running them in a burst.
+ * *skipped receives how many ticks were passed over. */
+uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms,
+                        uint64_t *skipped);
+
+/* --- lag statistics -------------------------------------------------------- */
+
+#define SCHED_LAG_BUCKETS 15
+/* Upper bounds in seconds of the lag histogram buckets (the last is +Inf). */
+extern const double sched_lag_bounds[SCHED_LAG_BUCKETS];
+
+struct sched_stats {
+	uint64_t runs;                  /* runs started by the schedule */
+	uint64_t skipped;               /* ticks skipped (previous run still in flight, or stall) */
+	uint64_t lag_count;
+	double lag_sum_s;
+	uint64_t lag_buckets[SCHED_LAG_BUCKETS];   /* not cumulative */
+	double lag_p50_ms, lag_p99_ms;  /* over the last full minute (or the current one) */
+	bool on_time;                   /* lag p99 of that minute under 1 s */
+};
+
+/* Percentile p (0..1) from non-cumulative bucket counts, interpolated
+ * linearly inside the bucket; 0 when empty. */
+double sched_lag_percentile(const uint64_t *buckets, double p);
+
+/* --- the scheduler ---------------------------------------------------------- */
+
+struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *arg);
+/* Every run must be over (see sched_stop/sched_idle). */
+void sched_free(struct sched *s);
+
+/* Installs conf (takes a reference): new checks are scheduled, removed checks
+ * stop (a run in flight completes and is still reported), changed checks are
+ * rescheduled, unchanged checks (same name and fingerprint) keep their
+ * schedule. Runtime state is kept by name. */
+void sched_set_conf(struct sched *s, struct conf *conf);
+
+/* Runs check name now, outside its schedule (retries included). The result
+ * is reported through the result callback too. Returns 0, or -1 when there
+ * is no such check or the scheduler is stopping (fn never called). */
+int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg);
+
+/* Stops starting runs; runs in flight go on. */
+void sched_stop(struct sched *s);
+/* Aborts every run still in flight (results recorded as aborted). */
+void sched_abort_all(struct sched *s);
+/* True when no run is in flight. */
+bool sched_idle(const struct sched *s);
+/* Longest timeout among the current checks (for the shutdown deadline). */
+uint64_t sched_max_timeout_ms(const struct sched *s);
+
+/* A new snapshot of every check's state, for the HTTP threads. */
+struct snapshot *sched_snapshot(struct sched *s);
+void sched_get_stats(struct sched *s, struct sched_stats *out);
+
+/* Seeds a check's state from its last stored result (at start). */
+void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
+                      int64_t duration_us, enum probe_error err, const char *message);
+
+/* --- one run with its retries, shared by the scheduler and `pharos probe` --- */
+
+typedef void attempt_done_fn(struct probe_result *r, void *arg);
+/* Runs c, retrying a failed run c->retries times c->retry_interval_ms apart;
+ * done gets the last attempt's result with attempts set. Never fails; done is
+ * called from the loop. The returned handle is valid until done is called. */
+struct attempt;
+struct attempt *attempt_start(const struct probe_env *env, const struct check *c,
+                              attempt_done_fn *done, void *arg);
+/* Aborts: done is called before this returns with PROBE_ERR_ABORTED. */
+void attempt_abort(struct attempt *a);
+
+#endif

@@ -1,0 +1,120 @@
+/* snapshot.c — the published, reference-counted view of check states that the
+ * loop hands to the HTTP threads: one global pointer swapped under a mutex. */
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+#include "util.h"
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *current;    /* guarded by current_lock; holds one reference */
+
+/* Names as the API shows them; indexed by enum check_state. */
+static const char *const state_names[] = {
+	[CHECK_STATE_PENDING] = "pending",
+	[CHECK_STATE_UP] = "up",
+	[CHECK_STATE_DOWN] = "down",
+	[CHECK_STATE_MAINTENANCE] = "maintenance",
+	[CHECK_STATE_BLOCKED] = "blocked",
+};
+
+/* The API name of s; "unknown" for a value outside the enum. */
+const char *check_state_name(enum check_state s)
+{
+	if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
+		return "unknown";
+	return state_names[s];
+}
+
+/* A new snapshot (refs = 1) for conf with one pending entry per check, in conf
+ * order. Takes its own reference on conf; the caller keeps theirs. The loop
+ * fills in states before publishing. */
+struct snapshot *snapshot_new(struct conf *conf)
+{
+	struct snapshot *s = xcalloc(1, sizeof(*s));
+
+	assert(conf != NULL);
+	s->refs = 1;
+	s->conf = conf_ref(conf);
+	s->n_checks = conf->n_checks;
+	if (s->n_checks > 0)
+		s->checks = xcalloc(s->n_checks, sizeof(*s->checks));
+	for (size_t i = 0; i < s->n_checks; i++) {
+		s->checks[i].check = &conf->checks[i];
+		s->checks[i].state = CHECK_STATE_PENDING;
+		s->checks[i].last_error = PROBE_OK;
+	}
+	s->published_us = util_wall_us();
+	s->scheduler_on_time = true;
+	s->store_ok = true;
+	return s;
+}
+
+/* Makes s the current snapshot. The caller's reference moves to the global
+ * pointer; the previous snapshot loses the global's reference (readers that
+ * still hold one keep it alive). s may be NULL to unpublish (at shutdown). */
+void snapshot_publish(struct snapshot *s)
+{
+	struct snapshot *old;
+
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = s;
+	if (s != NULL)
+		s->published_us = util_wall_us();
+	pthread_mutex_unlock(&current_lock);
+	/* Released outside the lock: freeing may call conf_unref and free(). */
+	if (old != NULL)
+		snapshot_release(old);
+}
+
+/* The current snapshot with a new reference (release it with
+ * snapshot_release), or NULL when nothing was published yet. */
+struct snapshot *snapshot_acquire(void)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&current_lock);
+	s = current;
+	/* Under the lock the global's reference keeps s alive, so a relaxed
+	 * increment would do; acquire keeps the pattern uniform. */
+	if (s != NULL)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQUIRE);
+	pthread_mutex_unlock(&current_lock);
+	return s;
+}
+
+/* Drops one reference; the last one frees the messages, the entries and the
+ * snapshot's conf reference. NULL is ignored. */
+void snapshot_release(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	/* acq_rel: every write made through other references happens-before the
+	 * free below. */
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (size_t i = 0; i < s->n_checks; i++)
+		free(s->checks[i].last_message);
+	free(s->checks);
+	conf_unref(s->conf);
+	free(s);
+}
+
+/* The entry of the check called name, or NULL. Linear: snapshots hold as many
+ * entries as the conf has checks and a lookup per request is cheap next to the
+ * SQLite reads that follow it. */
+const struct snapshot_check *snapshot_find(const struct snapshot *s, const char *name)
+{
+	if (s == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->n_checks; i++) {
+		const struct check *c = s->checks[i].check;
+
+		if (c != NULL && c->name != NULL && strcmp(c->name, name) == 0)
+			return &s->checks[i];
+	}
+	return NULL;
+}

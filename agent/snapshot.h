@@ -1,0 +1,61 @@
+/* snapshot.h — the read-only view of check states that the loop publishes
+ * for the HTTP threads. The loop builds a new snapshot and swaps a pointer
+ * under a lock; readers take a reference and never see a half-updated state. */
+#ifndef PHAROS_SNAPSHOT_H
+#define PHAROS_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "result.h"
+
+enum check_state {
+	CHECK_STATE_PENDING,        /* no run yet */
+	CHECK_STATE_UP,             /* last run passed */
+	CHECK_STATE_DOWN,           /* last run failed */
+	CHECK_STATE_MAINTENANCE,    /* inside a maintenance window */
+	CHECK_STATE_BLOCKED,        /* failing while a dependency is down */
+};
+const char *check_state_name(enum check_state s);   /* "pending", "up", ... */
+
+struct snapshot_check {
+	const struct check *check;  /* points into the snapshot's conf */
+	enum check_state state;
+	bool has_last;
+	int64_t last_ts_us;
+	bool last_ok;
+	int64_t last_duration_us;
+	enum probe_error last_error;
+	char *last_message;         /* owned */
+	int consecutive_failures;
+	int consecutive_successes;
+};
+
+struct snapshot {
+	int refs;                   /* atomic; use acquire/release */
+	struct conf *conf;          /* a reference */
+	struct snapshot_check *checks;  /* n_checks entries, in conf order */
+	size_t n_checks;
+	int64_t published_us;
+	bool scheduler_on_time;     /* lag p99 of the last minute under 1 s */
+	double lag_p99_ms;
+	bool store_ok;
+	char store_error[256];
+};
+
+/* A snapshot for conf with every check pending (takes a conf reference). */
+struct snapshot *snapshot_new(struct conf *conf);
+
+/* Installs s as the current snapshot (takes ownership of the caller's
+ * reference) and releases the previous one. s may be NULL (at shutdown). */
+void snapshot_publish(struct snapshot *s);
+/* The current snapshot with a reference taken, or NULL before the first publish. */
+struct snapshot *snapshot_acquire(void);
+void snapshot_release(struct snapshot *s);
+
+/* The entry for name, or NULL. */
+const struct snapshot_check *snapshot_find(const struct snapshot *s, const char *name);
+
+#endif

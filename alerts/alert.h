@@ -1,0 +1,104 @@
+/* alert.h — the types the alert side of pharos shares: rules, notifiers and
+ * maintenance windows as the config loader builds them, the alert instance
+ * state machine's states, and the events and notifications it produces.
+ *
+ * Modules (each with its own header):
+ *   expr.c         rule expressions: parse `when`/`recover`, evaluate
+ *   window.c       per-check in-memory ring of recent results (error_rate, pXX_latency)
+ *   engine.c       per (rule, check) state: ok -> pending -> firing -> ok; for, repeat,
+ *                  maintenance and dependency hold-back; emits alert events
+ *   maintenance.c  one-off and weekly windows
+ *   notify.c       one notifier type per notify_*.c: event -> HTTP request; answer -> verdict
+ *   outbox.c       notification rows (durable, in SQLite through the store's writer)
+ *   delivery.c     sending from the loop through curl multi: backoff, Retry-After,
+ *                  circuit breaker, rate limit, max_attempts / max_age -> dead
+ * Everything here is owned by its struct and freed by the matching *_clear(). */
+#ifndef PHAROS_ALERT_H
+#define PHAROS_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct expr;
+
+enum alert_severity { SEVERITY_CRITICAL, SEVERITY_ERROR, SEVERITY_WARNING, SEVERITY_INFO };
+const char *alert_severity_name(enum alert_severity s);    /* "critical", ... */
+int alert_severity_from_name(const char *name);             /* -1 when unknown */
+
+/* One entry of `alerts = (...)`. */
+struct alert_rule {
+	char *name;
+	char **selectors; size_t n_selectors;   /* "payments-*", "group:Payments", "*", exact names */
+	char *when_text;  struct expr *when;
+	char *recover_text; struct expr *recover;   /* NULL: not (when) */
+	uint64_t for_ms;            /* 0: fire at once */
+	uint64_t repeat_ms;         /* 0: never re-send while firing */
+	enum alert_severity severity;       /* default warning */
+	char **notify; size_t n_notify;     /* notifier names */
+	int line;
+};
+void alert_rule_clear(struct alert_rule *r);
+
+enum notifier_type { NOTIFIER_SLACK, NOTIFIER_PAGERDUTY, NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER };
+const char *notifier_type_name(enum notifier_type t);
+
+/* One entry of `notifiers = (...)`. */
+struct notifier_conf {
+	char *name;
+	enum notifier_type type;
+	char *url;                  /* slack/webhook: as given; pagerduty: default
+	                               https://events.pagerduty.com/v2/enqueue; alertmanager: base */
+	char *routing_key;          /* pagerduty (secret) */
+	char *secret;               /* webhook: whsec_... (secret); NULL: unsigned */
+	int max_attempts;           /* default 12 */
+	uint64_t max_age_ms;        /* default 24h */
+	uint64_t timeout_ms;        /* per attempt, default 10s */
+	double rate_per_s;          /* default: slack 1, pagerduty 2 (120/min), others 10 */
+	int line;
+};
+void notifier_conf_clear(struct notifier_conf *n);
+
+/* One entry of `maintenance = (...)`. */
+struct maintenance_window {
+	char **selectors; size_t n_selectors;
+	int64_t start_us;           /* one-off: wall clock start; 0 when weekly */
+	int weekly_day;             /* 0 = Sunday .. 6; -1 when one-off */
+	int weekly_minute;          /* minutes after midnight, in `timezone` */
+	char *timezone;             /* NULL: UTC */
+	uint64_t duration_ms;
+	int line;
+};
+void maintenance_window_clear(struct maintenance_window *m);
+
+/* Alert instance states (one instance per (rule, check)). */
+enum alert_state { ALERT_OK, ALERT_PENDING, ALERT_FIRING };
+const char *alert_state_name(enum alert_state s);   /* "ok", "pending", "firing" */
+
+/* What the engine emits when an instance fires, re-fires (repeat) or resolves.
+ * The outbox turns each into one notification per notifier of the rule. */
+enum alert_event_kind { ALERT_EVENT_FIRING, ALERT_EVENT_RESOLVED, ALERT_EVENT_TEST };
+
+struct alert_event {
+	enum alert_event_kind kind;
+	char *rule;
+	char *check;
+	char *group;                /* the check's group, "" when none */
+	enum alert_severity severity;
+	char *alert_id;             /* stable per firing episode: new at each ok->firing */
+	int64_t ts_us;              /* when the transition happened */
+	int64_t started_us;         /* when this episode started firing */
+	char *value;                /* the failing value as text: "3", "812 ms", "7.5%" */
+	char *message;              /* the check's last message */
+	char *url;                  /* <public_url>/check/<check> */
+	char *expr;                 /* the rule's when expression */
+	char *location;             /* agent.location */
+};
+void alert_event_clear(struct alert_event *e);
+/* The event as a JSON object (used for the outbox and the webhook body). New reference. */
+json_t *alert_event_to_json(const struct alert_event *e);
+/* Parses what alert_event_to_json wrote. Returns 0 or -1. */
+int alert_event_from_json(const json_t *j, struct alert_event *e);
+
+#endif

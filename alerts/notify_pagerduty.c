@@ -1,0 +1,112 @@
+/* notify_pagerduty.c — PagerDuty Events API v2 payload: `trigger` on firing
+ * (and for notify-test), `resolve` on recovery, with dedup_key
+ * "pharos:<rule>:<check>" so every agent of a fleet opens the same incident. */
+#include "notify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define PD_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
+#define SUMMARY_MAX 1024        /* payload.summary */
+#define DEDUP_MAX 255           /* dedup_key */
+#define DETAIL_MAX 4096         /* each custom_details string (whole event <= 512 KB) */
+
+int notify_pagerduty_build(const struct notifier_conf *n, const struct alert_event *ev,
+                           const char *key, int64_t now_s, struct notify_request *out,
+                           char *err, size_t errlen)
+{
+	json_t *root = NULL;
+	char *dedup = NULL, *tmp = NULL;
+	char ts[NOTIFY_TIME_LEN];
+	const char *url = notify_str(n->url)[0] != '\0' ? n->url : PD_DEFAULT_URL;
+	int rc = -1;
+
+	if (notify_str(n->routing_key)[0] == '\0') {
+		snprintf(err, errlen, "notifier %s has no routing_key", notify_str(n->name));
+		goto out;
+	}
+	/* Tests get their own incident (and stay clear of a real alert's key);
+	 * the idempotency key makes the retries of one test the same event. */
+	if (ev->kind == ALERT_EVENT_TEST)
+		dedup = xasprintf("pharos:notify-test:%s", key);
+	else
+		dedup = xasprintf("pharos:%s:%s", ev->rule, ev->check);
+	if (strlen(dedup) > DEDUP_MAX) {
+		snprintf(err, errlen, "dedup_key longer than %d characters", DEDUP_MAX);
+		goto out;
+	}
+
+	root = json_object();
+	json_object_set_new(root, "routing_key", notify_json_str(n->routing_key, 256));
+	json_object_set_new(root, "dedup_key", notify_json_str(dedup, DEDUP_MAX));
+	if (ev->kind == ALERT_EVENT_RESOLVED) {
+		/* resolve needs exactly routing_key, dedup_key and event_action. */
+		json_object_set_new(root, "event_action", json_string("resolve"));
+	} else {
+		json_t *payload = json_object();
+		json_t *details = json_object();
+
+		json_object_set_new(root, "event_action", json_string("trigger"));
+
+		tmp = xasprintf("%s%s \xe2\x80\x94 %s%s%s%s%s%s",
+		                ev->kind == ALERT_EVENT_TEST ? "TEST \xe2\x80\x94 pharos notify-test: " : "",
+		                ev->rule, ev->check,
+		                notify_str(ev->message)[0] != '\0' ? ": " : "", notify_str(ev->message),
+		                notify_str(ev->value)[0] != '\0' ? " (value " : "", notify_str(ev->value),
+		                notify_str(ev->value)[0] != '\0' ? ")" : "");
+		json_object_set_new(payload, "summary", notify_json_str(tmp, SUMMARY_MAX));
+		free(tmp);
+		tmp = NULL;
+		json_object_set_new(payload, "source",
+		                    notify_json_str(notify_str(ev->location)[0] != '\0'
+		                                    ? ev->location : "pharos", 256));
+		json_object_set_new(payload, "severity", json_string(alert_severity_name(ev->severity)));
+		notify_time(ev->ts_us, ts);
+		json_object_set_new(payload, "timestamp", json_string(ts));
+		json_object_set_new(payload, "component", notify_json_str(ev->check, 256));
+		if (notify_str(ev->group)[0] != '\0')
+			json_object_set_new(payload, "group", notify_json_str(ev->group, 256));
+		json_object_set_new(payload, "class", notify_json_str(ev->rule, 256));
+
+		json_object_set_new(details, "rule", notify_json_str(ev->rule, DETAIL_MAX));
+		json_object_set_new(details, "check", notify_json_str(ev->check, DETAIL_MAX));
+		json_object_set_new(details, "group", notify_json_str(ev->group, DETAIL_MAX));
+		json_object_set_new(details, "value", notify_json_str(ev->value, DETAIL_MAX));
+		json_object_set_new(details, "message", notify_json_str(ev->message, DETAIL_MAX));
+		json_object_set_new(details, "expression", notify_json_str(ev->expr, DETAIL_MAX));
+		json_object_set_new(details, "alert_id", notify_json_str(ev->alert_id, DETAIL_MAX));
+		json_object_set_new(details, "idempotency_key", notify_json_str(key, DETAIL_MAX));
+		json_object_set_new(details, "location", notify_json_str(ev->location, DETAIL_MAX));
+		if (ev->started_us > 0) {
+			notify_time(ev->started_us, ts);
+			json_object_set_new(details, "started_at", json_string(ts));
+		}
+		if (ev->kind == ALERT_EVENT_TEST)
+			json_object_set_new(details, "test", json_true());
+		json_object_set_new(payload, "custom_details", details);
+		json_object_set_new(root, "payload", payload);
+
+		json_object_set_new(root, "client", json_string("pharos"));
+		if (notify_str(ev->url)[0] != '\0') {
+			tmp = xasprintf("%s on the status page", ev->check);
+			json_object_set_new(root, "links",
+			                    json_pack("[{s:o, s:o}]", "href", notify_json_str(ev->url, 2048),
+			                              "text", notify_json_str(tmp, 256)));
+			free(tmp);
+			tmp = NULL;
+			json_object_set_new(root, "client_url", notify_json_str(ev->url, 2048));
+		}
+	}
+
+	out->url = xstrdup(url);
+	notify_request_add_header(out, "X-Pharos-Idempotency-Key: %s", key);
+	rc = notify_request_set_json(out, root, err, errlen);
+	root = NULL;
+out:
+	json_decref(root);
+	free(dedup);
+	return rc;
+}

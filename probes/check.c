@@ -1,0 +1,170 @@
+/* check.c — one check's settings: initialisation, release, and the DNS record
+ * type and rcode names shared by the config loader, the dns probe and the API. */
+#include <arpa/nameser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+
+/* The names users write, in the order the SPEC lists them. */
+static const struct {
+	const char *name;
+	int value;
+} dns_records[] = {
+	{ "A", ns_t_a },
+	{ "AAAA", ns_t_aaaa },
+	{ "CNAME", ns_t_cname },
+	{ "MX", ns_t_mx },
+	{ "TXT", ns_t_txt },
+	{ "NS", ns_t_ns },
+	{ "SOA", ns_t_soa },
+	{ "SRV", ns_t_srv },
+};
+
+static const struct {
+	const char *name;
+	int value;
+} dns_rcodes[] = {
+	{ "NOERROR", ns_r_noerror },
+	{ "FORMERR", ns_r_formerr },
+	{ "SERVFAIL", ns_r_servfail },
+	{ "NXDOMAIN", ns_r_nxdomain },
+	{ "NOTIMP", ns_r_notimpl },
+	{ "REFUSED", ns_r_refused },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "http", "tcp", "dns"; "unknown" for anything else (never NULL). */
+const char *check_type_name(enum check_type t)
+{
+	switch (t) {
+	case CHECK_HTTP: return "http";
+	case CHECK_TCP: return "tcp";
+	case CHECK_DNS: return "dns";
+	case CHECK_TLS: return "tls";
+	case CHECK_ICMP: return "icmp";
+	case CHECK_HEARTBEAT: return "heartbeat";
+	case CHECK_TYPE_COUNT: break;
+	}
+	return "unknown";
+}
+
+/* Every pointer NULL, every count 0, every int assertion -1 ("not asserted").
+ * The numeric settings get the SPEC's defaults (max_redirects 5, max_body
+ * 1 MiB, retry_interval 1s, interval 30s, timeout 10s, dns record A), so a
+ * check built by hand in a test behaves like one loaded from a config.
+ * http.method stays NULL here (nothing is allocated); the loader always sets
+ * it, and NULL means "GET" to anyone reading a hand-built check. */
+void check_init(struct check *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->type = CHECK_HTTP;
+	c->interval_ms = 30000;
+	c->timeout_ms = 10000;
+	c->retries = 0;
+	c->retry_interval_ms = 1000;
+	c->http.max_redirects = 5;
+	c->http.max_body = 1024 * 1024;
+	c->dns.record = ns_t_a;
+	c->expect.cert_min_days = -1;
+	c->expect.rcode = -1;
+	c->expect.min_answers = -1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Frees everything c owns and leaves it as check_init() would (so clearing
+ * twice is harmless). c->file is borrowed from the conf and not freed. */
+void check_clear(struct check *c)
+{
+	struct check_expect *e = &c->expect;
+
+	free(c->name);
+	free(c->group);
+	free(c->target);
+
+	free(c->http.url);
+	free(c->http.method);
+	free_strv(c->http.headers, c->http.n_headers);
+	free(c->http.body);
+	free(c->http.basic_user);
+	free(c->http.basic_pass);
+	free(c->http.ca_file);
+	free(c->http.client_cert);
+	free(c->http.client_key);
+
+	free(c->tcp.host);
+	free(c->tcp.send);
+
+	free(c->dns.query);
+	free(c->dns.server);
+
+	free(e->status);
+	free(e->body_contains);
+	free(e->body_regex);
+	pcre2_code_free(e->body_re);
+	for (size_t i = 0; i < e->n_json; i++) {
+		free(e->json[i].path);
+		json_decref(e->json[i].equals);
+	}
+	free(e->json);
+	for (size_t i = 0; i < e->n_headers; i++) {
+		free(e->headers[i].name);
+		free(e->headers[i].pattern);
+		pcre2_code_free(e->headers[i].re);
+	}
+	free(e->headers);
+	free_strv(e->answers_contain, e->n_answers_contain);
+	free_strv(e->answers_exact, e->n_answers_exact);
+	free(e->banner_regex);
+	pcre2_code_free(e->banner_re);
+	free(e->expect_regex);
+	pcre2_code_free(e->expect_re);
+
+	check_init(c);
+}
+
+/* Case-insensitive: "aaaa" is AAAA. */
+int check_dns_record_from_name(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < COUNT(dns_records); i++)
+		if (strcasecmp(name, dns_records[i].name) == 0)
+			return dns_records[i].value;
+	return -1;
+}
+
+const char *check_dns_record_name(int record)
+{
+	for (size_t i = 0; i < COUNT(dns_records); i++)
+		if (dns_records[i].value == record)
+			return dns_records[i].name;
+	return NULL;
+}
+
+/* Case-insensitive: "nxdomain" is NXDOMAIN. */
+int check_dns_rcode_from_name(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < COUNT(dns_rcodes); i++)
+		if (strcasecmp(name, dns_rcodes[i].name) == 0)
+			return dns_rcodes[i].value;
+	return -1;
+}
+
+const char *check_dns_rcode_name(int rcode)
+{
+	for (size_t i = 0; i < COUNT(dns_rcodes); i++)
+		if (dns_rcodes[i].value == rcode)
+			return dns_rcodes[i].name;
+	return NULL;
+}

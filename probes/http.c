@@ -1,0 +1,795 @@
+/* http.c — the http check type: resolve the host with c-ares, pin the
+ * address into libcurl (CURLOPT_RESOLVE, so no resolver thread), run the
+ * request on the loop's curl multi handle, follow redirects ourselves (each
+ * hop resolved by c-ares too), then evaluate the assertions.
+ *
+ * A run is a small state machine: RESOLVING -> TRANSFERRING -> (redirect:
+ * RESOLVING again) -> done. The response body is kept up to max_body bytes
+ * and the transfer is cut there, so memory per probe is bounded whatever the
+ * server sends.
+ *
+ * Phase timings of a redirect chain are the sums over its hops (dns_us is all
+ * DNS time, connect_us adds all TCP connect time, and so on), so the offsets
+ * still add up to roughly the whole run. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "assert.h"
+#include "curlm.h"
+#include "log.h"
+#include "probe.h"
+#include "resolver.h"
+#include "util.h"
+
+#define HTTP_MAX_HEADERS 100            /* response headers kept (last response) */
+#define HTTP_MAX_HEADER_LEN 8192        /* bytes kept of one header line */
+#define HTTP_MAX_STATUS_LINE 256
+#define HTTP_BACKSTOP_MARGIN_MS 1000    /* curl's own timeout trails ours by this */
+
+struct http_run {
+	struct probe_run *run;
+	struct resolver_req *req;   /* DNS lookup in flight */
+	CURL *easy;                 /* current hop's transfer (owned) */
+	bool in_multi;              /* easy is added to the multi handle */
+	bool hop_collected;         /* this hop's timings are in the sums */
+	struct curl_slist *req_headers, *resolve;
+
+	/* the current hop */
+	char *url, *scheme, *host;  /* host without IPv6 brackets */
+	long port;
+	const char *method;         /* check's method, or "GET" after a 303 */
+	bool send_body;
+	bool same_origin;           /* credentials are only sent to the first origin */
+	char *origin;               /* "scheme://host:port" of the first hop */
+	int redirects;
+
+	char errbuf[CURL_ERROR_SIZE];
+
+	/* response of the current hop */
+	char *body;
+	size_t body_len, body_cap;
+	bool truncated;
+	char **hdrs;
+	size_t n_hdrs;
+	char status_line[HTTP_MAX_STATUS_LINE];
+
+	/* phase durations summed over hops (microseconds) */
+	int64_t dns_sum, connect_sum, tls_sum, wait_sum;
+	bool saw_dns, saw_connect, saw_tls, saw_ttfb;
+};
+
+static int http_hop_begin(struct http_run *h, const char *url);
+
+/* curl_slist_append, aborting on out-of-memory like xmalloc. */
+static struct curl_slist *http_slist_add(struct curl_slist *l, const char *s)
+{
+	struct curl_slist *n = curl_slist_append(l, s);
+
+	if (n == NULL) {
+		log_error("curl_slist_append() failed: out of memory");
+		abort();
+	}
+	return n;
+}
+
+/* Forgets the current hop's response (a redirect's body and headers are not
+ * the answer we assert on). */
+static void http_reset_response(struct http_run *h)
+{
+	for (size_t i = 0; i < h->n_hdrs; i++)
+		free(h->hdrs[i]);
+	h->n_hdrs = 0;
+	h->body_len = 0;
+	h->truncated = false;
+	h->status_line[0] = '\0';
+}
+
+/* Releases the hop's transfer: out of the multi handle, then freed. */
+static void http_drop_easy(struct http_run *h)
+{
+	if (h->easy == NULL)
+		return;
+	if (h->in_multi)
+		curlm_remove(h->run->env->curlm, h->easy);
+	h->in_multi = false;
+	curl_easy_cleanup(h->easy);
+	h->easy = NULL;
+	curl_slist_free_all(h->req_headers);
+	curl_slist_free_all(h->resolve);
+	h->req_headers = h->resolve = NULL;
+}
+
+/* Frees everything h owns, h itself, and clears run->impl. */
+static void http_free(struct http_run *h)
+{
+	if (h->req)
+		resolver_cancel(h->req);
+	http_drop_easy(h);
+	http_reset_response(h);
+	free(h->hdrs);
+	free(h->body);
+	free(h->url);
+	free(h->scheme);
+	free(h->host);
+	free(h->origin);
+	h->run->impl = NULL;
+	free(h);
+}
+
+/* Adds this hop's libcurl timings to the sums (once per hop). CONNECT_TIME
+ * includes curl's name lookup, which is a cache hit thanks to the pin. */
+static void http_collect_hop(struct http_run *h)
+{
+	curl_off_t t_conn = 0, t_app = 0, t_start = 0, base;
+
+	if (h->easy == NULL || h->hop_collected)
+		return;
+	h->hop_collected = true;
+	curl_easy_getinfo(h->easy, CURLINFO_CONNECT_TIME_T, &t_conn);
+	curl_easy_getinfo(h->easy, CURLINFO_APPCONNECT_TIME_T, &t_app);
+	curl_easy_getinfo(h->easy, CURLINFO_STARTTRANSFER_TIME_T, &t_start);
+	if (t_conn <= 0)
+		return;
+	h->connect_sum += t_conn;
+	h->saw_connect = true;
+	base = t_conn;
+	if (t_app > 0 && t_app >= t_conn) {
+		h->tls_sum += t_app - t_conn;
+		h->saw_tls = true;
+		base = t_app;
+	}
+	if (t_start > 0 && t_start >= base) {
+		h->wait_sum += t_start - base;
+		h->saw_ttfb = true;
+	}
+}
+
+/* What the transfer in flight is doing, from libcurl's timestamps (for the
+ * timeout message). Static strings: the message is formatted after h is gone. */
+static const char *http_live_phase(struct http_run *h)
+{
+	curl_off_t t_conn = 0, t_app = 0, t_start = 0;
+
+	if (h->req)
+		return "resolving host";
+	if (h->easy == NULL)
+		return h->run->phase;
+	curl_easy_getinfo(h->easy, CURLINFO_CONNECT_TIME_T, &t_conn);
+	curl_easy_getinfo(h->easy, CURLINFO_APPCONNECT_TIME_T, &t_app);
+	curl_easy_getinfo(h->easy, CURLINFO_STARTTRANSFER_TIME_T, &t_start);
+	if (t_conn <= 0)
+		return "connecting";
+	if (h->scheme && strcmp(h->scheme, "https") == 0 && t_app <= 0)
+		return "negotiating TLS";
+	if (t_start <= 0)
+		return "waiting for the response";
+	return "reading the body";
+}
+
+/* Writes the summed phases into the result as offsets from the run start. */
+static void http_set_phases(struct http_run *h)
+{
+	struct probe_result *r = &h->run->result;
+	int64_t at;
+
+	if (!h->saw_dns)
+		return;
+	r->dns_us = h->dns_sum;
+	if (!h->saw_connect)
+		return;
+	at = h->dns_sum + h->connect_sum;
+	r->connect_us = at;
+	if (h->saw_tls) {
+		at += h->tls_sum;
+		r->tls_us = at;
+	}
+	if (h->saw_ttfb)
+		r->ttfb_us = at + h->wait_sum;
+}
+
+/* The URL without user name and password, for details (NULL on failure). */
+static json_t *http_public_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *s = NULL;
+	json_t *j = NULL;
+
+	if (u == NULL || url == NULL)
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		goto out;
+	curl_url_set(u, CURLUPART_USER, NULL, 0);
+	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+	if (curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+		j = json_string(s);
+out:
+	curl_free(s);
+	curl_url_cleanup(u);
+	return j;
+}
+
+/* details: final_url, redirects, http_version, insecure, truncated, remote. */
+static void http_details(struct http_run *h)
+{
+	struct probe_result *r = &h->run->result;
+	const struct check_http *c = &h->run->check->http;
+	long ver = 0, port = 0;
+	char *ip = NULL;
+
+	probe_result_detail(r, "final_url", http_public_url(h->url));
+	probe_result_detail(r, "redirects", json_integer(h->redirects));
+	probe_result_detail(r, "insecure", json_boolean(c->insecure));
+	probe_result_detail(r, "truncated", json_boolean(h->truncated));
+	if (h->easy == NULL)
+		return;
+	curl_easy_getinfo(h->easy, CURLINFO_HTTP_VERSION, &ver);
+	switch (ver) {
+	case CURL_HTTP_VERSION_1_0: probe_result_detail(r, "http_version", json_string("1.0")); break;
+	case CURL_HTTP_VERSION_1_1: probe_result_detail(r, "http_version", json_string("1.1")); break;
+	case CURL_HTTP_VERSION_2_0: probe_result_detail(r, "http_version", json_string("2")); break;
+	case CURL_HTTP_VERSION_3: probe_result_detail(r, "http_version", json_string("3")); break;
+	default: break;
+	}
+	if (curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0]) {
+		curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &port);
+		probe_result_detail(r, "remote", json_string(ip));
+		if (port > 0)
+			probe_result_detail(r, "remote_port", json_integer(port));
+	}
+}
+
+/* The run is over: phases and details into the result, state freed, done. */
+static void http_end(struct http_run *h)
+{
+	struct probe_run *run = h->run;
+
+	http_collect_hop(h);
+	http_set_phases(h);
+	http_details(h);
+	http_free(h);
+	probe_finish(run);
+}
+
+/* The leaf certificate's notAfter (Unix seconds) from CURLINFO_CERTINFO, or
+ * 0. The PEM is parsed with OpenSSL: the "Expire date" text depends on the TLS
+ * backend's formatting, the certificate itself does not. */
+static int64_t http_cert_expiry(CURL *easy)
+{
+	struct curl_certinfo *ci = NULL;
+	int64_t expiry = 0;
+
+	if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
+	    ci->num_of_certs < 1)
+		return 0;
+	for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
+		BIO *bio;
+		X509 *x;
+		const ASN1_TIME *na;
+		struct tm tm;
+
+		if (strncmp(s->data, "Cert:", 5) != 0)
+			continue;
+		bio = BIO_new_mem_buf(s->data + 5, -1);
+		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		na = x ? X509_get0_notAfter(x) : NULL;
+		memset(&tm, 0, sizeof(tm));
+		if (na && ASN1_TIME_to_tm(na, &tm) == 1)
+			expiry = (int64_t)timegm(&tm);
+		X509_free(x);
+		BIO_free(bio);
+		break;
+	}
+	return expiry;
+}
+
+/* Turns a libcurl failure into an error class and words a person understands. */
+static void http_fail_curl(struct http_run *h, CURLcode code)
+{
+	struct probe_result *r = &h->run->result;
+	const char *eb = h->errbuf[0] ? h->errbuf : curl_easy_strerror(code);
+	char *ip = NULL;
+	long port = 0, oserr = 0;
+	curl_off_t total = 0, got = 0, want = -1;
+	char dur[32];
+
+	curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_IP, &ip);
+	curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &port);
+	curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME_T, &total);
+	if (ip == NULL || ip[0] == '\0')
+		ip = h->host;
+	if (port <= 0)
+		port = h->port;
+
+	switch (code) {
+	case CURLE_OPERATION_TIMEDOUT:
+		util_format_duration(h->run->check->timeout_ms, dur, sizeof(dur));
+		probe_result_fail(r, PROBE_ERR_TIMEOUT, "no answer within %s while %s", dur,
+		                  http_live_phase(h));
+		break;
+	case CURLE_COULDNT_CONNECT:
+		if (oserr == ECONNREFUSED)
+			probe_result_fail(r, PROBE_ERR_CONNECT, "connection refused by %s:%ld", ip, port);
+		else if (oserr == EHOSTUNREACH)
+			probe_result_fail(r, PROBE_ERR_CONNECT, "no route to host %s", ip);
+		else if (oserr == ENETUNREACH)
+			probe_result_fail(r, PROBE_ERR_CONNECT, "network unreachable for %s", ip);
+		else if (oserr == ETIMEDOUT)
+			probe_result_fail(r, PROBE_ERR_CONNECT, "connecting to %s:%ld timed out", ip, port);
+		else
+			probe_result_fail(r, PROBE_ERR_CONNECT, "could not connect to %s:%ld: %s", ip, port,
+			                  eb);
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		probe_result_fail(r, PROBE_ERR_DNS, "%s", eb);
+		break;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		if (oserr == ECONNRESET || strstr(eb, "reset by peer"))
+			probe_result_fail(r, PROBE_ERR_CONNECT, "connection reset by peer after %lld ms",
+			                  (long long)(total / 1000));
+		else
+			probe_result_fail(r, PROBE_ERR_PROTOCOL, "%s the request failed after %lld ms: %s",
+			                  code == CURLE_SEND_ERROR ? "sending" : "receiving the answer to",
+			                  (long long)(total / 1000), eb);
+		break;
+	case CURLE_GOT_NOTHING:
+		probe_result_fail(r, PROBE_ERR_PROTOCOL, "server closed the connection without answering");
+		break;
+	case CURLE_PARTIAL_FILE:
+		curl_easy_getinfo(h->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+		curl_easy_getinfo(h->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
+		if (want >= 0)
+			probe_result_fail(r, PROBE_ERR_PROTOCOL,
+			                  "server closed the connection after %lld of %lld body bytes",
+			                  (long long)got, (long long)want);
+		else
+			probe_result_fail(r, PROBE_ERR_PROTOCOL,
+			                  "server closed the connection in the middle of the body: %s", eb);
+		break;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_HTTP3:
+	case CURLE_BAD_CONTENT_ENCODING:
+		probe_result_fail(r, PROBE_ERR_PROTOCOL, "invalid HTTP response: %s", eb);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+	case CURLE_USE_SSL_FAILED:
+		probe_result_fail(r, PROBE_ERR_TLS, "TLS: %s", eb);
+		break;
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FAILED_INIT:
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+	case CURLE_UNKNOWN_OPTION:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		probe_result_fail(r, PROBE_ERR_INTERNAL, "request could not be made: %s", eb);
+		break;
+	default:
+		probe_result_fail(r, PROBE_ERR_PROTOCOL, "%s", eb);
+		break;
+	}
+}
+
+/* The final response: record it, then the assertions in the order the error
+ * class depends on (status first, so a 503 reads as http_status). */
+static void http_response(struct http_run *h, long status)
+{
+	struct probe_run *run = h->run;
+	struct probe_result *r = &run->result;
+	const struct check_expect *e = &run->check->expect;
+
+	r->status_code = (int)status;
+	r->bytes = (int64_t)h->body_len;
+	if (h->scheme && strcmp(h->scheme, "https") == 0)
+		r->cert_expiry = http_cert_expiry(h->easy);
+	if (h->truncated)
+		probe_result_detail(r, "body_truncated_at", json_integer((json_int_t)h->body_len));
+
+	assert_status(r, e, (int)status);
+	assert_headers(r, e, h->hdrs, h->n_hdrs);
+	assert_body(r, e, h->body, h->body_len, h->truncated);
+	assert_max_latency(r, e, probe_elapsed_us(run));
+	assert_cert_days(r, e, r->cert_expiry, util_wall_us() / 1000000);
+
+	if (r->error == PROBE_OK) {
+		/* "HTTP/1.1 200 OK" -> "HTTP 200 OK" */
+		const char *sp = strchr(h->status_line, ' ');
+
+		if (sp && sp[1])
+			snprintf(r->message, sizeof(r->message), "HTTP %s%s", sp + 1,
+			         h->truncated ? " (body truncated)" : "");
+		else
+			snprintf(r->message, sizeof(r->message), "HTTP %ld", status);
+	}
+}
+
+/* libcurl finished the hop: redirect, fail or evaluate. */
+static void http_on_done(CURL *easy, CURLcode code, void *arg)
+{
+	struct http_run *h = arg;
+	const struct check_http *c = &h->run->check->http;
+	long status = 0;
+	char *loc = NULL;
+
+	(void)easy;
+	h->in_multi = false;
+	http_collect_hop(h);
+	/* Our write callback cut the body at max_body: not a failure. */
+	if (code == CURLE_WRITE_ERROR && h->truncated)
+		code = CURLE_OK;
+	if (code != CURLE_OK) {
+		http_fail_curl(h, code);
+		http_end(h);
+		return;
+	}
+	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h->easy, CURLINFO_REDIRECT_URL, &loc);
+	if (c->max_redirects > 0 && loc && loc[0] &&
+	    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308)) {
+		char *next;
+
+		if (h->redirects >= c->max_redirects) {
+			json_t *pub = http_public_url(loc);
+
+			probe_result_fail(&h->run->result, PROBE_ERR_PROTOCOL,
+			                  "too many redirects: stopped after %d (HTTP %ld to %s)",
+			                  h->redirects, status, pub ? json_string_value(pub) : "?");
+			json_decref(pub);
+			h->run->result.status_code = (int)status;
+			http_end(h);
+			return;
+		}
+		/* As browsers and curl do: 303 always, and 301/302 after a POST,
+		 * continue with a GET without body; 307/308 repeat the request. */
+		if ((status == 303 && strcasecmp(h->method, "HEAD") != 0) ||
+		    ((status == 301 || status == 302) && strcasecmp(h->method, "POST") == 0)) {
+			h->method = "GET";
+			h->send_body = false;
+		}
+		next = xstrdup(loc);
+		h->redirects++;
+		http_drop_easy(h);
+		http_reset_response(h);
+		if (http_hop_begin(h, next) < 0) {
+			free(next);
+			http_end(h);
+			return;
+		}
+		free(next);
+		return;
+	}
+	http_response(h, status);
+	http_end(h);
+}
+
+/* Body sink: keeps at most max_body bytes, growing the buffer as needed, and
+ * stops the transfer (short count) once the cap is reached. */
+static size_t http_on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_run *h = arg;
+	size_t n = size * nmemb;
+	size_t cap = h->run->check->http.max_body;
+	size_t room = cap > h->body_len ? cap - h->body_len : 0;
+	size_t take = n < room ? n : room;
+
+	if (take > 0) {
+		if (h->body_len + take + 1 > h->body_cap) {
+			size_t want = h->body_cap ? h->body_cap * 2 : 16384;
+
+			if (want < h->body_len + take + 1)
+				want = h->body_len + take + 1;
+			if (want > cap + 1)
+				want = cap + 1;
+			h->body = xrealloc(h->body, want);
+			h->body_cap = want;
+		}
+		memcpy(h->body + h->body_len, data, take);
+		h->body_len += take;
+		h->body[h->body_len] = '\0';
+	}
+	if (take < n) {
+		h->truncated = true;
+		return take;
+	}
+	return n;
+}
+
+/* Header sink: a status line starts a new response (redirect hops, 1xx), so
+ * only the last response's headers remain; bounded in count and length. */
+static size_t http_on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_run *h = arg;
+	size_t n = size * nmemb, len = n;
+
+	while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+		len--;
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		http_reset_response(h);
+		snprintf(h->status_line, sizeof(h->status_line), "%.*s",
+		         (int)(len < HTTP_MAX_STATUS_LINE ? len : HTTP_MAX_STATUS_LINE - 1), data);
+		return n;
+	}
+	if (len == 0 || h->n_hdrs >= HTTP_MAX_HEADERS)
+		return n;
+	if (h->hdrs == NULL)
+		h->hdrs = xcalloc(HTTP_MAX_HEADERS, sizeof(*h->hdrs));
+	h->hdrs[h->n_hdrs++] = xstrndup(data, len < HTTP_MAX_HEADER_LEN ? len : HTTP_MAX_HEADER_LEN);
+	return n;
+}
+
+/* True for a header that must not follow a redirect to another origin. */
+static bool http_is_credential_header(const char *line)
+{
+	return strncasecmp(line, "Authorization:", 14) == 0 || strncasecmp(line, "Cookie:", 7) == 0;
+}
+
+/* Builds the easy handle for the current hop on the resolved addresses and
+ * adds it to the multi handle. Returns 0, or -1 with the result failed. */
+static int http_transfer_start(struct http_run *h, const struct resolver_addrs *a)
+{
+	struct probe_run *run = h->run;
+	const struct check *chk = run->check;
+	const struct check_http *c = &chk->http;
+	struct in6_addr scratch;
+	bool literal = inet_pton(AF_INET, h->host, &scratch) == 1 ||
+	               inet_pton(AF_INET6, h->host, &scratch) == 1;
+	bool have_expect = false;
+	int64_t remaining_ms;
+	CURL *e;
+
+	h->easy = e = curl_easy_init();
+	if (e == NULL) {
+		probe_result_fail(&run->result, PROBE_ERR_INTERNAL, "curl_easy_init() failed");
+		return -1;
+	}
+	h->hop_collected = false;
+	h->errbuf[0] = '\0';
+
+	/* Pin every address c-ares found ("host:port:a1,[v6],..."): curl then
+	 * finds the name in its cache and starts no resolver thread. */
+	if (!literal) {
+		size_t cap = strlen(h->host) + 32 + (size_t)a->n * 72, used;
+		char *entry = xmalloc(cap);
+
+		used = (size_t)snprintf(entry, cap, "%s:%ld:", h->host, h->port);
+		for (int i = 0; i < a->n && used < cap; i++) {
+			bool v6 = strchr(a->text[i], ':') != NULL;
+
+			used += (size_t)snprintf(entry + used, cap - used, "%s%s%s%s", i ? "," : "",
+			                         v6 ? "[" : "", a->text[i], v6 ? "]" : "");
+		}
+		h->resolve = http_slist_add(NULL, entry);
+		free(entry);
+		curl_easy_setopt(e, CURLOPT_RESOLVE, h->resolve);
+	}
+
+	for (size_t i = 0; i < c->n_headers; i++) {
+		if (!h->same_origin && http_is_credential_header(c->headers[i]))
+			continue;
+		if (strncasecmp(c->headers[i], "Expect:", 7) == 0)
+			have_expect = true;
+		h->req_headers = http_slist_add(h->req_headers, c->headers[i]);
+	}
+	/* No "Expect: 100-continue" pause before a large body: it would show up
+	 * as server latency. */
+	if (!have_expect)
+		h->req_headers = http_slist_add(h->req_headers, "Expect:");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->req_headers);
+
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	/* Probes measure the direct path: never an http_proxy from the environment. */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos/" PHAROS_VERSION);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
+
+	if (strcasecmp(h->method, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else {
+		if (h->send_body && c->body) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(c->body));
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body);
+		} else if (strcasecmp(h->method, "POST") == 0) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+		}
+		if (strcasecmp(h->method, "GET") != 0 || (h->send_body && c->body))
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
+	}
+	if (c->basic_user && h->same_origin) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, c->basic_user);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, c->basic_pass ? c->basic_pass : "");
+	}
+
+	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	if (c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (c->client_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->client_cert);
+	if (c->client_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->client_key);
+	if (c->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+
+	/* A backstop only: our own timer (probe.c) fires first. */
+	remaining_ms = (int64_t)chk->timeout_ms - probe_elapsed_us(run) / 1000;
+	if (chk->timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+		                 (long)((remaining_ms > 0 ? remaining_ms : 0) + HTTP_BACKSTOP_MARGIN_MS));
+
+	if (curlm_add(run->env->curlm, e, http_on_done, h) < 0) {
+		probe_result_fail(&run->result, PROBE_ERR_INTERNAL, "could not start the transfer");
+		return -1;
+	}
+	h->in_multi = true;
+	run->phase = "connecting";
+	return 0;
+}
+
+/* The hop's host name is resolved: go on with the transfer, or fail as dns. */
+static void http_on_resolved(int status, const char *errmsg, const struct resolver_addrs *a,
+                             void *arg)
+{
+	struct http_run *h = arg;
+
+	h->req = NULL;
+	if (status != 0 || a == NULL || a->n < 1) {
+		probe_result_fail(&h->run->result, PROBE_ERR_DNS, "%s",
+		                  errmsg && errmsg[0] ? errmsg : "DNS lookup failed");
+		http_end(h);
+		return;
+	}
+	h->dns_sum += (int64_t)a->elapsed_us;
+	h->saw_dns = true;
+	if (http_transfer_start(h, a) < 0)
+		http_end(h);
+}
+
+/* "scheme://host:port" identifying where credentials may go. */
+static char *http_origin(const struct http_run *h)
+{
+	return xasprintf("%s://%s:%ld", h->scheme, h->host, h->port);
+}
+
+/* Starts a hop to url: parse it, then resolve its host. Returns 0, or -1 with
+ * the result failed (the caller ends the run). */
+static int http_hop_begin(struct http_run *h, const char *url)
+{
+	struct probe_run *run = h->run;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	int rc = -1;
+
+	free(h->url);
+	free(h->scheme);
+	free(h->host);
+	h->url = xstrdup(url);
+	h->scheme = h->host = NULL;
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		probe_result_fail(&run->result, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
+		                  "%s is not a valid URL", h->redirects ? "the redirect target" : "the check's url");
+		goto out;
+	}
+	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
+		probe_result_fail(&run->result, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
+		                  "%s uses the unsupported scheme \"%s\"",
+		                  h->redirects ? "the redirect target" : "the check's url", scheme);
+		goto out;
+	}
+	h->scheme = xstrdup(scheme);
+	for (char *p = h->scheme; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	/* "[::1]" -> "::1" for the resolver. */
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+
+		h->host = xstrndup(host + 1, n >= 2 && host[n - 1] == ']' ? n - 2 : n - 1);
+	} else {
+		h->host = xstrdup(host);
+	}
+	h->port = strtol(port, NULL, 10);
+
+	if (h->origin == NULL) {
+		h->origin = http_origin(h);
+		h->same_origin = true;
+	} else {
+		char *o = http_origin(h);
+
+		h->same_origin = h->same_origin && strcasecmp(o, h->origin) == 0;
+		free(o);
+	}
+
+	run->phase = "resolving host";
+	h->req = resolver_lookup(run->env->resolver, h->host, AF_UNSPEC, http_on_resolved, h);
+	if (h->req == NULL) {
+		probe_result_fail(&run->result, PROBE_ERR_DNS, "could not start resolving %s", h->host);
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* probe_ops.start: see probe.h. On failure everything is released here. */
+static int http_start(struct probe_run *run)
+{
+	struct http_run *h = xcalloc(1, sizeof(*h));
+
+	h->run = run;
+	run->impl = h;
+	h->method = run->check->http.method ? run->check->http.method : "GET";
+	h->send_body = true;
+	if (run->check->http.url == NULL) {
+		probe_result_fail(&run->result, PROBE_ERR_INTERNAL, "the check has no url");
+		http_free(h);
+		return -1;
+	}
+	if (http_hop_begin(h, run->check->http.url) < 0) {
+		http_free(h);
+		return -1;
+	}
+	return 0;
+}
+
+/* probe_ops.abort: records how far the run got (so the timeout message names
+ * the phase), then releases everything. */
+static void http_abort(struct probe_run *run)
+{
+	struct http_run *h = run->impl;
+
+	if (h == NULL)
+		return;
+	run->phase = http_live_phase(h);
+	http_collect_hop(h);
+	http_set_phases(h);
+	http_details(h);
+	http_free(h);
+}
+
+const struct probe_ops probe_http_ops = {
+	.name = "http",
+	.start = http_start,
+	.abort = http_abort,
+};

@@ -1,0 +1,88 @@
+/* probe.h — running one check once, asynchronously on the event loop.
+ *
+ *   run = probe_start(&env, check, on_done, arg);
+ *   ... on_done(run, result, arg) is called exactly once, on the loop thread,
+ *   never from inside probe_start; the run is freed right after on_done returns.
+ *
+ * The overall timeout (check->timeout_ms) is enforced here for every type: when
+ * it expires the type's run is abandoned and the result is PROBE_ERR_TIMEOUT
+ * with the phase it was in ("no answer within 5s while connecting").
+ *
+ * Each check type implements struct probe_ops in its own file (http.c, tcp.c,
+ * dns.c) and is listed in the table in probe.c. */
+#ifndef PHAROS_PROBE_H
+#define PHAROS_PROBE_H
+
+#include "check.h"
+#include "loop.h"
+#include "result.h"
+
+struct loop;
+struct curlm;
+struct resolver;
+
+/* What a probe may use. Owned by the caller; outlives every run. */
+struct probe_env {
+	struct loop *loop;
+	struct curlm *curlm;
+	struct resolver *resolver;      /* system resolver for host names */
+};
+
+struct probe_run;
+typedef void probe_done_fn(struct probe_run *run, struct probe_result *result, void *arg);
+
+/* Never fails: a run that cannot start completes (from the loop) with a
+ * failed result. check must stay valid until done has been called. */
+struct probe_run *probe_start(const struct probe_env *env, const struct check *check,
+                              probe_done_fn *done, void *arg);
+
+/* Abandons the run: done is called before this returns, with PROBE_ERR_ABORTED. */
+void probe_abort(struct probe_run *run);
+
+/* --- for the check type implementations ------------------------------------ */
+
+struct probe_ops {
+	const char *name;
+	/* Starts the type's work. Returns 0, or -1 after calling probe_result_fail
+	 * (the run then finishes from the loop). */
+	int (*start)(struct probe_run *run);
+	/* Stops the type's work and frees run->impl; no callback may reach the run after. */
+	void (*abort)(struct probe_run *run);
+};
+
+struct probe_run {
+	const struct probe_env *env;
+	const struct check *check;
+	struct probe_result result;
+	uint64_t start_mono_us;
+	const char *phase;          /* what the run is doing now, for timeout messages */
+	void *impl;                 /* the type's state */
+	/* private to probe.c */
+	const struct probe_ops *ops;
+	probe_done_fn *done;
+	void *arg;
+	int finishing;
+	struct loop_timer timeout;
+	struct loop_timer deferred;   /* finishes a run that failed to start */
+};
+
+/* Called by a type when its work is over (success or failure already set in
+ * run->result): stops the timeout, fills duration, calls done, frees the run.
+ * The type must have released run->impl before. */
+void probe_finish(struct probe_run *run);
+
+/* Microseconds since the run started. */
+int64_t probe_elapsed_us(const struct probe_run *run);
+
+extern const struct probe_ops probe_http_ops;
+extern const struct probe_ops probe_tcp_ops;
+extern const struct probe_ops probe_dns_ops;
+extern const struct probe_ops probe_tls_ops;
+extern const struct probe_ops probe_icmp_ops;
+
+/* Frees the DNS resolvers dns.c created for checks with a `server` (one per
+ * loop, server and timeout, shared by every run). Call at shutdown, before
+ * loop_free(), once no dns run is in flight. */
+void probe_dns_cleanup(void);
+
+#endif

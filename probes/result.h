@@ -1,0 +1,83 @@
+/* result.h — what one probe run produced: timings, verdict, error class and a
+ * message a person understands, the assertions evaluated, and type-specific
+ * details (dns answers, tls version, ...) as a JSON object. */
+#ifndef PHAROS_RESULT_H
+#define PHAROS_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+enum probe_error {
+	PROBE_OK = 0,
+	PROBE_ERR_TIMEOUT,
+	PROBE_ERR_DNS,
+	PROBE_ERR_CONNECT,
+	PROBE_ERR_TLS,
+	PROBE_ERR_HTTP_STATUS,
+	PROBE_ERR_ASSERTION,
+	PROBE_ERR_PROTOCOL,
+	PROBE_ERR_ABORTED,          /* agent stopping while the run was in flight */
+	PROBE_ERR_INTERNAL,
+	PROBE_ERR_COUNT
+};
+
+/* "ok", "timeout", "dns", "connect", "tls", "http_status", "assertion",
+ * "protocol", "aborted", "internal". */
+const char *probe_error_name(enum probe_error e);
+
+#define PROBE_MAX_ASSERTIONS 24
+#define PROBE_MESSAGE_MAX 512
+
+struct probe_assertion {
+	char what[80];              /* "status in [200]", "body_contains \"ok\"" */
+	bool ok;
+	char detail[176];           /* "got 503", "found at byte 12" */
+};
+
+struct probe_result {
+	char run_id[17];
+	int64_t start_us;           /* wall clock at start */
+	int64_t duration_us;        /* whole run */
+	bool ok;
+	enum probe_error error;     /* PROBE_OK when ok */
+	char message[PROBE_MESSAGE_MAX];
+	/* phases, microseconds from the start; -1 = did not happen / not applicable */
+	int64_t dns_us, connect_us, tls_us, ttfb_us;
+	int status_code;            /* http status, or dns rcode; -1 none */
+	int64_t bytes;              /* bytes received (body for http), -1 none */
+	int64_t cert_expiry;        /* leaf certificate notAfter, Unix seconds; 0 none */
+	int attempts;               /* 1 + retries used */
+	size_t n_assertions;
+	struct probe_assertion assertions[PROBE_MAX_ASSERTIONS];
+	json_t *details;            /* owned; NULL or a JSON object */
+};
+
+/* Fresh result: run_id generated, start_us now, phases -1, ok false. */
+void probe_result_init(struct probe_result *r);
+/* Releases details. */
+void probe_result_clear(struct probe_result *r);
+/* Deep copy (details reference-counted). */
+void probe_result_copy(struct probe_result *dst, const struct probe_result *src);
+
+/* Marks the run failed with this class and message (printf-style). The first
+ * failure wins: later calls do nothing once an error is set. */
+void probe_result_fail(struct probe_result *r, enum probe_error e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records one assertion. A failing one fails the run with PROBE_ERR_ASSERTION
+ * and the message "<what>: <detail>" unless an error is already set. */
+void probe_result_assert(struct probe_result *r, bool ok, const char *what,
+                         const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Sets details[key] = value (steals value); creates the object when needed. */
+void probe_result_detail(struct probe_result *r, const char *key, json_t *value);
+
+/* The result as JSON: run_id, ts (RFC 3339), duration_ms, ok, error, message,
+ * phases_ms {dns, connect, tls, ttfb} (only those that happened), status_code,
+ * bytes, cert_expiry (RFC 3339), attempts, assertions [{what, ok, detail}],
+ * details. New reference. */
+json_t *probe_result_to_json(const struct probe_result *r);
+
+#endif

@@ -1,0 +1,533 @@
+/* tcp.c — the tcp check type: resolve the host with c-ares, connect with a
+ * non-blocking socket on the loop, then optionally read a banner, send a
+ * payload and read a reply, each read matched against a regex.
+ *
+ * One run is one state machine (enum tcp_state), driven by the resolver
+ * callback and by readiness of the socket; tcp_set_state() is the only place
+ * the state changes. Each read phase keeps at most TCP_READ_MAX bytes, so a
+ * peer that talks forever costs 64 KiB at most. Only the first resolved
+ * address is tried; messages name it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "assert.h"
+#include "log.h"
+#include "loop.h"
+#include "probe.h"
+#include "resolver.h"
+#include "util.h"
+
+#define TCP_READ_MAX (64 * 1024)        /* bytes kept per read phase */
+#define TCP_BANNER_MAX 200              /* details.banner, printable chars */
+#define TCP_SNIPPET_MAX 100             /* assertion detail, printable chars */
+
+enum tcp_state {
+	TCP_RESOLVING,
+	TCP_CONNECTING,
+	TCP_BANNER,         /* reading until banner_regex matches */
+	TCP_SENDING,        /* writing check->tcp.send */
+	TCP_REPLY,          /* reading until expect_regex matches */
+};
+
+struct tcp_run {
+	struct probe_run *run;
+	enum tcp_state state;
+	struct resolver_req *req;       /* while resolving */
+	int fd;                         /* -1 when none */
+	int fd_events;                  /* events registered in the loop, 0 none */
+	int n_addrs;                    /* addresses the name resolved to */
+	char ip[64];                    /* "127.0.0.1", "::1" */
+	char addr[80];                  /* "127.0.0.1:5432", "[::1]:5432" for messages */
+	char *buf;                      /* what the current read phase received */
+	size_t len, cap;
+	size_t sent;                    /* bytes of check->tcp.send written */
+	bool banner_done;               /* details.banner holds a whole first line */
+};
+
+static const char *const tcp_state_names[] = {
+	[TCP_RESOLVING] = "resolving",
+	[TCP_CONNECTING] = "connecting",
+	[TCP_BANNER] = "banner",
+	[TCP_SENDING] = "sending",
+	[TCP_REPLY] = "reply",
+};
+
+/* The phase strings probe.c puts into timeout messages ("no answer within 5s
+ * while waiting for banner"). Static: the run may outlive our state. */
+static const char *const tcp_phases[] = {
+	[TCP_RESOLVING] = "resolving host",
+	[TCP_CONNECTING] = "connecting",
+	[TCP_BANNER] = "waiting for banner",
+	[TCP_SENDING] = "sending",
+	[TCP_REPLY] = "waiting for reply",
+};
+
+static void tcp_on_fd(struct loop *l, int fd, int events, void *arg);
+
+/* The one state transition: sets the state and the run's phase, logs old→new. */
+static void tcp_set_state(struct tcp_run *t, enum tcp_state st)
+{
+	log_debug("tcp probe state", "check", t->run->check->name,
+	          "from", tcp_state_names[t->state], "to", tcp_state_names[st]);
+	t->state = st;
+	t->run->phase = tcp_phases[st];
+}
+
+/* Writes s[0..len) into out (outlen bytes, at least 4) as
+ * printable ASCII of at most max_chars characters: \r \n \t \\ as C escapes
+ * (and \" when quote), other bytes outside 0x20-0x7e as \xNN. Appends "..."
+ * when input was left over. The result is always valid UTF-8 (for JSON). */
+static const char *tcp_escape(const char *s, size_t len, size_t max_chars, bool quote,
+                              char *out, size_t outlen)
+{
+	size_t o = 0, i;
+
+	if (max_chars + 4 > outlen)
+		max_chars = outlen - 4;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[5];
+		size_t n;
+
+		if (c == '\r' || c == '\n' || c == '\t' || c == '\\' || (quote && c == '"')) {
+			tmp[0] = '\\';
+			tmp[1] = c == '\r' ? 'r' : c == '\n' ? 'n' : c == '\t' ? 't' : (char)c;
+			n = 2;
+		} else if (c < 0x20 || c > 0x7e) {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+			n = 4;
+		} else {
+			tmp[0] = (char)c;
+			n = 1;
+		}
+		if (o + n > max_chars)
+			break;
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	if (i < len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* (Re)registers the socket for events (0: unregisters). Returns 0, or -1
+ * after failing the run (the caller then finishes it). */
+static int tcp_watch(struct tcp_run *t, int events)
+{
+	if (t->fd_events == events)
+		return 0;
+	if (loop_fd_set(t->run->env->loop, t->fd, events, tcp_on_fd, t) < 0) {
+		int err = errno;
+
+		t->fd_events = 0;
+		probe_result_fail(&t->run->result, PROBE_ERR_INTERNAL,
+		                  "cannot watch the socket to %s: %s", t->addr, strerror(err));
+		return -1;
+	}
+	t->fd_events = events;
+	return 0;
+}
+
+/* Releases everything the run holds: the lookup, the fd (unregistered first)
+ * and the buffers. t is freed. */
+static void tcp_release(struct tcp_run *t)
+{
+	if (t->req)
+		resolver_cancel(t->req);
+	if (t->fd >= 0) {
+		if (t->fd_events)
+			loop_fd_set(t->run->env->loop, t->fd, 0, NULL, NULL);
+		close(t->fd);
+	}
+	free(t->buf);
+	free(t);
+}
+
+/* Ends the run: releases t and hands the result to probe.c. t is gone after. */
+static void tcp_done(struct tcp_run *t)
+{
+	struct probe_run *run = t->run;
+
+	run->result.ok = run->result.error == PROBE_OK;
+	run->impl = NULL;
+	tcp_release(t);
+	probe_finish(run);
+}
+
+/* The run reached its end without error: latency, then finish. */
+static void tcp_succeed(struct tcp_run *t)
+{
+	struct probe_run *run = t->run;
+
+	assert_max_latency(&run->result, &run->check->expect, probe_elapsed_us(run));
+	tcp_done(t);
+}
+
+/* Fails the run with a connect error errno err, naming the address. */
+static void tcp_connect_failed(struct tcp_run *t, int err)
+{
+	struct probe_run *run = t->run;
+	char which[200] = "";
+
+	if (t->n_addrs > 1)
+		snprintf(which, sizeof(which), " (first of %d addresses of %s)",
+		         t->n_addrs, run->check->tcp.host);
+	if (err == ECONNREFUSED)
+		probe_result_fail(&run->result, PROBE_ERR_CONNECT, "connection refused by %s%s",
+		                  t->addr, which);
+	else if (err == ECONNRESET)
+		probe_result_fail(&run->result, PROBE_ERR_CONNECT,
+		                  "connection reset by peer %s while connecting%s", t->addr, which);
+	else
+		probe_result_fail(&run->result, PROBE_ERR_CONNECT, "connect to %s failed: %s%s",
+		                  t->addr, strerror(err), which);
+	tcp_done(t);
+}
+
+static void tcp_after_send(struct tcp_run *t);
+
+/* Writes what is left of check->tcp.send; on EAGAIN waits for LOOP_WRITE. */
+static void tcp_send(struct tcp_run *t)
+{
+	struct probe_run *run = t->run;
+	const char *data = run->check->tcp.send;
+	size_t n = strlen(data);
+
+	while (t->sent < n) {
+		ssize_t w = send(t->fd, data + t->sent, n - t->sent, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			t->sent += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (tcp_watch(t, LOOP_WRITE) < 0)
+				tcp_done(t);
+			return;
+		}
+		if (w < 0 && errno == EPIPE)
+			probe_result_fail(&run->result, PROBE_ERR_PROTOCOL,
+			                  "connection closed by peer %s while sending (%zu of %zu bytes sent)",
+			                  t->addr, t->sent, n);
+		else if (w < 0 && errno == ECONNRESET)
+			probe_result_fail(&run->result, PROBE_ERR_CONNECT,
+			                  "connection reset by peer %s while sending", t->addr);
+		else
+			probe_result_fail(&run->result, PROBE_ERR_CONNECT, "send to %s failed: %s",
+			                  t->addr, w < 0 ? strerror(errno) : "wrote nothing");
+		tcp_done(t);
+		return;
+	}
+	tcp_after_send(t);
+}
+
+/* After the banner (or right after connecting): send, or go on. */
+static void tcp_after_banner(struct tcp_run *t)
+{
+	const char *data = t->run->check->tcp.send;
+
+	/* details.banner keeps what the banner phase saw, line or not. */
+	if (t->len > 0)
+		t->banner_done = true;
+	if (data && *data) {
+		tcp_set_state(t, TCP_SENDING);
+		tcp_send(t);
+		return;
+	}
+	tcp_after_send(t);
+}
+
+/* Starts a read phase: an empty buffer and LOOP_READ. */
+static void tcp_start_reading(struct tcp_run *t, enum tcp_state st)
+{
+	tcp_set_state(t, st);
+	t->len = 0;
+	if (tcp_watch(t, LOOP_READ) < 0)
+		tcp_done(t);
+}
+
+/* After sending (or when there is nothing to send): read a reply, or done. */
+static void tcp_after_send(struct tcp_run *t)
+{
+	if (t->run->check->expect.expect_re) {
+		tcp_start_reading(t, TCP_REPLY);
+		return;
+	}
+	tcp_succeed(t);
+}
+
+/* The regex of the current read phase and its name in assertions. */
+static const pcre2_code *tcp_phase_re(const struct tcp_run *t, const char **key, const char **src)
+{
+	const struct check_expect *e = &t->run->check->expect;
+
+	if (t->state == TCP_BANNER) {
+		*key = "banner_regex";
+		*src = e->banner_regex;
+		return e->banner_re;
+	}
+	*key = "expect_regex";
+	*src = e->expect_regex;
+	return e->expect_re;
+}
+
+/* Sets details.banner to the first line of what the peer sent before we sent
+ * anything; stops updating once a whole line is there. */
+static void tcp_note_banner(struct tcp_run *t)
+{
+	char out[TCP_BANNER_MAX + 4];
+	size_t n;
+
+	if (t->banner_done || t->sent > 0)
+		return;
+	for (n = 0; n < t->len && t->buf[n] != '\r' && t->buf[n] != '\n'; n++)
+		;
+	t->banner_done = n < t->len;
+	probe_result_detail(&t->run->result, "banner",
+	                    json_string(tcp_escape(t->buf, n, TCP_BANNER_MAX, false, out, sizeof(out))));
+}
+
+/* Records the phase's regex assertion with what was received. how: NULL when
+ * it matched, else why reading stopped. */
+static void tcp_record_match(struct tcp_run *t, bool ok, const char *how)
+{
+	const char *key, *src;
+	char what[sizeof(((struct probe_assertion *)0)->what)];
+	char got[TCP_SNIPPET_MAX + 4];
+
+	tcp_phase_re(t, &key, &src);
+	snprintf(what, sizeof(what), "%s \"%s\"", key, src ? src : "");
+	tcp_escape(t->buf, t->len, TCP_SNIPPET_MAX, true, got, sizeof(got));
+	if (ok)
+		probe_result_assert(&t->run->result, true, what, "got \"%s\"", got);
+	else if (t->len == 0)
+		probe_result_assert(&t->run->result, false, what, "got nothing (%s)", how);
+	else
+		probe_result_assert(&t->run->result, false, what, "got \"%s\" (%s)", got, how);
+}
+
+/* Reads what is available in a read phase and decides: matched (next phase),
+ * closed / reset / 64 KiB without a match (fail), or wait for more. */
+static void tcp_read(struct tcp_run *t)
+{
+	struct probe_run *run = t->run;
+	const char *key, *src;
+	const pcre2_code *re = tcp_phase_re(t, &key, &src);
+
+	for (;;) {
+		ssize_t n;
+
+		if (t->len == TCP_READ_MAX) {
+			tcp_record_match(t, false, "no match in the first 65536 bytes");
+			tcp_done(t);
+			return;
+		}
+		if (t->len == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 4096;
+			if (t->cap > TCP_READ_MAX)
+				t->cap = TCP_READ_MAX;
+			t->buf = xrealloc(t->buf, t->cap);
+		}
+		n = recv(t->fd, t->buf + t->len, t->cap - t->len, 0);
+		if (n > 0) {
+			if (run->result.ttfb_us < 0)
+				run->result.ttfb_us = probe_elapsed_us(run);
+			run->result.bytes += n;
+			t->len += (size_t)n;
+			tcp_note_banner(t);
+			if (assert_regex_match(re, t->buf, t->len)) {
+				tcp_record_match(t, true, NULL);
+				if (t->state == TCP_BANNER)
+					tcp_after_banner(t);
+				else
+					tcp_succeed(t);
+				return;
+			}
+			continue;
+		}
+		if (n == 0) {
+			probe_result_fail(&run->result, PROBE_ERR_PROTOCOL,
+			                  "connection closed by peer after %lld bytes (%s \"%s\" not matched)",
+			                  (long long)run->result.bytes, key, src ? src : "");
+			tcp_record_match(t, false, "connection closed by peer");
+			tcp_done(t);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;         /* wait for more */
+		if (errno == ECONNRESET)
+			probe_result_fail(&run->result, PROBE_ERR_CONNECT,
+			                  "connection reset by peer %s after %lld bytes",
+			                  t->addr, (long long)run->result.bytes);
+		else
+			probe_result_fail(&run->result, PROBE_ERR_CONNECT, "recv from %s failed: %s",
+			                  t->addr, strerror(errno));
+		tcp_record_match(t, false, "connection failed");
+		tcp_done(t);
+		return;
+	}
+}
+
+/* The socket became writable (or failed) while connecting. */
+static void tcp_connected(struct tcp_run *t)
+{
+	struct probe_run *run = t->run;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		tcp_connect_failed(t, err);
+		return;
+	}
+	if (getpeername(t->fd, (struct sockaddr *)&peer, &plen) < 0) {
+		if (errno == ENOTCONN)
+			return;         /* spurious wake-up: still connecting */
+		tcp_connect_failed(t, errno);
+		return;
+	}
+	run->result.connect_us = probe_elapsed_us(run);
+	run->result.bytes = 0;
+	if (run->check->expect.banner_re) {
+		tcp_start_reading(t, TCP_BANNER);
+		return;
+	}
+	if (tcp_watch(t, 0) < 0) {
+		tcp_done(t);
+		return;
+	}
+	tcp_after_banner(t);
+}
+
+/* Socket readiness: dispatch on the state. Accepts spurious wake-ups. */
+static void tcp_on_fd(struct loop *l, int fd, int events, void *arg)
+{
+	struct tcp_run *t = arg;
+
+	switch (t->state) {
+	case TCP_CONNECTING:
+		tcp_connected(t);
+		break;
+	case TCP_BANNER:
+	case TCP_REPLY:
+		tcp_read(t);
+		break;
+	case TCP_SENDING:
+		tcp_send(t);
+		break;
+	case TCP_RESOLVING:
+		break;
+	}
+}
+
+/* Opens the socket to the first address and starts connecting. */
+static void tcp_connect(struct tcp_run *t, const struct resolver_addrs *addrs)
+{
+	struct probe_run *run = t->run;
+	struct sockaddr_storage sa = addrs->addr[0];
+	socklen_t salen = addrs->len[0];
+	int port = run->check->tcp.port;
+
+	t->n_addrs = addrs->n;
+	util_strlcpy(t->ip, addrs->text[0], sizeof(t->ip));
+	if (sa.ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+		snprintf(t->addr, sizeof(t->addr), "[%s]:%d", t->ip, port);
+	} else {
+		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+		snprintf(t->addr, sizeof(t->addr), "%s:%d", t->ip, port);
+	}
+	probe_result_detail(&run->result, "address", json_string(t->ip));
+	probe_result_detail(&run->result, "port", json_integer(port));
+
+	tcp_set_state(t, TCP_CONNECTING);
+	t->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->fd < 0) {
+		/* No IPv6 on this host is the target's problem; no fds left is ours. */
+		int err = errno;
+
+		probe_result_fail(&run->result, err == EAFNOSUPPORT ? PROBE_ERR_CONNECT : PROBE_ERR_INTERNAL,
+		                  "socket() for %s failed: %s", t->addr, strerror(err));
+		tcp_done(t);
+		return;
+	}
+	if (connect(t->fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
+		tcp_connect_failed(t, errno);
+		return;
+	}
+	/* Even an immediate success goes through LOOP_WRITE: one code path. */
+	if (tcp_watch(t, LOOP_WRITE) < 0)
+		tcp_done(t);
+}
+
+/* resolver_lookup callback: on the loop, exactly once unless cancelled. */
+static void tcp_on_resolved(int status, const char *errmsg, const struct resolver_addrs *addrs,
+                            void *arg)
+{
+	struct tcp_run *t = arg;
+	struct probe_run *run = t->run;
+
+	t->req = NULL;
+	if (status != 0 || !addrs || addrs->n < 1) {
+		probe_result_fail(&run->result, PROBE_ERR_DNS, "%s",
+		                  errmsg && *errmsg ? errmsg : "DNS lookup failed");
+		tcp_done(t);
+		return;
+	}
+	run->result.dns_us = (int64_t)addrs->elapsed_us;
+	tcp_connect(t, addrs);
+}
+
+/* probe_ops.start: resolve check->tcp.host; everything else follows from the loop. */
+static int tcp_start(struct probe_run *run)
+{
+	struct tcp_run *t = xcalloc(1, sizeof(*t));
+
+	t->run = run;
+	t->fd = -1;
+	t->state = TCP_RESOLVING;
+	run->phase = tcp_phases[TCP_RESOLVING];
+	run->impl = t;
+	t->req = resolver_lookup(run->env->resolver, run->check->tcp.host, AF_UNSPEC,
+	                         tcp_on_resolved, t);
+	if (!t->req) {
+		probe_result_fail(&run->result, PROBE_ERR_DNS, "cannot start resolving %s",
+		                  run->check->tcp.host);
+		run->impl = NULL;
+		tcp_release(t);
+		return -1;
+	}
+	return 0;
+}
+
+/* probe_ops.abort: cancel the lookup, unregister and close the socket, free. */
+static void tcp_abort(struct probe_run *run)
+{
+	struct tcp_run *t = run->impl;
+
+	if (!t)
+		return;
+	run->impl = NULL;
+	tcp_release(t);
+}
+
+const struct probe_ops probe_tcp_ops = {
+	.name = "tcp",
+	.start = tcp_start,
+	.abort = tcp_abort,
+};

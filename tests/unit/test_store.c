@@ -1,0 +1,381 @@
+/* test_store.c — the SQLite store: migrations, batched writes, flush, the
+ * reader queries, and failing commits (unhealthy, retried, recovered). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "unit.h"
+
+#include "log.h"
+#include "result.h"
+#include "store.h"
+#include "util.h"
+
+#define SEC 1000000LL
+
+static char tmpdir[64];
+
+static void rm_rf(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pharos-test-store-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rm_rf(tmpdir);
+	return 0;
+}
+
+/* A result like a probe would produce: i decides ok, duration and phases. */
+static void make_result(struct probe_result *r, int64_t ts_us, int i)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->run_id, sizeof(r->run_id), "%016x", (unsigned)i);
+	r->start_us = ts_us;
+	r->duration_us = (int64_t)(i + 1) * 1000;       /* 1 ms .. */
+	r->ok = i % 10 != 0;                            /* 90 % success */
+	r->error = r->ok ? PROBE_OK : PROBE_ERR_TIMEOUT;
+	snprintf(r->message, sizeof(r->message), r->ok ? "fine %d" : "timed out %d", i);
+	r->dns_us = 100;
+	r->connect_us = i % 2 ? 200 : -1;
+	r->tls_us = -1;
+	r->ttfb_us = -1;
+	r->status_code = i % 3 ? 200 : -1;
+	r->bytes = 42;
+	r->cert_expiry = 0;
+	r->attempts = 1;
+	r->details = i == 0 ? json_pack("{s:s}", "rcode", "NOERROR") : NULL;
+}
+
+static int sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+/* Opening creates the parent directories and the schema; reopening applies no
+ * migration twice and keeps the data. */
+static void test_open_migrate(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+	struct stat st;
+	struct probe_result r;
+
+	snprintf(path, sizeof(path), "%s/a/b/pharos.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	assert_true(store_healthy(s));
+	assert_int_equal(stat(path, &st), 0);
+	make_result(&r, util_wall_us(), 1);
+	store_append(s, "web", &r);
+	store_close(s);
+
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	store_close(s);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'results_check_ts'"), 1);
+	{
+		char dir[100];
+
+		snprintf(dir, sizeof(dir), "%s/a/b", tmpdir);
+		assert_int_equal(stat(dir, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0750);
+	}
+}
+
+/* A database written by a newer pharos is refused, not downgraded. */
+static void test_newer_schema_refused(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+
+	snprintf(path, sizeof(path), "%s/new.db", tmpdir);
+	sql_exec(path, "PRAGMA user_version = 99");
+	s = store_open(path, err, sizeof(err));
+	assert_null(s);
+	assert_non_null(strstr(err, "newer"));
+}
+
+/* A parent that is a file: NULL and a message naming the directory. */
+static void test_open_fails(void **state)
+{
+	char path[256], file[128], err[256] = "";
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/plainfile", tmpdir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/sub/pharos.db", file);
+	assert_null(store_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "plainfile"));
+	assert_non_null(strstr(err, "Not a directory"));
+
+	/* Permissions do not stop root: only as another user. */
+	if (geteuid() != 0) {
+		char dir[100];
+
+		snprintf(dir, sizeof(dir), "%s/ro", tmpdir);
+		assert_int_equal(mkdir(dir, 0500), 0);
+		snprintf(path, sizeof(path), "%s/pharos.db", dir);
+		err[0] = '\0';
+		assert_null(store_open(path, err, sizeof(err)));
+		assert_true(err[0] != '\0');
+		chmod(dir, 0700);
+	}
+}
+
+/* 1000 rows in, flushed, read back with since/until/limit; uptime and latency
+ * percentiles computed over them. */
+static void test_append_and_read(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+	struct store_reader *rd;
+	struct probe_result r;
+	int64_t base = util_wall_us() - 2000 * SEC;
+	json_t *rows, *row;
+	double p50 = -1, p95 = -1;
+	char ts[40];
+
+	snprintf(path, sizeof(path), "%s/rw.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	for (int i = 0; i < 1000; i++) {
+		make_result(&r, base + i * SEC, i);
+		store_append(s, "web", &r);
+		probe_result_clear(&r);
+	}
+	make_result(&r, base, 5);
+	store_append(s, "other", &r);
+	store_flush(s);
+	assert_true(store_healthy(s));
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 1001);
+
+	rd = store_reader_open(path, err, sizeof(err));
+	assert_non_null(rd);
+
+	rows = store_results(rd, "web", 0, 0, 1000);
+	assert_non_null(rows);
+	assert_int_equal(json_array_size(rows), 1000);
+	/* newest first */
+	util_format_time(base + 999 * SEC, ts, sizeof(ts));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "ts")), ts);
+	/* the oldest row carries what was written */
+	row = json_array_get(rows, 999);
+	assert_string_equal(json_string_value(json_object_get(row, "run_id")), "0000000000000000");
+	assert_false(json_is_true(json_object_get(row, "ok")));
+	assert_string_equal(json_string_value(json_object_get(row, "error")), "timeout");
+	assert_string_equal(json_string_value(json_object_get(row, "message")), "timed out 0");
+	assert_true(json_is_null(json_object_get(row, "status_code")));
+	assert_int_equal(json_integer_value(json_object_get(row, "bytes")), 42);
+	assert_true(json_is_null(json_object_get(row, "cert_expiry")));
+	assert_null(json_object_get(json_object_get(row, "phases_ms"), "connect"));
+	assert_true(json_real_value(json_object_get(json_object_get(row, "phases_ms"), "dns")) == 0.1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(row, "details"), "rcode")),
+	                    "NOERROR");
+	assert_true(json_real_value(json_object_get(row, "duration_ms")) == 1.0);
+	json_decref(rows);
+
+	/* since <= ts < until */
+	rows = store_results(rd, "web", base + 100 * SEC, base + 200 * SEC, 1000);
+	assert_int_equal(json_array_size(rows), 100);
+	util_format_time(base + 199 * SEC, ts, sizeof(ts));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "ts")), ts);
+	util_format_time(base + 100 * SEC, ts, sizeof(ts));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 99), "ts")), ts);
+	json_decref(rows);
+
+	rows = store_results(rd, "web", 0, 0, 5);
+	assert_int_equal(json_array_size(rows), 5);
+	json_decref(rows);
+	rows = store_results(rd, "nope", 0, 0, 5);
+	assert_int_equal(json_array_size(rows), 0);
+	json_decref(rows);
+
+	/* one in ten failed */
+	assert_true(store_uptime(rd, "web", base) == 90.0);
+	assert_true(store_uptime(rd, "web", base + 995 * SEC) == 100.0);
+	assert_true(store_uptime(rd, "nope", base) == -1);
+	assert_true(store_uptime(rd, "web", util_wall_us() + SEC) == -1);
+
+	/* durations 1..1000 ms: nearest rank p50 = 500, p95 = 950 */
+	assert_int_equal(store_latency(rd, "web", base, &p50, &p95), 0);
+	assert_true(p50 == 500.0);
+	assert_true(p95 == 950.0);
+	assert_int_equal(store_latency(rd, "web", base + 999 * SEC, &p50, &p95), 0);
+	assert_true(p50 == 1000.0 && p95 == 1000.0);
+	assert_int_equal(store_latency(rd, "nope", base, &p50, &p95), -1);
+
+	store_reader_close(rd);
+	store_close(s);
+}
+
+/* A reader on a missing file fails instead of creating it. */
+static void test_reader_missing(void **state)
+{
+	char path[128], err[256] = "";
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/missing.db", tmpdir);
+	assert_null(store_reader_open(path, err, sizeof(err)));
+	assert_true(err[0] != '\0');
+	assert_int_equal(stat(path, &st), -1);
+}
+
+/* Waits (bounded) until the store's health is want. */
+static bool wait_healthy(struct store *s, bool want, int timeout_ms)
+{
+	uint64_t end = util_mono_ms() + (uint64_t)timeout_ms;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	while (store_healthy(s) != want) {
+		if (util_mono_ms() > end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/* Commits that fail (here: the table vanished under the writer) make the store
+ * unhealthy with SQLite's message; the rows stay queued and land once the
+ * database works again. flush() never hangs meanwhile. */
+static void test_unhealthy_and_recover(void **state)
+{
+	char path[128], err[256] = "", msg[256];
+	struct store *s;
+	struct probe_result r;
+	int64_t now = util_wall_us();
+
+	snprintf(path, sizeof(path), "%s/fail.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	make_result(&r, now, 1);
+	store_append(s, "web", &r);
+	store_flush(s);
+	assert_true(store_healthy(s));
+	store_last_error(s, msg, sizeof(msg));
+	assert_string_equal(msg, "");
+
+	sql_exec(path, "DROP TABLE results");
+	for (int i = 0; i < 10; i++)
+		store_append(s, "web", &r);
+	store_flush(s);         /* returns after the failed attempt */
+	assert_false(store_healthy(s));
+	store_last_error(s, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "no such table"));
+
+	sql_exec(path,
+	         "CREATE TABLE results (id INTEGER PRIMARY KEY, check_name TEXT NOT NULL,"
+	         " ts_us INTEGER NOT NULL, duration_us INTEGER NOT NULL, ok INTEGER NOT NULL,"
+	         " error TEXT NOT NULL, message TEXT NOT NULL, dns_us INTEGER, connect_us INTEGER,"
+	         " tls_us INTEGER, ttfb_us INTEGER, status_code INTEGER, bytes INTEGER,"
+	         " cert_expiry INTEGER, attempts INTEGER NOT NULL, run_id TEXT NOT NULL, details TEXT)");
+	assert_true(wait_healthy(s, true, 15000));
+	store_flush(s);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 10);
+	store_close(s);
+}
+
+/* While commits fail the queue is bounded: past 100,000 rows the oldest are
+ * dropped, and the rest land once the database works again. */
+static void test_queue_bounded(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+	struct probe_result r;
+
+	snprintf(path, sizeof(path), "%s/bounded.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	sql_exec(path, "ALTER TABLE results RENAME TO results_away");
+	make_result(&r, util_wall_us(), 1);
+	for (int i = 0; i < 100010; i++) {
+		r.start_us = i;     /* the oldest ones are the ones dropped */
+		store_append(s, "web", &r);
+	}
+	store_flush(s);
+	assert_false(store_healthy(s));
+	sql_exec(path, "ALTER TABLE results_away RENAME TO results");
+	assert_true(wait_healthy(s, true, 15000));
+	store_flush(s);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 100000);
+	assert_int_equal(sql_int(path, "SELECT min(ts_us) FROM results"), 10);
+	store_close(s);
+}
+
+/* Closing while commits fail does not hang and drops what cannot be written. */
+static void test_close_while_failing(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+	struct probe_result r;
+
+	snprintf(path, sizeof(path), "%s/close.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	sql_exec(path, "DROP TABLE results");
+	make_result(&r, util_wall_us(), 3);
+	for (int i = 0; i < 3; i++)
+		store_append(s, "web", &r);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_migrate),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_open_fails),
+		cmocka_unit_test(test_append_and_read),
+		cmocka_unit_test(test_reader_missing),
+		cmocka_unit_test(test_unhealthy_and_recover),
+		cmocka_unit_test(test_queue_bounded),
+		cmocka_unit_test(test_close_while_failing),
+	};
+
+	log_setup(LOG_FORMAT_LOGFMT, LOG_ERROR);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
