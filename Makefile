@@ -46,9 +46,17 @@ pharos: $(BUILD)/pharos
 $(BUILD)/pharos: $(BUILD)/agent/main.o $(BUILD)/libpharos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/libpharos.a: $(LIB_OBJ)
+$(BUILD)/libpharos.a: $(LIB_OBJ) $(BUILD)/assets.o
 	rm -f $@
 	ar rcs $@ $^
+
+# The status page's files (dashboards/) as C arrays: agent/assets.h.
+$(BUILD)/assets.c: scripts/embed-assets $(ASSET_SRC)
+	@mkdir -p $(dir $@)
+	scripts/embed-assets $@ $(ASSET_SRC)
+
+$(BUILD)/assets.o: $(BUILD)/assets.c agent/assets.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h probes/*.h alerts/*.h)
 	@mkdir -p $(dir $@)

@@ -13,9 +13,13 @@
 
 #include "agent.h"
 #include "curlm.h"
+#include "delivery.h"
+#include "engine.h"
+#include "heartbeat.h"
 #include "httpd.h"
 #include "log.h"
 #include "loop.h"
+#include "outbox.h"
 #include "resolver.h"
 #include "sched.h"
 #include "snapshot.h"
@@ -26,6 +30,9 @@
 #define STATS_LOG_INTERVAL_MS 60000
 #define SHUTDOWN_MARGIN_MS 2000     /* beyond the longest probe timeout */
 #define SYSTEM_DNS_TIMEOUT_MS 5000
+#define ALERT_TICK_MS 1000
+#define PRIME_RESULTS_MAX 1000      /* past results per check fed to the engine at start */
+#define PRIME_SPAN_US (3600LL * 1000000LL)
 
 struct agent {
 	struct conf *conf;
@@ -41,6 +48,11 @@ struct agent {
 	struct loop_timer stats_timer;
 	struct loop_timer shutdown_timer;
 	struct loop_timer deadline_timer;
+	struct loop_timer alert_timer;  /* engine_tick */
+	struct engine *engine;
+	struct delivery *delivery;
+	struct outbox_tx tx;            /* what the current engine call emitted */
+	struct conf *prev_conf;         /* during a reload: the conf being replaced */
 	unsigned publish_passes;
 	bool dirty;                     /* state changed since the last publish */
 	bool stopping;
@@ -167,6 +179,440 @@ static bool agent_loop_alive(void *ctx)
 	return util_mono_ms() - last < 5000;
 }
 
+/* A heartbeat ping from a server thread: recorded on the loop (heartbeat.c). */
+static int agent_push(void *ctx, const char *name, bool fail, const char *message,
+                      bool truncated, char *state, size_t state_len)
+{
+	struct agent *a = ctx;
+
+	return heartbeat_deliver(a->loop, a->sched, name, fail, message, truncated, state, state_len);
+}
+
+/* --- alerts: engine -> outbox (one transaction) -> delivery ----------------- */
+
+/* Rows of one committed alert unit, kept by the agent so that delivery gets
+ * them (with their new ids) once the writer has committed the unit. */
+struct alert_commit {
+	struct agent *agent;
+	struct outbox_row *rows;
+	size_t n;
+	int64_t *ids;
+};
+
+static void alert_commit_free(struct alert_commit *ac)
+{
+	for (size_t i = 0; i < ac->n; i++)
+		outbox_row_clear(&ac->rows[i]);
+	free(ac->rows);
+	free(ac->ids);
+	free(ac);
+}
+
+/* On the loop: the unit is in SQLite; hand its notifications to delivery. */
+static void agent_alert_committed_loop(struct loop *l, void *arg)
+{
+	struct alert_commit *ac = arg;
+	struct agent *a = ac->agent;
+
+	for (size_t i = 0; i < ac->n && ac->ids != NULL; i++) {
+		if (ac->ids[i] <= 0)
+			continue;       /* same key already in the outbox: sent once */
+		ac->rows[i].id = ac->ids[i];
+		if (!a->stopping && a->delivery != NULL)
+			delivery_add(a->delivery, &ac->rows[i]);
+	}
+	alert_commit_free(ac);
+}
+
+/* On the writer thread, after the commit (or after giving up at close). */
+static void agent_alert_committed(int rc, const int64_t *ids, size_t n_ids, void *arg)
+{
+	struct alert_commit *ac = arg;
+
+	if (rc != 0 || ac->n == 0) {
+		alert_commit_free(ac);
+		return;
+	}
+	ac->ids = xcalloc(ac->n, sizeof(*ac->ids));
+	memcpy(ac->ids, ids, (n_ids < ac->n ? n_ids : ac->n) * sizeof(*ids));
+	if (loop_post(ac->agent->loop, agent_alert_committed_loop, ac) != 0)
+		alert_commit_free(ac);
+}
+
+/* Commits what the last engine call emitted: state changes, history and
+ * notifications in one unit. Call after every engine entry point. */
+static void agent_alert_flush(struct agent *a)
+{
+	struct alert_commit *ac;
+
+	if (outbox_tx_empty(&a->tx))
+		return;
+	ac = xcalloc(1, sizeof(*ac));
+	ac->agent = a;
+	ac->n = a->tx.n_rows;
+	if (ac->n > 0) {
+		ac->rows = xcalloc(ac->n, sizeof(*ac->rows));
+		for (size_t i = 0; i < ac->n; i++)
+			outbox_row_copy(&ac->rows[i], &a->tx.rows[i]);
+	}
+	store_alert_commit(a->store, &a->tx, agent_alert_committed, ac);
+	a->dirty = true;
+}
+
+/* The rule named name in the conf in force, or in the one a reload replaces
+ * (an instance dropped by the reload resolves through its old rule). */
+static const struct alert_rule *agent_find_rule(struct agent *a, const char *name)
+{
+	const struct alert_rule *r = conf_find_rule(a->conf, name);
+
+	if (r == NULL && a->prev_conf != NULL)
+		r = conf_find_rule(a->prev_conf, name);
+	return r;
+}
+
+/* The engine's hook: one transition becomes a state upsert (or delete), a
+ * history line when the state changed, and one notification per notifier
+ * of the rule, all collected in a->tx until agent_alert_flush. */
+static void agent_on_transition(const struct engine_transition *t, void *ctx)
+{
+	struct agent *a = ctx;
+	struct alert_state_row st = {
+		.rule = (char *)t->rule, .check = (char *)t->check, .state = t->to,
+		.since_us = t->since_ms * 1000, .fired_us = t->fired_ms * 1000,
+		.last_sent_us = t->last_sent_ms * 1000,
+		.alert_id = t->alert_id && t->alert_id[0] ? (char *)t->alert_id : NULL,
+		.value = t->value && t->value[0] ? (char *)t->value : NULL,
+		.gone = t->gone,
+	};
+
+	outbox_tx_add_state(&a->tx, &st);
+	if (t->from != t->to) {
+		struct alert_history_row h = {
+			.rule = (char *)t->rule, .check = (char *)t->check, .alert_id = st.alert_id,
+			.from_state = (char *)alert_state_name(t->from),
+			.to_state = (char *)alert_state_name(t->to),
+			.ts_us = t->since_ms > 0 ? t->since_ms * 1000 : util_wall_us(), .value = st.value,
+		};
+
+		outbox_tx_add_history(&a->tx, &h);     /* the engine logs the change */
+	}
+	if (t->event != NULL) {
+		const struct alert_rule *r = agent_find_rule(a, t->rule);
+
+		if (r == NULL || r->n_notify == 0)
+			return;
+		outbox_tx_add_event(&a->tx, t->event, r->notify, r->n_notify, util_wall_us());
+	}
+}
+
+/* Delivery's hook: progress of a notification, written through the writer. */
+static void agent_on_progress(const struct delivery_progress *p, void *ctx)
+{
+	struct agent *a = ctx;
+	struct store_outbox_update u = {
+		.id = p->id, .state = p->state, .attempts = p->attempts,
+		.next_attempt_us = p->next_attempt_us, .delivered_us = p->delivered_us,
+		.last_error = p->last_error,
+	};
+
+	store_outbox_update(a->store, &u);
+	a->dirty = true;
+}
+
+static void agent_alert_tick(struct loop *l, struct loop_timer *t)
+{
+	struct agent *a = t->arg;
+
+	engine_tick(a->engine, util_wall_us() / 1000);
+	agent_alert_flush(a);
+	loop_timer_start(l, t, ALERT_TICK_MS);
+}
+
+/* A heartbeat ping recorded by the scheduler: heartbeat_age restarts. */
+static void agent_on_ping(const struct check *c, int64_t ping_ms, void *arg)
+{
+	struct agent *a = arg;
+
+	engine_set_last_ping(a->engine, c->name, ping_ms);
+	agent_alert_flush(a);
+}
+
+/* Feeds the engine the recent past of every check (oldest first), so windows
+ * and consecutive counts do not start empty after a restart. */
+static void agent_prime_engine(struct agent *a, struct store_reader *r)
+{
+	int64_t since = util_wall_us() - PRIME_SPAN_US;
+
+	for (size_t i = 0; i < a->conf->n_checks; i++) {
+		const char *name = a->conf->checks[i].name;
+		json_t *rows = store_results(r, name, since, 0, PRIME_RESULTS_MAX);
+		size_t n = rows ? json_array_size(rows) : 0;
+
+		for (size_t k = n; k-- > 0;) {
+			json_t *row = json_array_get(rows, k);
+			const char *err = json_string_value(json_object_get(row, "error"));
+			int64_t ts = 0;
+
+			if (err != NULL && strcmp(err, probe_error_name(PROBE_ERR_ABORTED)) == 0)
+				continue;
+			if (util_parse_time(json_string_value(json_object_get(row, "ts")), &ts) != 0)
+				continue;
+			engine_prime(a->engine, name, ts / 1000,
+			             json_number_value(json_object_get(row, "duration_ms")),
+			             json_is_true(json_object_get(row, "ok")));
+		}
+		json_decref(rows);
+	}
+}
+
+/* An event for a firing instance restored from the database, for the
+ * Alertmanager re-posts (the original event is in the outbox, but the
+ * labels are all Alertmanager needs to keep the alert). */
+struct refire_ctx {
+	struct agent *agent;
+};
+
+static void agent_rearm_one(const struct engine_instance_info *i, void *ctx)
+{
+	struct agent *a = ((struct refire_ctx *)ctx)->agent;
+	const struct alert_rule *r;
+	struct alert_event ev;
+
+	if (i->state != ALERT_FIRING)
+		return;
+	r = conf_find_rule(a->conf, i->rule);
+	if (r == NULL || r->n_notify == 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = ALERT_EVENT_FIRING;
+	ev.rule = xstrdup(i->rule);
+	ev.check = xstrdup(i->check);
+	ev.group = xstrdup(i->group ? i->group : "");
+	ev.severity = i->severity;
+	ev.alert_id = xstrdup(i->alert_id);
+	ev.ts_us = util_wall_us();
+	ev.started_us = i->fired_ms * 1000;
+	ev.value = xstrdup(i->value);
+	ev.message = xstrdup("");
+	ev.url = xasprintf("%s/check/%s", a->conf->agent.public_url ? a->conf->agent.public_url : "",
+	                   i->check);
+	ev.expr = xstrdup(r->when_text);
+	ev.location = xstrdup(a->conf->agent.location);
+	delivery_refire_arm(a->delivery, &ev, r->notify, r->n_notify);
+	alert_event_clear(&ev);
+}
+
+/* At start: alert state back into the engine (no second page for what
+ * already paged), the recent past into its windows, and every notification
+ * that was not delivered before the stop or crash back into delivery. */
+static void agent_alerts_start(struct agent *a)
+{
+	char err[256];
+	struct store_reader *r = store_reader_open(a->conf->agent.database, err, sizeof(err));
+	struct alert_state_row *states = NULL;
+	struct outbox_row *rows = NULL;
+	size_t n_states = 0, n_rows = 0;
+	struct refire_ctx rc = { a };
+
+	engine_set_conf(a->engine, a->conf, util_wall_us() / 1000);   /* takes its own reference */
+	delivery_set_notifiers(a->delivery, a->conf->notifiers, a->conf->n_notifiers);
+	if (r == NULL) {
+		log_error("cannot read alert state and outbox", "error", err);
+		agent_alert_flush(a);
+		return;
+	}
+	if (store_alert_states(r, &states, &n_states) == 0) {
+		for (size_t i = 0; i < n_states; i++) {
+			engine_restore(a->engine, states[i].rule, states[i].check, states[i].state,
+			               states[i].since_us / 1000, states[i].fired_us / 1000,
+			               states[i].last_sent_us / 1000, states[i].alert_id, states[i].value,
+			               util_wall_us() / 1000);
+			alert_state_row_clear(&states[i]);
+		}
+		free(states);
+	}
+	agent_prime_engine(a, r);
+	for (size_t i = 0; i < a->conf->n_checks; i++) {
+		int64_t ping = sched_heartbeat_last_ping_ms(a->sched, a->conf->checks[i].name);
+
+		if (ping > 0)
+			engine_set_last_ping(a->engine, a->conf->checks[i].name, ping);
+	}
+	agent_alert_flush(a);
+	if (store_outbox_pending(r, &rows, &n_rows) == 0) {
+		if (n_rows > 0) {
+			char n[24];
+
+			snprintf(n, sizeof(n), "%zu", n_rows);
+			log_info("undelivered notifications found: sending them", "count", n);
+		}
+		for (size_t i = 0; i < n_rows; i++) {
+			delivery_add(a->delivery, &rows[i]);
+			outbox_row_clear(&rows[i]);
+		}
+		free(rows);
+	}
+	engine_foreach_instance(a->engine, agent_rearm_one, &rc);
+	store_reader_close(r);
+}
+
+/* Fills the snapshot's alerting part: maintenance state, the instances
+ * pending or firing, and delivery figures per notifier. */
+struct snap_fill {
+	struct snapshot *snap;
+	size_t cap;
+};
+
+static void agent_snap_alert(const struct engine_instance_info *i, void *ctx)
+{
+	struct snap_fill *f = ctx;
+	struct snapshot_alert *sa;
+
+	if (i->state == ALERT_OK)
+		return;
+	if (f->snap->n_alerts == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 8;
+		f->snap->alerts = xrealloc(f->snap->alerts, f->cap * sizeof(*f->snap->alerts));
+	}
+	sa = &f->snap->alerts[f->snap->n_alerts++];
+	sa->rule = xstrdup(i->rule);
+	sa->check = xstrdup(i->check);
+	sa->severity = xstrdup(alert_severity_name(i->severity));
+	sa->value = xstrdup(i->value ? i->value : "");
+	sa->alert_id = xstrdup(i->alert_id ? i->alert_id : "");
+	sa->state = (int)i->state;
+	sa->since_us = i->since_ms * 1000;
+}
+
+static void agent_publish_alerts(struct agent *a, struct snapshot *snap)
+{
+	struct snap_fill f = { snap, 0 };
+	int64_t now_ms = util_wall_us() / 1000;
+
+	for (size_t i = 0; i < snap->n_checks; i++)
+		if (engine_in_maintenance(a->engine, snap->checks[i].check->name, now_ms))
+			snap->checks[i].state = CHECK_STATE_MAINTENANCE;
+	engine_foreach_instance(a->engine, agent_snap_alert, &f);
+	if (a->conf->n_notifiers == 0)
+		return;
+	snap->notifiers = xcalloc(a->conf->n_notifiers, sizeof(*snap->notifiers));
+	for (size_t i = 0; i < a->conf->n_notifiers; i++) {
+		struct snapshot_notifier *sn = &snap->notifiers[snap->n_notifiers++];
+		struct delivery_stats ds;
+
+		sn->name = xstrdup(a->conf->notifiers[i].name);
+		if (delivery_get_stats(a->delivery, sn->name, &ds) != 0)
+			continue;
+		sn->delivered = ds.delivered;
+		sn->failed_attempts = ds.failed;
+		sn->dead = ds.dead;
+		sn->queue_pending = ds.queued;
+		sn->queue_dead = ds.dead;       /* dead since start; older ones are in the API */
+		sn->breaker_open = ds.breaker != BREAKER_CLOSED;
+	}
+}
+
+/* --- admin "retry a dead notification" from a server thread ------------------- */
+
+/* Shared by the waiting server thread, the writer's completion and the loop;
+ * freed by whichever lets go last. */
+struct retry_request {
+	struct agent *agent;
+	struct outbox_row row;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs;
+	int status;                     /* 1 pending, 0 requeued, -2 not dead, -3 failed */
+};
+
+static void retry_request_put(struct retry_request *rr)
+{
+	pthread_mutex_lock(&rr->lock);
+	int refs = --rr->refs;
+	pthread_mutex_unlock(&rr->lock);
+	if (refs > 0)
+		return;
+	outbox_row_clear(&rr->row);
+	pthread_mutex_destroy(&rr->lock);
+	pthread_cond_destroy(&rr->cond);
+	free(rr);
+}
+
+static void retry_request_finish(struct retry_request *rr, int status)
+{
+	pthread_mutex_lock(&rr->lock);
+	rr->status = status;
+	pthread_cond_broadcast(&rr->cond);
+	pthread_mutex_unlock(&rr->lock);
+	retry_request_put(rr);
+}
+
+/* On the loop: the row is pending again in SQLite; delivery takes it. */
+static void retry_request_loop(struct loop *l, void *arg)
+{
+	struct retry_request *rr = arg;
+	struct agent *a = rr->agent;
+
+	if (a->stopping || a->delivery == NULL) {
+		retry_request_finish(rr, -3);
+		return;
+	}
+	delivery_add(a->delivery, &rr->row);
+	retry_request_finish(rr, 0);
+}
+
+/* On the writer thread, after the requeue committed (or not). */
+static void retry_request_committed(int rc, const int64_t *ids, size_t n_ids, void *arg)
+{
+	struct retry_request *rr = arg;
+
+	if (rc != 0)
+		retry_request_finish(rr, -3);
+	else if (n_ids == 0)
+		retry_request_finish(rr, -2);
+	else if (loop_post(rr->agent->loop, retry_request_loop, rr) != 0)
+		retry_request_finish(rr, -3);   /* pending in SQLite: sent at the next start */
+}
+
+static int agent_retry_notification(void *ctx, const struct outbox_row *row)
+{
+	struct agent *a = ctx;
+	struct retry_request *rr = xcalloc(1, sizeof(*rr));
+	struct timespec deadline;
+	int64_t now = util_wall_us();
+	int status;
+	char id[24];
+
+	rr->agent = a;
+	outbox_row_copy(&rr->row, row);
+	rr->row.state = OUTBOX_PENDING;
+	rr->row.attempts = 0;
+	rr->row.created_us = now;
+	rr->row.next_attempt_us = now;
+	free(rr->row.last_error);
+	rr->row.last_error = NULL;
+	pthread_mutex_init(&rr->lock, NULL);
+	pthread_cond_init(&rr->cond, NULL);
+	rr->refs = 2;
+	rr->status = 1;
+	snprintf(id, sizeof(id), "%lld", (long long)row->id);
+	log_info("notification requeued by the admin API", "notification_id", id,
+	         "alert_id", row->event.alert_id ? row->event.alert_id : "", "notifier", row->notifier);
+	store_outbox_requeue(a->store, row->id, now, retry_request_committed, rr);
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	pthread_mutex_lock(&rr->lock);
+	while (rr->status == 1) {
+		if (pthread_cond_timedwait(&rr->cond, &rr->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	status = rr->status;
+	pthread_mutex_unlock(&rr->lock);
+	retry_request_put(rr);
+	return status == 1 ? -3 : status;
+}
+
 /* --- results and publishing -------------------------------------------------- */
 
 static void agent_on_result(const struct check *c, const struct probe_result *r,
@@ -185,6 +631,11 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 		         "duration_ms", dur, "manual", manual ? "true" : "false");
 	/* An abandoned run is recorded too: the history shows the agent stopped mid-probe. */
 	store_append(a->store, c->name, r);
+	/* ... but it says nothing about the target: the engine does not see it. */
+	if (r->error != PROBE_ERR_ABORTED) {
+		engine_on_result(a->engine, c, r, util_wall_us() / 1000);
+		agent_alert_flush(a);
+	}
 	a->dirty = true;
 }
 
@@ -199,6 +650,7 @@ static void agent_publish(struct agent *a)
 	snap->store_ok = store_healthy(a->store);
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
+	agent_publish_alerts(a, snap);
 	snapshot_publish(snap);
 	a->dirty = false;
 }
@@ -251,6 +703,12 @@ static void agent_reload(struct agent *a)
 		return;
 	}
 	sched_set_conf(a->sched, next);
+	/* Instances dropped by the reload resolve through their old rule. */
+	a->prev_conf = a->conf;
+	engine_set_conf(a->engine, next, util_wall_us() / 1000);
+	agent_alert_flush(a);
+	a->prev_conf = NULL;
+	delivery_set_notifiers(a->delivery, next->notifiers, next->n_notifiers);
 	httpd_update_conf(a->httpd, next);
 	conf_unref(a->conf);
 	a->conf = next;
@@ -281,6 +739,10 @@ static void agent_begin_stop(struct agent *a, const char *why)
 	if (a->stopping)
 		return;
 	a->stopping = true;
+	/* Attempts in flight are abandoned: their rows stay pending in SQLite
+	 * and are sent (with the same keys) at the next start. */
+	delivery_stop(a->delivery);
+	loop_timer_stop(a->loop, &a->alert_timer);
 	sched_stop(a->sched);
 	limit = sched_max_timeout_ms(a->sched) + SHUTDOWN_MARGIN_MS;
 	char lim[32];
@@ -375,6 +837,12 @@ static void agent_seed_from_store(struct agent *a)
 					json_is_true(json_object_get(row, "ok")),
 					(int64_t)(json_number_value(json_object_get(row, "duration_ms")) * 1000),
 					e, json_string_value(json_object_get(row, "message")));
+			/* A heartbeat's last ping, so a restart keeps its lateness. */
+			const char *lp = json_string_value(json_object_get(
+				json_object_get(row, "details"), "last_ping"));
+			int64_t lp_us = 0;
+			if (lp && util_parse_time(lp, &lp_us) == 0)
+				sched_seed_heartbeat(a->sched, name, lp_us / 1000);
 		}
 		json_decref(rows);
 	}
@@ -412,8 +880,19 @@ int agent_run(struct conf *conf)
 	}
 	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver };
 	a.sched = sched_new(&a.env, agent_on_result, &a);
+	sched_set_ping_fn(a.sched, agent_on_ping, &a);
 	sched_set_conf(a.sched, conf);
 	agent_seed_from_store(&a);
+	{
+		struct engine_hooks eh = { .emit = agent_on_transition, .ctx = &a };
+		struct delivery_hooks dh = { .progress = agent_on_progress, .ctx = &a };
+
+		a.engine = engine_new(&eh);
+		a.delivery = delivery_new(a.loop, a.curlm, &dh, NULL, NULL);
+		loop_timer_init(&a.alert_timer, agent_alert_tick, &a);
+		agent_alerts_start(&a);
+		loop_timer_start(a.loop, &a.alert_timer, ALERT_TICK_MS);
+	}
 	agent_publish(&a);
 	if (agent_setup_signals(&a) != 0) {
 		log_error("cannot set up signal handling", "error", strerror(errno));
@@ -421,7 +900,9 @@ int agent_run(struct conf *conf)
 	}
 	__atomic_store_n(&a.alive_ms, util_mono_ms(), __ATOMIC_RELAXED);
 
-	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive, .ctx = &a };
+	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive,
+	                         .push = agent_push,
+	                         .retry_notification = agent_retry_notification, .ctx = &a };
 	a.httpd = httpd_start(conf, &ops, err, sizeof(err));
 	if (!a.httpd) {
 		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);
@@ -448,6 +929,11 @@ out:
 	loop_timer_stop(a.loop, &a.stats_timer);
 	loop_timer_stop(a.loop, &a.shutdown_timer);
 	loop_timer_stop(a.loop, &a.deadline_timer);
+	if (a.engine != NULL)
+		loop_timer_stop(a.loop, &a.alert_timer);
+	/* Cancels the transfers in flight: before curlm_free. */
+	delivery_free(a.delivery);
+	a.delivery = NULL;
 	if (a.signal_fd >= 0) {
 		loop_fd_set(a.loop, a.signal_fd, 0, NULL, NULL);
 		close(a.signal_fd);
@@ -455,6 +941,11 @@ out:
 	sched_free(a.sched);
 	snapshot_publish(NULL);
 	store_close(a.store);
+	/* Completions the writer posted while closing: free them (delivery is gone). */
+	loop_run_once(a.loop, 0);
+	if (a.engine != NULL)
+		engine_free(a.engine);
+	outbox_tx_clear(&a.tx);
 	probe_dns_cleanup();
 	if (a.resolver)
 		resolver_free(a.resolver);

@@ -197,6 +197,10 @@ static json_t *check_json(const struct snapshot_check *sc, struct store_reader *
 	json_object_set_new(o, "type", json_string(check_type_name(c->type)));
 	json_object_set_new(o, "target", text_json(c->target ? c->target : ""));
 	json_object_set_new(o, "state", json_string(check_state_name(sc->state)));
+	if (sc->state == CHECK_STATE_BLOCKED && sc->blocked_by != NULL) {
+		json_object_set_new(o, "blocked_by", text_json(sc->blocked_by));
+		json_object_set_new(o, "state_reason", json_string("dependency down"));
+	}
 	json_object_set_new(o, "last", last_json(sc));
 	json_object_set_new(o, "uptime", uptime_json(r, c->name, now_us));
 	json_object_set_new(o, "latency_ms", latency_json(r, c->name, now_us));
@@ -395,4 +399,158 @@ void api_check_run(struct api_request *rq, struct api_response *rs)
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the agent is stopping");
 		break;
 	}
+}
+
+/* --- alerts and notifications ------------------------------------------------ */
+
+#define HISTORY_DEFAULT  50
+#define NOTIF_DEFAULT    100
+
+/* The severity of rule name in the conf in force, or null. */
+static json_t *rule_severity(const struct snapshot *snap, const char *name)
+{
+	const struct alert_rule *r = snap ? conf_find_rule(snap->conf, name) : NULL;
+
+	return r ? json_string(alert_severity_name(r->severity)) : json_null();
+}
+
+/* GET /api/v1/alerts: {"alerts": [instances pending or firing], "history":
+ * [recent transitions, newest first]}. Instances come from the database's
+ * alert state (written in the transaction of each change), so the answer
+ * lags the engine by at most one commit (~100 ms). */
+void api_alerts(struct api_request *rq, struct api_response *rs)
+{
+	struct alert_state_row *st = NULL;
+	size_t n = 0;
+	json_t *alerts, *history, *o;
+
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	if (store_alert_states(rq->reader, &st, &n) != 0) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	alerts = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].state != ALERT_PENDING && st[i].state != ALERT_FIRING) {
+			alert_state_row_clear(&st[i]);
+			continue;
+		}
+		/* An instance of a rule or check removed from the config is not shown. */
+		if (rq->snap == NULL || conf_find_rule(rq->snap->conf, st[i].rule) != NULL) {
+			o = json_object();
+			json_object_set_new(o, "rule", text_json(st[i].rule));
+			json_object_set_new(o, "check", text_json(st[i].check));
+			json_object_set_new(o, "state", json_string(alert_state_name(st[i].state)));
+			set_time(o, "since", st[i].since_us);
+			if (st[i].fired_us > 0 && st[i].state == ALERT_FIRING)
+				set_time(o, "fired", st[i].fired_us);
+			json_object_set_new(o, "severity", rule_severity(rq->snap, st[i].rule));
+			json_object_set_new(o, "value", st[i].value ? text_json(st[i].value) : json_null());
+			json_object_set_new(o, "alert_id",
+			                    st[i].alert_id ? text_json(st[i].alert_id) : json_null());
+			json_array_append_new(alerts, o);
+		}
+		alert_state_row_clear(&st[i]);
+	}
+	free(st);
+	history = store_alert_history(rq->reader, NULL, HISTORY_DEFAULT);
+	o = json_object();
+	json_object_set_new(o, "alerts", alerts);
+	json_object_set_new(o, "history", history ? history : json_array());
+	api_json(rs, MHD_HTTP_OK, o);
+}
+
+/* GET /api/v1/notifications?state=pending|dead|delivered&limit=: the outbox,
+ * newest first. Rows hold no secrets (no URL, no token; the event only). */
+void api_notifications(struct api_request *rq, struct api_response *rs)
+{
+	const char *state = api_query(rq, "state");
+	char detail[160];
+	json_t *rows;
+	int limit;
+
+	if (state != NULL && state[0] == '\0')
+		state = NULL;
+	if (state != NULL && outbox_state_from_name(state) < 0) {
+		snprintf(detail, sizeof(detail),
+		         "state: expected pending, delivered or dead, got \"%.32s\"", state);
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
+		return;
+	}
+	if (query_limit(rq, rs, &limit) != 0)
+		return;
+	if (api_query(rq, "limit") == NULL)
+		limit = NOTIF_DEFAULT;
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	rows = store_notifications(rq->reader, state, limit);
+	if (rows == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	api_json(rs, MHD_HTTP_OK, rows);
+}
+
+/* POST /api/v1/notifications/ID/retry (admin): a dead notification becomes
+ * pending again (attempts reset) and delivery is woken. 404 unknown id, 409
+ * when it is not dead. */
+void api_notification_retry(struct api_request *rq, struct api_response *rs)
+{
+	struct outbox_row row;
+	char detail[160], *end;
+	long long id;
+	int rc;
+
+	errno = 0;
+	id = strtoll(rq->name, &end, 10);
+	if (rq->name[0] < '0' || rq->name[0] > '9' || *end != '\0' || errno != 0 || id <= 0) {
+		snprintf(detail, sizeof(detail), "no notification with id %s", rq->name);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+		return;
+	}
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	rc = store_outbox_get(rq->reader, id, &row);
+	if (rc == 1) {
+		snprintf(detail, sizeof(detail), "no notification with id %lld", id);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+		return;
+	}
+	if (rc != 0) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	if (row.state != OUTBOX_DEAD) {
+		snprintf(detail, sizeof(detail), "notification %lld is %s, not dead", id,
+		         outbox_state_name(row.state));
+		api_error(rs, MHD_HTTP_CONFLICT, "conflict", detail);
+		outbox_row_clear(&row);
+		return;
+	}
+	rc = rq->ops->retry_notification ? rq->ops->retry_notification(rq->ops->ctx, &row) : -3;
+	switch (rc) {
+	case 0:
+		api_json(rs, MHD_HTTP_OK, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)id,
+		                                    "state", "pending", "attempts", 0));
+		break;
+	case -2:
+		snprintf(detail, sizeof(detail), "notification %lld is not dead any more", id);
+		api_error(rs, MHD_HTTP_CONFLICT, "conflict", detail);
+		break;
+	default:
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          "the agent is stopping or the database is not writable");
+		break;
+	}
+	outbox_row_clear(&row);
 }

@@ -39,6 +39,7 @@ struct api_response {
 	const char *content_type;       /* static string */
 	char allow[64];                 /* sets Allow when not "" (405) */
 	const char *www_authenticate;   /* static; sets WWW-Authenticate (401) */
+	const char *cache_control;      /* static; NULL: "no-store" */
 };
 
 typedef void api_handler(struct api_request *rq, struct api_response *rs);
@@ -59,5 +60,8 @@ api_handler api_checks;
 api_handler api_check;
 api_handler api_check_results;
 api_handler api_check_run;          /* the caller (httpd.c) has checked the admin token */
+api_handler api_alerts;             /* GET /api/v1/alerts */
+api_handler api_notifications;      /* GET /api/v1/notifications?state=&limit= */
+api_handler api_notification_retry; /* POST /api/v1/notifications/ID/retry (admin) */
 
 #endif

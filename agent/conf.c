@@ -45,8 +45,11 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <math.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +59,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "expr.h"
 #include "jsonpath.h"
 #include "log.h"
 #include "util.h"
@@ -86,6 +90,24 @@ struct loader {
 	size_t n_secrets;
 	char **tmp;                 /* strings built for messages, freed at the end */
 	size_t n_tmp;
+	struct conf *conf;          /* what is being built (checks before rules) */
+	struct dep_ref *deps;       /* every depends_on entry, resolved after all checks */
+	size_t n_deps;
+	char **warnings;            /* "FILE:LINE: ..." logged when the load succeeds */
+	size_t n_warnings;
+	/* While a step of a multi-step http check is read: ${var:NAME} is kept
+	 * for run time in the step's url, headers and body, and NAME must be
+	 * extracted by an earlier step. */
+	const config_setting_t *step;
+	char **vars;                /* names extracted by the steps before this one */
+	size_t n_vars;
+};
+
+/* One depends_on entry: check `from` names `name`, written at setting s. */
+struct dep_ref {
+	size_t from;
+	const char *name;           /* borrowed from the check's depends_on */
+	const config_setting_t *s;
 };
 
 /* First nonzero line of s or its enclosing groups (elements of arrays have
@@ -135,6 +157,26 @@ static void err(struct loader *ld, const config_setting_t *s, const char *fmt, .
 		abort();
 	}
 	err_line_add(ld, setting_line(s), msg, s);
+}
+
+/* Records a warning at the line of s: logged only when the load succeeds
+ * (a config with errors is rejected, its errors say enough). */
+__attribute__((format(printf, 3, 4)))
+static void warn(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *line;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fputs("pharos: out of memory\n", stderr);
+		abort();
+	}
+	va_end(ap);
+	line = xasprintf("%s:%d: warning: %s", ld->name, setting_line(s), msg);
+	free(msg);
+	ld->warnings = xrealloc(ld->warnings, (ld->n_warnings + 1) * sizeof(*ld->warnings));
+	ld->warnings[ld->n_warnings++] = line;
 }
 
 /* Whether an error was recorded about s itself (its value is not usable for
@@ -498,6 +540,64 @@ out:
 	return data;
 }
 
+/* Whether s is where a step may use ${var:NAME}: its url, body, or an entry
+ * of its headers (see struct loader). */
+static bool var_allowed(const struct loader *ld, const config_setting_t *s)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	const char *name = config_setting_name(s);
+
+	if (ld->step == NULL || parent == NULL)
+		return false;
+	if (parent == ld->step && name != NULL)
+		return strcmp(name, "url") == 0 || strcmp(name, "body") == 0 || strcmp(name, "headers") == 0;
+	return name == NULL && config_setting_parent(parent) == ld->step &&
+	       config_setting_name(parent) != NULL && strcmp(config_setting_name(parent), "headers") == 0;
+}
+
+/* Checks one ${var:NAME} (dollar points at "${", close at its "}"): allowed
+ * here, and NAME extracted by an earlier step. Returns 0, or -1 after
+ * recording an error. */
+static int check_var(struct loader *ld, const config_setting_t *s, const char *where,
+                     const char *dollar, const char *close)
+{
+	const char *name = dollar + 6;
+	size_t n = (size_t)(close - name);
+	const char *var;
+	bool known = false;
+
+	if (!var_allowed(ld, s)) {
+		err(ld, s, "%s in %s uses ${var:...}, which only the url, headers and body of a step in steps = ( ... ) can use",
+		    sname(ld, s), where);
+		return -1;
+	}
+	if (n == 0) {
+		err(ld, s, "%s in %s has an empty ${var:NAME}", sname(ld, s), where);
+		return -1;
+	}
+	var = tmp(ld, xstrndup(name, n));
+	if (!valid_name(var)) {
+		err(ld, s, "%s in %s has an invalid variable name in ${var:NAME} (1 to 64 characters from A-Z a-z 0-9 _ . -)",
+		    sname(ld, s), where);
+		return -1;
+	}
+	for (size_t i = 0; i < ld->n_vars; i++)
+		if (strcmp(ld->vars[i], var) == 0)
+			known = true;
+	if (!known) {
+		const char *hint = closest(var, (const char *const *)ld->vars, ld->n_vars);
+
+		if (hint != NULL)
+			err(ld, s, "%s in %s uses ${var:%s}, which no earlier step extracts (did you mean ${var:%s}?)",
+			    sname(ld, s), where, var, hint);
+		else
+			err(ld, s, "%s in %s uses ${var:%s}, which no earlier step extracts (extract = { %s = \"$.path\"; } in a step before this one)",
+			    sname(ld, s), where, var, var);
+		return -1;
+	}
+	return 0;
+}
+
 /* Expands the substitutions in the string setting s (see the top of the
  * file). Returns a new string, or NULL after recording an error. */
 static char *expand(struct loader *ld, const config_setting_t *s, const char *where)
@@ -534,6 +634,15 @@ static char *expand(struct loader *ld, const config_setting_t *s, const char *wh
 			err(ld, s, "%s in %s has \"${\" without a closing \"}\" (write \"$${\" for a literal \"${\")",
 			    sname(ld, s), where);
 			goto fail;
+		}
+		if (strncmp(dollar + 2, "var:", 4) == 0) {
+			/* Run time's: checked, kept as written. */
+			if (check_var(ld, s, where, dollar, close) < 0)
+				goto fail;
+			if (buf_add(&b, dollar, (size_t)(close - dollar) + 1) < 0)
+				goto toolong;
+			p = close + 1;
+			continue;
 		}
 		if (strncmp(dollar + 2, "env:", 4) == 0) {
 			is_env = true;
@@ -779,6 +888,11 @@ static parse_fn parse_url, parse_method, parse_req_headers, parse_basic_auth, pa
 static parse_fn parse_tcp_host, parse_query, parse_record, parse_server;
 static parse_fn parse_expect, parse_status, parse_json, parse_exp_headers, parse_rcode;
 static parse_fn parse_json_path, parse_json_equals;
+static parse_fn parse_depends_on, parse_steps;
+static parse_fn parse_tls_host, parse_server_name, parse_icmp_host, parse_max_loss, parse_token;
+static parse_fn parse_rule_checks, parse_when, parse_recover, parse_severity, parse_notify;
+static parse_fn parse_notifier_url, parse_webhook_secret, parse_rate;
+static parse_fn parse_maint_checks, parse_start, parse_weekly, parse_timezone;
 
 static const struct def agent_defs[] = {
 	D_FN("listen", parse_listen, 0, NULL),
@@ -815,11 +929,14 @@ static const struct def check_defs[] = {
 	D_INT("retries", struct check, retries, 0, 10),
 	D_DUR("retry_interval", struct check, retry_interval_ms, 0),
 	D_FN("expect", parse_expect, 0, NULL),
+	D_FN("depends_on", parse_depends_on, 0, NULL),
 	D_END
 };
 
+/* One request's settings: a plain http check's, and each step's. "url" is
+ * required unless the check has steps (check_combinations / parse_step). */
 static const struct def http_defs[] = {
-	D_FN("url", parse_url, F_REQUIRED, "url = \"https://...\""),
+	D_FN("url", parse_url, 0, NULL),
 	D_FN("method", parse_method, 0, NULL),
 	D_FN("headers", parse_req_headers, 0, NULL),
 	D_STR("body", struct check, http.body, 0),
@@ -830,6 +947,17 @@ static const struct def http_defs[] = {
 	D_STR("ca_file", struct check, http.ca_file, F_NONEMPTY | F_FILE),
 	D_STR("client_cert", struct check, http.client_cert, F_NONEMPTY | F_FILE),
 	D_STR("client_key", struct check, http.client_key, F_NONEMPTY | F_FILE),
+	D_FN("steps", parse_steps, 0, NULL),
+	D_END
+};
+
+/* What a step has besides http_defs. A step is read into a scratch struct
+ * check (so every http parser serves both); name and extract are read by
+ * parse_step itself. */
+static const struct def step_defs[] = {
+	{ "name", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
+	{ "extract", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
+	D_FN("expect", parse_expect, 0, NULL),
 	D_END
 };
 
@@ -844,6 +972,28 @@ static const struct def dns_defs[] = {
 	D_FN("query", parse_query, F_REQUIRED, "query = \"api.example.com\""),
 	D_FN("record", parse_record, 0, NULL),
 	D_FN("server", parse_server, 0, NULL),
+	D_END
+};
+
+static const struct def tls_defs[] = {
+	D_FN("host", parse_tls_host, F_REQUIRED, "host = \"example.com\""),
+	D_INT("port", struct check, tls.port, 1, 65535),
+	D_FN("server_name", parse_server_name, 0, NULL),
+	D_STR("ca_file", struct check, tls.ca_file, F_NONEMPTY | F_FILE),
+	D_BOOL("insecure", struct check, tls.insecure),
+	D_END
+};
+
+static const struct def icmp_defs[] = {
+	D_FN("host", parse_icmp_host, F_REQUIRED, "host = \"10.0.0.1\""),
+	D_INT("count", struct check, icmp.count, 1, 100),
+	D_DUR("spacing", struct check, icmp.spacing_ms, 1),
+	D_END
+};
+
+static const struct def heartbeat_defs[] = {
+	D_DUR("grace", struct check, heartbeat.grace_ms, 0),
+	D_FN("token", parse_token, F_REQUIRED, "token = \"${env:SYNC_TOKEN}\""),
 	D_END
 };
 
@@ -874,6 +1024,24 @@ static const struct def expect_dns_defs[] = {
 	D_END
 };
 
+static const struct def expect_tls_defs[] = {
+	D_INT("cert_min_days", struct check_expect, cert_min_days, 0, 3650),
+	D_DUR("max_latency", struct check_expect, max_latency_ms, 1),
+	D_END
+};
+
+/* max_latency: the average round trip. */
+static const struct def expect_icmp_defs[] = {
+	D_FN("max_loss", parse_max_loss, 0, NULL),
+	D_DUR("max_latency", struct check_expect, max_latency_ms, 1),
+	D_END
+};
+
+/* Passive: nothing is probed, so nothing to assert (expect = { } is fine). */
+static const struct def expect_heartbeat_defs[] = {
+	D_END
+};
+
 static const struct def json_defs[] = {
 	D_FN("path", parse_json_path, F_REQUIRED, "path = \"$.status\""),
 	D_FN("equals", parse_json_equals, 0, NULL),
@@ -883,24 +1051,80 @@ static const struct def json_defs[] = {
 
 static const struct def *const type_defs[CHECK_TYPE_COUNT] = {
 	[CHECK_HTTP] = http_defs, [CHECK_TCP] = tcp_defs, [CHECK_DNS] = dns_defs,
+	[CHECK_TLS] = tls_defs, [CHECK_ICMP] = icmp_defs, [CHECK_HEARTBEAT] = heartbeat_defs,
 };
 static const struct def *const expect_defs[CHECK_TYPE_COUNT] = {
 	[CHECK_HTTP] = expect_http_defs, [CHECK_TCP] = expect_tcp_defs, [CHECK_DNS] = expect_dns_defs,
+	[CHECK_TLS] = expect_tls_defs, [CHECK_ICMP] = expect_icmp_defs,
+	[CHECK_HEARTBEAT] = expect_heartbeat_defs,
 };
 
-/* Parts of the SPEC this version does not build yet: named, never ignored. */
-static const char *const unsupported_sections[] = { "alerts", "notifiers", "maintenance" };
-static const char *const unsupported_types[] = { "tls", "icmp", "heartbeat" };
-static const char *const unsupported_check_settings[] = { "steps", "depends_on" };
-/* Settings only those unsupported types have, so "grace" in an http check
- * says where it belongs instead of "unknown". */
-static const struct { const char *name, *type; } unsupported_type_settings[] = {
-	{ "server_name", "tls" }, { "count", "icmp" }, { "grace", "heartbeat" }, { "token", "heartbeat" },
+static const struct def rule_defs[] = {
+	{ "name", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
+	D_FN("checks", parse_rule_checks, F_REQUIRED, "checks = \"*\""),
+	D_FN("when", parse_when, F_REQUIRED, "when = \"consecutive_failures >= 3\""),
+	D_FN("recover", parse_recover, 0, NULL),
+	D_DUR("for", struct alert_rule, for_ms, 0),
+	D_DUR("repeat", struct alert_rule, repeat_ms, 1),
+	D_FN("severity", parse_severity, 0, NULL),
+	D_FN("notify", parse_notify, 0, NULL),
+	D_END
 };
-static const char *const sections[] = { "agent", "defaults", "checks" };
+
+#define NOTIFIER_TYPE_COUNT 4
+
+static const struct def notifier_defs[] = {
+	{ "name", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
+	{ "type", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
+	D_INT("max_attempts", struct notifier_conf, max_attempts, 1, 100),
+	D_DUR("max_age", struct notifier_conf, max_age_ms, 1),
+	D_DUR("timeout", struct notifier_conf, timeout_ms, 1),
+	D_FN("rate", parse_rate, 0, NULL),
+	D_END
+};
+
+static const struct def slack_defs[] = {
+	D_FN("url", parse_notifier_url, F_REQUIRED, "url = \"https://hooks.slack.com/services/...\""),
+	D_END
+};
+
+static const struct def pagerduty_defs[] = {
+	{ "routing_key", K_STR, offsetof(struct notifier_conf, routing_key), 0, 0, 0,
+	  F_REQUIRED | F_SECRET | F_NONEMPTY, NULL, "routing_key = \"${file:/etc/pharos/pd.key}\"" },
+	D_FN("url", parse_notifier_url, 0, NULL),
+	D_END
+};
+
+static const struct def webhook_defs[] = {
+	D_FN("url", parse_notifier_url, F_REQUIRED, "url = \"https://hooks.example.com/pharos\""),
+	D_FN("secret", parse_webhook_secret, 0, NULL),
+	D_END
+};
+
+static const struct def alertmanager_defs[] = {
+	D_FN("url", parse_notifier_url, F_REQUIRED, "url = \"http://127.0.0.1:9093\""),
+	D_END
+};
+
+static const struct def *const notifier_type_defs[NOTIFIER_TYPE_COUNT] = {
+	[NOTIFIER_SLACK] = slack_defs, [NOTIFIER_PAGERDUTY] = pagerduty_defs,
+	[NOTIFIER_WEBHOOK] = webhook_defs, [NOTIFIER_ALERTMANAGER] = alertmanager_defs,
+};
+
+static const struct def maintenance_defs[] = {
+	D_FN("checks", parse_maint_checks, F_REQUIRED, "checks = \"payments-*\""),
+	D_FN("start", parse_start, 0, NULL),
+	D_FN("weekly", parse_weekly, 0, NULL),
+	{ "duration", K_DURATION, offsetof(struct maintenance_window, duration_ms), 0, 1, 0,
+	  F_REQUIRED, NULL, "duration = \"2h\"" },
+	D_FN("timezone", parse_timezone, 0, NULL),
+	D_END
+};
+
+static const char *const sections[] = { "agent", "defaults", "checks", "alerts", "notifiers", "maintenance" };
 
 /* Where an unknown name is looked up for a better message. */
-enum scope { SCOPE_PLAIN, SCOPE_CHECK, SCOPE_EXPECT };
+enum scope { SCOPE_PLAIN, SCOPE_CHECK, SCOPE_EXPECT, SCOPE_STEP, SCOPE_NOTIFIER };
 
 static const struct def *find_def(const struct def *defs, const char *name)
 {
@@ -918,6 +1142,40 @@ static bool in_list(const char *const *list, size_t n, const char *name)
 	return false;
 }
 
+static const char *check_type_str(int t)
+{
+	return check_type_name((enum check_type)t);
+}
+
+static const char *notifier_type_str(int t)
+{
+	return notifier_type_name((enum notifier_type)t);
+}
+
+/* The types other than type whose table in defs knows name, for a message:
+ * "\"tcp\"", "\"tcp\" and \"tls\"", "\"http\", \"tcp\" and \"tls\"". NULL
+ * when none. */
+static const char *types_with(struct loader *ld, const struct def *const *defs, int n_types,
+                              int type, const char *name, const char *(*type_str)(int))
+{
+	int found[CHECK_TYPE_COUNT + NOTIFIER_TYPE_COUNT];
+	int n = 0;
+	char *out = xstrdup("");
+
+	for (int t = 0; t < n_types; t++)
+		if (t != type && find_def(defs[t], name) != NULL)
+			found[n++] = t;
+	for (int i = 0; i < n; i++) {
+		char *next = xasprintf("%s%s\"%s\"", out, i == 0 ? "" : i == n - 1 ? " and " : ", ",
+		                       type_str(found[i]));
+
+		free(out);
+		out = next;
+	}
+	tmp(ld, out);
+	return n > 0 ? out : NULL;
+}
+
 /* Records the error for the setting s whose name no table of this context
  * knows, with the most helpful explanation available. */
 static void unknown_setting(struct loader *ld, const config_setting_t *s, const char *where,
@@ -925,36 +1183,37 @@ static void unknown_setting(struct loader *ld, const config_setting_t *s, const 
 {
 	const char *name = config_setting_name(s);
 	const char *cands[64];
-	const char *hint;
+	const char *hint, *others;
 	size_t n = 0;
 
-	if (scope == SCOPE_CHECK && in_list(unsupported_check_settings, COUNT(unsupported_check_settings), name)) {
-		err(ld, s, "setting \"%s\" in %s is not supported by this version of pharos yet", name, where);
+	if (scope == SCOPE_STEP && find_def(check_defs, name) != NULL) {
+		err(ld, s, "setting \"%s\" in %s belongs to the check, not to one of its steps", name, where);
 		return;
 	}
-	if (scope == SCOPE_CHECK || scope == SCOPE_EXPECT) {
-		const struct def *const *others = scope == SCOPE_CHECK ? type_defs : expect_defs;
-
-		for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
-			if (t != type && find_def(others[t], name) != NULL) {
-				err(ld, s, "setting \"%s\" in %s does not apply to check type \"%s\" (it is a setting of \"%s\" checks)",
-				    name, where, check_type_name((enum check_type)type), check_type_name((enum check_type)t));
-				return;
-			}
+	if (scope == SCOPE_CHECK || scope == SCOPE_EXPECT || scope == SCOPE_STEP) {
+		others = types_with(ld, scope == SCOPE_EXPECT ? expect_defs : type_defs, CHECK_TYPE_COUNT,
+		                    type, name, check_type_str);
+		if (others != NULL) {
+			err(ld, s, "setting \"%s\" in %s does not apply to check type \"%s\" (it is a setting of %s checks)",
+			    name, where, check_type_str(type), others);
+			return;
 		}
-		if (scope == SCOPE_CHECK) {
-			for (size_t i = 0; i < COUNT(unsupported_type_settings); i++) {
-				if (strcmp(unsupported_type_settings[i].name, name) == 0) {
-					err(ld, s, "setting \"%s\" in %s does not apply to check type \"%s\" (it is a setting of \"%s\" checks)",
-					    name, where, check_type_name((enum check_type)type), unsupported_type_settings[i].type);
-					return;
-				}
-			}
-			if (find_def(expect_defs[type], name) != NULL) {
-				err(ld, s, "unknown setting \"%s\" in %s (did you mean to put it inside expect = { ... }?)",
-				    name, where);
-				return;
-			}
+		if (scope == SCOPE_CHECK && find_def(step_defs, name) != NULL) {
+			err(ld, s, "setting \"%s\" in %s belongs inside a step of steps = ( ... )", name, where);
+			return;
+		}
+		if (scope != SCOPE_EXPECT && find_def(expect_defs[type], name) != NULL) {
+			err(ld, s, "unknown setting \"%s\" in %s (did you mean to put it inside expect = { ... }?)",
+			    name, where);
+			return;
+		}
+	}
+	if (scope == SCOPE_NOTIFIER) {
+		others = types_with(ld, notifier_type_defs, NOTIFIER_TYPE_COUNT, type, name, notifier_type_str);
+		if (others != NULL) {
+			err(ld, s, "setting \"%s\" in %s does not apply to notifier type \"%s\" (it is a setting of %s notifiers)",
+			    name, where, notifier_type_str(type), others);
+			return;
 		}
 	}
 	for (; *tables != NULL; tables++)
@@ -1172,16 +1431,37 @@ static void parse_retention(struct loader *ld, const config_setting_t *s, void *
 
 /* --- http ----------------------------------------------------------------- */
 
+/* A copy of url with every ${var:NAME} (a step's, kept for run time)
+ * replaced by "x", for validating what is around it. */
+static char *url_without_vars(const char *url)
+{
+	char *out = xstrdup(url);
+	char *p;
+
+	while ((p = strstr(out, "${var:")) != NULL && strchr(p, '}') != NULL) {
+		char *next = xasprintf("%.*sx%s", (int)(p - out), out, strchr(p, '}') + 1);
+
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 static void parse_url(struct loader *ld, const config_setting_t *s, void *base, const char *where)
 {
 	struct check *c = base;
 	char *v = get_str(ld, s, where);
 	const char *why;
+	char *plain;
 	bool https;
+	int rc;
 
 	if (v == NULL)
 		return;
-	if (check_http_url(v, &https, &why) < 0) {
+	plain = url_without_vars(v);
+	rc = check_http_url(plain, &https, &why);
+	free(plain);
+	if (rc < 0) {
 		char *shown = url_hide_password(ld, config_setting_get_string(s));
 
 		err(ld, s, "\"url\" in %s is not a valid URL: %s (got %s)", where, why, quote(ld, tmp(ld, shown)));
@@ -1378,21 +1658,11 @@ static void parse_max_body(struct loader *ld, const config_setting_t *s, void *b
 
 /* --- tcp and dns ---------------------------------------------------------- */
 
+static void get_host(struct loader *ld, const config_setting_t *s, const char *where, char **dst);
+
 static void parse_tcp_host(struct loader *ld, const config_setting_t *s, void *base, const char *where)
 {
-	struct check *c = base;
-	char *v = get_str(ld, s, where);
-
-	if (v == NULL)
-		return;
-	if (!valid_host(v)) {
-		err(ld, s, "\"host\" in %s must be a host name or an IP address without brackets or port (got %s)",
-		    where, quote(ld, config_setting_get_string(s)));
-		free(v);
-		return;
-	}
-	free(c->tcp.host);
-	c->tcp.host = v;
+	get_host(ld, s, where, &((struct check *)base)->tcp.host);
 }
 
 static void parse_query(struct loader *ld, const config_setting_t *s, void *base, const char *where)
@@ -1697,6 +1967,811 @@ static void parse_rcode(struct loader *ld, const config_setting_t *s, void *base
 	free(v);
 }
 
+/* --- tls, icmp, heartbeat ------------------------------------------------- */
+
+/* A host name or an IP address (no brackets, no port) into *dst. */
+static void get_host(struct loader *ld, const config_setting_t *s, const char *where, char **dst)
+{
+	char *v = get_str(ld, s, where);
+
+	if (v == NULL)
+		return;
+	if (!valid_host(v)) {
+		err(ld, s, "%s in %s must be a host name or an IP address without brackets or port (got %s)",
+		    sname(ld, s), where, quote(ld, config_setting_get_string(s)));
+		free(v);
+		return;
+	}
+	free(*dst);
+	*dst = v;
+}
+
+static void parse_tls_host(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	get_host(ld, s, where, &((struct check *)base)->tls.host);
+}
+
+static void parse_server_name(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	get_host(ld, s, where, &((struct check *)base)->tls.server_name);
+}
+
+static void parse_icmp_host(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	get_host(ld, s, where, &((struct check *)base)->icmp.host);
+}
+
+/* Frees a string that may hold a credential, wiping it first. */
+static void free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* The heartbeat's token: a secret, sent in a query string or a header, so
+ * printable ASCII without spaces. Never quoted. */
+static void parse_token(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct check *c = base;
+	char *v = get_str(ld, s, where);
+
+	if (v == NULL)
+		return;
+	secret_add(ld, v);
+	if (*v == '\0') {
+		err(ld, s, "\"token\" in %s must not be empty", where);
+		free(v);
+		return;
+	}
+	for (const char *p = v; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			err(ld, s, "\"token\" in %s must be printable ASCII without spaces (the value is not shown)", where);
+			free_secret(v);
+			return;
+		}
+	}
+	free_secret(c->heartbeat.token);
+	c->heartbeat.token = v;
+}
+
+/* "12.5%" (digits, an optional fraction, a percent sign). Returns 0 and
+ * sets *out, or -1. */
+static int parse_percent(const char *s, double *out)
+{
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (strcmp(p, "%") != 0 || p - s > 20)
+		return -1;
+	*out = strtod(s, NULL);
+	return 0;
+}
+
+/* expect.max_loss of an icmp check: "20%", or a number 0-100. */
+static void parse_max_loss(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct check_expect *e = base;
+	int t = config_setting_type(s);
+	double v;
+
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+		v = (double)config_setting_get_int64(s);
+	} else if (t == CONFIG_TYPE_FLOAT) {
+		v = config_setting_get_float(s);
+	} else if (t == CONFIG_TYPE_STRING) {
+		char *str = get_str(ld, s, where);
+		int rc;
+
+		if (str == NULL)
+			return;
+		rc = parse_percent(str, &v);
+		free(str);
+		if (rc < 0) {
+			err(ld, s, "\"max_loss\" in %s must be a percentage like \"20%%\" (got %s)", where,
+			    quote(ld, config_setting_get_string(s)));
+			return;
+		}
+	} else {
+		err(ld, s, "\"max_loss\" in %s must be a percentage like \"20%%\" or a number from 0 to 100 (got %s)",
+		    where, type_desc(t));
+		return;
+	}
+	if (!isfinite(v) || v < 0 || v > 100) {
+		err(ld, s, "\"max_loss\" in %s must be from 0%% to 100%%", where);
+		return;
+	}
+	e->max_loss_pct = v;
+}
+
+/* --- depends_on ----------------------------------------------------------- */
+
+/* Names only: whether they exist and loop is known after every check is
+ * read (resolve_dependencies). */
+static void parse_depends_on(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct check *c = base;
+	size_t n = each(s);
+
+	if (config_setting_is_group(s)) {
+		err(ld, s, "\"depends_on\" in %s must be a check name or an array of them like [ \"gateway\" ] (got %s)",
+		    where, type_desc(CONFIG_TYPE_GROUP));
+		return;
+	}
+	if (n == 0) {
+		err(ld, s, "\"depends_on\" in %s must not be empty (leave it out instead)", where);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = elem(s, i);
+		char *v = get_str(ld, e, where);
+		bool dup = false;
+
+		if (v == NULL)
+			continue;
+		if (!valid_name(v)) {
+			err(ld, e, "%s in %s must be a check name (got %s)", sname(ld, e), where,
+			    quote(ld, config_setting_get_string(e)));
+			free(v);
+			continue;
+		}
+		for (size_t j = 0; j < c->n_depends_on; j++)
+			dup = dup || strcmp(c->depends_on[j], v) == 0;
+		if (dup) {
+			err(ld, e, "%s in %s names \"%s\" twice", sname(ld, e), where, v);
+			free(v);
+			continue;
+		}
+		c->depends_on = xrealloc(c->depends_on, (c->n_depends_on + 1) * sizeof(char *));
+		c->depends_on[c->n_depends_on++] = v;
+		if (c >= ld->conf->checks && c < ld->conf->checks + ld->conf->n_checks) {
+			ld->deps = xrealloc(ld->deps, (ld->n_deps + 1) * sizeof(*ld->deps));
+			ld->deps[ld->n_deps].from = (size_t)(c - ld->conf->checks);
+			ld->deps[ld->n_deps].name = v;
+			ld->deps[ld->n_deps].s = e;
+			ld->n_deps++;
+		}
+	}
+}
+
+/* --- multi-step http ------------------------------------------------------ */
+
+#define STEPS_MAX 32
+
+static bool valid_header_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!is_tchar((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* extract = { token = "$.token"; session = "header:Set-Cookie"; } */
+static void parse_extract(struct loader *ld, const config_setting_t *s, struct http_step *st,
+                          const char *where)
+{
+	int n;
+
+	if (!config_setting_is_group(s)) {
+		err(ld, s, "\"extract\" in %s must be a group like { token = \"$.token\"; session = \"header:Set-Cookie\"; } (got %s)",
+		    where, type_desc(config_setting_type(s)));
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		err(ld, s, "\"extract\" in %s must not be empty (leave it out instead)", where);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *var = config_setting_name(e);
+		struct http_extract x = { NULL, NULL, NULL };
+		char msg[256];
+		char *v;
+
+		if (!valid_name(var)) {
+			err(ld, e, "variable name \"%s\" in extract of %s must be 1 to 64 characters from A-Z a-z 0-9 _ . -",
+			    var, where);
+			continue;
+		}
+		v = get_str(ld, e, where);
+		if (v == NULL)
+			continue;
+		if (strncmp(v, "header:", 7) == 0) {
+			const char *h = v + 7;
+
+			while (*h == ' ' || *h == '\t')
+				h++;
+			if (!valid_header_name(h)) {
+				err(ld, e, "\"%s\" in extract of %s must name a response header like \"header:Set-Cookie\" (got %s)",
+				    var, where, quote(ld, config_setting_get_string(e)));
+				free(v);
+				continue;
+			}
+			x.header = xstrdup(h);
+			free(v);
+		} else {
+			msg[0] = '\0';
+			if (jsonpath_check(v, msg, sizeof(msg)) < 0) {
+				err(ld, e, "\"%s\" in extract of %s is neither a JSON path like \"$.token\" nor \"header:NAME\": %s (got %s)",
+				    var, where, msg[0] ? msg : "invalid", quote(ld, config_setting_get_string(e)));
+				free(v);
+				continue;
+			}
+			x.json_path = v;
+		}
+		x.var = xstrdup(var);
+		st->extract = xrealloc(st->extract, (st->n_extract + 1) * sizeof(*st->extract));
+		st->extract[st->n_extract++] = x;
+	}
+}
+
+static void http_combinations(struct loader *ld, const config_setting_t *g, const struct check *c,
+                              const char *where);
+
+/* Step i of c: read into a scratch check by the same tables as a plain http
+ * check, then moved into c->steps[i]. */
+static void parse_step(struct loader *ld, const config_setting_t *g, struct check *c, size_t i,
+                       const char *where)
+{
+	static const struct def *const tables[] = { step_defs, http_defs, NULL };
+	struct http_step *st = &c->steps[i];
+	const config_setting_t *ns, *ex;
+	struct check scratch;
+	const char *swhere;
+
+	check_init(&scratch);
+	st->line = setting_line(g);
+	st->http = scratch.http;
+	st->expect = scratch.expect;
+	if (!config_setting_is_group(g)) {
+		err(ld, g, "step %zu of %s must be a group { url = ...; } (got %s)", i + 1, where,
+		    type_desc(config_setting_type(g)));
+		st->name = xasprintf("step %zu", i + 1);
+		return;
+	}
+	ns = config_setting_get_member(g, "name");
+	if (ns != NULL) {
+		char *v = get_str(ld, ns, where);
+
+		if (v != NULL && !valid_name(v)) {
+			err(ld, ns, "\"name\" of step %zu in %s must be 1 to 64 characters from A-Z a-z 0-9 _ . - (got %s)",
+			    i + 1, where, quote(ld, config_setting_get_string(ns)));
+			free(v);
+			v = NULL;
+		}
+		for (size_t j = 0; v != NULL && j < i; j++) {
+			if (c->steps[j].name != NULL && strcmp(c->steps[j].name, v) == 0) {
+				err(ld, ns, "duplicate step name \"%s\" in %s (first defined on line %d)", v, where,
+				    c->steps[j].line);
+				break;
+			}
+		}
+		st->name = v;
+	}
+	if (st->name == NULL) {
+		st->name = xasprintf("step %zu", i + 1);
+		swhere = tmp(ld, xasprintf("step %zu of %s", i + 1, where));
+	} else {
+		swhere = tmp(ld, xasprintf("step \"%s\" of %s", st->name, where));
+	}
+	scratch.http.method = xstrdup("GET");
+	ld->step = g;
+	apply(ld, g, tables, &scratch, swhere, SCOPE_STEP, CHECK_HTTP, false);
+	ld->step = NULL;
+	if (config_setting_get_member(g, "url") == NULL)
+		err(ld, g, "missing required setting \"url\" in %s (url = \"https://...\")", swhere);
+	else
+		http_combinations(ld, g, &scratch, swhere);
+	ex = config_setting_get_member(g, "extract");
+	if (ex != NULL)
+		parse_extract(ld, ex, st, swhere);
+	/* Only now: a step cannot use what it extracts itself. */
+	for (size_t j = 0; j < st->n_extract; j++) {
+		ld->vars = xrealloc(ld->vars, (ld->n_vars + 1) * sizeof(*ld->vars));
+		ld->vars[ld->n_vars++] = xstrdup(st->extract[j].var);
+	}
+	st->http = scratch.http;
+	st->expect = scratch.expect;
+	memset(&scratch.http, 0, sizeof(scratch.http));
+	memset(&scratch.expect, 0, sizeof(scratch.expect));
+	check_clear(&scratch);
+}
+
+static void free_vars(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->n_vars; i++)
+		free(ld->vars[i]);
+	free(ld->vars);
+	ld->vars = NULL;
+	ld->n_vars = 0;
+}
+
+static void parse_steps(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct check *c = base;
+	size_t n;
+
+	if (ld->step != NULL) {
+		err(ld, s, "\"steps\" in %s cannot be nested (a step is one request)", where);
+		return;
+	}
+	if (!config_setting_is_list(s)) {
+		err(ld, s, "\"steps\" in %s must be a list of groups like ( { name = \"login\"; url = \"https://...\"; }, ... ) (got %s)",
+		    where, type_desc(config_setting_type(s)));
+		return;
+	}
+	n = (size_t)config_setting_length(s);
+	if (n == 0) {
+		err(ld, s, "\"steps\" in %s must not be empty (leave it out for a single request)", where);
+		return;
+	}
+	if (n > STEPS_MAX) {
+		err(ld, s, "\"steps\" in %s has %zu steps; at most %d are allowed", where, n, STEPS_MAX);
+		return;
+	}
+	c->steps = xcalloc(n, sizeof(*c->steps));
+	c->n_steps = n;
+	free_vars(ld);
+	for (size_t i = 0; i < n; i++)
+		parse_step(ld, config_setting_get_elem(s, (unsigned)i), c, i, where);
+	free_vars(ld);
+}
+
+/* --- selectors (alert rules and maintenance windows) ---------------------- */
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* The names (or the distinct groups) of the checks read so far, for "did
+ * you mean". Caller frees the array only. */
+static const char **check_names(const struct conf *conf, bool groups, size_t *n)
+{
+	const char **v = xcalloc(conf->n_checks + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < conf->n_checks; i++) {
+		const char *s = groups ? conf->checks[i].group : conf->checks[i].name;
+		bool seen = false;
+
+		if (s == NULL || *s == '\0')
+			continue;
+		for (size_t j = 0; j < *n; j++)
+			seen = seen || strcmp(v[j], s) == 0;
+		if (!seen)
+			v[(*n)++] = s;
+	}
+	return v;
+}
+
+/* Whether any check read so far is selected by sel. */
+static bool selects_any(const struct conf *conf, const char *sel)
+{
+	for (size_t i = 0; i < conf->n_checks; i++)
+		if (conf_selector_matches(sel, &conf->checks[i]))
+			return true;
+	return false;
+}
+
+/* A selector list (a string or an array of strings) into *v / *n. An exact
+ * name must be a check's (did you mean); a glob or a group that selects
+ * nothing is only a warning (checks come and go; the rule may be meant for
+ * later ones). */
+static void get_selectors(struct loader *ld, const config_setting_t *s, const char *where,
+                          char ***v, size_t *n)
+{
+	const struct conf *conf = ld->conf;
+	size_t len = each(s);
+
+	if (config_setting_is_group(s)) {
+		err(ld, s, "%s in %s must be a selector or an array of them like [ \"api\", \"payments-*\", \"group:Payments\" ] (got %s)",
+		    sname(ld, s), where, type_desc(CONFIG_TYPE_GROUP));
+		return;
+	}
+	if (len == 0) {
+		err(ld, s, "%s in %s must not be empty (\"*\" selects every check)", sname(ld, s), where);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		const config_setting_t *e = elem(s, i);
+		char *sel = get_str(ld, e, where);
+		const char **names;
+		const char *hint;
+		size_t nn;
+
+		if (sel == NULL)
+			continue;
+		if (strcmp(sel, "*") == 0) {
+			/* every check */
+		} else if (strncmp(sel, "group:", 6) == 0) {
+			if (sel[6] == '\0') {
+				err(ld, e, "%s in %s has \"group:\" without a group name", sname(ld, e), where);
+				free(sel);
+				continue;
+			}
+			if (!selects_any(conf, sel)) {
+				names = check_names(conf, true, &nn);
+				hint = closest(sel + 6, names, nn);
+				warn(ld, e, "%s in %s selects no check: no check has group %s%s%s%s", sname(ld, e), where,
+				     quote(ld, sel + 6), hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
+				free(names);
+			}
+		} else if (is_glob(sel)) {
+			if (!selects_any(conf, sel))
+				warn(ld, e, "%s in %s: the pattern %s matches no check", sname(ld, e), where, quote(ld, sel));
+		} else if (!valid_name(sel)) {
+			err(ld, e, "%s in %s must be a check name, a glob like \"payments-*\", \"group:NAME\" or \"*\" (got %s)",
+			    sname(ld, e), where, quote(ld, config_setting_get_string(e)));
+			free(sel);
+			continue;
+		} else if (conf_find_check(conf, sel) == NULL) {
+			names = check_names(conf, false, &nn);
+			hint = closest(sel, names, nn);
+			err(ld, e, "%s in %s names an unknown check \"%s\"%s%s%s", sname(ld, e), where, sel,
+			    hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
+			free(names);
+			free(sel);
+			continue;
+		}
+		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = sel;
+	}
+}
+
+/* --- alert rules ---------------------------------------------------------- */
+
+static void parse_rule_checks(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct alert_rule *r = base;
+
+	get_selectors(ld, s, where, &r->selectors, &r->n_selectors);
+}
+
+/* An expression setting: errors as `rule "down": when: column 17: ...`. */
+static void get_expr(struct loader *ld, const config_setting_t *s, const char *where,
+                     char **text, struct expr **e)
+{
+	char *v = get_str(ld, s, where);
+	struct expr *x;
+	char msg[256];
+	int col = 0;
+
+	if (v == NULL)
+		return;
+	msg[0] = '\0';
+	x = expr_parse(v, msg, sizeof(msg), &col);
+	if (x == NULL) {
+		err(ld, s, "%s: %s: column %d: %s", where, config_setting_name(s), col,
+		    msg[0] ? msg : "invalid expression");
+		free(v);
+		return;
+	}
+	free(*text);
+	expr_free(*e);
+	*text = v;
+	*e = x;
+}
+
+static void parse_when(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct alert_rule *r = base;
+
+	get_expr(ld, s, where, &r->when_text, &r->when);
+}
+
+/* Without `recover`, rule->recover stays NULL: the engine uses not (when). */
+static void parse_recover(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct alert_rule *r = base;
+
+	get_expr(ld, s, where, &r->recover_text, &r->recover);
+}
+
+static void parse_severity(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	static const char *const names[] = { "critical", "error", "warning", "info" };
+	struct alert_rule *r = base;
+	char *v = get_str(ld, s, where);
+	const char *hint;
+	int sev;
+
+	if (v == NULL)
+		return;
+	sev = alert_severity_from_name(v);
+	if (sev >= 0) {
+		r->severity = (enum alert_severity)sev;
+		free(v);
+		return;
+	}
+	hint = closest(v, names, COUNT(names));
+	err(ld, s, "\"severity\" in %s must be one of critical, error, warning, info (got %s%s%s%s)", where,
+	    quote(ld, config_setting_get_string(s)), hint ? "; did you mean \"" : "", hint ? hint : "",
+	    hint ? "\"?" : "");
+	free(v);
+}
+
+/* Notifier names; the notifiers are read before the rules. */
+static void parse_notify(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct alert_rule *r = base;
+	const struct conf *conf = ld->conf;
+	size_t len = each(s);
+
+	if (config_setting_is_group(s)) {
+		err(ld, s, "\"notify\" in %s must be a notifier name or an array of them like [ \"oncall\", \"ops-slack\" ] (got %s)",
+		    where, type_desc(CONFIG_TYPE_GROUP));
+		return;
+	}
+	if (len == 0) {
+		err(ld, s, "\"notify\" in %s must not be empty (leave it out instead)", where);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		const config_setting_t *e = elem(s, i);
+		char *v = get_str(ld, e, where);
+		bool dup = false;
+
+		if (v == NULL)
+			continue;
+		if (conf_find_notifier(conf, v) == NULL) {
+			const char **names = xcalloc(conf->n_notifiers + 1, sizeof(*names));
+			const char *hint;
+			size_t nn = 0;
+
+			for (size_t j = 0; j < conf->n_notifiers; j++)
+				if (conf->notifiers[j].name != NULL)
+					names[nn++] = conf->notifiers[j].name;
+			hint = closest(v, names, nn);
+			err(ld, e, "%s in %s names an unknown notifier %s%s%s%s", sname(ld, e), where,
+			    quote(ld, config_setting_get_string(e)),
+			    hint ? " (did you mean \"" : nn == 0 ? " (no notifiers = ( ... ) are defined)" : "",
+			    hint ? hint : "", hint ? "\"?)" : "");
+			free(names);
+			free(v);
+			continue;
+		}
+		for (size_t j = 0; j < r->n_notify; j++)
+			dup = dup || strcmp(r->notify[j], v) == 0;
+		if (dup) {
+			err(ld, e, "%s in %s names notifier \"%s\" twice", sname(ld, e), where, v);
+			free(v);
+			continue;
+		}
+		r->notify = xrealloc(r->notify, (r->n_notify + 1) * sizeof(*r->notify));
+		r->notify[r->n_notify++] = v;
+	}
+}
+
+/* --- notifiers ------------------------------------------------------------ */
+
+static void parse_notifier_url(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct notifier_conf *n = base;
+	/* A Slack incoming-webhook URL is the credential itself; a webhook
+	 * receiver's often carries one too. */
+	bool secret = n->type == NOTIFIER_SLACK || n->type == NOTIFIER_WEBHOOK;
+	char *v = get_str(ld, s, where);
+	const char *why;
+	bool https;
+	size_t len;
+
+	if (v == NULL)
+		return;
+	if (secret)
+		secret_add(ld, v);
+	if (check_http_url(v, &https, &why) < 0) {
+		if (secret) {
+			err(ld, s, "\"url\" in %s is not a valid URL: %s (not shown: a %s URL is a secret)", where, why,
+			    notifier_type_name(n->type));
+		} else {
+			char *shown = url_hide_password(ld, config_setting_get_string(s));
+
+			err(ld, s, "\"url\" in %s is not a valid URL: %s (got %s)", where, why, quote(ld, tmp(ld, shown)));
+		}
+		free(v);
+		return;
+	}
+	free(url_hide_password(ld, v));         /* registers a userinfo password */
+	/* Alertmanager's url is a base: /api/v2/alerts is appended. */
+	len = strlen(v);
+	while (n->type == NOTIFIER_ALERTMANAGER && len > 0 && v[len - 1] == '/')
+		v[--len] = '\0';
+	free(n->url);
+	n->url = v;
+}
+
+/* Standard Webhooks: "whsec_" and the base64 of the key. Returns the key's
+ * length in bytes, or -1 when s is not that. */
+static int webhook_key_len(const char *s)
+{
+	unsigned char out[128];
+	size_t n, pad = 0;
+	int len;
+
+	if (strncmp(s, "whsec_", 6) != 0)
+		return -1;
+	s += 6;
+	n = strlen(s);
+	if (n == 0 || n % 4 != 0 || n > 4 * (sizeof(out) / 3))
+		return -1;
+	/* EVP_DecodeBlock skips blanks and ignores what '=' means: check the
+	 * alphabet here and subtract the padding below. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '=') {
+			if (i < n - 2 || (i == n - 2 && s[n - 1] != '='))
+				return -1;
+			pad++;
+		} else if (!isalnum(ch) && ch != '+' && ch != '/') {
+			return -1;
+		}
+	}
+	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	explicit_bzero(out, sizeof(out));
+	if (len < 0)
+		return -1;
+	return len - (int)pad;
+}
+
+static void parse_webhook_secret(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct notifier_conf *n = base;
+	char *v = get_str(ld, s, where);
+	int len;
+
+	if (v == NULL)
+		return;
+	secret_add(ld, v);
+	len = webhook_key_len(v);
+	if (len < 24 || len > 64) {
+		err(ld, s, "\"secret\" in %s must be \"whsec_\" followed by the base64 of a 24 to 64 byte key, as Standard Webhooks specifies (the value is not shown)",
+		    where);
+		free_secret(v);
+		return;
+	}
+	free_secret(n->secret);
+	n->secret = v;
+}
+
+/* Notifications per second: an integer or a number with a fraction. */
+static void parse_rate(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct notifier_conf *n = base;
+	int t = config_setting_type(s);
+	double v;
+
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else if (t == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else {
+		err(ld, s, "\"rate\" in %s must be a number of notifications per second like 2 or 0.5 (got %s)",
+		    where, type_desc(t));
+		return;
+	}
+	if (!isfinite(v) || v < 0.001 || v > 1000) {
+		err(ld, s, "\"rate\" in %s must be from 0.001 to 1000 notifications per second (got %g)", where, v);
+		return;
+	}
+	n->rate_per_s = v;
+}
+
+/* --- maintenance windows -------------------------------------------------- */
+
+static void parse_maint_checks(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct maintenance_window *m = base;
+
+	get_selectors(ld, s, where, &m->selectors, &m->n_selectors);
+}
+
+static void parse_start(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct maintenance_window *m = base;
+	char *v = get_str(ld, s, where);
+	int64_t us;
+
+	if (v == NULL)
+		return;
+	if (util_parse_time(v, &us) < 0 || us <= 0)
+		err(ld, s, "\"start\" in %s must be an RFC 3339 time like \"2026-12-01T02:00:00Z\" (got %s)",
+		    where, quote(ld, config_setting_get_string(s)));
+	else
+		m->start_us = us;
+	free(v);
+}
+
+/* "Sun 01:00": a day name, blanks, a 24-hour time H:MM or HH:MM. */
+static int parse_weekly_text(const char *s, int *day, int *minute)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	int d = -1, h = 0, m;
+	const char *p;
+
+	for (int i = 0; i < 7; i++)
+		if (strncasecmp(s, days[i], 3) == 0)
+			d = i;
+	if (d < 0 || (s[3] != ' ' && s[3] != '\t'))
+		return -1;
+	p = s + 3;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isdigit((unsigned char)p[0]))
+		return -1;
+	h = *p++ - '0';
+	if (isdigit((unsigned char)*p))
+		h = h * 10 + (*p++ - '0');
+	if (*p++ != ':' || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != '\0')
+		return -1;
+	m = (p[0] - '0') * 10 + (p[1] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	*day = d;
+	*minute = h * 60 + m;
+	return 0;
+}
+
+static void parse_weekly(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct maintenance_window *m = base;
+	char *v = get_str(ld, s, where);
+
+	if (v == NULL)
+		return;
+	if (parse_weekly_text(v, &m->weekly_day, &m->weekly_minute) < 0)
+		err(ld, s, "\"weekly\" in %s must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got %s)",
+		    where, quote(ld, config_setting_get_string(s)));
+	free(v);
+}
+
+/* An IANA zone name ("Europe/Berlin", "UTC"), known when
+ * /usr/share/zoneinfo/<name> is a file. The name is checked first so it can
+ * never point outside that directory. */
+static void parse_timezone(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct maintenance_window *m = base;
+	char *v = get_str(ld, s, where);
+	bool ok;
+
+	if (v == NULL)
+		return;
+	ok = *v != '\0' && strlen(v) <= 64 && v[0] != '/' && v[0] != '.' && strstr(v, "/.") == NULL &&
+	     strstr(v, "//") == NULL;
+	for (const char *p = v; ok && *p != '\0'; p++)
+		ok = isalnum((unsigned char)*p) || strchr("/_+-.", *p) != NULL;
+	if (ok) {
+		char *path = xasprintf("/usr/share/zoneinfo/%s", v);
+		struct stat st;
+
+		ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+		free(path);
+	}
+	if (!ok) {
+		err(ld, s, "\"timezone\" in %s is not a known IANA time zone like \"Europe/Berlin\" or \"UTC\" (got %s)",
+		    where, quote(ld, config_setting_get_string(s)));
+		free(v);
+		return;
+	}
+	free(m->timezone);
+	m->timezone = v;
+}
+
 /* --- one check ------------------------------------------------------------ */
 
 static uint64_t h_bytes(uint64_t h, const void *p, size_t n)
@@ -1720,39 +2795,26 @@ static uint64_t h_u64(uint64_t h, uint64_t v)
 	return h_bytes(h, &v, sizeof(v));
 }
 
-/* Every setting that changes what or how the check probes (not its group:
- * moving a check on the page keeps its schedule). */
-static uint64_t fingerprint(const struct check *c)
+static uint64_t h_http(uint64_t h, const struct check_http *r)
 {
-	const struct check_expect *e = &c->expect;
-	uint64_t h = UTIL_HASH64_INIT;
+	h = h_str(h, r->url);
+	h = h_str(h, r->method);
+	h = h_u64(h, r->n_headers);
+	for (size_t i = 0; i < r->n_headers; i++)
+		h = h_str(h, r->headers[i]);
+	h = h_str(h, r->body);
+	h = h_str(h, r->basic_user);
+	h = h_str(h, r->basic_pass);
+	h = h_u64(h, (uint64_t)r->max_redirects);
+	h = h_u64(h, r->max_body);
+	h = h_u64(h, r->insecure);
+	h = h_str(h, r->ca_file);
+	h = h_str(h, r->client_cert);
+	return h_str(h, r->client_key);
+}
 
-	h = h_str(h, c->name);
-	h = h_u64(h, (uint64_t)c->type);
-	h = h_u64(h, c->interval_ms);
-	h = h_u64(h, c->timeout_ms);
-	h = h_u64(h, (uint64_t)c->retries);
-	h = h_u64(h, c->retry_interval_ms);
-	h = h_str(h, c->http.url);
-	h = h_str(h, c->http.method);
-	h = h_u64(h, c->http.n_headers);
-	for (size_t i = 0; i < c->http.n_headers; i++)
-		h = h_str(h, c->http.headers[i]);
-	h = h_str(h, c->http.body);
-	h = h_str(h, c->http.basic_user);
-	h = h_str(h, c->http.basic_pass);
-	h = h_u64(h, (uint64_t)c->http.max_redirects);
-	h = h_u64(h, c->http.max_body);
-	h = h_u64(h, c->http.insecure);
-	h = h_str(h, c->http.ca_file);
-	h = h_str(h, c->http.client_cert);
-	h = h_str(h, c->http.client_key);
-	h = h_str(h, c->tcp.host);
-	h = h_u64(h, (uint64_t)c->tcp.port);
-	h = h_str(h, c->tcp.send);
-	h = h_str(h, c->dns.query);
-	h = h_u64(h, (uint64_t)c->dns.record);
-	h = h_str(h, c->dns.server);
+static uint64_t h_expect(uint64_t h, const struct check_expect *e)
+{
 	h = h_u64(h, e->n_status);
 	for (size_t i = 0; i < e->n_status; i++) {
 		h = h_u64(h, (uint64_t)e->status[i].lo);
@@ -1787,7 +2849,57 @@ static uint64_t fingerprint(const struct check *c)
 	h = h_u64(h, (uint64_t)(int64_t)e->min_answers);
 	h = h_str(h, e->banner_regex);
 	h = h_str(h, e->expect_regex);
-	return h;
+	/* The bits of the double: -1 (not asserted) and every percentage differ. */
+	return h_bytes(h, &e->max_loss_pct, sizeof(e->max_loss_pct));
+}
+
+/* Every setting that changes what or how the check probes, and what it
+ * depends on (not its group: moving a check on the page keeps its schedule). */
+static uint64_t fingerprint(const struct check *c)
+{
+	uint64_t h = UTIL_HASH64_INIT;
+
+	h = h_str(h, c->name);
+	h = h_u64(h, (uint64_t)c->type);
+	h = h_u64(h, c->interval_ms);
+	h = h_u64(h, c->timeout_ms);
+	h = h_u64(h, (uint64_t)c->retries);
+	h = h_u64(h, c->retry_interval_ms);
+	h = h_http(h, &c->http);
+	h = h_str(h, c->tcp.host);
+	h = h_u64(h, (uint64_t)c->tcp.port);
+	h = h_str(h, c->tcp.send);
+	h = h_str(h, c->dns.query);
+	h = h_u64(h, (uint64_t)c->dns.record);
+	h = h_str(h, c->dns.server);
+	h = h_str(h, c->tls.host);
+	h = h_u64(h, (uint64_t)c->tls.port);
+	h = h_str(h, c->tls.server_name);
+	h = h_str(h, c->tls.ca_file);
+	h = h_u64(h, c->tls.insecure);
+	h = h_str(h, c->icmp.host);
+	h = h_u64(h, (uint64_t)c->icmp.count);
+	h = h_u64(h, c->icmp.spacing_ms);
+	h = h_u64(h, c->heartbeat.grace_ms);
+	h = h_str(h, c->heartbeat.token);
+	h = h_u64(h, c->n_steps);
+	for (size_t i = 0; i < c->n_steps; i++) {
+		const struct http_step *st = &c->steps[i];
+
+		h = h_str(h, st->name);
+		h = h_http(h, &st->http);
+		h = h_expect(h, &st->expect);
+		h = h_u64(h, st->n_extract);
+		for (size_t j = 0; j < st->n_extract; j++) {
+			h = h_str(h, st->extract[j].var);
+			h = h_str(h, st->extract[j].json_path);
+			h = h_str(h, st->extract[j].header);
+		}
+	}
+	h = h_u64(h, c->n_depends_on);
+	for (size_t i = 0; i < c->n_depends_on; i++)
+		h = h_str(h, c->depends_on[i]);
+	return h_expect(h, &c->expect);
 }
 
 /* What the check probes, for people; secrets masked. */
@@ -1797,7 +2909,15 @@ static char *make_target(const struct check *c)
 
 	switch (c->type) {
 	case CHECK_HTTP:
-		raw = url_hide_password(NULL, c->http.url ? c->http.url : "");
+		if (c->n_steps > 0) {
+			const char *url = c->steps[0].http.url;
+			char *first = url_hide_password(NULL, url ? url : "");
+
+			raw = xasprintf("%s (%zu step%s)", first, c->n_steps, c->n_steps == 1 ? "" : "s");
+			free(first);
+		} else {
+			raw = url_hide_password(NULL, c->http.url ? c->http.url : "");
+		}
 		break;
 	case CHECK_TCP:
 		if (c->tcp.host != NULL && strchr(c->tcp.host, ':') != NULL)
@@ -1812,9 +2932,21 @@ static char *make_target(const struct check *c)
 		                c->dns.server ? " @" : "", c->dns.server ? c->dns.server : "");
 		break;
 	}
-	case CHECK_TLS:
+	case CHECK_TLS: {
+		const char *host = c->tls.host ? c->tls.host : "";
+		bool v6 = strchr(host, ':') != NULL;
+
+		raw = xasprintf("%s%s%s:%d%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", c->tls.port,
+		                c->tls.server_name ? " (" : "", c->tls.server_name ? c->tls.server_name : "",
+		                c->tls.server_name ? ")" : "");
+		break;
+	}
 	case CHECK_ICMP:
+		raw = xstrdup(c->icmp.host ? c->icmp.host : "");
+		break;
 	case CHECK_HEARTBEAT:
+		raw = xasprintf("push /api/v1/push/%s", c->name ? c->name : "");
+		break;
 	case CHECK_TYPE_COUNT:
 		raw = xstrdup("");
 		break;
@@ -1835,7 +2967,7 @@ static int read_type(struct loader *ld, const config_setting_t *g, const char *w
 	int t = -1;
 
 	if (s == NULL) {
-		err(ld, g, "missing required setting \"type\" in %s (one of: http, tcp, dns)", where);
+		err(ld, g, "missing required setting \"type\" in %s (one of: http, tcp, dns, tls, icmp, heartbeat)", where);
 		return -1;
 	}
 	v = get_str(ld, s, where);
@@ -1846,17 +2978,57 @@ static int read_type(struct loader *ld, const config_setting_t *g, const char *w
 			t = i;
 	if (t >= 0)
 		goto out;
-	if (in_list(unsupported_types, COUNT(unsupported_types), v)) {
-		err(ld, s, "check type \"%s\" is not supported by this version of pharos yet (supported: http, tcp, dns)", v);
-		goto out;
-	}
 	hint = closest(v, names, COUNT(names));
-	err(ld, s, "unknown check type %s in %s (%s%s%ssupported: http, tcp, dns)",
+	err(ld, s, "unknown check type %s in %s (%s%s%ssupported: http, tcp, dns, tls, icmp, heartbeat)",
 	    quote(ld, config_setting_get_string(s)), where,
 	    hint ? "did you mean \"" : "", hint ? hint : "", hint ? "\"? " : "");
 out:
 	free(v);
 	return t;
+}
+
+/* Cross-setting rules of one http request (a plain check's or a step's). */
+static void http_combinations(struct loader *ld, const config_setting_t *g, const struct check *c,
+                              const char *where)
+{
+	const config_setting_t *ex = config_setting_get_member(g, "expect");
+	const config_setting_t *s;
+	bool https = c->http.url != NULL && strncasecmp(c->http.url, "https://", 8) == 0;
+
+	if (c->http.client_key != NULL && c->http.client_cert == NULL)
+		err(ld, config_setting_get_member(g, "client_key"),
+		    "\"client_key\" in %s needs \"client_cert\" too", where);
+	if (ex == NULL || !config_setting_is_group(ex))
+		return;
+	s = config_setting_get_member(ex, "cert_min_days");
+	if (s != NULL && c->http.url != NULL && !https)
+		err(ld, s, "\"cert_min_days\" in expect of %s needs an https:// url", where);
+	if (c->http.method != NULL && strcmp(c->http.method, "HEAD") == 0) {
+		static const char *const body_settings[] = { "body_contains", "body_regex", "json" };
+
+		for (size_t i = 0; i < COUNT(body_settings); i++) {
+			s = config_setting_get_member(ex, body_settings[i]);
+			if (s != NULL)
+				err(ld, s, "\"%s\" in expect of %s can never match: a HEAD response has no body",
+				    body_settings[i], where);
+		}
+	}
+}
+
+/* A check with steps: every request setting belongs to a step. */
+static void steps_combinations(struct loader *ld, const config_setting_t *g, const char *where)
+{
+	const config_setting_t *s;
+
+	for (const struct def *d = http_defs; d->name != NULL; d++) {
+		s = config_setting_get_member(g, d->name);
+		if (s != NULL && strcmp(d->name, "steps") != 0)
+			err(ld, s, "\"%s\" in %s cannot be used together with \"steps\": each step sets its own (steps inherit nothing)",
+			    d->name, where);
+	}
+	s = config_setting_get_member(g, "expect");
+	if (s != NULL)
+		err(ld, s, "\"expect\" in %s cannot be used together with \"steps\": each step has its own expect", where);
 }
 
 /* Cross-setting rules that no single setting can check. */
@@ -1867,6 +3039,20 @@ static void check_combinations(struct loader *ld, const config_setting_t *g, str
 	const config_setting_t *to = config_setting_get_member(g, "timeout");
 	const config_setting_t *ex = config_setting_get_member(g, "expect");
 
+	if (c->type == CHECK_HEARTBEAT) {
+		/* Passive: interval is how often a ping is due; nothing runs, so
+		 * a timeout or retries would be silently meaningless. */
+		static const char *const probe_settings[] = { "timeout", "retries", "retry_interval" };
+
+		for (size_t i = 0; i < COUNT(probe_settings); i++) {
+			const config_setting_t *s = config_setting_get_member(g, probe_settings[i]);
+
+			if (s != NULL)
+				err(ld, s, "\"%s\" in %s does not apply to heartbeat checks (nothing is probed: a ping is due every interval, plus grace)",
+				    probe_settings[i], where);
+		}
+		return;
+	}
 	/* When neither is set here, the defaults decided (and were checked). */
 	if ((iv != NULL || to != NULL) && !had_error(ld, iv) && !had_error(ld, to) &&
 	    c->timeout_ms > c->interval_ms) {
@@ -1878,33 +3064,33 @@ static void check_combinations(struct loader *ld, const config_setting_t *g, str
 		    a, to ? "" : " (from defaults)", b, iv ? "" : " (from defaults)", where);
 	}
 	if (c->type == CHECK_HTTP) {
-		const config_setting_t *s;
-		bool https = c->http.url != NULL && strncasecmp(c->http.url, "https://", 8) == 0;
-
-		if (c->http.client_key != NULL && c->http.client_cert == NULL)
-			err(ld, config_setting_get_member(g, "client_key"),
-			    "\"client_key\" in %s needs \"client_cert\" too", where);
-		if (ex != NULL && config_setting_is_group(ex)) {
-			s = config_setting_get_member(ex, "cert_min_days");
-			if (s != NULL && c->http.url != NULL && !https)
-				err(ld, s, "\"cert_min_days\" in expect of %s needs an https:// url", where);
-			if (c->http.method != NULL && strcmp(c->http.method, "HEAD") == 0) {
-				static const char *const body_settings[] = { "body_contains", "body_regex", "json" };
-
-				for (size_t i = 0; i < COUNT(body_settings); i++) {
-					s = config_setting_get_member(ex, body_settings[i]);
-					if (s != NULL)
-						err(ld, s, "\"%s\" in expect of %s can never match: a HEAD response has no body",
-						    body_settings[i], where);
-				}
-			}
-		}
+		if (config_setting_get_member(g, "steps") != NULL)
+			steps_combinations(ld, g, where);
+		else if (config_setting_get_member(g, "url") == NULL)
+			err(ld, g, "missing required setting \"url\" in %s (url = \"https://...\")", where);
+		else
+			http_combinations(ld, g, c, where);
 	}
 	if (c->type == CHECK_TCP && ex != NULL && config_setting_is_group(ex) &&
 	    config_setting_get_member(ex, "expect_regex") != NULL && c->tcp.send == NULL)
 		err(ld, config_setting_get_member(ex, "expect_regex"),
 		    "\"expect_regex\" in expect of %s is matched after \"send\", which is not set (use banner_regex for what the server says first)",
 		    where);
+	if (c->type == CHECK_ICMP) {
+		const config_setting_t *cs = config_setting_get_member(g, "count");
+		const config_setting_t *sp = config_setting_get_member(g, "spacing");
+		uint64_t need = (uint64_t)(c->icmp.count - 1) * c->icmp.spacing_ms;
+
+		if ((cs != NULL || sp != NULL || to != NULL) && !had_error(ld, cs) && !had_error(ld, sp) &&
+		    !had_error(ld, to) && need >= c->timeout_ms) {
+			char a[32], b[32];
+
+			util_format_duration(c->icmp.spacing_ms, a, sizeof(a));
+			util_format_duration(c->timeout_ms, b, sizeof(b));
+			err(ld, sp ? sp : cs ? cs : to, "%d echoes \"%s\" apart in %s do not fit in timeout \"%s\" (lower count or spacing, or raise timeout)",
+			    c->icmp.count, a, where, b);
+		}
+	}
 }
 
 struct name_seen {
@@ -1912,11 +3098,46 @@ struct name_seen {
 	int line;
 };
 
+/* The name of entry idx of a section whose entries are called what ("check",
+ * "rule", "notifier"): required, [A-Za-z0-9_.-]{1,64}, unique among seen.
+ * Returns it (a new string) or NULL after recording an error; sets *where to
+ * how messages name the entry ("check \"api\"", else "check #3"). */
+static char *read_name(struct loader *ld, const config_setting_t *g, const char *what, size_t idx,
+                       struct name_seen *seen, size_t *n_seen, const char **where)
+{
+	const config_setting_t *ns = config_setting_get_member(g, "name");
+	char *v;
+
+	*where = tmp(ld, xasprintf("%s #%zu", what, idx + 1));
+	if (ns == NULL) {
+		err(ld, g, "missing required setting \"name\" in %s", *where);
+		return NULL;
+	}
+	v = get_str(ld, ns, *where);
+	if (v != NULL && !valid_name(v)) {
+		err(ld, ns, "\"name\" in %s must be 1 to 64 characters from A-Z a-z 0-9 _ . - (got %s)",
+		    *where, quote(ld, config_setting_get_string(ns)));
+		free(v);
+		v = NULL;
+	}
+	if (v == NULL)
+		return NULL;
+	*where = tmp(ld, xasprintf("%s \"%s\"", what, v));
+	for (size_t i = 0; i < *n_seen; i++) {
+		if (strcmp(seen[i].name, v) == 0) {
+			err(ld, ns, "duplicate %s name \"%s\" (first defined on line %d)", what, v, seen[i].line);
+			break;
+		}
+	}
+	seen[*n_seen].name = v;
+	seen[(*n_seen)++].line = setting_line(ns);
+	return v;
+}
+
 static void parse_check(struct loader *ld, struct conf *conf, const config_setting_t *g,
                         size_t idx, struct name_seen *seen, size_t *n_seen)
 {
 	struct check *c = &conf->checks[idx];
-	const config_setting_t *ns;
 	const char *where;
 	int type;
 
@@ -1933,31 +3154,7 @@ static void parse_check(struct loader *ld, struct conf *conf, const config_setti
 		return;
 	}
 
-	ns = config_setting_get_member(g, "name");
-	if (ns == NULL) {
-		err(ld, g, "missing required setting \"name\" in %s", where);
-	} else {
-		char *v = get_str(ld, ns, where);
-
-		if (v != NULL && !valid_name(v)) {
-			err(ld, ns, "\"name\" in %s must be 1 to 64 characters from A-Z a-z 0-9 _ . - (got %s)",
-			    where, quote(ld, config_setting_get_string(ns)));
-			free(v);
-			v = NULL;
-		}
-		if (v != NULL) {
-			where = tmp(ld, xasprintf("check \"%s\"", v));
-			for (size_t i = 0; i < *n_seen; i++) {
-				if (strcmp(seen[i].name, v) == 0) {
-					err(ld, ns, "duplicate check name \"%s\" (first defined on line %d)", v, seen[i].line);
-					break;
-				}
-			}
-			seen[*n_seen].name = v;
-			seen[(*n_seen)++].line = setting_line(ns);
-			c->name = v;
-		}
-	}
+	c->name = read_name(ld, g, "check", idx, seen, n_seen, &where);
 
 	type = read_type(ld, g, where);
 	if (type >= 0) {
@@ -2064,6 +3261,289 @@ static void parse_checks(struct loader *ld, struct conf *conf, const config_sett
 	free(seen);
 }
 
+/* A check named in a cycle, for the message. */
+static char *cycle_text(const struct conf *conf, const size_t *stack, size_t from, size_t to)
+{
+	char *out = xstrdup("dependency cycle:");
+	size_t len = to - from;
+
+	for (size_t i = from; i <= to; i++) {
+		/* A long cycle: its first five and last four checks. */
+		const char *name = i == to ? conf->checks[stack[from]].name : conf->checks[stack[i]].name;
+		char *next;
+
+		if (len > 10 && i == from + 5) {
+			next = xasprintf("%s -> ...", out);
+			i = to - 5;
+		} else {
+			next = xasprintf("%s%s %s", out, i == from ? "" : " ->", name);
+		}
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* After every check is read: each depends_on entry names another existing
+ * check, and no chain of them loops. Each loop is found once by a depth-first
+ * walk in file order and reported at the depends_on entry where it starts.
+ * Iterative, so any number of checks is safe. */
+static void resolve_dependencies(struct loader *ld, struct conf *conf)
+{
+	size_t n = conf->n_checks;
+	size_t *to, *first, *stack, *cursor, *pos;
+	unsigned char *color;
+	const char **names;
+	size_t nn;
+
+	if (ld->n_deps == 0)
+		return;
+	to = xcalloc(ld->n_deps, sizeof(*to));
+	first = xcalloc(n + 1, sizeof(*first));
+	names = check_names(conf, false, &nn);
+	for (size_t k = 0; k < ld->n_deps; k++) {
+		const struct dep_ref *d = &ld->deps[k];
+		const struct check *target = conf_find_check(conf, d->name);
+		const char *where = conf->checks[d->from].name;
+
+		to[k] = SIZE_MAX;
+		if (target == NULL) {
+			const char *hint = closest(d->name, names, nn);
+
+			err(ld, d->s, "%s in check \"%s\" names an unknown check \"%s\"%s%s%s", sname(ld, d->s),
+			    where ? where : "?", d->name, hint ? " (did you mean \"" : "", hint ? hint : "",
+			    hint ? "\"?)" : "");
+		} else if ((size_t)(target - conf->checks) == d->from) {
+			err(ld, d->s, "%s in check \"%s\" names the check itself", sname(ld, d->s), where ? where : "?");
+		} else {
+			to[k] = (size_t)(target - conf->checks);
+		}
+	}
+	free(names);
+	/* Edges are grouped by check, in file order: first[i] .. first[i + 1]. */
+	for (size_t k = 0; k < ld->n_deps; k++)
+		first[ld->deps[k].from + 1]++;
+	for (size_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+
+	color = xcalloc(n ? n : 1, 1);         /* 0 unseen, 1 on the path, 2 done */
+	stack = xcalloc(n + 1, sizeof(*stack));      /* + 1: a cycle's closing check */
+	cursor = xcalloc(n ? n : 1, sizeof(*cursor));
+	pos = xcalloc(n ? n : 1, sizeof(*pos));
+	for (size_t root = 0; root < n; root++) {
+		size_t depth = 0;
+
+		if (color[root] != 0)
+			continue;
+		stack[depth] = root;
+		cursor[depth] = first[root];
+		pos[root] = depth++;
+		color[root] = 1;
+		while (depth > 0) {
+			size_t u = stack[depth - 1];
+			size_t k = cursor[depth - 1];
+			size_t v;
+
+			if (k == first[u + 1]) {
+				color[u] = 2;
+				depth--;
+				continue;
+			}
+			cursor[depth - 1]++;
+			v = to[k];
+			if (v == SIZE_MAX || color[v] == 2)
+				continue;
+			if (color[v] == 1) {
+				/* The path from v to u, then back to v; v's frame took
+				 * the edge that starts it (cursor - 1). */
+				char *text;
+
+				stack[depth] = v;
+				text = cycle_text(conf, stack, pos[v], depth);
+				err(ld, ld->deps[cursor[pos[v]] - 1].s, "%s", text);
+				free(text);
+				continue;
+			}
+			stack[depth] = v;
+			cursor[depth] = first[v];
+			pos[v] = depth++;
+			color[v] = 1;
+		}
+	}
+	free(pos);
+	free(cursor);
+	free(stack);
+	free(color);
+	free(first);
+	free(to);
+}
+
+/* A section that is a list of groups: its length, or -1 after an error. */
+static int section_list(struct loader *ld, const config_setting_t *s, const char *example)
+{
+	if (!config_setting_is_list(s)) {
+		err(ld, s, "\"%s\" must be a list of groups like ( %s ) (got %s)", config_setting_name(s), example,
+		    type_desc(config_setting_type(s)));
+		return -1;
+	}
+	return config_setting_length(s);
+}
+
+static void parse_notifier(struct loader *ld, struct conf *conf, const config_setting_t *g,
+                           size_t idx, struct name_seen *seen, size_t *n_seen)
+{
+	static const char *const types[] = { "slack", "pagerduty", "webhook", "alertmanager" };
+	struct notifier_conf *n = &conf->notifiers[idx];
+	const config_setting_t *ts;
+	const char *where;
+	int type = -1;
+
+	n->line = setting_line(g);
+	n->max_attempts = 12;
+	n->max_age_ms = 24ull * 3600 * 1000;
+	n->timeout_ms = 10000;
+	n->rate_per_s = -1;
+	if (!config_setting_is_group(g)) {
+		err(ld, g, "notifier #%zu must be a group { name = ...; type = ...; } (got %s)", idx + 1,
+		    type_desc(config_setting_type(g)));
+		return;
+	}
+	n->name = read_name(ld, g, "notifier", idx, seen, n_seen, &where);
+	ts = config_setting_get_member(g, "type");
+	if (ts == NULL) {
+		err(ld, g, "missing required setting \"type\" in %s (one of: slack, pagerduty, webhook, alertmanager)", where);
+	} else {
+		char *v = get_str(ld, ts, where);
+
+		for (int i = 0; v != NULL && i < NOTIFIER_TYPE_COUNT; i++)
+			if (strcmp(v, types[i]) == 0)
+				type = i;
+		if (v != NULL && type < 0) {
+			const char *hint = closest(v, types, COUNT(types));
+
+			err(ld, ts, "unknown notifier type %s in %s (%s%s%ssupported: slack, pagerduty, webhook, alertmanager)",
+			    quote(ld, config_setting_get_string(ts)), where,
+			    hint ? "did you mean \"" : "", hint ? hint : "", hint ? "\"? " : "");
+		}
+		free(v);
+	}
+	if (type >= 0) {
+		const struct def *tables[] = { notifier_defs, notifier_type_defs[type], NULL };
+
+		/* Before apply: whether the url is a secret depends on it. */
+		n->type = (enum notifier_type)type;
+		apply(ld, g, tables, n, where, SCOPE_NOTIFIER, type, false);
+	} else {
+		static const struct def *const tables[] = { notifier_defs, NULL };
+
+		apply(ld, g, tables, n, where, SCOPE_PLAIN, 0, true);
+	}
+	if (n->type == NOTIFIER_PAGERDUTY && n->url == NULL)
+		n->url = xstrdup("https://events.pagerduty.com/v2/enqueue");
+	if (n->rate_per_s < 0)
+		n->rate_per_s = n->type == NOTIFIER_SLACK ? 1 : n->type == NOTIFIER_PAGERDUTY ? 2 : 10;
+}
+
+static void parse_notifiers(struct loader *ld, struct conf *conf, const config_setting_t *s)
+{
+	struct name_seen *seen;
+	int n;
+
+	if (s == NULL)
+		return;
+	n = section_list(ld, s, "{ name = \"ops-slack\"; type = \"slack\"; url = \"...\"; }");
+	if (n < 0)
+		return;
+	conf->notifiers = xcalloc(n ? (size_t)n : 1, sizeof(*conf->notifiers));
+	conf->n_notifiers = (size_t)n;
+	seen = xcalloc(n ? (size_t)n : 1, sizeof(*seen));
+	for (size_t i = 0, n_seen = 0; i < (size_t)n; i++)
+		parse_notifier(ld, conf, config_setting_get_elem(s, (unsigned)i), i, seen, &n_seen);
+	free(seen);
+}
+
+static void parse_rule(struct loader *ld, struct conf *conf, const config_setting_t *g,
+                       size_t idx, struct name_seen *seen, size_t *n_seen)
+{
+	static const struct def *const tables[] = { rule_defs, NULL };
+	struct alert_rule *r = &conf->rules[idx];
+	const char *where;
+
+	r->line = setting_line(g);
+	r->severity = SEVERITY_WARNING;
+	if (!config_setting_is_group(g)) {
+		err(ld, g, "rule #%zu must be a group { name = ...; checks = ...; when = ...; } (got %s)", idx + 1,
+		    type_desc(config_setting_type(g)));
+		return;
+	}
+	r->name = read_name(ld, g, "rule", idx, seen, n_seen, &where);
+	apply(ld, g, tables, r, where, SCOPE_PLAIN, 0, false);
+}
+
+static void parse_rules(struct loader *ld, struct conf *conf, const config_setting_t *s)
+{
+	struct name_seen *seen;
+	int n;
+
+	if (s == NULL)
+		return;
+	n = section_list(ld, s, "{ name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; }");
+	if (n < 0)
+		return;
+	conf->rules = xcalloc(n ? (size_t)n : 1, sizeof(*conf->rules));
+	conf->n_rules = (size_t)n;
+	seen = xcalloc(n ? (size_t)n : 1, sizeof(*seen));
+	for (size_t i = 0, n_seen = 0; i < (size_t)n; i++)
+		parse_rule(ld, conf, config_setting_get_elem(s, (unsigned)i), i, seen, &n_seen);
+	free(seen);
+}
+
+static void parse_window(struct loader *ld, struct conf *conf, const config_setting_t *g, size_t idx)
+{
+	static const struct def *const tables[] = { maintenance_defs, NULL };
+	struct maintenance_window *m = &conf->maintenance[idx];
+	const config_setting_t *start, *weekly, *tz, *dur;
+	const char *where = tmp(ld, xasprintf("maintenance window #%zu", idx + 1));
+
+	m->line = setting_line(g);
+	m->weekly_day = -1;
+	if (!config_setting_is_group(g)) {
+		err(ld, g, "%s must be a group { checks = ...; start = ...; duration = ...; } (got %s)", where,
+		    type_desc(config_setting_type(g)));
+		return;
+	}
+	apply(ld, g, tables, m, where, SCOPE_PLAIN, 0, false);
+	start = config_setting_get_member(g, "start");
+	weekly = config_setting_get_member(g, "weekly");
+	tz = config_setting_get_member(g, "timezone");
+	dur = config_setting_get_member(g, "duration");
+	if (start != NULL && weekly != NULL)
+		err(ld, weekly, "\"start\" and \"weekly\" in %s exclude each other (a window is either one-off or weekly)", where);
+	else if (start == NULL && weekly == NULL)
+		err(ld, g, "%s needs \"start\" (one-off, like start = \"2026-12-01T02:00:00Z\") or \"weekly\" (like weekly = \"Sun 01:00\")",
+		    where);
+	else if (start != NULL && tz != NULL)
+		err(ld, tz, "\"timezone\" in %s applies to weekly windows only (give \"start\" an offset instead, like \"2026-12-01T02:00:00+01:00\")",
+		    where);
+	if (weekly != NULL && dur != NULL && !had_error(ld, dur) && m->duration_ms > 7ull * 86400 * 1000)
+		err(ld, dur, "\"duration\" in %s must be at most 7d for a weekly window", where);
+}
+
+static void parse_maintenance(struct loader *ld, struct conf *conf, const config_setting_t *s)
+{
+	int n;
+
+	if (s == NULL)
+		return;
+	n = section_list(ld, s, "{ checks = \"payments-*\"; weekly = \"Sun 01:00\"; duration = \"90m\"; }");
+	if (n < 0)
+		return;
+	conf->maintenance = xcalloc(n ? (size_t)n : 1, sizeof(*conf->maintenance));
+	conf->n_maintenance = (size_t)n;
+	for (size_t i = 0; i < (size_t)n; i++)
+		parse_window(ld, conf, config_setting_get_elem(s, (unsigned)i), i);
+}
+
 static void conf_free(struct conf *c)
 {
 	if (c == NULL)
@@ -2071,6 +3551,15 @@ static void conf_free(struct conf *c)
 	for (size_t i = 0; i < c->n_checks; i++)
 		check_clear(&c->checks[i]);
 	free(c->checks);
+	for (size_t i = 0; i < c->n_rules; i++)
+		alert_rule_clear(&c->rules[i]);
+	free(c->rules);
+	for (size_t i = 0; i < c->n_notifiers; i++)
+		notifier_conf_clear(&c->notifiers[i]);
+	free(c->notifiers);
+	for (size_t i = 0; i < c->n_maintenance; i++)
+		maintenance_window_clear(&c->maintenance[i]);
+	free(c->maintenance);
 	free(c->agent.listen);
 	free(c->agent.database);
 	free(c->agent.public_url);
@@ -2083,7 +3572,8 @@ static void conf_free(struct conf *c)
 	free(c);
 }
 
-/* Every root setting: the three sections, or an error. */
+/* Every root setting: the known sections, or an error. Order matters:
+ * rules and maintenance windows select checks, rules name notifiers. */
 static void parse_root(struct loader *ld, struct conf *conf, const config_setting_t *root)
 {
 	int n = config_setting_length(root);
@@ -2095,21 +3585,19 @@ static void parse_root(struct loader *ld, struct conf *conf, const config_settin
 
 		if (in_list(sections, COUNT(sections), name))
 			continue;
-		if (in_list(unsupported_sections, COUNT(unsupported_sections), name)) {
-			err(ld, s, "section \"%s\" is not supported by this version of pharos yet", name);
-			continue;
-		}
 		hint = closest(name, sections, COUNT(sections));
-		if (hint == NULL)
-			hint = closest(name, unsupported_sections, COUNT(unsupported_sections));
 		if (hint != NULL)
 			err(ld, s, "unknown section \"%s\" (did you mean \"%s\"?)", name, hint);
 		else
-			err(ld, s, "unknown section \"%s\" (known: agent, defaults, checks)", name);
+			err(ld, s, "unknown section \"%s\" (known: agent, defaults, checks, alerts, notifiers, maintenance)", name);
 	}
 	parse_agent(ld, conf, config_setting_get_member(root, "agent"));
 	parse_defaults(ld, conf, config_setting_get_member(root, "defaults"));
 	parse_checks(ld, conf, config_setting_get_member(root, "checks"));
+	resolve_dependencies(ld, conf);
+	parse_notifiers(ld, conf, config_setting_get_member(root, "notifiers"));
+	parse_rules(ld, conf, config_setting_get_member(root, "alerts"));
+	parse_maintenance(ld, conf, config_setting_get_member(root, "maintenance"));
 }
 
 /* Replaces every secret of this load in msg by "***" (longest first, so a
@@ -2196,6 +3684,11 @@ static void loader_free(struct loader *ld)
 	for (size_t i = 0; i < ld->n_errs; i++)
 		free(ld->errs[i].msg);
 	free(ld->errs);
+	for (size_t i = 0; i < ld->n_warnings; i++)
+		free(ld->warnings[i]);
+	free(ld->warnings);
+	free(ld->deps);
+	free_vars(ld);
 }
 
 /* The line of the first "@include" directive in text, or 0. */
@@ -2252,6 +3745,7 @@ static struct conf *load_text(const char *text, const char *name, struct conf_er
 	conf->default_interval_ms = 30000;
 	conf->default_timeout_ms = 10000;
 	agent_defaults(&conf->agent);
+	ld.conf = conf;
 	parse_root(&ld, conf, config_root_setting(&cfg));
 out:
 	config_destroy(&cfg);
@@ -2259,6 +3753,9 @@ out:
 		conf_free(conf);
 		conf = NULL;
 		flush_errors(&ld, errs);
+	} else {
+		for (size_t i = 0; i < ld.n_warnings; i++)
+			log_warn(ld.warnings[i]);
 	}
 	loader_free(&ld);
 	return conf;
@@ -2361,6 +3858,41 @@ const struct check *conf_find_check(const struct conf *c, const char *name)
 		if (c->checks[i].name != NULL && strcmp(c->checks[i].name, name) == 0)
 			return &c->checks[i];
 	return NULL;
+}
+
+const struct alert_rule *conf_find_rule(const struct conf *c, const char *name)
+{
+	if (c == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].name != NULL && strcmp(c->rules[i].name, name) == 0)
+			return &c->rules[i];
+	return NULL;
+}
+
+const struct notifier_conf *conf_find_notifier(const struct conf *c, const char *name)
+{
+	if (c == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->n_notifiers; i++)
+		if (c->notifiers[i].name != NULL && strcmp(c->notifiers[i].name, name) == 0)
+			return &c->notifiers[i];
+	return NULL;
+}
+
+/* "*" and globs by fnmatch(3) on the name (names hold no '/', so no flag
+ * matters); "group:NAME" exactly on the group; anything else exactly on the
+ * name. A check without a name (only in a config being rejected) matches
+ * nothing. */
+bool conf_selector_matches(const char *selector, const struct check *c)
+{
+	if (selector == NULL || c == NULL || c->name == NULL)
+		return false;
+	if (strncmp(selector, "group:", 6) == 0)
+		return c->group != NULL && strcmp(c->group, selector + 6) == 0;
+	if (strpbrk(selector, "*?[") != NULL)
+		return fnmatch(selector, c->name, 0) == 0;
+	return strcmp(selector, c->name) == 0;
 }
 
 const char *conf_default_path(const char *opt_path)

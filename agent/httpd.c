@@ -30,8 +30,12 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "badge.h"
+#include "heartbeat.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
+#include "page.h"
 #include "util.h"
 
 #define CONN_LIMIT        64        /* simultaneous connections (= threads) */
@@ -42,6 +46,8 @@
 /* Route flags. */
 #define ROUTE_STORE  0x1            /* the handler reads SQLite: lend it a reader */
 #define ROUTE_ADMIN  0x2            /* needs Authorization: Bearer <admin_token> */
+#define ROUTE_HTML   0x4            /* a page: a bad name is answered with HTML */
+#define ROUTE_SVG    0x8            /* a badge: a bad name is answered with an SVG */
 
 /* The route table. A path pattern is matched segment by segment; "{name}"
  * matches one segment, which must then be a valid name ([A-Za-z0-9_.-]{1,64})
@@ -53,12 +59,29 @@ static const struct route {
 	api_handler *handler;
 	int flags;
 } routes[] = {
+	{ "GET",  "/",                              page_index,        ROUTE_STORE | ROUTE_HTML },
+	{ "GET",  "/check/{name}",                  page_check,        ROUTE_STORE | ROUTE_HTML },
+	{ "GET",  "/assets/{name}",                 page_asset,        ROUTE_HTML },
+	{ "GET",  "/badge/{name}",                  badge_state,       ROUTE_SVG },
+	{ "GET",  "/badge/{name}/uptime/24h.svg",   badge_uptime,      ROUTE_STORE | ROUTE_SVG },
+	{ "GET",  "/badge/{name}/uptime/7d.svg",    badge_uptime,      ROUTE_STORE | ROUTE_SVG },
+	{ "GET",  "/badge/{name}/uptime/30d.svg",   badge_uptime,      ROUTE_STORE | ROUTE_SVG },
+	{ "GET",  "/badge/{name}/uptime/90d.svg",   badge_uptime,      ROUTE_STORE | ROUTE_SVG },
 	{ "GET",  "/healthz",                       api_healthz,       0 },
 	{ "GET",  "/readyz",                        api_readyz,        0 },
+	{ "GET",  "/metrics",                       metrics_handle,    0 },
 	{ "GET",  "/api/v1/checks",                 api_checks,        ROUTE_STORE },
 	{ "GET",  "/api/v1/checks/{name}",          api_check,         ROUTE_STORE },
 	{ "GET",  "/api/v1/checks/{name}/results",  api_check_results, ROUTE_STORE },
 	{ "POST", "/api/v1/checks/{name}/run",      api_check_run,     ROUTE_ADMIN },
+	{ "GET",  "/api/v1/alerts",                 api_alerts,        ROUTE_STORE },
+	{ "GET",  "/api/v1/notifications",          api_notifications, ROUTE_STORE },
+	{ "POST", "/api/v1/notifications/{name}/retry", api_notification_retry,
+	                                            ROUTE_ADMIN | ROUTE_STORE },
+	{ "GET",  "/api/v1/push/{name}",            heartbeat_api_push, 0 },
+	{ "POST", "/api/v1/push/{name}",            heartbeat_api_push, 0 },
+	{ "GET",  "/api/v1/push/{name}/fail",       heartbeat_api_push, 0 },
+	{ "POST", "/api/v1/push/{name}/fail",       heartbeat_api_push, 0 },
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -337,7 +360,12 @@ static void route(struct httpd *h, struct api_request *rq, struct api_response *
 	rs->allow[0] = '\0';
 	if (name != NULL) {
 		if (!valid_name(name, name_len)) {
-			api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such check");
+			if (hit->flags & ROUTE_HTML)
+				page_not_found(rq, rs);
+			else if (hit->flags & ROUTE_SVG)
+				badge_not_found(rq, rs);
+			else
+				api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such check");
 			return;
 		}
 		memcpy(rq->name, name, name_len);
@@ -375,7 +403,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 	}
 	rs->body = NULL;                /* owned by resp now */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	                        rs->cache_control ? rs->cache_control : "no-store");
 	if (rs->allow[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
 	if (rs->www_authenticate != NULL)

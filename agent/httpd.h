@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "outbox.h"
 #include "result.h"
 
 struct httpd;
@@ -20,6 +21,16 @@ struct httpd_ops {
 	int (*run_check)(void *ctx, const char *name, struct probe_result *out);
 	/* True while the loop thread made a pass within the last few seconds. */
 	bool (*loop_alive)(void *ctx);
+	/* Hands a heartbeat ping to the loop (see heartbeat_deliver for the
+	 * arguments and return values). NULL: pushes answer 503. */
+	int (*push)(void *ctx, const char *name, bool fail, const char *message, bool truncated,
+	            char *state, size_t state_len);
+	/* Requeues dead notification row->id (read by the caller, state dead):
+	 * dead -> pending in the database, then handed to delivery on the loop.
+	 * Waits for the commit. Returns 0 when requeued, -2 when the row was not
+	 * dead any more, -3 when the agent is stopping or the database failed.
+	 * NULL: the route answers 503. Called on a server thread. */
+	int (*retry_notification)(void *ctx, const struct outbox_row *row);
 	void *ctx;
 };
 

@@ -7,9 +7,11 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -18,6 +20,8 @@
 #include "agent.h"
 #include "conf.h"
 #include "curlm.h"
+#include "delivery.h"
+#include "notify.h"
 #include "log.h"
 #include "loop.h"
 #include "probe.h"
@@ -156,7 +160,8 @@ static int cmd_check_config(const struct cli *cli)
 
 	if (!conf)
 		return EXIT_USAGE;
-	printf("ok: %zu checks, 0 rules, 0 notifiers\n", conf->n_checks);
+	printf("ok: %zu checks, %zu rules, %zu notifiers\n", conf->n_checks, conf->n_rules,
+	       conf->n_notifiers);
 	conf_unref(conf);
 	return EXIT_OK;
 }
@@ -303,9 +308,102 @@ out:
 	return rc;
 }
 
+/* --- notify-test ------------------------------------------------------------ */
+
+/* Edit distance of a and b (short names only), for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[80], cur[80];
+
+	if (la >= 79 || lb >= 79)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
+	}
+	return prev[lb];
+}
+
+struct nt_answer {
+	char body[DELIVERY_BODY_MAX];
+	size_t len;
+	char retry_after[128];
+};
+
+static size_t nt_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct nt_answer *a = arg;
+	size_t n = size * nmemb, room = sizeof(a->body) - a->len;
+
+	memcpy(a->body + a->len, p, n < room ? n : room);
+	a->len += n < room ? n : room;
+	return n;
+}
+
+static size_t nt_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct nt_answer *a = arg;
+	size_t n = size * nmemb;
+
+	if (n > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+		size_t i = 12, k = 0;
+
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		while (i < n && p[i] != '\r' && p[i] != '\n' && k < sizeof(a->retry_after) - 1)
+			a->retry_after[k++] = p[i++];
+		a->retry_after[k] = '\0';
+	}
+	return n;
+}
+
+/* A clearly-marked test event for notifier n. */
+static void test_event(const struct conf *conf, struct alert_event *ev)
+{
+	int64_t now = util_wall_us();
+	char id[UTIL_ID_LEN];
+
+	util_random_id(id);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = ALERT_EVENT_TEST;
+	ev->rule = xstrdup("notify-test");
+	ev->check = xstrdup("pharos-notify-test");
+	ev->group = xstrdup("");
+	ev->severity = SEVERITY_INFO;
+	ev->alert_id = xasprintf("test%s", id);
+	ev->ts_us = now;
+	ev->started_us = now;
+	ev->value = xstrdup("test");
+	ev->message = xstrdup("This is a test notification sent by `pharos notify-test`; "
+	                      "no check is failing.");
+	ev->url = xasprintf("%s/", conf->agent.public_url ? conf->agent.public_url : "");
+	ev->expr = xstrdup("test");
+	ev->location = xstrdup(conf->agent.location ? conf->agent.location : "");
+}
+
 static int cmd_notify_test(const struct cli *cli)
 {
 	struct conf *conf;
+	const struct notifier_conf *n;
+	struct alert_event ev;
+	struct notify_request rq;
+	struct nt_answer ans;
+	struct curl_slist *hdrs = NULL;
+	char err[256], summary[320], errbuf[CURL_ERROR_SIZE] = "";
+	char *key = NULL;
+	CURL *e = NULL;
+	CURLcode code;
+	long status = 0;
+	enum notify_verdict v;
+	int rc = EXIT_FAILED;
 
 	if (!cli->arg) {
 		fprintf(stderr, "pharos notify-test: which notifier? usage: pharos notify-test [-c FILE] NOTIFIER\n");
@@ -314,10 +412,91 @@ static int cmd_notify_test(const struct cli *cli)
 	conf = load_conf(cli->config);
 	if (!conf)
 		return EXIT_USAGE;
-	fprintf(stderr, "pharos notify-test: no notifier named \"%s\": this version of pharos "
-	        "has no notifiers yet\n", cli->arg);
+	n = conf_find_notifier(conf, cli->arg);
+	if (!n) {
+		const char *best = NULL;
+		size_t bd = SIZE_MAX;
+
+		for (size_t i = 0; i < conf->n_notifiers; i++) {
+			size_t d = edit_distance(cli->arg, conf->notifiers[i].name);
+
+			if (d < bd) {
+				bd = d;
+				best = conf->notifiers[i].name;
+			}
+		}
+		if (best != NULL && bd <= 3)
+			fprintf(stderr, "pharos notify-test: no notifier named \"%s\" in %s (did you mean \"%s\"?)\n",
+			        cli->arg, conf->path, best);
+		else
+			fprintf(stderr, "pharos notify-test: no notifier named \"%s\" in %s (%zu notifier%s configured)\n",
+			        cli->arg, conf->path, conf->n_notifiers, conf->n_notifiers == 1 ? "" : "s");
+		conf_unref(conf);
+		return EXIT_USAGE;
+	}
+	test_event(conf, &ev);
+	key = outbox_key(ev.alert_id, ALERT_EVENT_TEST, ev.ts_us / 1000, n->name);
+	memset(&rq, 0, sizeof(rq));
+	if (notify_build(n, &ev, key, util_wall_us() / 1000000, &rq, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pharos notify-test: cannot build the request for %s: %s\n", n->name, err);
+		goto out;
+	}
+	memset(&ans, 0, sizeof(ans));
+	e = curl_easy_init();
+	if (e == NULL) {
+		fprintf(stderr, "pharos notify-test: cannot start curl\n");
+		goto out;
+	}
+	for (size_t i = 0; i < rq.n_headers; i++)
+		hdrs = curl_slist_append(hdrs, rq.headers[i]);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(e, CURLOPT_URL, rq.url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq.body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq.body));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos/" PHAROS_VERSION);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(n->timeout_ms ? n->timeout_ms : 10000));
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, nt_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &ans);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, nt_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &ans);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	printf("notifier    %s (%s)\n", n->name, notifier_type_name(n->type));
+	printf("sending     test notification, key %s\n", key);
+	fflush(stdout);
+	code = curl_easy_perform(e);
+	if (code == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	v = notify_classify(n, status, ans.body, ans.len, ans.retry_after[0] ? ans.retry_after : NULL,
+	                    util_wall_us() / 1000000, NULL, summary, sizeof(summary));
+	if (code != CURLE_OK) {
+		char *m = log_mask_secrets(errbuf[0] ? errbuf : curl_easy_strerror(code));
+
+		printf("answer      none: %s\n", m);
+		free(m);
+	} else {
+		printf("answer      %s\n", summary);
+	}
+	if (v == NOTIFY_DELIVERED) {
+		printf("verdict     DELIVERED\n");
+		rc = EXIT_OK;
+	} else {
+		printf("verdict     NOT DELIVERED (%s)\n",
+		       v == NOTIFY_PERMANENT ? "rejected: the receiver will not accept it"
+		                             : "the agent would retry this");
+	}
+out:
+	if (e != NULL)
+		curl_easy_cleanup(e);
+	curl_slist_free_all(hdrs);
+	notify_request_clear(&rq);
+	free(key);
+	alert_event_clear(&ev);
 	conf_unref(conf);
-	return EXIT_FAILED;
+	return rc;
 }
 
 struct command {

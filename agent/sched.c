@@ -1,8 +1,10 @@
 /* sched.c — fixed-rate scheduling of checks on the loop, retries, and the
  * per-check runtime state the snapshot is built from. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "heartbeat.h"
 #include "log.h"
 #include "loop.h"
 #include "sched.h"
@@ -175,6 +177,8 @@ struct sched_entry {
 	char *last_message;
 	int consecutive_failures;
 	int consecutive_successes;
+	struct check_metrics metrics;
+	struct heartbeat_clock hb;      /* heartbeat checks: last ping, lateness reported */
 };
 
 struct manual_run {
@@ -204,6 +208,8 @@ struct sched {
 	uint64_t window_cur[SCHED_LAG_BUCKETS];
 	uint64_t window_prev[SCHED_LAG_BUCKETS];
 	bool have_prev_window;
+	sched_ping_fn *on_ping;
+	void *ping_arg;
 };
 
 static int entry_cmp(const void *a, const void *b)
@@ -283,6 +289,7 @@ static void sched_record_lag(struct sched *s, double lag_s)
 
 static void entry_record(struct sched_entry *e, const struct probe_result *r)
 {
+	check_metrics_add(&e->metrics, r);
 	e->has_last = true;
 	e->last_ts_us = r->start_us;
 	e->last_ok = r->ok;
@@ -366,8 +373,75 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	return e;
 }
 
+/* Wall clock, milliseconds: heartbeat pings are stored and compared as such. */
+static int64_t sched_wall_ms(void)
+{
+	return util_wall_us() / 1000;
+}
+
+/* Starts (or stops) a heartbeat entry's timer for its next lateness report. */
+static void entry_heartbeat_arm(struct sched *s, struct sched_entry *e)
+{
+	int64_t due = heartbeat_next_due(&e->hb, e->check->interval_ms, e->check->heartbeat.grace_ms);
+	int64_t now = sched_wall_ms();
+
+	loop_timer_stop(s->env->loop, &e->timer);
+	if (due == 0 || s->stopping)
+		return;
+	loop_timer_start(s->env->loop, &e->timer, due > now ? (uint64_t)(due - now) : 0);
+}
+
+/* Records one heartbeat result of e (a ping or a lateness report) through the
+ * same path as probe results. details.last_ping lets a restart find the last
+ * ping again (sched_seed_heartbeat). */
+static void entry_heartbeat_record(struct sched *s, struct sched_entry *e, struct probe_result *r)
+{
+	char ts[40];
+
+	if (e->hb.last_ping_ms > 0) {
+		util_format_time(e->hb.last_ping_ms * 1000, ts, sizeof(ts));
+		probe_result_detail(r, "last_ping", json_string(ts));
+	}
+	r->ok = r->error == PROBE_OK;
+	r->duration_us = 0;
+	r->attempts = 1;
+	entry_record(e, r);
+	s->on_result(e->check, r, false, s->arg);
+}
+
+/* A heartbeat entry's timer: record lateness when it is due (once, then once
+ * per interval while still late), then wait for the next report. */
+static void entry_heartbeat_due(struct loop *l, struct loop_timer *t)
+{
+	struct sched_entry *e = t->arg;
+	struct sched *s = e->s;
+	int64_t now = sched_wall_ms();
+
+	if (s->stopping)
+		return;
+	if (heartbeat_late_due(&e->hb, now, e->check->interval_ms, e->check->heartbeat.grace_ms)) {
+		struct probe_result r;
+		char msg[160];
+
+		probe_result_init(&r);
+		heartbeat_late_message(now - e->hb.last_ping_ms, e->check->interval_ms,
+		                       e->check->heartbeat.grace_ms, msg, sizeof(msg));
+		probe_result_fail(&r, PROBE_ERR_TIMEOUT, "%s", msg);
+		entry_heartbeat_record(s, e, &r);
+		probe_result_clear(&r);
+	}
+	entry_heartbeat_arm(s, e);
+}
+
+/* Heartbeat checks are never probed: their timer only watches lateness. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
+	if (e->check->type == CHECK_HEARTBEAT) {
+		loop_timer_init(&e->timer, entry_heartbeat_due, e);
+		entry_heartbeat_arm(s, e);
+		return;
+	}
+	loop_timer_init(&e->timer, entry_due, e);
 	e->due_ms = sched_first_due(loop_now(s->env->loop), e->check->interval_ms, e->name);
 	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
 }
@@ -445,6 +519,42 @@ static void manual_done(struct probe_result *r, void *arg)
 	free(m);
 }
 
+/* "Run now" of a heartbeat check: there is nothing to probe, so the answer
+ * (not recorded) says where the check stands. fn is called before this
+ * returns. */
+static void heartbeat_run_now(struct sched *s, struct sched_entry *e, sched_now_fn *fn, void *arg)
+{
+	struct probe_result r;
+	char every[32], grace[32], ago[32];
+	int64_t now = sched_wall_ms();
+
+	probe_result_init(&r);
+	util_format_duration(e->check->interval_ms, every, sizeof(every));
+	util_format_duration(e->check->heartbeat.grace_ms, grace, sizeof(grace));
+	if (e->hb.last_ping_ms <= 0) {
+		probe_result_fail(&r, PROBE_ERR_TIMEOUT,
+		                  "heartbeat checks are passive: no ping yet (expected every %s + %s grace)",
+		                  every, grace);
+	} else {
+		util_format_duration((uint64_t)(now > e->hb.last_ping_ms ? now - e->hb.last_ping_ms : 0),
+		                     ago, sizeof(ago));
+		if (e->has_last && !e->last_ok)
+			probe_result_fail(&r, e->last_error == PROBE_OK ? PROBE_ERR_ASSERTION : e->last_error,
+			                  "heartbeat checks are passive: last ping %s ago; %s", ago,
+			                  e->last_message ? e->last_message : "");
+		else
+			snprintf(r.message, sizeof(r.message),
+			         "heartbeat checks are passive: last ping %s ago (expected every %s + %s grace)",
+			         ago, every, grace);
+	}
+	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
+	r.ok = r.error == PROBE_OK;
+	r.duration_us = 0;
+	r.attempts = 1;
+	fn(&r, arg);
+	probe_result_clear(&r);
+}
+
 int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg)
 {
 	struct sched_entry *e = sched_find(s, name);
@@ -452,6 +562,10 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 
 	if (!e || s->stopping)
 		return -1;
+	if (e->check->type == CHECK_HEARTBEAT) {
+		heartbeat_run_now(s, e, fn, arg);
+		return 0;
+	}
 	m = xcalloc(1, sizeof(*m));
 	m->s = s;
 	m->check = e->check;
@@ -506,6 +620,28 @@ uint64_t sched_max_timeout_ms(const struct sched *s)
 	return max;
 }
 
+/* The state of entry e of check c as the API shows it: blocked when its last
+ * run failed while one of its dependencies' last run failed too (*blocked_by:
+ * that dependency's name, from c). */
+static enum check_state entry_state(const struct sched *s, const struct check *c,
+                                    const struct sched_entry *e, const char **blocked_by)
+{
+	*blocked_by = NULL;
+	if (!e->has_last)
+		return CHECK_STATE_PENDING;
+	if (e->last_ok)
+		return CHECK_STATE_UP;
+	for (size_t i = 0; i < c->n_depends_on; i++) {
+		const struct sched_entry *d = sched_find(s, c->depends_on[i]);
+
+		if (d != NULL && d != e && d->has_last && !d->last_ok) {
+			*blocked_by = c->depends_on[i];
+			return CHECK_STATE_BLOCKED;
+		}
+	}
+	return CHECK_STATE_DOWN;
+}
+
 struct snapshot *sched_snapshot(struct sched *s)
 {
 	struct snapshot *snap = snapshot_new(s->conf);
@@ -514,7 +650,10 @@ struct snapshot *sched_snapshot(struct sched *s)
 		struct snapshot_check *sc = &snap->checks[i];
 		const struct sched_entry *e = sched_find(s, sc->check->name);
 
-		if (!e || !e->has_last)
+		if (!e)
+			continue;
+		sc->metrics = e->metrics;
+		if (!e->has_last)
 			continue;
 		sc->has_last = true;
 		sc->last_ts_us = e->last_ts_us;
@@ -524,8 +663,11 @@ struct snapshot *sched_snapshot(struct sched *s)
 		sc->last_message = xstrdup(e->last_message ? e->last_message : "");
 		sc->consecutive_failures = e->consecutive_failures;
 		sc->consecutive_successes = e->consecutive_successes;
-		sc->state = e->last_ok ? CHECK_STATE_UP : CHECK_STATE_DOWN;
+		sc->state = entry_state(s, sc->check, e, &sc->blocked_by);
 	}
+	memcpy(snap->lag_buckets, s->stats.lag_buckets, sizeof(snap->lag_buckets));
+	snap->lag_count = s->stats.lag_count;
+	snap->lag_sum_s = s->stats.lag_sum_s;
 	return snap;
 }
 
@@ -554,4 +696,88 @@ void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
 	e->last_message = xstrdup(message ? message : "");
 	e->consecutive_failures = ok ? 0 : 1;
 	e->consecutive_successes = ok ? 1 : 0;
+	if (e->check->type == CHECK_HEARTBEAT && ts_us > 0) {
+		int64_t ts_ms = ts_us / 1000;
+
+		if (!ok && err == PROBE_ERR_TIMEOUT) {
+			/* A lateness report: the ping was at least interval + grace
+			 * before it (sched_seed_heartbeat may know exactly). */
+			e->hb.last_ping_ms = ts_ms - (int64_t)e->check->interval_ms -
+			                     (int64_t)e->check->heartbeat.grace_ms;
+			if (e->hb.last_ping_ms <= 0)
+				e->hb.last_ping_ms = 1;
+			e->hb.late_reported_ms = ts_ms;
+		} else {
+			heartbeat_on_ping(&e->hb, ts_ms);
+		}
+		entry_heartbeat_arm(s, e);
+	}
+}
+
+void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_ms)
+{
+	struct sched_entry *e = sched_find(s, name);
+
+	if (!e || e->check->type != CHECK_HEARTBEAT || last_ping_ms <= 0)
+		return;
+	e->hb.last_ping_ms = last_ping_ms;
+	if (e->hb.late_reported_ms > 0 && e->hb.late_reported_ms < last_ping_ms)
+		e->hb.late_reported_ms = 0;
+	entry_heartbeat_arm(s, e);
+}
+
+void sched_set_ping_fn(struct sched *s, sched_ping_fn *fn, void *arg)
+{
+	s->on_ping = fn;
+	s->ping_arg = arg;
+}
+
+int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const char *message,
+                         bool truncated, enum check_state *state)
+{
+	struct sched_entry *e = sched_find(s, name);
+	struct probe_result r;
+	const char *blocked_by;
+	int64_t now = sched_wall_ms();
+	const char *body = message ? message : "";
+
+	if (!e || e->check->type != CHECK_HEARTBEAT)
+		return -1;
+	if (s->stopping)
+		return -2;
+	probe_result_init(&r);
+	r.start_us = now * 1000;
+	if (fail) {
+		if (body[0] != '\0')
+			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure: %s", body);
+		else
+			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure");
+	} else {
+		heartbeat_copy_text(r.message, sizeof(r.message), body[0] ? body : "ping received");
+	}
+	/* probe_result_fail may have cut a character in two. */
+	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
+	probe_result_detail(&r, "ping", json_string(fail ? "fail" : "success"));
+	if (body[0] != '\0')
+		probe_result_detail(&r, "body", json_string(body));
+	if (truncated)
+		probe_result_detail(&r, "body_truncated", json_true());
+	heartbeat_on_ping(&e->hb, now);
+	entry_heartbeat_record(s, e, &r);
+	probe_result_clear(&r);
+	if (s->on_ping)
+		s->on_ping(e->check, now, s->ping_arg);
+	entry_heartbeat_arm(s, e);
+	if (state)
+		*state = entry_state(s, e->check, e, &blocked_by);
+	return 0;
+}
+
+int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name)
+{
+	const struct sched_entry *e = sched_find(s, name);
+
+	if (!e || e->check->type != CHECK_HEARTBEAT)
+		return 0;
+	return e->hb.last_ping_ms;
 }

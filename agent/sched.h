@@ -40,7 +40,7 @@ uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms
 
 /* --- lag statistics -------------------------------------------------------- */
 
-#define SCHED_LAG_BUCKETS 15
+#define SCHED_LAG_BUCKETS SNAPSHOT_LAG_BUCKETS
 /* Upper bounds in seconds of the lag histogram buckets (the last is +Inf). */
 extern const double sched_lag_bounds[SCHED_LAG_BUCKETS];
 
@@ -88,9 +88,36 @@ uint64_t sched_max_timeout_ms(const struct sched *s);
 struct snapshot *sched_snapshot(struct sched *s);
 void sched_get_stats(struct sched *s, struct sched_stats *out);
 
-/* Seeds a check's state from its last stored result (at start). */
+/* Seeds a check's state from its last stored result (at start). For a
+ * heartbeat check, the result's time is taken as its last ping (a stored
+ * lateness failure, error class timeout, as a report of lateness) so a
+ * restart does not reset lateness; sched_seed_heartbeat refines it. */
 void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
                       int64_t duration_us, enum probe_error err, const char *message);
+
+/* --- heartbeat checks (passive: never probed; see heartbeat.h) -------------- */
+
+/* Called on the loop for every ping recorded (success or /fail), after the
+ * result callback of that ping. ping_ms: wall clock. */
+typedef void sched_ping_fn(const struct check *c, int64_t ping_ms, void *arg);
+void sched_set_ping_fn(struct sched *s, sched_ping_fn *fn, void *arg);
+
+/* On the loop: records a ping of heartbeat check name, now. A success is an
+ * ok result (message: the body, or "ping received"); a failure is error class
+ * assertion, "job reported failure: <body>". Both go through the result
+ * callback like probe results and restart the lateness clock. *state gets
+ * the check's state after it. Returns 0, -1 when name is not a heartbeat
+ * check, -2 when the scheduler is stopping. */
+int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const char *message,
+                         bool truncated, enum check_state *state);
+
+/* Wall clock ms of the last ping of heartbeat check name (seeded at start),
+ * 0 when none or not a heartbeat check. For heartbeat_age. */
+int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name);
+
+/* Sets the last ping time of heartbeat check name from what the store knows
+ * (details.last_ping of its last result), after sched_seed_state. */
+void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_ms);
 
 /* --- one run with its retries, shared by the scheduler and `pharos probe` --- */
 

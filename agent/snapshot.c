@@ -99,8 +99,45 @@ void snapshot_release(struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++)
 		free(s->checks[i].last_message);
 	free(s->checks);
+	for (size_t i = 0; i < s->n_alerts; i++) {
+		free(s->alerts[i].rule);
+		free(s->alerts[i].check);
+		free(s->alerts[i].severity);
+		free(s->alerts[i].value);
+		free(s->alerts[i].alert_id);
+	}
+	free(s->alerts);
+	for (size_t i = 0; i < s->n_notifiers; i++)
+		free(s->notifiers[i].name);
+	free(s->notifiers);
 	conf_unref(s->conf);
 	free(s);
+}
+
+/* Check duration buckets, seconds: probes of local services take a few ms,
+ * remote APIs tens to hundreds, timeouts seconds. */
+const double check_duration_bounds[CHECK_DURATION_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 1e300,
+};
+
+void check_metrics_add(struct check_metrics *m, const struct probe_result *r)
+{
+	double d = (double)r->duration_us / 1e6;
+	int b = 0;
+
+	if ((int)r->error >= 0 && r->error < PROBE_ERR_COUNT)
+		m->runs[r->error]++;
+	while (b < CHECK_DURATION_BUCKETS - 1 && d > check_duration_bounds[b])
+		b++;
+	m->duration_buckets[b]++;
+	m->duration_count++;
+	m->duration_sum_s += d;
+	m->last_phase_s[0] = r->dns_us >= 0 ? (double)r->dns_us / 1e6 : -1;
+	m->last_phase_s[1] = r->connect_us >= 0 ? (double)r->connect_us / 1e6 : -1;
+	m->last_phase_s[2] = r->tls_us >= 0 ? (double)r->tls_us / 1e6 : -1;
+	m->last_phase_s[3] = r->ttfb_us >= 0 ? (double)r->ttfb_us / 1e6 : -1;
+	if (r->cert_expiry > 0)
+		m->cert_expiry = r->cert_expiry;
 }
 
 /* The entry of the check called name, or NULL. Linear: snapshots hold as many

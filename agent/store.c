@@ -69,6 +69,51 @@ static const struct migration {
 	  " details TEXT"               /* JSON object or NULL */
 	  ");"
 	  "CREATE INDEX results_check_ts ON results(check_name, ts_us);" },
+	{ 2,
+	  /* Alert instances (one row per (rule, check) not in a pristine ok state). */
+	  "CREATE TABLE alert_state ("
+	  " rule TEXT NOT NULL,"
+	  " check_name TEXT NOT NULL,"
+	  " state TEXT NOT NULL,"       /* ok | pending | firing */
+	  " since_us INTEGER NOT NULL,"
+	  " fired_us INTEGER NOT NULL DEFAULT 0,"
+	  " last_sent_us INTEGER NOT NULL DEFAULT 0,"
+	  " alert_id TEXT,"
+	  " value TEXT,"
+	  " PRIMARY KEY (rule, check_name)"
+	  ");"
+	  /* The outbox. AUTOINCREMENT: ids only grow, never reused, so the id
+	   * order is the commit order delivery keeps per alert. */
+	  "CREATE TABLE notifications ("
+	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  " key TEXT NOT NULL UNIQUE,"  /* idempotency key */
+	  " notifier TEXT NOT NULL,"
+	  " rule TEXT NOT NULL,"
+	  " check_name TEXT NOT NULL,"
+	  " alert_id TEXT,"
+	  " kind TEXT NOT NULL,"        /* firing | resolved */
+	  " event TEXT NOT NULL,"       /* alert_event_to_json() */
+	  " state TEXT NOT NULL,"       /* pending | delivered | dead */
+	  " attempts INTEGER NOT NULL DEFAULT 0,"
+	  " created_us INTEGER NOT NULL,"
+	  " next_attempt_us INTEGER NOT NULL,"
+	  " last_error TEXT,"
+	  " delivered_us INTEGER,"
+	  " seq INTEGER NOT NULL"       /* order within the alert: the event's ts_us */
+	  ");"
+	  "CREATE INDEX notifications_state ON notifications(state, id);"
+	  "CREATE TABLE alert_history ("
+	  " id INTEGER PRIMARY KEY,"
+	  " rule TEXT NOT NULL,"
+	  " check_name TEXT NOT NULL,"
+	  " alert_id TEXT,"
+	  " from_state TEXT NOT NULL,"
+	  " to_state TEXT NOT NULL,"
+	  " ts_us INTEGER NOT NULL,"
+	  " value TEXT"
+	  ");"
+	  "CREATE INDEX alert_history_ts ON alert_history(ts_us);"
+	  "CREATE INDEX alert_history_check ON alert_history(check_name, ts_us);" },
 };
 #define SCHEMA_VERSION (migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version)
 
@@ -101,10 +146,36 @@ struct row {
 	char *details;              /* compact JSON or NULL */
 };
 
+/* One alert unit (state + notifications + history), a delivery progress
+ * update or a requeue: queued apart from results, never dropped. */
+enum op_type { OP_ALERT, OP_UPDATE, OP_REQUEUE };
+
+struct op {
+	struct op *next;
+	uint64_t seq;
+	uint64_t enqueued_us;
+	enum op_type type;
+	struct outbox_tx tx;                /* OP_ALERT */
+	struct store_outbox_update upd;     /* OP_UPDATE (last_error owned); OP_REQUEUE: id */
+	int64_t now_us;                     /* OP_REQUEUE */
+	store_commit_fn *done;
+	void *arg;
+	int64_t *ids;                       /* filled by the transaction */
+	size_t n_ids;
+};
+
+/* Writer-only prepared statements for the alert tables. */
+enum {
+	WS_STATE_UPSERT, WS_STATE_DELETE, WS_NOTIF_INSERT, WS_HISTORY_INSERT, WS_NOTIF_UPDATE,
+	WS_NOTIF_REQUEUE, WS_COUNT
+};
+
 struct store {
 	char *path;
 	sqlite3 *db;                /* writer thread only once started */
 	sqlite3_stmt *insert;
+	sqlite3_stmt *ws[WS_COUNT];
+	struct op *ops_head, *ops_tail;     /* guarded by lock */
 
 	pthread_t thread;
 	pthread_mutex_t lock;       /* guards everything below */
@@ -296,16 +367,212 @@ static void bind_opt_int64(sqlite3_stmt *st, int i, int64_t v, int64_t none)
 		sqlite3_bind_int64(st, i, v);
 }
 
-/* Inserts the n rows starting at batch in one transaction. Writer thread only,
- * without the lock. Returns 0, or -1 with err holding SQLite's message (the
- * transaction rolled back: nothing of the batch is in the database). */
-static int commit_batch(struct store *s, struct row *batch, size_t n, char *err, size_t errlen)
+static void op_free(struct op *o)
+{
+	outbox_tx_clear(&o->tx);
+	free((char *)o->upd.last_error);
+	free(o->ids);
+	free(o);
+}
+
+static const char *const ws_sql[WS_COUNT] = {
+	[WS_STATE_UPSERT] =
+		"INSERT INTO alert_state (rule, check_name, state, since_us, fired_us, last_sent_us,"
+		" alert_id, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" ON CONFLICT (rule, check_name) DO UPDATE SET state = excluded.state,"
+		" since_us = excluded.since_us, fired_us = excluded.fired_us,"
+		" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
+		" value = excluded.value",
+	[WS_STATE_DELETE] = "DELETE FROM alert_state WHERE rule = ?1 AND check_name = ?2",
+	[WS_NOTIF_INSERT] =
+		"INSERT INTO notifications (key, notifier, rule, check_name, alert_id, kind, event,"
+		" state, attempts, created_us, next_attempt_us, last_error, delivered_us, seq)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+		" ON CONFLICT (key) DO NOTHING",
+	[WS_HISTORY_INSERT] =
+		"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us,"
+		" value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[WS_NOTIF_UPDATE] =
+		"UPDATE notifications SET state = ?2, attempts = ?3, next_attempt_us = ?4,"
+		" last_error = ?5, delivered_us = ?6 WHERE id = ?1",
+	[WS_NOTIF_REQUEUE] =
+		"UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_us = ?2,"
+		" created_us = ?2, last_error = NULL WHERE id = ?1 AND state = 'dead'",
+};
+
+/* The writer's statement i, prepared on first use and reset. NULL with err. */
+static sqlite3_stmt *wstmt(struct store *s, int i, char *err, size_t errlen)
+{
+	if (s->ws[i] == NULL &&
+	    sqlite3_prepare_v3(s->db, ws_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->ws[i], NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(s->db));
+		s->ws[i] = NULL;
+		return NULL;
+	}
+	sqlite3_reset(s->ws[i]);
+	sqlite3_clear_bindings(s->ws[i]);
+	return s->ws[i];
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Steps st to the end; -1 with err on failure. Resets st either way. */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static const char *event_kind_name(enum alert_event_kind k)
+{
+	return k == ALERT_EVENT_RESOLVED ? "resolved" : k == ALERT_EVENT_TEST ? "test" : "firing";
+}
+
+/* Applies one alert unit inside the open transaction; fills o->ids. */
+static int apply_alert(struct store *s, struct op *o, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < o->tx.n_states; i++) {
+		const struct alert_state_row *a = &o->tx.states[i];
+
+		st = wstmt(s, a->gone ? WS_STATE_DELETE : WS_STATE_UPSERT, err, errlen);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, a->rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, a->check, -1, SQLITE_STATIC);
+		if (!a->gone) {
+			sqlite3_bind_text(st, 3, alert_state_name(a->state), -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, a->since_us);
+			sqlite3_bind_int64(st, 5, a->fired_us);
+			sqlite3_bind_int64(st, 6, a->last_sent_us);
+			bind_text_or_null(st, 7, a->alert_id);
+			bind_text_or_null(st, 8, a->value);
+		}
+		if (step_done(s, st, "alert state", err, errlen) != 0)
+			return -1;
+	}
+	free(o->ids);
+	o->ids = xcalloc(o->tx.n_rows + 1, sizeof(*o->ids));
+	o->n_ids = o->tx.n_rows;
+	for (size_t i = 0; i < o->tx.n_rows; i++) {
+		const struct outbox_row *r = &o->tx.rows[i];
+		json_t *j = alert_event_to_json(&r->event);
+		char *ev = json_dumps(j, JSON_COMPACT);
+		int rc;
+
+		json_decref(j);
+		st = wstmt(s, WS_NOTIF_INSERT, err, errlen);
+		if (st == NULL || ev == NULL) {
+			if (ev == NULL)
+				snprintf(err, errlen, "notification: cannot serialise the event");
+			free(ev);
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, r->key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->notifier, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->event.rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->event.check, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 5, r->event.alert_id);
+		sqlite3_bind_text(st, 6, event_kind_name(r->event.kind), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, ev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 8, outbox_state_name(r->state), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 9, r->attempts);
+		sqlite3_bind_int64(st, 10, r->created_us);
+		sqlite3_bind_int64(st, 11, r->next_attempt_us);
+		bind_text_or_null(st, 12, r->last_error);
+		bind_opt_int64(st, 13, r->delivered_us, 0);
+		sqlite3_bind_int64(st, 14, r->seq);
+		free(ev);
+		rc = step_done(s, st, "notification", err, errlen);
+		if (rc != 0)
+			return -1;
+		/* ON CONFLICT DO NOTHING: a key seen before is not queued twice. */
+		o->ids[i] = sqlite3_changes(s->db) == 1 ? sqlite3_last_insert_rowid(s->db) : 0;
+	}
+	for (size_t i = 0; i < o->tx.n_history; i++) {
+		const struct alert_history_row *h = &o->tx.history[i];
+
+		st = wstmt(s, WS_HISTORY_INSERT, err, errlen);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, h->rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, h->check, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 3, h->alert_id);
+		sqlite3_bind_text(st, 4, h->from_state ? h->from_state : "ok", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, h->to_state ? h->to_state : "ok", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, h->ts_us);
+		bind_text_or_null(st, 7, h->value);
+		if (step_done(s, st, "alert history", err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Applies one queued operation inside the open transaction. */
+static int apply_op(struct store *s, struct op *o, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	switch (o->type) {
+	case OP_ALERT:
+		return apply_alert(s, o, err, errlen);
+	case OP_UPDATE:
+		st = wstmt(s, WS_NOTIF_UPDATE, err, errlen);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, o->upd.id);
+		sqlite3_bind_text(st, 2, outbox_state_name(o->upd.state), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, o->upd.attempts);
+		sqlite3_bind_int64(st, 4, o->upd.next_attempt_us);
+		bind_text_or_null(st, 5, o->upd.last_error);
+		bind_opt_int64(st, 6, o->upd.delivered_us, 0);
+		return step_done(s, st, "notification update", err, errlen);
+	case OP_REQUEUE:
+		st = wstmt(s, WS_NOTIF_REQUEUE, err, errlen);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, o->upd.id);
+		sqlite3_bind_int64(st, 2, o->now_us);
+		if (step_done(s, st, "notification requeue", err, errlen) != 0)
+			return -1;
+		free(o->ids);
+		o->ids = xcalloc(1, sizeof(*o->ids));
+		o->ids[0] = o->upd.id;
+		o->n_ids = sqlite3_changes(s->db) == 1 ? 1 : 0;
+		return 0;
+	}
+	return 0;
+}
+
+/* Inserts the n rows starting at batch and applies the ops list in one
+ * transaction. Writer thread only, without the lock. Returns 0, or -1 with err
+ * holding SQLite's message (the transaction rolled back: nothing of the batch
+ * is in the database). */
+static int commit_batch(struct store *s, struct row *batch, size_t n, struct op *ops,
+                        char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->insert;
 	struct row *w = batch;
 
 	if (exec_sql(s->db, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
 		return -1;
+	for (struct op *o = ops; o != NULL; o = o->next)
+		if (apply_op(s, o, err, errlen) != 0)
+			goto fail;
 	for (size_t i = 0; i < n; i++, w = w->next) {
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -372,6 +639,32 @@ static void drop_oldest(struct store *s, size_t keep, const char *why)
 	s->dropped += n;
 }
 
+/* At close with commits failing: alert units cannot be kept anywhere else.
+ * Their state change is lost with them, so the next start re-evaluates from
+ * the state in the database and notifies again if still due. Lock held. */
+static void ops_give_up(struct store *s)
+{
+	size_t n = 0;
+
+	while (s->ops_head != NULL) {
+		struct op *o = s->ops_head;
+
+		s->ops_head = o->next;
+		if (o->done != NULL)
+			o->done(-1, NULL, 0, o->arg);
+		op_free(o);
+		n++;
+	}
+	s->ops_tail = NULL;
+	if (n > 0) {
+		char nb[24];
+
+		snprintf(nb, sizeof(nb), "%zu", n);
+		log_error("store: alert state and notification updates not written", "count", nb,
+		          "error", s->last_error);
+	}
+}
+
 /* The writer thread: waits for rows, lets a batch gather for up to
  * BATCH_WINDOW_US (or BATCH_MAX rows, or a flush, or stop), commits it without
  * holding the lock, and on failure puts it back at the head and backs off. */
@@ -383,52 +676,70 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct timespec deadline;
-		struct row *batch, *last;
+		struct row *batch = NULL, *last = NULL;
+		struct op *ops, *last_op;
 		size_t n = 0;
 		uint64_t attempt, flushes_seen;
 		char err[256];
 		int rc;
 
-		while (!s->stopping && s->head == NULL)
+		while (!s->stopping && s->head == NULL && s->ops_head == NULL)
 			pthread_cond_wait(&s->wake, &s->lock);
-		if (s->head == NULL)        /* stopping and nothing left */
+		if (s->head == NULL && s->ops_head == NULL)     /* stopping and nothing left */
 			break;
-		/* Gather: the window runs from the oldest row's arrival. */
+		/* Gather: the window runs from the oldest row's (or op's) arrival. */
 		if (!s->stopping && s->flush_waiters == 0 && s->n_queued < BATCH_MAX) {
 			uint64_t now = util_mono_us();
-			uint64_t due = s->head->enqueued_us + BATCH_WINDOW_US;
+			uint64_t first = s->head != NULL ? s->head->enqueued_us : UINT64_MAX;
+			uint64_t due;
 
+			if (s->ops_head != NULL && s->ops_head->enqueued_us < first)
+				first = s->ops_head->enqueued_us;
+			due = first + BATCH_WINDOW_US;
 			now_plus(&deadline, due > now ? due - now : 0);
 			while (!s->stopping && s->flush_waiters == 0 && s->n_queued < BATCH_MAX &&
-			       s->head != NULL &&
+			       (s->head != NULL || s->ops_head != NULL) &&
 			       pthread_cond_timedwait(&s->wake, &s->lock, &deadline) == 0)
 				;
-			if (s->head == NULL)
+			if (s->head == NULL && s->ops_head == NULL)
 				continue;
 		}
-		/* Detach up to BATCH_MAX rows from the head. */
-		batch = last = s->head;
-		for (n = 1; n < BATCH_MAX && last->next != NULL; n++)
-			last = last->next;
-		s->head = last->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		last->next = NULL;
-		s->n_queued -= n;
+		/* Detach up to BATCH_MAX rows from the head, and every op. */
+		if (s->head != NULL) {
+			batch = last = s->head;
+			for (n = 1; n < BATCH_MAX && last->next != NULL; n++)
+				last = last->next;
+			s->head = last->next;
+			if (s->head == NULL)
+				s->tail = NULL;
+			last->next = NULL;
+			s->n_queued -= n;
+		}
+		ops = s->ops_head;
+		last_op = s->ops_tail;
+		s->ops_head = s->ops_tail = NULL;
 		attempt = ++s->attempts;
 		flushes_seen = s->flush_requests;
 		pthread_mutex_unlock(&s->lock);
 
-		rc = commit_batch(s, batch, n, err, sizeof(err));
+		rc = commit_batch(s, batch, n, ops, err, sizeof(err));
 
 		pthread_mutex_lock(&s->lock);
 		if (rc == 0) {
+			uint64_t pending = UINT64_MAX;
+
 			if (!s->healthy)
 				log_info("store: commits succeed again");
 			s->healthy = true;
 			s->last_error[0] = '\0';
 			backoff_us = 0;
-			s->seq_done = s->head == NULL ? s->seq_last : last->seq;
+			/* Rows and ops each stay in seq order: everything below the
+			 * oldest still queued is done. */
+			if (s->head != NULL)
+				pending = s->head->seq;
+			if (s->ops_head != NULL && s->ops_head->seq < pending)
+				pending = s->ops_head->seq;
+			s->seq_done = pending == UINT64_MAX ? s->seq_last : pending - 1;
 			pthread_cond_broadcast(&s->progress);
 			pthread_mutex_unlock(&s->lock);
 			while (batch != NULL) {
@@ -437,15 +748,32 @@ static void *writer_main(void *arg)
 				row_free(batch);
 				batch = next;
 			}
+			/* Completions only after the commit: delivery starts from them. */
+			while (ops != NULL) {
+				struct op *next = ops->next;
+
+				if (ops->done != NULL)
+					ops->done(0, ops->ids, ops->n_ids, ops->arg);
+				op_free(ops);
+				ops = next;
+			}
 			pthread_mutex_lock(&s->lock);
 			continue;
 		}
-		/* Failure: the rows go back in front, in order. */
-		last->next = s->head;
-		s->head = batch;
-		if (s->tail == NULL)
-			s->tail = last;
-		s->n_queued += n;
+		/* Failure: the rows and ops go back in front, in order. */
+		if (batch != NULL) {
+			last->next = s->head;
+			s->head = batch;
+			if (s->tail == NULL)
+				s->tail = last;
+			s->n_queued += n;
+		}
+		if (ops != NULL) {
+			last_op->next = s->ops_head;
+			s->ops_head = ops;
+			if (s->ops_tail == NULL)
+				s->ops_tail = last_op;
+		}
 		s->healthy = false;
 		util_strlcpy(s->last_error, err, sizeof(s->last_error));
 		s->failed_attempt = attempt;
@@ -454,6 +782,7 @@ static void *writer_main(void *arg)
 		pthread_cond_broadcast(&s->progress);
 		if (s->stopping) {
 			drop_oldest(s, 0, "store closing while commits fail");
+			ops_give_up(s);
 			s->seq_done = s->seq_last;
 			pthread_cond_broadcast(&s->progress);
 			break;
@@ -545,8 +874,10 @@ void store_close(struct store *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 	/* The writer leaves nothing queued: it commits or drops all before exiting. */
-	assert(s->head == NULL);
+	assert(s->head == NULL && s->ops_head == NULL);
 	sqlite3_finalize(s->insert);
+	for (int i = 0; i < WS_COUNT; i++)
+		sqlite3_finalize(s->ws[i]);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_error("store: close failed", "error", sqlite3_errmsg(s->db), "path", s->path);
 	pthread_cond_destroy(&s->wake);
@@ -605,6 +936,74 @@ void store_append(struct store *s, const char *check, const struct probe_result 
 	if (s->n_queued == 1 || s->n_queued == BATCH_MAX)
 		pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* Queues o (never dropped) and wakes the writer. */
+static void op_enqueue(struct store *s, struct op *o)
+{
+	o->enqueued_us = util_mono_us();
+	pthread_mutex_lock(&s->lock);
+	o->seq = ++s->seq_last;
+	if (s->ops_tail != NULL)
+		s->ops_tail->next = o;
+	else
+		s->ops_head = o;
+	s->ops_tail = o;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Queues an alert unit (moved out of tx) for the next transaction. */
+void store_alert_commit(struct store *s, struct outbox_tx *tx, store_commit_fn *done, void *arg)
+{
+	struct op *o;
+
+	if (s == NULL) {
+		outbox_tx_clear(tx);
+		if (done != NULL)
+			done(-1, NULL, 0, arg);
+		return;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->type = OP_ALERT;
+	outbox_tx_move(&o->tx, tx);
+	o->done = done;
+	o->arg = arg;
+	op_enqueue(s, o);
+}
+
+/* Queues a progress update of one notification. */
+void store_outbox_update(struct store *s, const struct store_outbox_update *u)
+{
+	struct op *o;
+
+	if (s == NULL || u == NULL)
+		return;
+	o = xcalloc(1, sizeof(*o));
+	o->type = OP_UPDATE;
+	o->upd = *u;
+	o->upd.last_error = xstrdup(u->last_error);
+	op_enqueue(s, o);
+}
+
+/* Queues "dead -> pending" for notification id. */
+void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_commit_fn *done,
+                          void *arg)
+{
+	struct op *o;
+
+	if (s == NULL) {
+		if (done != NULL)
+			done(-1, NULL, 0, arg);
+		return;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->type = OP_REQUEUE;
+	o->upd.id = id;
+	o->now_us = now_us;
+	o->done = done;
+	o->arg = arg;
+	op_enqueue(s, o);
 }
 
 /* Waits until every row queued before the call is committed, or until a commit
@@ -916,4 +1315,412 @@ int store_latency(struct store_reader *r, const char *check, int64_t since_us,
 		*p95_ms = v95;
 	}
 	return ret;
+}
+
+/* --- alerts and the outbox (readers) ------------------------------------------ */
+
+#define OUTBOX_COLUMNS \
+	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
+	" last_error, delivered_us, seq, rule, check_name, alert_id, kind"
+
+/* Fills *out from a row of OUTBOX_COLUMNS. Returns 0, or -1 when the stored
+ * event cannot be parsed (out stays zeroed). */
+static int outbox_row_from(sqlite3_stmt *st, struct outbox_row *out)
+{
+	json_t *j = json_loads(column_text(st, 3), 0, NULL);
+	struct outbox_row r;
+	int state;
+
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	if (alert_event_from_json(j, &r.event) != 0) {
+		json_decref(j);
+		return -1;
+	}
+	json_decref(j);
+	r.id = sqlite3_column_int64(st, 0);
+	r.key = xstrdup(column_text(st, 1));
+	r.notifier = xstrdup(column_text(st, 2));
+	state = outbox_state_from_name(column_text(st, 4));
+	r.state = state < 0 ? OUTBOX_PENDING : (enum outbox_state)state;
+	r.attempts = sqlite3_column_int(st, 5);
+	r.created_us = sqlite3_column_int64(st, 6);
+	r.next_attempt_us = sqlite3_column_int64(st, 7);
+	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+		r.last_error = xstrdup(column_text(st, 8));
+	r.delivered_us = sqlite3_column_int64(st, 9);
+	r.seq = sqlite3_column_int64(st, 10);
+	*out = r;
+	return 0;
+}
+
+int store_outbox_pending(struct store_reader *r, struct outbox_row **rows, size_t *n)
+{
+	static const char sql[] =
+		"SELECT " OUTBOX_COLUMNS " FROM notifications WHERE state = 'pending' ORDER BY id";
+	sqlite3_stmt *st = NULL;
+	struct outbox_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading the outbox failed", "error", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		if (outbox_row_from(st, &v[cnt]) != 0) {
+			char id[24];
+
+			snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(st, 0));
+			log_error("store: notification with an unreadable event skipped",
+			          "notification_id", id);
+			continue;
+		}
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		log_error("store: reading the outbox failed", "error", sqlite3_errmsg(r->db));
+		for (size_t i = 0; i < cnt; i++)
+			outbox_row_clear(&v[i]);
+		free(v);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	*rows = v;
+	*n = cnt;
+	return 0;
+}
+
+int store_outbox_get(struct store_reader *r, int64_t id, struct outbox_row *out)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM notifications WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading a notification failed", "error", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		ret = 1;
+	else if (rc == SQLITE_ROW)
+		ret = outbox_row_from(st, out) == 0 ? 0 : -1;
+	else
+		log_error("store: reading a notification failed", "error", sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Sets key to the time of column i, or null when 0 / NULL. */
+static void set_time_or_null(json_t *o, const char *key, sqlite3_stmt *st, int i)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL || v == 0)
+		json_object_set_new(o, key, json_null());
+	else
+		set_time(o, key, v);
+}
+
+static json_t *text_or_null(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	return text_json(column_text(st, i));
+}
+
+json_t *store_notifications(struct store_reader *r, const char *state, int limit)
+{
+	static const char sql[] =
+		"SELECT id, key, notifier, rule, check_name, alert_id, kind, state, attempts,"
+		" created_us, next_attempt_us, delivered_us, last_error FROM notifications"
+		" WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *st = NULL;
+	json_t *arr;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading notifications failed", "error", sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	if (state != NULL)
+		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit > 0 ? limit : 0);
+	arr = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		bool pending = strcmp(column_text(st, 7), "pending") == 0;
+
+		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(o, "key", text_json(column_text(st, 1)));
+		json_object_set_new(o, "notifier", text_json(column_text(st, 2)));
+		json_object_set_new(o, "rule", text_json(column_text(st, 3)));
+		json_object_set_new(o, "check", text_json(column_text(st, 4)));
+		json_object_set_new(o, "alert_id", text_or_null(st, 5));
+		json_object_set_new(o, "kind", text_json(column_text(st, 6)));
+		json_object_set_new(o, "state", text_json(column_text(st, 7)));
+		json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(st, 8)));
+		set_time_or_null(o, "created", st, 9);
+		if (pending)
+			set_time_or_null(o, "next_attempt", st, 10);
+		else
+			json_object_set_new(o, "next_attempt", json_null());
+		set_time_or_null(o, "delivered", st, 11);
+		json_object_set_new(o, "last_error", text_or_null(st, 12));
+		json_array_append_new(arr, o);
+	}
+	if (rc != SQLITE_DONE) {
+		log_error("store: reading notifications failed", "error", sqlite3_errmsg(r->db));
+		json_decref(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+json_t *store_notification_counts(struct store_reader *r)
+{
+	static const char sql[] =
+		"SELECT notifier, state, count(*) FROM notifications GROUP BY notifier, state";
+	sqlite3_stmt *st = NULL;
+	json_t *o;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	o = json_object();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *n = column_text(st, 0);
+		json_t *per = json_object_get(o, n);
+
+		if (per == NULL) {
+			per = json_pack("{s:i, s:i, s:i}", "pending", 0, "delivered", 0, "dead", 0);
+			json_object_set_new(o, n, per);
+		}
+		json_object_set_new(per, column_text(st, 1), json_integer(sqlite3_column_int64(st, 2)));
+	}
+	if (rc != SQLITE_DONE) {
+		json_decref(o);
+		o = NULL;
+	}
+	sqlite3_finalize(st);
+	return o;
+}
+
+static int state_from_name(const char *s)
+{
+	if (strcmp(s, "pending") == 0)
+		return ALERT_PENDING;
+	if (strcmp(s, "firing") == 0)
+		return ALERT_FIRING;
+	return ALERT_OK;
+}
+
+int store_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n)
+{
+	static const char sql[] =
+		"SELECT rule, check_name, state, since_us, fired_us, last_sent_us, alert_id, value"
+		" FROM alert_state ORDER BY rule, check_name";
+	sqlite3_stmt *st = NULL;
+	struct alert_state_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading alert state failed", "error", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct alert_state_row *a;
+
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		a = &v[cnt++];
+		memset(a, 0, sizeof(*a));
+		a->rule = xstrdup(column_text(st, 0));
+		a->check = xstrdup(column_text(st, 1));
+		a->state = (enum alert_state)state_from_name(column_text(st, 2));
+		a->since_us = sqlite3_column_int64(st, 3);
+		a->fired_us = sqlite3_column_int64(st, 4);
+		a->last_sent_us = sqlite3_column_int64(st, 5);
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+			a->alert_id = xstrdup(column_text(st, 6));
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+			a->value = xstrdup(column_text(st, 7));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("store: reading alert state failed", "error", sqlite3_errmsg(r->db));
+		for (size_t i = 0; i < cnt; i++)
+			alert_state_row_clear(&v[i]);
+		free(v);
+		return -1;
+	}
+	*rows = v;
+	*n = cnt;
+	return 0;
+}
+
+json_t *store_alert_history(struct store_reader *r, const char *check, int limit)
+{
+	static const char sql[] =
+		"SELECT rule, check_name, alert_id, from_state, to_state, ts_us, value"
+		" FROM alert_history WHERE (?1 IS NULL OR check_name = ?1)"
+		" ORDER BY ts_us DESC, id DESC LIMIT ?2";
+	sqlite3_stmt *st = NULL;
+	json_t *arr;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading alert history failed", "error", sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	if (check != NULL)
+		sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit > 0 ? limit : 0);
+	arr = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "rule", text_json(column_text(st, 0)));
+		json_object_set_new(o, "check", text_json(column_text(st, 1)));
+		json_object_set_new(o, "alert_id", text_or_null(st, 2));
+		json_object_set_new(o, "from", text_json(column_text(st, 3)));
+		json_object_set_new(o, "to", text_json(column_text(st, 4)));
+		set_time(o, "ts", sqlite3_column_int64(st, 5));
+		json_object_set_new(o, "value", text_or_null(st, 6));
+		json_array_append_new(arr, o);
+	}
+	if (rc != SQLITE_DONE) {
+		log_error("store: reading alert history failed", "error", sqlite3_errmsg(r->db));
+		json_decref(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+/* --- status page reads --------------------------------------------------------- */
+
+/* Runs sql (?1 = since_us, ?2 = check when not NULL), whose rows are
+ * (check, day, runs, ok), calling fn per row. Returns 0 or -1 (logged). */
+static int count_rows(struct store_reader *r, const char *sql, const char *check,
+                      int64_t since_us, store_count_fn *fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading uptime failed", "error", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, since_us);
+	if (check != NULL)
+		sqlite3_bind_text(st, 2, check, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, column_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+		   sqlite3_column_int64(st, 3));
+	if (rc != SQLITE_DONE)
+		log_error("store: reading uptime failed", "error", sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs and successes per check since since_us: one grouped scan. */
+int store_uptime_by_check(struct store_reader *r, int64_t since_us, store_count_fn *fn,
+                          void *arg)
+{
+	static const char sql[] =
+		"SELECT check_name, 0, count(*), sum(ok) FROM results WHERE ts_us >= ?1"
+		" GROUP BY check_name";
+
+	return count_rows(r, sql, NULL, since_us, fn, arg);
+}
+
+/* Runs and successes per (check, UTC day) since since_us. */
+int store_uptime_by_day(struct store_reader *r, const char *check, int64_t since_us,
+                        store_count_fn *fn, void *arg)
+{
+	static const char all_sql[] =
+		"SELECT check_name, ts_us / 86400000000, count(*), sum(ok) FROM results"
+		" WHERE ts_us >= ?1 GROUP BY 1, 2";
+	/* A separate statement so the (check_name, ts_us) index serves it. */
+	static const char one_sql[] =
+		"SELECT check_name, ts_us / 86400000000, count(*), sum(ok) FROM results"
+		" WHERE check_name = ?2 AND ts_us >= ?1 GROUP BY 2";
+
+	return count_rows(r, check != NULL ? one_sql : all_sql, check, since_us, fn, arg);
+}
+
+/* Start, duration and outcome of check's results in [since_us, until_us). */
+int store_durations(struct store_reader *r, const char *check, int64_t since_us,
+                    int64_t until_us, store_sample_fn *fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT ts_us, duration_us, ok FROM results"
+		" WHERE check_name = ?1 AND ts_us >= ?2 AND ts_us < ?3 ORDER BY ts_us";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading durations failed", "error", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since_us);
+	sqlite3_bind_int64(st, 3, until_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		   sqlite3_column_int(st, 2) != 0);
+	if (rc != SQLITE_DONE)
+		log_error("store: reading durations failed", "check", check,
+		          "error", sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The newest failed results of check since since_us (row_json() shape). */
+json_t *store_failures(struct store_reader *r, const char *check, int64_t since_us, int limit)
+{
+	static const char sql[] =
+		"SELECT ts_us, duration_us, ok, error, message, dns_us, connect_us, tls_us,"
+		" ttfb_us, status_code, bytes, cert_expiry, attempts, details, run_id"
+		" FROM results WHERE check_name = ?1 AND ts_us >= ?2 AND ok = 0"
+		" ORDER BY ts_us DESC, id DESC LIMIT ?3";
+	sqlite3_stmt *st = NULL;
+	json_t *arr;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: reading failures failed", "error", sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since_us);
+	sqlite3_bind_int(st, 3, limit > 0 ? limit : 0);
+	arr = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, row_json(st));
+	if (rc != SQLITE_DONE) {
+		log_error("store: reading failures failed", "check", check,
+		          "error", sqlite3_errmsg(r->db));
+		json_decref(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "outbox.h"
 #include "result.h"
 
 struct store;
@@ -33,6 +34,42 @@ bool store_healthy(const struct store *s);
 /* The last commit error in words, or "" */
 void store_last_error(const struct store *s, char *buf, size_t len);
 
+/* --- alerts and the outbox (writer) ------------------------------------------
+ * Alert state changes and the notifications they cause travel through the
+ * writer like results, but they are never dropped (a full result queue drops
+ * results only) and they are committed in the same transaction as the results
+ * batch they are in. A completion is called on the WRITER thread after the
+ * commit (the agent posts it to the loop): only then may delivery start. */
+
+/* rc 0: committed; ids[i] is the new id of the i-th notification of the unit
+ * (0 when a notification with the same key already existed: not sent twice).
+ * rc -1: given up (the store closed while commits failed); n_ids is 0. For a
+ * requeue, n_ids is 1 when the row was dead and is pending again, else 0.
+ * ids is valid during the call only. */
+typedef void store_commit_fn(int rc, const int64_t *ids, size_t n_ids, void *arg);
+
+/* Queues tx (its content is moved out: tx is empty afterwards) as one unit:
+ * state upserts (deletes for gone instances), notification inserts and
+ * history lines, all in one transaction. done may be NULL. */
+void store_alert_commit(struct store *s, struct outbox_tx *tx, store_commit_fn *done, void *arg);
+
+/* Delivery progress of one notification (through the writer, never dropped). */
+struct store_outbox_update {
+	int64_t id;
+	enum outbox_state state;
+	int attempts;
+	int64_t next_attempt_us;
+	int64_t delivered_us;       /* 0: none */
+	const char *last_error;     /* NULL: none (copied) */
+};
+void store_outbox_update(struct store *s, const struct store_outbox_update *u);
+
+/* Turns dead notification id back into pending (attempts 0, next attempt
+ * now_us, created_us now_us so max_age starts over). done gets n_ids 1 when
+ * it changed. */
+void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_commit_fn *done,
+                          void *arg);
+
 /* --- reading (any thread; one reader per thread at a time) ----------------- */
 
 struct store_reader *store_reader_open(const char *path, char *err, size_t errlen);
@@ -51,5 +88,61 @@ double store_uptime(struct store_reader *r, const char *check, int64_t since_us)
  * failed runs; -1 when no result. */
 int store_latency(struct store_reader *r, const char *check, int64_t since_us,
                   double *p50_ms, double *p95_ms);
+
+/* Every pending notification, oldest (lowest id) first. Returns 0 and a new
+ * array in *rows (free each with outbox_row_clear, then the array), -1 on a
+ * database error. A row whose event cannot be parsed is skipped (logged). */
+int store_outbox_pending(struct store_reader *r, struct outbox_row **rows, size_t *n);
+
+/* One notification by id: 0 and *out filled (caller clears), 1 when there
+ * is none, -1 on a database error. */
+int store_outbox_get(struct store_reader *r, int64_t id, struct outbox_row *out);
+
+/* Notifications in state (NULL: any), newest first, at most limit, as a JSON
+ * array of objects: id, key, notifier, rule, check, alert_id, kind, state,
+ * attempts, created, next_attempt, delivered, last_error. No secrets (rows
+ * carry none; the API masks anyway). New reference, NULL on error. */
+json_t *store_notifications(struct store_reader *r, const char *state, int limit);
+
+/* Notification counts per (notifier, state), for metrics: a JSON object
+ * {"notifier": {"pending": n, "delivered": n, "dead": n}}. NULL on error. */
+json_t *store_notification_counts(struct store_reader *r);
+
+/* Every stored alert instance state. Returns 0 and a new array (free each
+ * with alert_state_row_clear, then the array), or -1. */
+int store_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n);
+
+/* The newest limit alert transitions, newest first: a JSON array of objects
+ * rule, check, alert_id, from, to, ts, value. NULL on error. */
+json_t *store_alert_history(struct store_reader *r, const char *check, int limit);
+
+/* --- status page reads (page.c) ----------------------------------------------
+ * One statement each, whatever the number of checks. They read raw results;
+ * when rollups exist, these are the functions to switch to them. */
+
+/* Called once per group: day is the UTC day number (ts_us / 86400e6) for the
+ * per-day read and 0 otherwise; runs > 0. */
+typedef void store_count_fn(void *arg, const char *check, int64_t day, int64_t runs,
+                            int64_t ok);
+
+/* Runs and successes of every check with results in [since_us, now), one
+ * call of fn per check. Returns 0, or -1 on a database error (logged). */
+int store_uptime_by_check(struct store_reader *r, int64_t since_us, store_count_fn *fn,
+                          void *arg);
+
+/* Runs and successes per check and UTC day since since_us, for check only
+ * (check != NULL) or every check. Returns 0 or -1. */
+int store_uptime_by_day(struct store_reader *r, const char *check, int64_t since_us,
+                        store_count_fn *fn, void *arg);
+
+/* Every result of check with since_us <= ts < until_us, oldest first: fn gets
+ * its start time, duration and outcome. Returns 0 or -1. */
+typedef void store_sample_fn(void *arg, int64_t ts_us, int64_t duration_us, bool ok);
+int store_durations(struct store_reader *r, const char *check, int64_t since_us,
+                    int64_t until_us, store_sample_fn *fn, void *arg);
+
+/* The newest limit failed results of check since since_us, newest first, as
+ * store_results() shapes them. New reference, NULL on error. */
+json_t *store_failures(struct store_reader *r, const char *check, int64_t since_us, int limit);
 
 #endif

@@ -14,6 +14,8 @@
  *               | p95_latency(W) | p99_latency(W) | avg_latency(W)
  *   value      := number ("3", "2.5") | duration ("800ms", "1.5s", "2m", "1h", "7d")
  *               | percentage ("5%", "0.5%")
+ *                  (a digit first, at most 15 digits, the unit glued on, no sign,
+ *                   no exponent; durations to the microsecond, at most 3650d)
  *
  * Types are checked at parse time: latencies and heartbeat_age take a duration,
  * error_rate a percentage (0% to 100%), the consecutive counts and

@@ -10,7 +10,21 @@
  *
  * Phase timings of a redirect chain are the sums over its hops (dns_us is all
  * DNS time, connect_us adds all TCP connect time, and so on), so the offsets
- * still add up to roughly the whole run. */
+ * still add up to roughly the whole run.
+ *
+ * Multi-step checks (`steps`): the same request machinery runs once per step,
+ * each step with its own settings and expect, its outcome collected in a
+ * step result (h->res points at it instead of the run's result). After a
+ * step passes, its `extract` values are pulled from its JSON body
+ * (jsonpath_get) or a response header and substituted as ${var:NAME} into
+ * later steps: percent-encoded in the url, as is in headers (line breaks
+ * replaced by spaces) and in the body. The run fails at the first failing
+ * step, named in the message; details.steps[] holds each step's timings,
+ * status and assertions; the run's phases are the sums over all steps and
+ * the check's timeout covers the whole flow. Extracted values change every
+ * run, so they cannot be registered as secrets: they are never logged, and
+ * every text of the result (message, assertions, step details) has them
+ * replaced by "***". */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +39,7 @@
 
 #include "assert.h"
 #include "curlm.h"
+#include "jsonpath.h"
 #include "log.h"
 #include "probe.h"
 #include "resolver.h"
@@ -34,6 +49,8 @@
 #define HTTP_MAX_HEADER_LEN 8192        /* bytes kept of one header line */
 #define HTTP_MAX_STATUS_LINE 256
 #define HTTP_BACKSTOP_MARGIN_MS 1000    /* curl's own timeout trails ours by this */
+#define HTTP_VAR_MAX (64 * 1024)        /* bytes of one extracted value */
+#define HTTP_MASK_MIN 3                 /* shorter extracted values are not masked */
 
 struct http_run {
 	struct probe_run *run;
@@ -65,9 +82,31 @@ struct http_run {
 	/* phase durations summed over hops (microseconds) */
 	int64_t dns_sum, connect_sum, tls_sum, wait_sum;
 	bool saw_dns, saw_connect, saw_tls, saw_ttfb;
+
+	/* the request being made: the check's, or the current step's */
+	const struct check_http *http;
+	const struct check_expect *expect;
+	struct probe_result *res;   /* its outcome: &run->result, or &step_res */
+	int64_t req_start_us;       /* run time at which the request (step) began */
+
+	/* multi-step */
+	bool multi;
+	size_t step;                /* index of the current step */
+	struct check_http step_http;    /* the step's settings; url, headers and body are
+	                                   the owned substituted copies below */
+	char *s_url, *s_body, **s_headers;
+	size_t s_n_headers;
+	struct probe_result step_res;
+	int64_t st_dns0, st_connect0, st_tls0, st_wait0;   /* sums when the step began */
+	bool st_dns, st_connect, st_tls, st_ttfb;           /* seen in this step */
+	const char **var_names;     /* borrowed from the check's extracts */
+	char **var_values;          /* owned */
+	size_t n_vars;
+	json_t *steps;              /* details.steps */
 };
 
 static int http_hop_begin(struct http_run *h, const char *url);
+static void http_request_over(struct http_run *h);
 
 /* curl_slist_append, aborting on out-of-memory like xmalloc. */
 static struct curl_slist *http_slist_add(struct curl_slist *l, const char *s)
@@ -108,6 +147,19 @@ static void http_drop_easy(struct http_run *h)
 	h->req_headers = h->resolve = NULL;
 }
 
+/* Frees the current step's substituted url, headers and body. */
+static void http_step_strings_free(struct http_run *h)
+{
+	for (size_t i = 0; i < h->s_n_headers; i++)
+		free(h->s_headers[i]);
+	free(h->s_headers);
+	free(h->s_url);
+	free(h->s_body);
+	h->s_headers = NULL;
+	h->s_n_headers = 0;
+	h->s_url = h->s_body = NULL;
+}
+
 /* Frees everything h owns, h itself, and clears run->impl. */
 static void http_free(struct http_run *h)
 {
@@ -121,6 +173,16 @@ static void http_free(struct http_run *h)
 	free(h->scheme);
 	free(h->host);
 	free(h->origin);
+	http_step_strings_free(h);
+	probe_result_clear(&h->step_res);
+	for (size_t i = 0; i < h->n_vars; i++) {
+		if (h->var_values[i] != NULL)
+			explicit_bzero(h->var_values[i], strlen(h->var_values[i]));
+		free(h->var_values[i]);
+	}
+	free(h->var_values);
+	free(h->var_names);
+	json_decref(h->steps);
 	h->run->impl = NULL;
 	free(h);
 }
@@ -140,16 +202,16 @@ static void http_collect_hop(struct http_run *h)
 	if (t_conn <= 0)
 		return;
 	h->connect_sum += t_conn;
-	h->saw_connect = true;
+	h->saw_connect = h->st_connect = true;
 	base = t_conn;
 	if (t_app > 0 && t_app >= t_conn) {
 		h->tls_sum += t_app - t_conn;
-		h->saw_tls = true;
+		h->saw_tls = h->st_tls = true;
 		base = t_app;
 	}
 	if (t_start > 0 && t_start >= base) {
 		h->wait_sum += t_start - base;
-		h->saw_ttfb = true;
+		h->saw_ttfb = h->st_ttfb = true;
 	}
 }
 
@@ -217,34 +279,60 @@ out:
 	return j;
 }
 
-/* details: final_url, redirects, http_version, insecure, truncated, remote. */
-static void http_details(struct http_run *h)
+/* Sets o[key] = v (stolen) when v is not NULL. */
+static void http_set(json_t *o, const char *key, json_t *v)
 {
-	struct probe_result *r = &h->run->result;
-	const struct check_http *c = &h->run->check->http;
+	if (v != NULL)
+		json_object_set_new(o, key, v);
+}
+
+/* What is known of the current request into o: final_url, redirects,
+ * insecure, truncated, http_version, remote, remote_port. */
+static void http_request_info(struct http_run *h, json_t *o)
+{
 	long ver = 0, port = 0;
 	char *ip = NULL;
 
-	probe_result_detail(r, "final_url", http_public_url(h->url));
-	probe_result_detail(r, "redirects", json_integer(h->redirects));
-	probe_result_detail(r, "insecure", json_boolean(c->insecure));
-	probe_result_detail(r, "truncated", json_boolean(h->truncated));
+	http_set(o, "final_url", http_public_url(h->url));
+	http_set(o, "redirects", json_integer(h->redirects));
+	http_set(o, "insecure", json_boolean(h->http->insecure));
+	http_set(o, "truncated", json_boolean(h->truncated));
 	if (h->easy == NULL)
 		return;
 	curl_easy_getinfo(h->easy, CURLINFO_HTTP_VERSION, &ver);
 	switch (ver) {
-	case CURL_HTTP_VERSION_1_0: probe_result_detail(r, "http_version", json_string("1.0")); break;
-	case CURL_HTTP_VERSION_1_1: probe_result_detail(r, "http_version", json_string("1.1")); break;
-	case CURL_HTTP_VERSION_2_0: probe_result_detail(r, "http_version", json_string("2")); break;
-	case CURL_HTTP_VERSION_3: probe_result_detail(r, "http_version", json_string("3")); break;
+	case CURL_HTTP_VERSION_1_0: http_set(o, "http_version", json_string("1.0")); break;
+	case CURL_HTTP_VERSION_1_1: http_set(o, "http_version", json_string("1.1")); break;
+	case CURL_HTTP_VERSION_2_0: http_set(o, "http_version", json_string("2")); break;
+	case CURL_HTTP_VERSION_3: http_set(o, "http_version", json_string("3")); break;
 	default: break;
 	}
 	if (curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0]) {
 		curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &port);
-		probe_result_detail(r, "remote", json_string(ip));
+		http_set(o, "remote", json_string(ip));
 		if (port > 0)
-			probe_result_detail(r, "remote_port", json_integer(port));
+			http_set(o, "remote_port", json_integer(port));
 	}
+}
+
+/* details: final_url, redirects, http_version, insecure, truncated, remote
+ * of a single request; steps[] of a multi-step run (each step has its own). */
+static void http_details(struct http_run *h)
+{
+	struct probe_result *r = &h->run->result;
+	json_t *o;
+	const char *key;
+	json_t *v;
+
+	if (h->multi) {
+		probe_result_detail(r, "steps", json_incref(h->steps));
+		return;
+	}
+	o = json_object();
+	http_request_info(h, o);
+	json_object_foreach(o, key, v)
+		probe_result_detail(r, key, json_incref(v));
+	json_decref(o);
 }
 
 /* The run is over: phases and details into the result, state freed, done. */
@@ -294,7 +382,7 @@ static int64_t http_cert_expiry(CURL *easy)
 /* Turns a libcurl failure into an error class and words a person understands. */
 static void http_fail_curl(struct http_run *h, CURLcode code)
 {
-	struct probe_result *r = &h->run->result;
+	struct probe_result *r = h->res;
 	const char *eb = h->errbuf[0] ? h->errbuf : curl_easy_strerror(code);
 	char *ip = NULL;
 	long port = 0, oserr = 0;
@@ -399,8 +487,8 @@ static void http_fail_curl(struct http_run *h, CURLcode code)
 static void http_response(struct http_run *h, long status)
 {
 	struct probe_run *run = h->run;
-	struct probe_result *r = &run->result;
-	const struct check_expect *e = &run->check->expect;
+	struct probe_result *r = h->res;
+	const struct check_expect *e = h->expect;
 
 	r->status_code = (int)status;
 	r->bytes = (int64_t)h->body_len;
@@ -412,7 +500,7 @@ static void http_response(struct http_run *h, long status)
 	assert_status(r, e, (int)status);
 	assert_headers(r, e, h->hdrs, h->n_hdrs);
 	assert_body(r, e, h->body, h->body_len, h->truncated);
-	assert_max_latency(r, e, probe_elapsed_us(run));
+	assert_max_latency(r, e, probe_elapsed_us(run) - h->req_start_us);
 	assert_cert_days(r, e, r->cert_expiry, util_wall_us() / 1000000);
 
 	if (r->error == PROBE_OK) {
@@ -431,7 +519,7 @@ static void http_response(struct http_run *h, long status)
 static void http_on_done(CURL *easy, CURLcode code, void *arg)
 {
 	struct http_run *h = arg;
-	const struct check_http *c = &h->run->check->http;
+	const struct check_http *c = h->http;
 	long status = 0;
 	char *loc = NULL;
 
@@ -443,7 +531,7 @@ static void http_on_done(CURL *easy, CURLcode code, void *arg)
 		code = CURLE_OK;
 	if (code != CURLE_OK) {
 		http_fail_curl(h, code);
-		http_end(h);
+		http_request_over(h);
 		return;
 	}
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -455,12 +543,12 @@ static void http_on_done(CURL *easy, CURLcode code, void *arg)
 		if (h->redirects >= c->max_redirects) {
 			json_t *pub = http_public_url(loc);
 
-			probe_result_fail(&h->run->result, PROBE_ERR_PROTOCOL,
+			probe_result_fail(h->res, PROBE_ERR_PROTOCOL,
 			                  "too many redirects: stopped after %d (HTTP %ld to %s)",
 			                  h->redirects, status, pub ? json_string_value(pub) : "?");
 			json_decref(pub);
-			h->run->result.status_code = (int)status;
-			http_end(h);
+			h->res->status_code = (int)status;
+			http_request_over(h);
 			return;
 		}
 		/* As browsers and curl do: 303 always, and 301/302 after a POST,
@@ -476,14 +564,14 @@ static void http_on_done(CURL *easy, CURLcode code, void *arg)
 		http_reset_response(h);
 		if (http_hop_begin(h, next) < 0) {
 			free(next);
-			http_end(h);
+			http_request_over(h);
 			return;
 		}
 		free(next);
 		return;
 	}
 	http_response(h, status);
-	http_end(h);
+	http_request_over(h);
 }
 
 /* Body sink: keeps at most max_body bytes, growing the buffer as needed, and
@@ -492,7 +580,7 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct http_run *h = arg;
 	size_t n = size * nmemb;
-	size_t cap = h->run->check->http.max_body;
+	size_t cap = h->http->max_body;
 	size_t room = cap > h->body_len ? cap - h->body_len : 0;
 	size_t take = n < room ? n : room;
 
@@ -553,7 +641,7 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 {
 	struct probe_run *run = h->run;
 	const struct check *chk = run->check;
-	const struct check_http *c = &chk->http;
+	const struct check_http *c = h->http;
 	struct in6_addr scratch;
 	bool literal = inet_pton(AF_INET, h->host, &scratch) == 1 ||
 	               inet_pton(AF_INET6, h->host, &scratch) == 1;
@@ -563,7 +651,7 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 
 	h->easy = e = curl_easy_init();
 	if (e == NULL) {
-		probe_result_fail(&run->result, PROBE_ERR_INTERNAL, "curl_easy_init() failed");
+		probe_result_fail(h->res, PROBE_ERR_INTERNAL, "curl_easy_init() failed");
 		return -1;
 	}
 	h->hop_collected = false;
@@ -653,7 +741,7 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 		                 (long)((remaining_ms > 0 ? remaining_ms : 0) + HTTP_BACKSTOP_MARGIN_MS));
 
 	if (curlm_add(run->env->curlm, e, http_on_done, h) < 0) {
-		probe_result_fail(&run->result, PROBE_ERR_INTERNAL, "could not start the transfer");
+		probe_result_fail(h->res, PROBE_ERR_INTERNAL, "could not start the transfer");
 		return -1;
 	}
 	h->in_multi = true;
@@ -669,15 +757,15 @@ static void http_on_resolved(int status, const char *errmsg, const struct resolv
 
 	h->req = NULL;
 	if (status != 0 || a == NULL || a->n < 1) {
-		probe_result_fail(&h->run->result, PROBE_ERR_DNS, "%s",
+		probe_result_fail(h->res, PROBE_ERR_DNS, "%s",
 		                  errmsg && errmsg[0] ? errmsg : "DNS lookup failed");
-		http_end(h);
+		http_request_over(h);
 		return;
 	}
 	h->dns_sum += (int64_t)a->elapsed_us;
-	h->saw_dns = true;
+	h->saw_dns = h->st_dns = true;
 	if (http_transfer_start(h, a) < 0)
-		http_end(h);
+		http_request_over(h);
 }
 
 /* "scheme://host:port" identifying where credentials may go. */
@@ -704,14 +792,16 @@ static int http_hop_begin(struct http_run *h, const char *url)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-		probe_result_fail(&run->result, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
-		                  "%s is not a valid URL", h->redirects ? "the redirect target" : "the check's url");
+		probe_result_fail(h->res, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
+		                  "%s is not a valid URL", h->redirects ? "the redirect target" :
+		                  h->multi ? "the step's url" : "the check's url");
 		goto out;
 	}
 	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
-		probe_result_fail(&run->result, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
+		probe_result_fail(h->res, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
 		                  "%s uses the unsupported scheme \"%s\"",
-		                  h->redirects ? "the redirect target" : "the check's url", scheme);
+		                  h->redirects ? "the redirect target" :
+		                  h->multi ? "the step's url" : "the check's url", scheme);
 		goto out;
 	}
 	h->scheme = xstrdup(scheme);
@@ -740,7 +830,7 @@ static int http_hop_begin(struct http_run *h, const char *url)
 	run->phase = "resolving host";
 	h->req = resolver_lookup(run->env->resolver, h->host, AF_UNSPEC, http_on_resolved, h);
 	if (h->req == NULL) {
-		probe_result_fail(&run->result, PROBE_ERR_DNS, "could not start resolving %s", h->host);
+		probe_result_fail(h->res, PROBE_ERR_DNS, "could not start resolving %s", h->host);
 		goto out;
 	}
 	rc = 0;
@@ -752,6 +842,469 @@ out:
 	return rc;
 }
 
+/* --- ${var:NAME} substitution ----------------------------------------------- */
+
+/* A growing string with a ceiling. */
+struct http_buf {
+	char *p;
+	size_t len, cap;
+	bool over;                  /* the ceiling was reached */
+};
+
+static void http_buf_add(struct http_buf *b, const char *s, size_t n)
+{
+	if (b->over || n > PROBE_SUBST_MAX - b->len) {
+		b->over = true;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t want = b->cap ? b->cap * 2 : 256;
+
+		while (want < b->len + n + 1)
+			want *= 2;
+		b->p = xrealloc(b->p, want);
+		b->cap = want;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* Appends value v as mode wants it (see probe.h). */
+static void http_buf_add_value(struct http_buf *b, const char *v, enum probe_subst_mode mode)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const char *q = v; *q != '\0' && !b->over; q++) {
+		unsigned char c = (unsigned char)*q;
+		char enc[3];
+
+		if (mode == PROBE_SUBST_URL &&
+		    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_' || c == '~')) {
+			enc[0] = '%';
+			enc[1] = hex[c >> 4];
+			enc[2] = hex[c & 15];
+			http_buf_add(b, enc, 3);
+		} else if (mode == PROBE_SUBST_HEADER && (c < 0x20 || c == 0x7f) && c != '\t') {
+			http_buf_add(b, " ", 1);
+		} else {
+			/* Copy the run of plain bytes at once. */
+			size_t n = 1;
+
+			if (mode == PROBE_SUBST_RAW)
+				n = strlen(q);
+			http_buf_add(b, q, n);
+			q += n - 1;
+		}
+	}
+}
+
+char *probe_http_subst(const char *s, const char *const *names, const char *const *values,
+                       size_t n, enum probe_subst_mode mode)
+{
+	struct http_buf b = { NULL, 0, 0, false };
+	const char *p = s ? s : "";
+
+	http_buf_add(&b, "", 0);
+	for (;;) {
+		const char *d = strstr(p, "${var:");
+		const char *name, *close;
+		size_t len, i;
+
+		if (d == NULL)
+			break;
+		http_buf_add(&b, p, (size_t)(d - p));
+		name = d + 6;
+		close = strchr(name, '}');
+		if (close == NULL) {
+			p = d;
+			break;
+		}
+		len = (size_t)(close - name);
+		for (i = 0; i < n; i++)
+			if (names[i] != NULL && strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+				break;
+		if (i < n && values[i] != NULL)
+			http_buf_add_value(&b, values[i], mode);
+		else
+			http_buf_add(&b, d, (size_t)(close + 1 - d));   /* unknown: as written */
+		p = close + 1;
+	}
+	http_buf_add(&b, p, strlen(p));
+	if (b.over) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* --- multi-step ---------------------------------------------------------------- */
+
+/* s with every extracted value of at least HTTP_MASK_MIN bytes replaced by
+ * "***". Caller frees. */
+static char *http_mask(const struct http_run *h, const char *s)
+{
+	char *out = xstrdup(s ? s : "");
+
+	for (size_t i = 0; i < h->n_vars; i++) {
+		const char *v = h->var_values[i];
+		size_t vl = v ? strlen(v) : 0;
+		struct http_buf b = { NULL, 0, 0, false };
+		const char *p = out, *hit;
+
+		if (vl < HTTP_MASK_MIN || strstr(out, v) == NULL)
+			continue;
+		http_buf_add(&b, "", 0);
+		while ((hit = strstr(p, v)) != NULL) {
+			http_buf_add(&b, p, (size_t)(hit - p));
+			http_buf_add(&b, "***", 3);
+			p = hit + vl;
+		}
+		http_buf_add(&b, p, strlen(p));
+		free(out);
+		out = b.over ? xstrdup("***") : b.p;
+		if (b.over)
+			free(b.p);
+	}
+	return out;
+}
+
+/* Masks every string inside j (recursively), in place. */
+static void http_mask_json(const struct http_run *h, json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (h->n_vars == 0)
+		return;
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v) {
+			if (json_is_string(v)) {
+				char *m = http_mask(h, json_string_value(v));
+
+				json_string_set(v, m);
+				free(m);
+			} else {
+				http_mask_json(h, v);
+			}
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v)) {
+				char *m = http_mask(h, json_string_value(v));
+
+				json_string_set(v, m);
+				free(m);
+			} else {
+				http_mask_json(h, v);
+			}
+		}
+	}
+}
+
+/* The current step. */
+static const struct http_step *http_cur_step(const struct http_run *h)
+{
+	return &h->run->check->steps[h->step];
+}
+
+/* "step 2 \"login\"", or "step 2" when the step has its default name. */
+static void http_step_label(const struct http_run *h, char *buf, size_t len)
+{
+	const struct http_step *st = http_cur_step(h);
+	char def[32];
+
+	snprintf(def, sizeof(def), "step %zu", h->step + 1);
+	if (st->name == NULL || strcmp(st->name, def) == 0)
+		snprintf(buf, len, "%s", def);
+	else
+		snprintf(buf, len, "step %zu \"%s\"", h->step + 1, st->name);
+}
+
+/* The variables known so far, as the arrays probe_http_subst takes. */
+static char *http_subst(struct http_run *h, const char *s, enum probe_subst_mode mode)
+{
+	return probe_http_subst(s, h->var_names, (const char *const *)h->var_values, h->n_vars, mode);
+}
+
+/* Value of extract x from the current response, or NULL (*why says why).
+ * Strings are taken as their text, other JSON values as compact JSON. */
+static char *http_extract_value(struct http_run *h, const struct http_extract *x, const char **why)
+{
+	char *v = NULL;
+
+	*why = "not in the response";
+	if (x->header != NULL) {
+		size_t nl = strlen(x->header);
+
+		for (size_t i = 0; i < h->n_hdrs; i++) {
+			const char *line = h->hdrs[i];
+
+			if (strncasecmp(line, x->header, nl) == 0 && line[nl] == ':') {
+				const char *p = line + nl + 1;
+				size_t n;
+
+				while (*p == ' ' || *p == '\t')
+					p++;
+				n = strlen(p);
+				while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+					n--;
+				v = xstrndup(p, n);
+				break;
+			}
+		}
+	} else if (x->json_path != NULL) {
+		json_error_t jerr;
+		json_t *doc = h->body ? json_loadb(h->body, h->body_len, JSON_DECODE_ANY, &jerr) : NULL;
+		json_t *j = doc ? jsonpath_get(doc, x->json_path) : NULL;
+
+		if (doc == NULL) {
+			*why = h->truncated ? "the body was cut at max_body and is not JSON"
+			                    : "the body is not JSON";
+		} else if (j == NULL || json_is_null(j)) {
+			*why = "not in the response";
+		} else if (json_is_string(j)) {
+			v = xstrndup(json_string_value(j), json_string_length(j));
+		} else {
+			char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			v = xstrdup(t ? t : "");
+			free(t);
+		}
+		json_decref(doc);
+	}
+	if (v != NULL && strlen(v) > HTTP_VAR_MAX) {
+		free(v);
+		v = NULL;
+		*why = "longer than 64 KiB";
+	}
+	return v;
+}
+
+/* Pulls the current step's extracts into the variables (a later value of the
+ * same name replaces the earlier one). A missing one fails the step. */
+static void http_extract(struct http_run *h)
+{
+	const struct http_step *st = http_cur_step(h);
+
+	for (size_t i = 0; i < st->n_extract; i++) {
+		const struct http_extract *x = &st->extract[i];
+		const char *why;
+		char *v = http_extract_value(h, x, &why);
+		char what[80];
+		size_t k;
+
+		snprintf(what, sizeof(what), "extract %s from %s%s", x->var,
+		         x->header ? "header " : "", x->header ? x->header : x->json_path);
+		probe_result_assert(h->res, v != NULL, what, "%s", v ? "found" : why);
+		if (v == NULL)
+			continue;
+		for (k = 0; k < h->n_vars; k++)
+			if (strcmp(h->var_names[k], x->var) == 0)
+				break;
+		if (k == h->n_vars) {
+			h->var_names = xrealloc(h->var_names, (h->n_vars + 1) * sizeof(*h->var_names));
+			h->var_values = xrealloc(h->var_values, (h->n_vars + 1) * sizeof(*h->var_values));
+			h->var_names[k] = x->var;
+			h->var_values[k] = NULL;
+			h->n_vars++;
+		}
+		free(h->var_values[k]);
+		h->var_values[k] = v;
+	}
+}
+
+/* Sets up the current step: its settings with the variables substituted,
+ * a fresh step result, the per-step timing marks; then starts its request.
+ * Returns 0, or -1 with the step result failed. */
+static int http_step_open(struct http_run *h)
+{
+	const struct http_step *st = http_cur_step(h);
+	struct probe_result *r = &h->step_res;
+
+	probe_result_clear(r);
+	memset(r, 0, sizeof(*r));
+	r->dns_us = r->connect_us = r->tls_us = r->ttfb_us = -1;
+	r->status_code = -1;
+	r->bytes = -1;
+	h->res = r;
+	h->expect = &st->expect;
+	http_step_strings_free(h);
+	h->step_http = st->http;
+	h->http = &h->step_http;
+	h->req_start_us = probe_elapsed_us(h->run);
+	h->st_dns0 = h->dns_sum;
+	h->st_connect0 = h->connect_sum;
+	h->st_tls0 = h->tls_sum;
+	h->st_wait0 = h->wait_sum;
+	h->st_dns = h->st_connect = h->st_tls = h->st_ttfb = false;
+	h->redirects = 0;
+	free(h->origin);
+	h->origin = NULL;
+	h->same_origin = false;
+	h->method = st->http.method ? st->http.method : "GET";
+	h->send_body = true;
+
+	if (st->http.url == NULL) {
+		probe_result_fail(r, PROBE_ERR_INTERNAL, "the step has no url");
+		return -1;
+	}
+	h->s_url = http_subst(h, st->http.url, PROBE_SUBST_URL);
+	if (st->http.body)
+		h->s_body = http_subst(h, st->http.body, PROBE_SUBST_RAW);
+	if (st->http.n_headers > 0) {
+		h->s_headers = xcalloc(st->http.n_headers, sizeof(*h->s_headers));
+		h->s_n_headers = st->http.n_headers;
+		for (size_t i = 0; i < st->http.n_headers; i++)
+			h->s_headers[i] = http_subst(h, st->http.headers[i], PROBE_SUBST_HEADER);
+	}
+	h->step_http.url = h->s_url;
+	h->step_http.body = h->s_body;
+	h->step_http.headers = h->s_headers;
+	h->step_http.n_headers = h->s_n_headers;
+	if (h->s_url == NULL || (st->http.body && h->s_body == NULL)) {
+		probe_result_fail(r, PROBE_ERR_INTERNAL, "the step's %s is longer than 1 MiB once the variables are in",
+		                  h->s_url == NULL ? "url" : "body");
+		return -1;
+	}
+	for (size_t i = 0; i < h->s_n_headers; i++) {
+		if (h->s_headers[i] == NULL) {
+			probe_result_fail(r, PROBE_ERR_INTERNAL,
+			                  "a header of the step is longer than 1 MiB once the variables are in");
+			return -1;
+		}
+	}
+	return http_hop_begin(h, h->s_url);
+}
+
+/* A phase mark of the step: offset from the step start, in ms. */
+static void http_step_phase(json_t *o, const char *key, bool saw, int64_t at_us)
+{
+	if (saw)
+		json_object_set_new(o, key, json_real((double)at_us / 1000.0));
+}
+
+/* The current step is over (passed, failed or cut short by the timeout):
+ * its extracts when it passed, its entry in details.steps, and its outcome
+ * folded into the run's result. Returns true when it passed. */
+static bool http_step_close(struct http_run *h, bool completed)
+{
+	struct probe_run *run = h->run;
+	struct probe_result *r = &h->step_res, *all = &run->result;
+	const struct http_step *st = http_cur_step(h);
+	json_t *o = json_object(), *ph = json_object(), *asserts = json_array(), *names;
+	int64_t at;
+	char label[96], *msg;
+	bool ok;
+
+	http_collect_hop(h);
+	if (completed && r->error == PROBE_OK && st->n_extract > 0)
+		http_extract(h);
+	ok = completed && r->error == PROBE_OK;
+
+	json_object_set_new(o, "name", json_string(st->name ? st->name : ""));
+	json_object_set_new(o, "ok", json_boolean(ok));
+	if (!completed) {
+		json_object_set_new(o, "completed", json_false());
+	} else {
+		json_object_set_new(o, "error", json_string(probe_error_name(r->error)));
+		json_object_set_new(o, "message", json_string(r->message));
+	}
+	json_object_set_new(o, "duration_ms",
+	                    json_real((double)(probe_elapsed_us(run) - h->req_start_us) / 1000.0));
+	if (r->status_code >= 0)
+		json_object_set_new(o, "status_code", json_integer(r->status_code));
+	if (r->bytes >= 0)
+		json_object_set_new(o, "bytes", json_integer(r->bytes));
+	/* Phase offsets from the step's start, as the run's phases are. */
+	at = h->dns_sum - h->st_dns0;
+	http_step_phase(ph, "dns", h->st_dns, at);
+	at += h->connect_sum - h->st_connect0;
+	http_step_phase(ph, "connect", h->st_connect, at);
+	at += h->tls_sum - h->st_tls0;
+	http_step_phase(ph, "tls", h->st_tls, at);
+	at += h->wait_sum - h->st_wait0;
+	http_step_phase(ph, "ttfb", h->st_ttfb, at);
+	json_object_set_new(o, "phases_ms", ph);
+	for (size_t i = 0; i < r->n_assertions; i++)
+		json_array_append_new(asserts, json_pack("{s:s, s:b, s:s}", "what", r->assertions[i].what,
+		                                         "ok", r->assertions[i].ok,
+		                                         "detail", r->assertions[i].detail));
+	json_object_set_new(o, "assertions", asserts);
+	if (st->n_extract > 0) {
+		names = json_array();
+		for (size_t i = 0; i < st->n_extract; i++)
+			json_array_append_new(names, json_string(st->extract[i].var));
+		json_object_set_new(o, "extracts", names);
+	}
+	http_request_info(h, o);
+	if (r->details != NULL)
+		json_object_update(o, r->details);
+	http_mask_json(h, o);
+	json_array_append_new(h->steps, o);
+
+	/* Fold into the run's result. */
+	http_step_label(h, label, sizeof(label));
+	for (size_t i = 0; i < r->n_assertions && all->n_assertions < PROBE_MAX_ASSERTIONS; i++) {
+		struct probe_assertion *a = &all->assertions[all->n_assertions++];
+		char *w = http_mask(h, r->assertions[i].what), *d = http_mask(h, r->assertions[i].detail);
+		char *lw = xasprintf("%s: %s", label, w);
+
+		util_strlcpy(a->what, lw, sizeof(a->what));
+		util_strlcpy(a->detail, d, sizeof(a->detail));
+		a->ok = r->assertions[i].ok;
+		free(lw);
+		free(w);
+		free(d);
+	}
+	if (r->status_code >= 0)
+		all->status_code = r->status_code;
+	if (r->bytes >= 0)
+		all->bytes = (all->bytes > 0 ? all->bytes : 0) + r->bytes;
+	if (r->cert_expiry > 0 && (all->cert_expiry == 0 || r->cert_expiry < all->cert_expiry))
+		all->cert_expiry = r->cert_expiry;
+	if (completed && !ok) {
+		msg = http_mask(h, r->message);
+		probe_result_fail(all, r->error, "%s: %s", label, msg);
+		free(msg);
+	} else if (ok) {
+		msg = http_mask(h, r->message);
+		snprintf(all->message, sizeof(all->message), "%zu of %zu steps passed; last: %s",
+		         h->step + 1, run->check->n_steps, msg);
+		free(msg);
+	}
+	http_drop_easy(h);
+	http_reset_response(h);
+	return ok;
+}
+
+/* The current step's request is over: close it, then open the next step
+ * (a step that cannot start is closed as failed at once) or end the run. */
+static void http_steps_advance(struct http_run *h)
+{
+	for (;;) {
+		if (!http_step_close(h, true) || h->step + 1 >= h->run->check->n_steps) {
+			h->res = &h->run->result;
+			http_end(h);
+			return;
+		}
+		h->step++;
+		if (http_step_open(h) == 0)
+			return;
+	}
+}
+
+/* The request (single, or one step's) is over: end the run or go on. */
+static void http_request_over(struct http_run *h)
+{
+	if (h->multi)
+		http_steps_advance(h);
+	else
+		http_end(h);
+}
+
 /* probe_ops.start: see probe.h. On failure everything is released here. */
 static int http_start(struct probe_run *run)
 {
@@ -759,8 +1312,24 @@ static int http_start(struct probe_run *run)
 
 	h->run = run;
 	run->impl = h;
+	h->http = &run->check->http;
+	h->expect = &run->check->expect;
+	h->res = &run->result;
 	h->method = run->check->http.method ? run->check->http.method : "GET";
 	h->send_body = true;
+	if (run->check->n_steps > 0) {
+		h->multi = true;
+		h->steps = json_array();
+		/* The first step opens here; one that cannot start ends the run now. */
+		if (http_step_open(h) == 0)
+			return 0;
+		http_step_close(h, true);
+		h->res = &run->result;
+		http_set_phases(h);
+		http_details(h);
+		http_free(h);
+		return -1;
+	}
 	if (run->check->http.url == NULL) {
 		probe_result_fail(&run->result, PROBE_ERR_INTERNAL, "the check has no url");
 		http_free(h);
@@ -774,7 +1343,9 @@ static int http_start(struct probe_run *run)
 }
 
 /* probe_ops.abort: records how far the run got (so the timeout message names
- * the phase), then releases everything. */
+ * the phase, and for a multi-step run the step), then releases everything.
+ * The step's phase text is kept in details.phase: run->phase must outlive h,
+ * and the details live until the run is finished. */
 static void http_abort(struct probe_run *run)
 {
 	struct http_run *h = run->impl;
@@ -782,6 +1353,17 @@ static void http_abort(struct probe_run *run)
 	if (h == NULL)
 		return;
 	run->phase = http_live_phase(h);
+	if (h->multi) {
+		char label[96], *text;
+
+		http_step_label(h, label, sizeof(label));
+		text = xasprintf("%s: %s", label, run->phase);
+		http_step_close(h, false);
+		probe_result_detail(&run->result, "phase", json_string(text));
+		free(text);
+		run->phase = json_string_value(json_object_get(run->result.details, "phase"));
+		h->res = &run->result;
+	}
 	http_collect_hop(h);
 	http_set_phases(h);
 	http_details(h);

@@ -80,9 +80,27 @@ extern const struct probe_ops probe_dns_ops;
 extern const struct probe_ops probe_tls_ops;
 extern const struct probe_ops probe_icmp_ops;
 
+/* For tests of icmp.c: the ICMP socket kinds a run may try, PROBE_ICMP_DGRAM
+ * and/or PROBE_ICMP_RAW (the default is both); 0 acts as a host where neither
+ * is permitted. Call from the loop thread, or before any run starts. */
+enum { PROBE_ICMP_DGRAM = 1, PROBE_ICMP_RAW = 2 };
+void probe_icmp_set_socket_kinds(int kinds);
+
 /* Frees the DNS resolvers dns.c created for checks with a `server` (one per
  * loop, server and timeout, shared by every run). Call at shutdown, before
  * loop_free(), once no dns run is in flight. */
 void probe_dns_cleanup(void);
+
+/* Multi-step http (http.c): replaces every ${var:NAME} in s whose NAME is
+ * one of names[0..n) by values[i]: percent-encoded (all but A-Z a-z 0-9 - . _
+ * ~) in PROBE_SUBST_URL mode, with CR, LF and other control characters but
+ * tab replaced by a space in PROBE_SUBST_HEADER mode (no header injection),
+ * as is in PROBE_SUBST_RAW mode. An unknown NAME or a "${var:" without "}"
+ * stays as written; inserted values are not scanned again. Returns a new
+ * string, or NULL when the result would exceed PROBE_SUBST_MAX bytes. */
+enum probe_subst_mode { PROBE_SUBST_RAW, PROBE_SUBST_URL, PROBE_SUBST_HEADER };
+#define PROBE_SUBST_MAX (1024 * 1024)
+char *probe_http_subst(const char *s, const char *const *names, const char *const *values,
+                       size_t n, enum probe_subst_mode mode);
 
 #endif

@@ -25,6 +25,10 @@
 #define TCP_READ_MAX (64 * 1024)        /* bytes kept per read phase */
 #define TCP_BANNER_MAX 200              /* details.banner, printable chars */
 #define TCP_SNIPPET_MAX 100             /* assertion detail, printable chars */
+/* A peer that sent whole lines that do not match and then goes quiet this
+ * long has said what it had to say: waiting for the timeout would report a
+ * "timeout" for a server that answered, just not what was expected. */
+#define TCP_QUIET_MS 250
 
 enum tcp_state {
 	TCP_RESOLVING,
@@ -47,6 +51,7 @@ struct tcp_run {
 	size_t len, cap;
 	size_t sent;                    /* bytes of check->tcp.send written */
 	bool banner_done;               /* details.banner holds a whole first line */
+	struct loop_timer quiet;        /* running while a non-matching answer rests */
 };
 
 static const char *const tcp_state_names[] = {
@@ -140,6 +145,7 @@ static int tcp_watch(struct tcp_run *t, int events)
  * and the buffers. t is freed. */
 static void tcp_release(struct tcp_run *t)
 {
+	loop_timer_stop(t->run->env->loop, &t->quiet);
 	if (t->req)
 		resolver_cancel(t->req);
 	if (t->fd >= 0) {
@@ -365,8 +371,14 @@ static void tcp_read(struct tcp_run *t)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;         /* wait for more */
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Wait for more; after whole lines, only a short while. */
+			if (t->len > 0 && t->buf[t->len - 1] == '\n')
+				loop_timer_start(run->env->loop, &t->quiet, TCP_QUIET_MS);
+			else
+				loop_timer_stop(run->env->loop, &t->quiet);
+			return;
+		}
 		if (errno == ECONNRESET)
 			probe_result_fail(&run->result, PROBE_ERR_CONNECT,
 			                  "connection reset by peer %s after %lld bytes",
@@ -378,6 +390,17 @@ static void tcp_read(struct tcp_run *t)
 		tcp_done(t);
 		return;
 	}
+}
+
+/* The peer sent whole lines that did not match, then nothing more. */
+static void tcp_quiet_due(struct loop *l, struct loop_timer *timer)
+{
+	struct tcp_run *t = timer->arg;
+	char how[80];
+
+	snprintf(how, sizeof(how), "then nothing more for %d ms", TCP_QUIET_MS);
+	tcp_record_match(t, false, how);
+	tcp_done(t);
 }
 
 /* The socket became writable (or failed) while connecting. */
@@ -500,6 +523,7 @@ static int tcp_start(struct probe_run *run)
 
 	t->run = run;
 	t->fd = -1;
+	loop_timer_init(&t->quiet, tcp_quiet_due, t);
 	t->state = TCP_RESOLVING;
 	run->phase = tcp_phases[TCP_RESOLVING];
 	run->impl = t;

@@ -12,7 +12,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -48,11 +47,12 @@ def pytest_runtest_makereport(item, call):
 def pytest_sessionfinish(session, exitstatus):
     if not _session_failed[0]:
         shutil.rmtree(os.path.join(U.ARTIFACTS, "_servers"), ignore_errors=True)
-    try:
-        if not os.listdir(U.ARTIFACTS):
-            os.rmdir(U.ARTIFACTS)
-    except OSError:
-        pass
+    for root, dirs, files in os.walk(U.ARTIFACTS, topdown=False):
+        try:
+            if not os.listdir(root):
+                os.rmdir(root)
+        except OSError:
+            pass
 
 
 def _safe(name):

@@ -229,10 +229,17 @@ def test_slow_within_timeout_passes(cli, target):
     assert doc["duration_ms"] >= 290, r
 
 
-@pytest.mark.parametrize("path", ["/close", "/reset"])
-def test_fail_protocol(cli, target, path):
-    r, doc = cli.probe(http("broken", target.url(path)))
+def test_fail_protocol_on_close(cli, target):
+    r, doc = cli.probe(http("broken", target.url("/close")))
     assert_failed(r, doc, "protocol")
+
+
+def test_fail_connect_on_reset(cli, target):
+    # A reset is a connection failure, whatever the phase: the same class as
+    # the tcp probe gives it, with the phase in the message.
+    r, doc = cli.probe(http("broken", target.url("/reset")))
+    assert_failed(r, doc, "connect")
+    assert "reset" in doc["message"], r
 
 
 def test_fail_redirect_loop(cli, target):

@@ -340,6 +340,16 @@ def test_sigterm_logs_and_secrets(start_agent, nginx, target, tcp, dnsmasq):
             assert key in kv, "no %s in %r" % (key, line)
         assert kv["level"] in ("debug", "info", "warn", "warning", "error"), line
         parse_ts(kv["ts"])
+    # a probe run's log lines carry its run_id, the same one the database keeps
+    run_ids = {kv["run_id"] for kv in map(U.parse_logfmt, lines)
+               if kv.get("check") == "refused" and kv.get("run_id")}
+    assert run_ids, "no log line with check=refused and a run_id"
+    db = open_db(a.db)
+    try:
+        stored = {r[0] for r in db.execute("SELECT run_id FROM results")}
+    finally:
+        db.close()
+    assert run_ids & stored, "run_ids in the log %s not in the database" % sorted(run_ids)[:5]
 
 
 def test_json_logs(start_agent, tcp):

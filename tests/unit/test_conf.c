@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "expr.h"
 #include "log.h"
 #include "util.h"
 
@@ -340,12 +341,15 @@ static const struct error_case error_cases[] = {
 	{ "\n@include \"/etc/passwd\"\n",
 	  "t.conf:2: @include is not supported by this version of pharos yet (keep the configuration in one file)" },
 	/* sections */
-	{ "agent = {};\n\nalerts = ();\n",
-	  "t.conf:3: section \"alerts\" is not supported by this version of pharos yet" },
-	{ "notifiers = ();\n", "t.conf:1: section \"notifiers\" is not supported by this version of pharos yet" },
-	{ "maintenance = ();\n", "t.conf:1: section \"maintenance\" is not supported by this version of pharos yet" },
 	{ "\nagnet = {};\n", "t.conf:2: unknown section \"agnet\" (did you mean \"agent\"?)" },
-	{ "frobnicate = 1;\n", "t.conf:1: unknown section \"frobnicate\" (known: agent, defaults, checks)" },
+	{ "\nalert = ();\n", "t.conf:2: unknown section \"alert\" (did you mean \"alerts\"?)" },
+	{ "frobnicate = 1;\n", "t.conf:1: unknown section \"frobnicate\" (known: agent, defaults, checks, alerts, notifiers, maintenance)" },
+	{ "agent = {};\n\nalerts = 5;\n",
+	  "t.conf:3: \"alerts\" must be a list of groups like ( { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; } ) (got an integer)" },
+	{ "notifiers = { };\n",
+	  "t.conf:1: \"notifiers\" must be a list of groups like ( { name = \"ops-slack\"; type = \"slack\"; url = \"...\"; } ) (got a group { ... })" },
+	{ "maintenance = [ 1 ];\n",
+	  "t.conf:1: \"maintenance\" must be a list of groups like ( { checks = \"payments-*\"; weekly = \"Sun 01:00\"; duration = \"90m\"; } ) (got an array [ ... ])" },
 	{ "agent = 5;\n", "t.conf:1: \"agent\" in the configuration must be a group { ... } (got an integer)" },
 	{ "checks = { };\n",
 	  "t.conf:1: \"checks\" must be a list of groups like ( { name = \"api\"; type = \"http\"; ... } ) (got a group { ... })" },
@@ -380,17 +384,11 @@ static const struct error_case error_cases[] = {
 	{ "checks = (\n  { name = \"a b\"; type = \"tcp\"; host = \"h\"; port = 1; }\n);\n",
 	  "t.conf:2: \"name\" in check #1 must be 1 to 64 characters from A-Z a-z 0-9 _ . - (got \"a b\")" },
 	{ "checks = (\n  { name = \"x\";\n    host = \"h\"; }\n);\n",
-	  "t.conf:2: missing required setting \"type\" in check \"x\" (one of: http, tcp, dns)" },
-	{ CHK("type = \"tls\"; host = \"h\"; port = 443;"),
-	  "t.conf:2: check type \"tls\" is not supported by this version of pharos yet (supported: http, tcp, dns)" },
-	{ CHK("type = \"icmp\"; host = \"h\";"),
-	  "t.conf:2: check type \"icmp\" is not supported by this version of pharos yet (supported: http, tcp, dns)" },
-	{ CHK("type = \"heartbeat\"; grace = \"1h\";"),
-	  "t.conf:2: check type \"heartbeat\" is not supported by this version of pharos yet (supported: http, tcp, dns)" },
+	  "t.conf:2: missing required setting \"type\" in check \"x\" (one of: http, tcp, dns, tls, icmp, heartbeat)" },
 	{ CHK("type = \"htp\"; url = \"http://h/\";"),
-	  "t.conf:2: unknown check type \"htp\" in check \"c\" (did you mean \"http\"? supported: http, tcp, dns)" },
+	  "t.conf:2: unknown check type \"htp\" in check \"c\" (did you mean \"http\"? supported: http, tcp, dns, tls, icmp, heartbeat)" },
 	{ CHK("type = \"pigeon\";"),
-	  "t.conf:2: unknown check type \"pigeon\" in check \"c\" (supported: http, tcp, dns)" },
+	  "t.conf:2: unknown check type \"pigeon\" in check \"c\" (supported: http, tcp, dns, tls, icmp, heartbeat)" },
 	{ CHK("type = \"tcp\"; host = \"h\"; port = 1; timout = \"5s\";"),
 	  "t.conf:2: unknown setting \"timout\" in check \"c\" (did you mean \"timeout\"?)" },
 	{ CHK("type = \"tcp\"; host = \"h\"; port = 1; Interval = \"5s\";"),
@@ -403,10 +401,6 @@ static const struct error_case error_cases[] = {
 	  "t.conf:2: setting \"grace\" in check \"c\" does not apply to check type \"tcp\" (it is a setting of \"heartbeat\" checks)" },
 	{ CHK("type = \"http\"; url = \"http://h/\"; status = 200;"),
 	  "t.conf:2: unknown setting \"status\" in check \"c\" (did you mean to put it inside expect = { ... }?)" },
-	{ CHK("type = \"http\"; url = \"http://h/\"; steps = ();"),
-	  "t.conf:2: setting \"steps\" in check \"c\" is not supported by this version of pharos yet" },
-	{ CHK("type = \"tcp\"; host = \"h\"; port = 1; depends_on = [\"x\"];"),
-	  "t.conf:2: setting \"depends_on\" in check \"c\" is not supported by this version of pharos yet" },
 	{ CHK("type = \"tcp\"; host = \"h\"; port = 1; interval = 30;"),
 	  "t.conf:2: \"interval\" in check \"c\" must be a string (got an integer)" },
 	{ CHK("type = \"tcp\"; host = \"h\"; port = 1; timeout = \"5 s\";"),
@@ -559,24 +553,25 @@ static void test_all_errors_together(void **state)
 	load_bad("agent = {\n"                                             /* 1 */
 	         "  log_format = \"text\";\n"                              /* 2 */
 	         "};\n"                                                    /* 3 */
-	         "alerts = ();\n"                                          /* 4 */
+	         "alerts = ( { name = \"r\"; checks = \"dbx\"; } );\n"    /* 4 */
 	         "checks = (\n"                                            /* 5 */
 	         "  { name = \"db\"; type = \"tcp\"; host = \"db\";\n"     /* 6 */
 	         "    port = 70000; timout = \"5s\"; },\n"                 /* 7 */
 	         "  { name = \"db\"; type = \"tls\"; },\n"                 /* 8 */
 	         "  { name = \"w\"; type = \"http\"; url = \"x\"; }\n"     /* 9 */
 	         ");\n", &e);
-	if (e.n != 7)
+	if (e.n != 8)
 		print_errors(&e);
-	assert_int_equal(e.n, 7);
+	assert_int_equal(e.n, 8);
 	/* sorted by line */
 	assert_string_equal(e.lines[0], "t.conf:2: \"log_format\" in agent must be \"logfmt\" or \"json\" (got \"text\")");
-	assert_string_equal(e.lines[1], "t.conf:4: section \"alerts\" is not supported by this version of pharos yet");
-	assert_string_equal(e.lines[2], "t.conf:7: \"port\" in check \"db\" must be from 1 to 65535 (got 70000)");
-	assert_string_equal(e.lines[3], "t.conf:7: unknown setting \"timout\" in check \"db\" (did you mean \"timeout\"?)");
+	assert_string_equal(e.lines[1], "t.conf:4: \"checks\" in rule \"r\" names an unknown check \"dbx\" (did you mean \"db\"?)");
+	assert_string_equal(e.lines[2], "t.conf:4: missing required setting \"when\" in rule \"r\" (when = \"consecutive_failures >= 3\")");
+	assert_string_equal(e.lines[3], "t.conf:7: \"port\" in check \"db\" must be from 1 to 65535 (got 70000)");
+	assert_string_equal(e.lines[4], "t.conf:7: unknown setting \"timout\" in check \"db\" (did you mean \"timeout\"?)");
 	assert_true(has_line(&e, "t.conf:8: duplicate check name \"db\" (first defined on line 6)"));
-	assert_true(has_line(&e, "t.conf:8: check type \"tls\" is not supported by this version of pharos yet (supported: http, tcp, dns)"));
-	assert_string_equal(e.lines[6], "t.conf:9: \"url\" in check \"w\" is not a valid URL: it must start with http:// or https:// (got \"x\")");
+	assert_true(has_line(&e, "t.conf:8: missing required setting \"host\" in check \"db\" (host = \"example.com\")"));
+	assert_string_equal(e.lines[7], "t.conf:9: \"url\" in check \"w\" is not a valid URL: it must start with http:// or https:// (got \"x\")");
 	conf_errors_free(&e);
 }
 
@@ -904,6 +899,718 @@ static void test_check_names(void **state)
 	check_clear(&c);        /* twice is harmless */
 }
 
+/* --- more check types, steps, dependencies --------------------------------- */
+
+static const char types_config[] =
+	"defaults = { interval = \"30s\"; timeout = \"10s\"; };\n"                          /* 1 */
+	"checks = (\n"                                                                        /* 2 */
+	"  { name = \"gateway\"; type = \"icmp\"; host = \"10.0.0.1\"; },\n"                  /* 3 */
+	"  { name = \"ping6\"; type = \"icmp\"; host = \"::1\"; count = 10; spacing = \"50ms\";\n"
+	"    expect = { max_loss = \"12.5%\"; max_latency = \"20ms\"; }; },\n"                /* 5 */
+	"  { name = \"ping-num\"; type = \"icmp\"; host = \"h\"; expect = { max_loss = 20; }; },\n"
+	"  { name = \"cert\"; type = \"tls\"; host = \"example.com\";\n"                      /* 7 */
+	"    expect = { cert_min_days = 21; max_latency = \"1s\"; }; },\n"
+	"  { name = \"cert2\"; type = \"tls\"; host = \"10.1.2.3\"; port = 8443; server_name = \"api.example.com\";\n"
+	"    ca_file = \"/dev/null\"; insecure = true; depends_on = \"gateway\"; },\n"        /* 10 */
+	"  { name = \"nightly\"; type = \"heartbeat\"; interval = \"5s\"; grace = \"2h\"; token = \"hb-token-77\"; },\n"
+	"  { name = \"hb2\"; type = \"heartbeat\"; token = \"hb-token-88\"; expect = { }; },\n" /* 12 */
+	"  { name = \"flow\"; type = \"http\"; depends_on = [\"gateway\", \"cert\"]; retries = 1;\n"
+	"    steps = (\n"                                                                     /* 14 */
+	"      { name = \"login\"; url = \"https://shop.example.com/login\"; method = \"post\";\n"
+	"        headers = [ \"Content-Type: application/json\" ]; body = \"{\\\"u\\\": 1}\";\n"
+	"        expect = { status = 200; json = ( { path = \"$.ok\"; equals = true; } ); };\n"
+	"        extract = { token = \"$.token\"; session = \"header: Set-Cookie\"; }; },\n"   /* 18 */
+	"      { url = \"https://shop.example.com/cart/${var:token}\";\n"                     /* 19 */
+	"        headers = [ \"Authorization: Bearer ${var:token}\", \"Cookie: ${var:session}\" ];\n"
+	"        body = \"t=${var:token}\"; insecure = true; max_redirects = 0; },\n"
+	"      { name = \"refresh\"; url = \"https://shop.example.com/r\"; extract = { token = \"$.t2\"; }; },\n"
+	"      { name = \"use\"; url = \"https://shop.example.com/u?t=${var:token}\"; }\n"   /* 23 */
+	"    ); }\n"
+	");\n";
+
+static void test_check_types(void **state)
+{
+	struct conf *c = load_ok(types_config);
+	const struct check *k;
+	const struct http_step *st;
+
+	(void)state;
+	assert_int_equal(c->n_checks, 8);
+
+	k = conf_find_check(c, "gateway");
+	assert_int_equal(k->type, CHECK_ICMP);
+	assert_string_equal(k->icmp.host, "10.0.0.1");
+	assert_int_equal(k->icmp.count, 3);
+	assert_int_equal(k->icmp.spacing_ms, 200);
+	assert_true(k->expect.max_loss_pct < 0);
+	assert_string_equal(k->target, "10.0.0.1");
+	k = conf_find_check(c, "ping6");
+	assert_int_equal(k->icmp.count, 10);
+	assert_int_equal(k->icmp.spacing_ms, 50);
+	assert_true(k->expect.max_loss_pct == 12.5);
+	assert_int_equal(k->expect.max_latency_ms, 20);
+	assert_true(conf_find_check(c, "ping-num")->expect.max_loss_pct == 20.0);
+
+	k = conf_find_check(c, "cert");
+	assert_int_equal(k->type, CHECK_TLS);
+	assert_string_equal(k->tls.host, "example.com");
+	assert_int_equal(k->tls.port, 443);
+	assert_null(k->tls.server_name);
+	assert_false(k->tls.insecure);
+	assert_int_equal(k->expect.cert_min_days, 21);
+	assert_int_equal(k->expect.max_latency_ms, 1000);
+	assert_string_equal(k->target, "example.com:443");
+	k = conf_find_check(c, "cert2");
+	assert_int_equal(k->tls.port, 8443);
+	assert_string_equal(k->tls.server_name, "api.example.com");
+	assert_string_equal(k->tls.ca_file, "/dev/null");
+	assert_true(k->tls.insecure);
+	assert_int_equal(k->expect.cert_min_days, -1);
+	assert_string_equal(k->target, "10.1.2.3:8443 (api.example.com)");
+	assert_int_equal(k->n_depends_on, 1);
+	assert_string_equal(k->depends_on[0], "gateway");
+
+	/* a heartbeat's interval may be shorter than the (irrelevant) timeout */
+	k = conf_find_check(c, "nightly");
+	assert_int_equal(k->type, CHECK_HEARTBEAT);
+	assert_int_equal(k->interval_ms, 5000);
+	assert_int_equal(k->heartbeat.grace_ms, 2 * 3600 * 1000);
+	assert_string_equal(k->heartbeat.token, "hb-token-77");
+	assert_string_equal(k->target, "push /api/v1/push/nightly");
+	k = conf_find_check(c, "hb2");
+	assert_int_equal(k->heartbeat.grace_ms, 60000);
+	assert_int_equal(k->interval_ms, 30000);
+
+	k = conf_find_check(c, "flow");
+	assert_int_equal(k->type, CHECK_HTTP);
+	assert_null(k->http.url);
+	assert_int_equal(k->retries, 1);
+	assert_int_equal(k->n_depends_on, 2);
+	assert_string_equal(k->depends_on[1], "cert");
+	assert_string_equal(k->target, "https://shop.example.com/login (4 steps)");
+	assert_int_equal(k->n_steps, 4);
+	st = &k->steps[0];
+	assert_string_equal(st->name, "login");
+	assert_int_equal(st->line, 15);
+	assert_string_equal(st->http.url, "https://shop.example.com/login");
+	assert_string_equal(st->http.method, "POST");
+	assert_int_equal(st->http.n_headers, 1);
+	assert_string_equal(st->http.body, "{\"u\": 1}");
+	assert_int_equal(st->http.max_redirects, 5);
+	assert_int_equal(st->expect.n_status, 1);
+	assert_int_equal(st->expect.status[0].lo, 200);
+	assert_int_equal(st->expect.n_json, 1);
+	assert_int_equal(st->expect.cert_min_days, -1);
+	assert_true(st->expect.max_loss_pct < 0);
+	assert_int_equal(st->n_extract, 2);
+	assert_string_equal(st->extract[0].var, "token");
+	assert_string_equal(st->extract[0].json_path, "$.token");
+	assert_null(st->extract[0].header);
+	assert_string_equal(st->extract[1].var, "session");
+	assert_null(st->extract[1].json_path);
+	assert_string_equal(st->extract[1].header, "Set-Cookie");
+	/* ${var:...} is kept for run time; nothing inherited from step 1 */
+	st = &k->steps[1];
+	assert_string_equal(st->name, "step 2");
+	assert_int_equal(st->line, 19);
+	assert_string_equal(st->http.url, "https://shop.example.com/cart/${var:token}");
+	assert_string_equal(st->http.method, "GET");
+	assert_string_equal(st->http.headers[0], "Authorization: Bearer ${var:token}");
+	assert_string_equal(st->http.headers[1], "Cookie: ${var:session}");
+	assert_string_equal(st->http.body, "t=${var:token}");
+	assert_true(st->http.insecure);
+	assert_int_equal(st->http.max_redirects, 0);
+	assert_int_equal(st->expect.n_status, 0);
+	assert_int_equal(st->n_extract, 0);
+	assert_string_equal(k->steps[3].http.url, "https://shop.example.com/u?t=${var:token}");
+	/* the check-level settings are untouched by the steps */
+	assert_int_equal(k->http.n_headers, 0);
+	assert_int_equal(k->expect.n_status, 0);
+
+	/* the token is a secret */
+	{
+		char *m = log_mask_secrets("hb-token-77 hb-token-88");
+
+		assert_string_equal(m, "*** ***");
+		free(m);
+	}
+	conf_unref(c);
+	log_secret_clear();
+}
+
+/* --- alerts, notifiers, maintenance ----------------------------------------- */
+
+static const char alerts_config[] =
+	"checks = (\n"                                                                        /* 1 */
+	"  { name = \"payments-api\"; group = \"Payments\"; type = \"tcp\"; host = \"h\"; port = 1; },\n"
+	"  { name = \"payments-db\"; group = \"Payments\"; type = \"tcp\"; host = \"h\"; port = 2; },\n"
+	"  { name = \"sync\"; group = \"Batch\"; type = \"heartbeat\"; token = \"tok-123456\"; }\n"
+	");\n"                                                                                /* 5 */
+	"alerts = (\n"
+	"  { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\";\n"        /* 7 */
+	"    recover = \"consecutive_successes >= 2\"; severity = \"critical\";\n"
+	"    notify = [\"oncall\", \"ops-slack\"]; repeat = \"4h\"; },\n"
+	"  { name = \"slow\"; checks = \"group:Payments\"; when = \"p95_latency(5m) > 800ms\";\n"
+	"    for = \"2m\"; severity = \"warning\"; notify = [\"ops-slack\"]; },\n"           /* 11 */
+	"  { name = \"errors\"; checks = [\"payments-*\", \"sync\"]; when = \"error_rate(10m) > 5%\";\n"
+	"    notify = \"audit\"; },\n"
+	"  { name = \"later\"; checks = [\"future-*\", \"group:Future\"]; when = \"heartbeat_age > 1h\"; }\n"
+	");\n"                                                                                /* 15 */
+	"notifiers = (\n"
+	"  { name = \"ops-slack\"; type = \"slack\"; url = \"https://hooks.slack.com/services/T0/B0/slack-secret-1\"; },\n"
+	"  { name = \"oncall\"; type = \"pagerduty\"; routing_key = \"pd-routing-key-2\"; },\n"
+	"  { name = \"pd-test\"; type = \"pagerduty\"; routing_key = \"pd-routing-key-3\"; url = \"http://127.0.0.1:9/enqueue\";\n"
+	"    max_attempts = 3; max_age = \"1h\"; timeout = \"2s\"; rate = 0.5; },\n"         /* 20 */
+	"  { name = \"audit\"; type = \"webhook\"; url = \"https://hooks.example.com/pharos-secret-4\";\n"
+	"    secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"; rate = 25; },\n"
+	"  { name = \"am\"; type = \"alertmanager\"; url = \"http://127.0.0.1:9093//\"; },\n"
+	"  { name = \"unused\"; type = \"webhook\"; url = \"http://127.0.0.1:9/hook\"; }\n"
+	");\n"                                                                                /* 25 */
+	"maintenance = (\n"
+	"  { checks = \"payments-*\"; start = \"2026-12-01T02:00:00Z\"; duration = \"2h\"; },\n"
+	"  { checks = [\"group:Batch\", \"sync\"]; weekly = \"Sun 01:00\"; duration = \"90m\"; },\n"
+	"  { checks = \"*\"; weekly = \"fri  23:59\"; duration = \"7d\"; timezone = \"Europe/Berlin\"; }\n"
+	");\n";
+
+static void test_alerts_notifiers_maintenance(void **state)
+{
+	struct conf *c = load_ok(alerts_config);
+	const struct alert_rule *r;
+	const struct notifier_conf *n;
+	const struct maintenance_window *m;
+	char *masked;
+
+	(void)state;
+	assert_int_equal(c->n_rules, 4);
+	assert_int_equal(c->n_notifiers, 6);
+	assert_int_equal(c->n_maintenance, 3);
+
+	r = conf_find_rule(c, "down");
+	assert_non_null(r);
+	assert_int_equal(r->line, 7);
+	assert_int_equal(r->n_selectors, 1);
+	assert_string_equal(r->selectors[0], "*");
+	assert_string_equal(r->when_text, "consecutive_failures >= 3");
+	assert_non_null(r->when);
+	assert_string_equal(r->recover_text, "consecutive_successes >= 2");
+	assert_non_null(r->recover);
+	assert_int_equal(r->severity, SEVERITY_CRITICAL);
+	assert_int_equal(r->n_notify, 2);
+	assert_string_equal(r->notify[0], "oncall");
+	assert_string_equal(r->notify[1], "ops-slack");
+	assert_int_equal(r->repeat_ms, 4 * 3600 * 1000);
+	assert_int_equal(r->for_ms, 0);
+	r = conf_find_rule(c, "slow");
+	assert_int_equal(r->for_ms, 120000);
+	assert_int_equal(r->repeat_ms, 0);
+	assert_int_equal(r->severity, SEVERITY_WARNING);
+	assert_null(r->recover_text);
+	assert_null(r->recover);       /* the engine uses not (when) */
+	r = conf_find_rule(c, "errors");
+	assert_int_equal(r->n_selectors, 2);
+	assert_string_equal(r->selectors[1], "sync");
+	assert_int_equal(r->n_notify, 1);
+	assert_string_equal(r->notify[0], "audit");
+	assert_int_equal(r->severity, SEVERITY_WARNING);
+	/* selectors that select nothing yet are warnings, not errors */
+	r = conf_find_rule(c, "later");
+	assert_int_equal(r->n_selectors, 2);
+	assert_int_equal(r->n_notify, 0);
+	assert_null(conf_find_rule(c, "nope"));
+	assert_null(conf_find_rule(c, NULL));
+
+	n = conf_find_notifier(c, "ops-slack");
+	assert_int_equal(n->type, NOTIFIER_SLACK);
+	assert_int_equal(n->line, 17);
+	assert_string_equal(n->url, "https://hooks.slack.com/services/T0/B0/slack-secret-1");
+	assert_true(n->rate_per_s == 1.0);
+	assert_int_equal(n->max_attempts, 12);
+	assert_int_equal(n->max_age_ms, 24ull * 3600 * 1000);
+	assert_int_equal(n->timeout_ms, 10000);
+	n = conf_find_notifier(c, "oncall");
+	assert_int_equal(n->type, NOTIFIER_PAGERDUTY);
+	assert_string_equal(n->url, "https://events.pagerduty.com/v2/enqueue");
+	assert_string_equal(n->routing_key, "pd-routing-key-2");
+	assert_true(n->rate_per_s == 2.0);
+	n = conf_find_notifier(c, "pd-test");
+	assert_string_equal(n->url, "http://127.0.0.1:9/enqueue");
+	assert_int_equal(n->max_attempts, 3);
+	assert_int_equal(n->max_age_ms, 3600 * 1000);
+	assert_int_equal(n->timeout_ms, 2000);
+	assert_true(n->rate_per_s == 0.5);
+	n = conf_find_notifier(c, "audit");
+	assert_int_equal(n->type, NOTIFIER_WEBHOOK);
+	assert_string_equal(n->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+	assert_true(n->rate_per_s == 25.0);
+	n = conf_find_notifier(c, "am");
+	assert_int_equal(n->type, NOTIFIER_ALERTMANAGER);
+	assert_string_equal(n->url, "http://127.0.0.1:9093");      /* a base: no trailing slash */
+	assert_true(n->rate_per_s == 10.0);
+	assert_null(conf_find_notifier(c, "nope"));
+	assert_null(conf_find_notifier(NULL, "am"));
+
+	m = &c->maintenance[0];
+	assert_int_equal(m->line, 27);
+	assert_int_equal(m->n_selectors, 1);
+	assert_string_equal(m->selectors[0], "payments-*");
+	assert_int_equal(m->start_us, 1796090400ll * 1000000);
+	assert_int_equal(m->weekly_day, -1);
+	assert_int_equal(m->duration_ms, 2 * 3600 * 1000);
+	assert_null(m->timezone);
+	m = &c->maintenance[1];
+	assert_int_equal(m->start_us, 0);
+	assert_int_equal(m->weekly_day, 0);
+	assert_int_equal(m->weekly_minute, 60);
+	assert_int_equal(m->duration_ms, 90 * 60 * 1000);
+	assert_int_equal(m->n_selectors, 2);
+	m = &c->maintenance[2];
+	assert_int_equal(m->weekly_day, 5);
+	assert_int_equal(m->weekly_minute, 23 * 60 + 59);
+	assert_string_equal(m->timezone, "Europe/Berlin");
+
+	/* secrets: routing keys, the webhook secret, slack and webhook URLs;
+	 * an alertmanager URL is not one */
+	masked = log_mask_secrets("pd-routing-key-2 pd-routing-key-3 whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "
+	                          "https://hooks.slack.com/services/T0/B0/slack-secret-1 "
+	                          "https://hooks.example.com/pharos-secret-4 http://127.0.0.1:9093");
+	assert_string_equal(masked, "*** *** *** *** *** http://127.0.0.1:9093");
+	free(masked);
+	conf_unref(c);
+	log_secret_clear();
+}
+
+static void test_selector_matches(void **state)
+{
+	struct check a, b;
+
+	(void)state;
+	check_init(&a);
+	check_init(&b);
+	a.name = xstrdup("payments-api");
+	a.group = xstrdup("Payments");
+	b.group = xstrdup("");      /* no name: matches nothing */
+	assert_true(conf_selector_matches("*", &a));
+	assert_true(conf_selector_matches("payments-api", &a));
+	assert_false(conf_selector_matches("payments", &a));
+	assert_true(conf_selector_matches("payments-*", &a));
+	assert_true(conf_selector_matches("pay?ents-[a-c]pi", &a));
+	assert_false(conf_selector_matches("db-*", &a));
+	assert_true(conf_selector_matches("group:Payments", &a));
+	assert_false(conf_selector_matches("group:payments", &a));
+	assert_false(conf_selector_matches("group:", &a));
+	assert_false(conf_selector_matches("*", &b));
+	assert_false(conf_selector_matches(NULL, &a));
+	assert_false(conf_selector_matches("*", NULL));
+	check_clear(&a);
+	check_clear(&b);
+}
+
+#define NOTIF(body) "notifiers = (\n  { name = \"n\"; " body " }\n);\n"
+#define RULE(body) "checks = ( { name = \"db\"; type = \"tcp\"; host = \"h\"; port = 1; } );\n" \
+	"notifiers = ( { name = \"ops-slack\"; type = \"slack\"; url = \"http://127.0.0.1:9/s\"; } );\n" \
+	"alerts = (\n  { name = \"r\"; " body " }\n);\n"
+#define MW(body) "checks = ( { name = \"db\"; type = \"tcp\"; host = \"h\"; port = 1; group = \"G\"; } );\n" \
+	"maintenance = (\n  { " body " }\n);\n"
+#define STEPS(body) "checks = (\n  { name = \"c\"; type = \"http\"; steps = (\n" body "\n  ); }\n);\n"
+
+static const struct error_case new_error_cases[] = {
+	/* tls */
+	{ CHK("type = \"tls\";"), "t.conf:2: missing required setting \"host\" in check \"c\" (host = \"example.com\")" },
+	{ CHK("type = \"tls\"; host = \"h\"; port = 0;"), "t.conf:2: \"port\" in check \"c\" must be from 1 to 65535 (got 0)" },
+	{ CHK("type = \"tls\"; host = \"h:443\";"),
+	  "t.conf:2: \"host\" in check \"c\" must be a host name or an IP address without brackets or port (got \"h:443\")" },
+	{ CHK("type = \"tls\"; host = \"h\"; server_name = \"a b\";"),
+	  "t.conf:2: \"server_name\" in check \"c\" must be a host name or an IP address without brackets or port (got \"a b\")" },
+	{ CHK("type = \"tls\"; host = \"h\"; ca_file = \"/nonexistent/ca.pem\";"),
+	  "t.conf:2: \"ca_file\" in check \"c\": cannot read \"/nonexistent/ca.pem\": No such file or directory" },
+	{ CHK("type = \"tls\"; host = \"h\"; insecure = 1;"), "t.conf:2: \"insecure\" in check \"c\" must be true or false (got an integer)" },
+	{ CHK("type = \"tls\"; host = \"h\"; expect = { max_loss = \"5%\"; };"),
+	  "t.conf:2: setting \"max_loss\" in expect of check \"c\" does not apply to check type \"tls\" (it is a setting of \"icmp\" checks)" },
+	{ CHK("type = \"tls\"; host = \"h\"; expect = { cert_min_days = 4000; };"),
+	  "t.conf:2: \"cert_min_days\" in expect of check \"c\" must be from 0 to 3650 (got 4000)" },
+	{ CHK("type = \"http\"; url = \"https://h/\"; server_name = \"x\";"),
+	  "t.conf:2: setting \"server_name\" in check \"c\" does not apply to check type \"http\" (it is a setting of \"tls\" checks)" },
+	{ CHK("type = \"http\"; url = \"https://h/\"; host = \"x\";"),
+	  "t.conf:2: setting \"host\" in check \"c\" does not apply to check type \"http\" (it is a setting of \"tcp\", \"tls\" and \"icmp\" checks)" },
+	/* icmp */
+	{ CHK("type = \"icmp\"; host = \"h\"; count = 0;"), "t.conf:2: \"count\" in check \"c\" must be from 1 to 100 (got 0)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; count = 101;"), "t.conf:2: \"count\" in check \"c\" must be from 1 to 100 (got 101)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; spacing = \"0\";"), "t.conf:2: \"spacing\" in check \"c\" must be greater than 0" },
+	{ "checks = (\n  { name = \"c\"; type = \"icmp\"; host = \"h\"; count = 10;\n    spacing = \"2s\"; }\n);\n",
+	  "t.conf:3: 10 echoes \"2s\" apart in check \"c\" do not fit in timeout \"10s\" (lower count or spacing, or raise timeout)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; port = 1;"),
+	  "t.conf:2: setting \"port\" in check \"c\" does not apply to check type \"icmp\" (it is a setting of \"tcp\" and \"tls\" checks)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; expect = { max_loss = \"20\"; };"),
+	  "t.conf:2: \"max_loss\" in expect of check \"c\" must be a percentage like \"20%\" (got \"20\")" },
+	{ CHK("type = \"icmp\"; host = \"h\"; expect = { max_loss = \"150%\"; };"),
+	  "t.conf:2: \"max_loss\" in expect of check \"c\" must be from 0% to 100%" },
+	{ CHK("type = \"icmp\"; host = \"h\"; expect = { max_loss = -1; };"),
+	  "t.conf:2: \"max_loss\" in expect of check \"c\" must be from 0% to 100%" },
+	{ CHK("type = \"icmp\"; host = \"h\"; expect = { max_loss = true; };"),
+	  "t.conf:2: \"max_loss\" in expect of check \"c\" must be a percentage like \"20%\" or a number from 0 to 100 (got a boolean)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; expect = { cert_min_days = 3; };"),
+	  "t.conf:2: setting \"cert_min_days\" in expect of check \"c\" does not apply to check type \"icmp\" (it is a setting of \"http\" and \"tls\" checks)" },
+	/* heartbeat */
+	{ CHK("type = \"heartbeat\"; grace = \"1h\";"),
+	  "t.conf:2: missing required setting \"token\" in check \"c\" (token = \"${env:SYNC_TOKEN}\")" },
+	{ CHK("type = \"heartbeat\"; token = \"\";"), "t.conf:2: \"token\" in check \"c\" must not be empty" },
+	{ CHK("type = \"heartbeat\"; token = \"two words\";"),
+	  "t.conf:2: \"token\" in check \"c\" must be printable ASCII without spaces (the value is not shown)" },
+	{ CHK("type = \"heartbeat\"; token = \"t-12345\"; grace = \"soon\";"),
+	  "t.conf:2: \"grace\" in check \"c\" is not a duration: \"soon\" (write a whole number and a unit: \"250ms\", \"30s\", \"5m\", \"4h\", \"7d\")" },
+	{ CHK("type = \"heartbeat\"; token = \"t-12345\"; timeout = \"1s\";"),
+	  "t.conf:2: \"timeout\" in check \"c\" does not apply to heartbeat checks (nothing is probed: a ping is due every interval, plus grace)" },
+	{ CHK("type = \"heartbeat\"; token = \"t-12345\"; retries = 2;"),
+	  "t.conf:2: \"retries\" in check \"c\" does not apply to heartbeat checks (nothing is probed: a ping is due every interval, plus grace)" },
+	{ CHK("type = \"heartbeat\"; token = \"t-12345\"; expect = { max_latency = \"1s\"; };"),
+	  "t.conf:2: setting \"max_latency\" in expect of check \"c\" does not apply to check type \"heartbeat\" (it is a setting of \"http\", \"tcp\", \"dns\", \"tls\" and \"icmp\" checks)" },
+	{ CHK("type = \"heartbeat\"; token = \"t-12345\"; url = \"http://h/\";"),
+	  "t.conf:2: setting \"url\" in check \"c\" does not apply to check type \"heartbeat\" (it is a setting of \"http\" checks)" },
+	/* multi-step http */
+	{ CHK("type = \"http\"; url = \"http://h/\"; steps = ( { url = \"http://h/a\"; } );"),
+	  "t.conf:2: \"url\" in check \"c\" cannot be used together with \"steps\": each step sets its own (steps inherit nothing)" },
+	{ CHK("type = \"http\"; headers = [\"A: b\"]; steps = ( { url = \"http://h/a\"; } );"),
+	  "t.conf:2: \"headers\" in check \"c\" cannot be used together with \"steps\": each step sets its own (steps inherit nothing)" },
+	{ CHK("type = \"http\"; expect = { status = 200; }; steps = ( { url = \"http://h/a\"; } );"),
+	  "t.conf:2: \"expect\" in check \"c\" cannot be used together with \"steps\": each step has its own expect" },
+	{ CHK("type = \"http\"; steps = ();"),
+	  "t.conf:2: \"steps\" in check \"c\" must not be empty (leave it out for a single request)" },
+	{ CHK("type = \"http\"; steps = { url = \"http://h/\"; };"),
+	  "t.conf:2: \"steps\" in check \"c\" must be a list of groups like ( { name = \"login\"; url = \"https://...\"; }, ... ) (got a group { ... })" },
+	{ CHK("type = \"tcp\"; host = \"h\"; port = 1; steps = ( { url = \"http://h/a\"; } );"),
+	  "t.conf:2: setting \"steps\" in check \"c\" does not apply to check type \"tcp\" (it is a setting of \"http\" checks)" },
+	{ CHK("type = \"http\"; url = \"http://h/\"; extract = { a = \"$.a\"; };"),
+	  "t.conf:2: setting \"extract\" in check \"c\" belongs inside a step of steps = ( ... )" },
+	{ STEPS("    { name = \"a\"; url = \"http://h/\"; },\n    { name = \"b\"; method = \"POST\"; }"),
+	  "t.conf:4: missing required setting \"url\" in step \"b\" of check \"c\" (url = \"https://...\")" },
+	{ STEPS("    { url = \"http://h/\"; interval = \"5s\"; }"),
+	  "t.conf:3: setting \"interval\" in step 1 of check \"c\" belongs to the check, not to one of its steps" },
+	{ STEPS("    { url = \"http://h/\"; steps = ( { url = \"http://h/\"; } ); }"),
+	  "t.conf:3: \"steps\" in step 1 of check \"c\" cannot be nested (a step is one request)" },
+	{ STEPS("    { url = \"http://h/\"; expect = { status = 99; }; }"),
+	  "t.conf:3: \"status\" in expect of step 1 of check \"c\" must be a status code from 100 to 599 (got 99)" },
+	{ STEPS("    { url = \"http://h/\"; expect = { cert_min_days = 3; }; }"),
+	  "t.conf:3: \"cert_min_days\" in expect of step 1 of check \"c\" needs an https:// url" },
+	{ STEPS("    { url = \"http://h/\"; expect = { banner_regex = \"x\"; }; }"),
+	  "t.conf:3: setting \"banner_regex\" in expect of step 1 of check \"c\" does not apply to check type \"http\" (it is a setting of \"tcp\" checks)" },
+	{ STEPS("    { url = \"ftp://h/\"; }"),
+	  "t.conf:3: \"url\" in step 1 of check \"c\" is not a valid URL: it must start with http:// or https:// (got \"ftp://h/\")" },
+	{ STEPS("    { name = \"a\"; url = \"http://h/\"; },\n    { name = \"a\"; url = \"http://h/\"; }"),
+	  "t.conf:4: duplicate step name \"a\" in check \"c\" (first defined on line 3)" },
+	{ STEPS("    { name = \"a b\"; url = \"http://h/\"; }"),
+	  "t.conf:3: \"name\" of step 1 in check \"c\" must be 1 to 64 characters from A-Z a-z 0-9 _ . - (got \"a b\")" },
+	{ STEPS("    5"), "t.conf:3: step 1 of check \"c\" must be a group { url = ...; } (got an integer)" },
+	{ STEPS("    { url = \"http://h/\"; extract = { s = \"header:\"; }; }"),
+	  "t.conf:3: \"s\" in extract of step 1 of check \"c\" must name a response header like \"header:Set-Cookie\" (got \"header:\")" },
+	{ STEPS("    { url = \"http://h/\"; extract = [ \"$.a\" ]; }"),
+	  "t.conf:3: \"extract\" in step 1 of check \"c\" must be a group like { token = \"$.token\"; session = \"header:Set-Cookie\"; } (got an array [ ... ])" },
+	{ STEPS("    { url = \"http://h/\"; extract = { }; }"),
+	  "t.conf:3: \"extract\" in step 1 of check \"c\" must not be empty (leave it out instead)" },
+	/* ${var:NAME}: only in a step's url, headers and body, after an extract */
+	{ STEPS("    { name = \"login\"; url = \"http://h/login\"; extract = { token = \"$.token\"; }; },\n"
+	        "    { name = \"call\"; url = \"http://h/x\";\n"
+	        "      headers = [ \"Accept: */*\", \"Authorization: Bearer ${var:tokn}\" ]; }"),
+	  "t.conf:5: \"headers\" entry 2 in step \"call\" of check \"c\" uses ${var:tokn}, which no earlier step extracts (did you mean ${var:token}?)" },
+	{ STEPS("    { name = \"login\"; url = \"http://h/${var:token}\"; extract = { token = \"$.token\"; }; }"),
+	  "t.conf:3: \"url\" in step \"login\" of check \"c\" uses ${var:token}, which no earlier step extracts (extract = { token = \"$.path\"; } in a step before this one)" },
+	{ STEPS("    { url = \"http://h/\"; extract = { a = \"$.a\"; }; },\n    { url = \"http://h/\";\n      body = \"${var:}\"; }"),
+	  "t.conf:5: \"body\" in step 2 of check \"c\" has an empty ${var:NAME}" },
+	{ STEPS("    { url = \"http://h/\"; extract = { a = \"$.a\"; }; },\n    { url = \"http://h/\"; expect = { body_contains = \"${var:a}\"; }; }"),
+	  "t.conf:4: \"body_contains\" in expect of step 2 of check \"c\" uses ${var:...}, which only the url, headers and body of a step in steps = ( ... ) can use" },
+	{ CHK("type = \"http\"; url = \"http://h/${var:a}\";"),
+	  "t.conf:2: \"url\" in check \"c\" uses ${var:...}, which only the url, headers and body of a step in steps = ( ... ) can use" },
+	/* depends_on */
+	{ "checks = (\n  { name = \"gateway\"; type = \"icmp\"; host = \"h\"; },\n"
+	  "  { name = \"c\"; type = \"icmp\"; host = \"h\";\n    depends_on = [\"gatewy\"]; }\n);\n",
+	  "t.conf:4: \"depends_on\" entry 1 in check \"c\" names an unknown check \"gatewy\" (did you mean \"gateway\"?)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; depends_on = \"c\";"), "t.conf:2: \"depends_on\" in check \"c\" names the check itself" },
+	{ "checks = (\n  { name = \"g\"; type = \"icmp\"; host = \"h\"; },\n"
+	  "  { name = \"c\"; type = \"icmp\"; host = \"h\"; depends_on = [\"g\", \"g\"]; }\n);\n",
+	  "t.conf:3: \"depends_on\" entry 2 in check \"c\" names \"g\" twice" },
+	{ CHK("type = \"icmp\"; host = \"h\"; depends_on = [];"),
+	  "t.conf:2: \"depends_on\" in check \"c\" must not be empty (leave it out instead)" },
+	{ CHK("type = \"icmp\"; host = \"h\"; depends_on = [\"a b\"];"),
+	  "t.conf:2: \"depends_on\" entry 1 in check \"c\" must be a check name (got \"a b\")" },
+	{ "checks = (\n"
+	  "  { name = \"a\"; type = \"icmp\"; host = \"h\";\n"
+	  "    depends_on = [\"b\"]; },\n"
+	  "  { name = \"b\"; type = \"icmp\"; host = \"h\"; depends_on = \"a\"; }\n);\n",
+	  "t.conf:3: dependency cycle: a -> b -> a" },
+	{ "checks = (\n"
+	  "  { name = \"root\"; type = \"icmp\"; host = \"h\"; depends_on = \"x\"; },\n"
+	  "  { name = \"x\"; type = \"icmp\"; host = \"h\"; depends_on = \"y\"; },\n"
+	  "  { name = \"y\"; type = \"icmp\"; host = \"h\"; depends_on = [\"ok\", \"z\"]; },\n"
+	  "  { name = \"ok\"; type = \"icmp\"; host = \"h\"; },\n"
+	  "  { name = \"z\"; type = \"icmp\"; host = \"h\"; depends_on = \"x\"; }\n);\n",
+	  "t.conf:3: dependency cycle: x -> y -> z -> x" },
+	/* alert rules */
+	{ RULE("checks = \"db\";"),
+	  "t.conf:4: missing required setting \"when\" in rule \"r\" (when = \"consecutive_failures >= 3\")" },
+	{ RULE("when = \"consecutive_failures >= 3\";"),
+	  "t.conf:4: missing required setting \"checks\" in rule \"r\" (checks = \"*\")" },
+	{ "alerts = (\n  { checks = \"*\"; when = \"consecutive_failures >= 3\"; }\n);\n",
+	  "t.conf:2: missing required setting \"name\" in rule #1" },
+	{ "alerts = (\n  { name = \"r\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; },\n"
+	  "  { name = \"r\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; }\n);\n",
+	  "t.conf:3: duplicate rule name \"r\" (first defined on line 2)" },
+	{ "alerts = (\n  5\n);\n", "t.conf:2: rule #1 must be a group { name = ...; checks = ...; when = ...; } (got an integer)" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; sevrity = \"info\";"),
+	  "t.conf:4: unknown setting \"sevrity\" in rule \"r\" (did you mean \"severity\"?)" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; severity = \"critcal\";"),
+	  "t.conf:4: \"severity\" in rule \"r\" must be one of critical, error, warning, info (got \"critcal\"; did you mean \"critical\"?)" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; severity = \"page\";"),
+	  "t.conf:4: \"severity\" in rule \"r\" must be one of critical, error, warning, info (got \"page\")" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; repeat = \"0\";"),
+	  "t.conf:4: \"repeat\" in rule \"r\" must be greater than 0" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; for = \"2 min\";"),
+	  "t.conf:4: \"for\" in rule \"r\" is not a duration: \"2 min\" (write a whole number and a unit: \"250ms\", \"30s\", \"5m\", \"4h\", \"7d\")" },
+	{ RULE("checks = \"dbb\"; when = \"consecutive_failures >= 3\";"),
+	  "t.conf:4: \"checks\" in rule \"r\" names an unknown check \"dbb\" (did you mean \"db\"?)" },
+	{ RULE("checks = [\"*\", \"zzzz\"]; when = \"consecutive_failures >= 3\";"),
+	  "t.conf:4: \"checks\" entry 2 in rule \"r\" names an unknown check \"zzzz\"" },
+	{ RULE("checks = \"a b\"; when = \"consecutive_failures >= 3\";"),
+	  "t.conf:4: \"checks\" in rule \"r\" must be a check name, a glob like \"payments-*\", \"group:NAME\" or \"*\" (got \"a b\")" },
+	{ RULE("checks = \"group:\"; when = \"consecutive_failures >= 3\";"),
+	  "t.conf:4: \"checks\" in rule \"r\" has \"group:\" without a group name" },
+	{ RULE("checks = []; when = \"consecutive_failures >= 3\";"),
+	  "t.conf:4: \"checks\" in rule \"r\" must not be empty (\"*\" selects every check)" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; notify = [\"ops-slak\"];"),
+	  "t.conf:4: \"notify\" entry 1 in rule \"r\" names an unknown notifier \"ops-slak\" (did you mean \"ops-slack\"?)" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; notify = \"pager\";"),
+	  "t.conf:4: \"notify\" in rule \"r\" names an unknown notifier \"pager\"" },
+	{ "alerts = (\n  { name = \"r\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; notify = \"x\"; }\n);\n",
+	  "t.conf:2: \"notify\" in rule \"r\" names an unknown notifier \"x\" (no notifiers = ( ... ) are defined)" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; notify = [\"ops-slack\", \"ops-slack\"];"),
+	  "t.conf:4: \"notify\" entry 2 in rule \"r\" names notifier \"ops-slack\" twice" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; notify = [];"),
+	  "t.conf:4: \"notify\" in rule \"r\" must not be empty (leave it out instead)" },
+	/* notifiers */
+	{ NOTIF("url = \"http://h/\";"),
+	  "t.conf:2: missing required setting \"type\" in notifier \"n\" (one of: slack, pagerduty, webhook, alertmanager)" },
+	{ NOTIF("type = \"slak\"; url = \"http://h/\";"),
+	  "t.conf:2: unknown notifier type \"slak\" in notifier \"n\" (did you mean \"slack\"? supported: slack, pagerduty, webhook, alertmanager)" },
+	{ NOTIF("type = \"slack\";"),
+	  "t.conf:2: missing required setting \"url\" in notifier \"n\" (url = \"https://hooks.slack.com/services/...\")" },
+	{ NOTIF("type = \"pagerduty\";"),
+	  "t.conf:2: missing required setting \"routing_key\" in notifier \"n\" (routing_key = \"${file:/etc/pharos/pd.key}\")" },
+	{ NOTIF("type = \"alertmanager\";"),
+	  "t.conf:2: missing required setting \"url\" in notifier \"n\" (url = \"http://127.0.0.1:9093\")" },
+	{ NOTIF("type = \"slack\"; url = \"http://h/\"; routing_key = \"k\";"),
+	  "t.conf:2: setting \"routing_key\" in notifier \"n\" does not apply to notifier type \"slack\" (it is a setting of \"pagerduty\" notifiers)" },
+	{ NOTIF("type = \"pagerduty\"; routing_key = \"k\"; secret = \"s\";"),
+	  "t.conf:2: setting \"secret\" in notifier \"n\" does not apply to notifier type \"pagerduty\" (it is a setting of \"webhook\" notifiers)" },
+	{ NOTIF("type = \"slack\"; url = \"ftp://hooks/x\";"),
+	  "t.conf:2: \"url\" in notifier \"n\" is not a valid URL: it must start with http:// or https:// (not shown: a slack URL is a secret)" },
+	{ NOTIF("type = \"alertmanager\"; url = \"am:9093\";"),
+	  "t.conf:2: \"url\" in notifier \"n\" is not a valid URL: it must start with http:// or https:// (got \"am:9093\")" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; secret = \"whsec_MTIzNDU2Nzg5MDEyMzQ1Ng==\";"),
+	  "t.conf:2: \"secret\" in notifier \"n\" must be \"whsec_\" followed by the base64 of a 24 to 64 byte key, as Standard Webhooks specifies (the value is not shown)" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; max_attempts = 0;"),
+	  "t.conf:2: \"max_attempts\" in notifier \"n\" must be from 1 to 100 (got 0)" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; max_attempts = 101;"),
+	  "t.conf:2: \"max_attempts\" in notifier \"n\" must be from 1 to 100 (got 101)" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; max_age = \"forever\";"),
+	  "t.conf:2: \"max_age\" in notifier \"n\" is not a duration: \"forever\" (write a whole number and a unit: \"250ms\", \"30s\", \"5m\", \"4h\", \"7d\")" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; rate = 0;"),
+	  "t.conf:2: \"rate\" in notifier \"n\" must be from 0.001 to 1000 notifications per second (got 0)" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; rate = \"1/s\";"),
+	  "t.conf:2: \"rate\" in notifier \"n\" must be a number of notifications per second like 2 or 0.5 (got a string)" },
+	{ NOTIF("type = \"webhook\"; url = \"http://h/\"; max_atempts = 3;"),
+	  "t.conf:2: unknown setting \"max_atempts\" in notifier \"n\" (did you mean \"max_attempts\"?)" },
+	{ "notifiers = (\n  { name = \"n\"; type = \"webhook\"; url = \"http://h/\"; },\n"
+	  "  { name = \"n\"; type = \"webhook\"; url = \"http://h/\"; }\n);\n",
+	  "t.conf:3: duplicate notifier name \"n\" (first defined on line 2)" },
+	/* maintenance */
+	{ MW("checks = \"db\"; duration = \"1h\";"),
+	  "t.conf:3: maintenance window #1 needs \"start\" (one-off, like start = \"2026-12-01T02:00:00Z\") or \"weekly\" (like weekly = \"Sun 01:00\")" },
+	{ MW("checks = \"db\"; duration = \"1h\"; start = \"2026-12-01T02:00:00Z\"; weekly = \"Sun 01:00\";"),
+	  "t.conf:3: \"start\" and \"weekly\" in maintenance window #1 exclude each other (a window is either one-off or weekly)" },
+	{ MW("checks = \"db\"; start = \"2026-12-01T02:00:00Z\";"),
+	  "t.conf:3: missing required setting \"duration\" in maintenance window #1 (duration = \"2h\")" },
+	{ MW("start = \"2026-12-01T02:00:00Z\"; duration = \"1h\";"),
+	  "t.conf:3: missing required setting \"checks\" in maintenance window #1 (checks = \"payments-*\")" },
+	{ MW("checks = \"db\"; start = \"2026-13-01 02:00\"; duration = \"1h\";"),
+	  "t.conf:3: \"start\" in maintenance window #1 must be an RFC 3339 time like \"2026-12-01T02:00:00Z\" (got \"2026-13-01 02:00\")" },
+	{ MW("checks = \"db\"; weekly = \"Sunday 01:00\"; duration = \"1h\";"),
+	  "t.conf:3: \"weekly\" in maintenance window #1 must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got \"Sunday 01:00\")" },
+	{ MW("checks = \"db\"; weekly = \"Sun 24:00\"; duration = \"1h\";"),
+	  "t.conf:3: \"weekly\" in maintenance window #1 must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got \"Sun 24:00\")" },
+	{ MW("checks = \"db\"; weekly = \"Sun 1\"; duration = \"1h\";"),
+	  "t.conf:3: \"weekly\" in maintenance window #1 must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got \"Sun 1\")" },
+	{ MW("checks = \"db\"; weekly = \"Sun 01:00\"; duration = \"8d\";"),
+	  "t.conf:3: \"duration\" in maintenance window #1 must be at most 7d for a weekly window" },
+	{ MW("checks = \"db\"; weekly = \"Sun 01:00\"; duration = \"1h\"; timezone = \"Mars/Olympus\";"),
+	  "t.conf:3: \"timezone\" in maintenance window #1 is not a known IANA time zone like \"Europe/Berlin\" or \"UTC\" (got \"Mars/Olympus\")" },
+	{ MW("checks = \"db\"; weekly = \"Sun 01:00\"; duration = \"1h\"; timezone = \"../../../etc/passwd\";"),
+	  "t.conf:3: \"timezone\" in maintenance window #1 is not a known IANA time zone like \"Europe/Berlin\" or \"UTC\" (got \"../../../etc/passwd\")" },
+	{ MW("checks = \"db\"; weekly = \"Sun 01:00\"; duration = \"1h\"; timezone = \"Europe\";"),
+	  "t.conf:3: \"timezone\" in maintenance window #1 is not a known IANA time zone like \"Europe/Berlin\" or \"UTC\" (got \"Europe\")" },
+	{ MW("checks = \"db\"; start = \"2026-12-01T02:00:00Z\"; duration = \"1h\"; timezone = \"UTC\";"),
+	  "t.conf:3: \"timezone\" in maintenance window #1 applies to weekly windows only (give \"start\" an offset instead, like \"2026-12-01T02:00:00+01:00\")" },
+	{ MW("checks = [\"db\", \"dc\"]; start = \"2026-12-01T02:00:00Z\"; duration = \"1h\";"),
+	  "t.conf:3: \"checks\" entry 2 in maintenance window #1 names an unknown check \"dc\" (did you mean \"db\"?)" },
+	{ MW("checks = \"db\"; start = \"2026-12-01T02:00:00Z\"; duration = \"1h\"; end = \"x\";"),
+	  "t.conf:3: unknown setting \"end\" in maintenance window #1" },
+};
+
+static void test_new_error_kinds(void **state)
+{
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(new_error_cases) / sizeof(new_error_cases[0]); i++)
+		failed += !one_error(new_error_cases[i].text, new_error_cases[i].want);
+	assert_int_equal(failed, 0);
+	log_secret_clear();
+}
+
+/* The message and column are expr_parse()'s own, at the setting's line. */
+static void test_expression_errors(void **state)
+{
+	static const char *const exprs[] = {
+		"consecutive_failures >= ", "p95_latency(5m) > 800", "error_rate(10m) > 5% and",
+		"bogus > 1", "(consecutive_failures > 1",
+	};
+	char msg[256], *text, *want;
+	int col;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
+		msg[0] = '\0';
+		col = 0;
+		assert_null(expr_parse(exprs[i], msg, sizeof(msg), &col));
+		assert_true(col > 0);
+		text = xasprintf("alerts = (\n  { name = \"down\"; checks = \"*\";\n    when = \"%s\"; }\n);\n", exprs[i]);
+		want = xasprintf("t.conf:3: rule \"down\": when: column %d: %s", col, msg);
+		expect_one(text, want);
+		free(text);
+		free(want);
+		text = xasprintf("alerts = (\n  { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\";\n"
+		                 "\n    recover = \"%s\"; }\n);\n", exprs[i]);
+		want = xasprintf("t.conf:4: rule \"down\": recover: column %d: %s", col, msg);
+		expect_one(text, want);
+		free(text);
+		free(want);
+	}
+	/* one spelled out, so a change in the format shows here */
+	expect_one("alerts = (\n  { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= \"; }\n);\n",
+	           "t.conf:2: rule \"down\": when: column 25: expected a value after >=, such as a plain number such as 3, found the end of the expression");
+}
+
+/* Routing keys, webhook secrets, Slack and webhook URLs and heartbeat tokens
+ * never reach an error line, wherever the mistake is. */
+static void test_new_secrets_not_in_errors(void **state)
+{
+	struct conf_errors e;
+
+	(void)state;
+	setenv("PHAROS_TEST_PD", "pdsecret-env-1", 1);
+	load_bad("checks = (\n"
+	         "  { name = \"hb\"; type = \"heartbeat\"; token = \"hbsecret 2\"; },\n"
+	         "  { name = \"hb2\"; type = \"heartbeat\"; token = \"hbsecret-3\"; timeout = \"1s\"; },\n"
+	         "  { name = \"w\"; type = \"http\"; url = \"http://hooks.example/slacksecret-4 x\"; }\n"
+	         ");\n"
+	         "notifiers = (\n"
+	         "  { name = \"s\"; type = \"slack\"; url = \"http://hooks.example/slacksecret-4\"; max_attempts = 0; },\n"
+	         "  { name = \"s2\"; type = \"slack\"; url = \"hooks.example/slacksecret-5\"; },\n"
+	         "  { name = \"p\"; type = \"pagerduty\"; routing_key = \"${env:PHAROS_TEST_PD}\"; rate = -1; },\n"
+	         "  { name = \"p2\"; type = \"pagerduty\"; routing_key = \"pdsecret-lit-6\"; bogus = 1; },\n"
+	         "  { name = \"wh\"; type = \"webhook\"; url = \"http://h/whurlsecret-7 \"; secret = \"whsec_whsecret-8\"; },\n"
+	         "  { name = \"wh2\"; type = \"webhook\"; url = \"http://h/x\"; secret = \"whsec_dGVzdA==secret-9\"; }\n"
+	         ");\n"
+	         "alerts = ( { name = \"r\"; checks = \"*\"; when = \"x\"; notify = [\"pdsecret-lit-6\"]; } );\n", &e);
+	assert_true(e.n >= 9);
+	assert_no_secret(&e, "hbsecret");
+	assert_no_secret(&e, "slacksecret");
+	assert_no_secret(&e, "pdsecret");
+	assert_no_secret(&e, "whurlsecret");
+	assert_no_secret(&e, "whsecret");
+	assert_no_secret(&e, "secret-9");
+	/* the mistakes are still reported, at their lines */
+	assert_true(has_line(&e, "t.conf:2: \"token\" in check \"hb\" must be printable ASCII without spaces (the value is not shown)"));
+	assert_true(has_line(&e, "t.conf:4: \"url\" in check \"w\" is not a valid URL: Bad path (got \"*** x\")"));
+	assert_true(has_line(&e, "t.conf:8: \"url\" in notifier \"s2\" is not a valid URL: it must start with http:// or https:// (not shown: a slack URL is a secret)"));
+	assert_true(has_line(&e, "t.conf:10: unknown setting \"bogus\" in notifier \"p2\""));
+	conf_errors_free(&e);
+	unsetenv("PHAROS_TEST_PD");
+	log_secret_clear();
+}
+
+static void test_new_fingerprints(void **state)
+{
+	static const char *const variants[] = {
+		"{ name = \"x\"; type = \"tls\"; host = \"h\"; }",
+		"{ name = \"x\"; type = \"tls\"; host = \"h\"; port = 444; }",
+		"{ name = \"x\"; type = \"tls\"; host = \"h\"; server_name = \"s\"; }",
+		"{ name = \"x\"; type = \"tls\"; host = \"h\"; insecure = true; }",
+		"{ name = \"x\"; type = \"icmp\"; host = \"h\"; }",
+		"{ name = \"x\"; type = \"icmp\"; host = \"h\"; count = 4; }",
+		"{ name = \"x\"; type = \"icmp\"; host = \"h\"; expect = { max_loss = \"10%\"; }; }",
+		"{ name = \"x\"; type = \"icmp\"; host = \"h\"; expect = { max_loss = \"11%\"; }; }",
+		"{ name = \"x\"; type = \"icmp\"; host = \"h\"; depends_on = \"y\"; }",
+		"{ name = \"x\"; type = \"heartbeat\"; token = \"t-1234\"; }",
+		"{ name = \"x\"; type = \"heartbeat\"; token = \"t-1234\"; grace = \"5m\"; }",
+		"{ name = \"x\"; type = \"heartbeat\"; token = \"t-12345\"; }",
+		"{ name = \"x\"; type = \"http\"; steps = ( { url = \"http://h/\"; } ); }",
+		"{ name = \"x\"; type = \"http\"; steps = ( { url = \"http://h/\"; method = \"POST\"; } ); }",
+		"{ name = \"x\"; type = \"http\"; steps = ( { url = \"http://h/\"; extract = { a = \"$.a\"; }; } ); }",
+		"{ name = \"x\"; type = \"http\"; steps = ( { url = \"http://h/\"; extract = { a = \"$.b\"; }; } ); }",
+		"{ name = \"x\"; type = \"http\"; steps = ( { url = \"http://h/\"; expect = { status = 201; }; } ); }",
+		"{ name = \"x\"; type = \"http\"; steps = ( { url = \"http://h/\"; }, { url = \"http://h/\"; } ); }",
+	};
+	uint64_t fp[sizeof(variants) / sizeof(variants[0])];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		char *text = xasprintf("checks = ( %s, { name = \"y\"; type = \"icmp\"; host = \"h\"; } );\n", variants[i]);
+
+		fp[i] = fp_of(text, "x");
+		assert_int_equal(fp[i], fp_of(text, "x"));
+		for (size_t j = 0; j < i; j++)
+			if (fp[j] == fp[i])
+				fail_msg("variants %zu and %zu have the same fingerprint", j, i);
+		free(text);
+	}
+	log_secret_clear();
+}
+
+/* A long chain is walked without recursion; a long cycle is named short. */
+static void test_dependency_chain(void **state)
+{
+	char *text = xstrdup("checks = (\n");
+	struct conf_errors e;
+	struct conf *c;
+	int n = 2000;
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		char *next = i + 1 < n ?
+			xasprintf("%s  { name = \"c%d\"; type = \"icmp\"; host = \"h\"; depends_on = \"c%d\"; },\n", text, i, i + 1) :
+			xasprintf("%s  { name = \"c%d\"; type = \"icmp\"; host = \"h\"; }\n);\n", text, i);
+
+		free(text);
+		text = next;
+	}
+	c = load_ok(text);
+	assert_int_equal(c->n_checks, n);
+	conf_unref(c);
+	/* close the loop: the last one depends on the first */
+	{
+		char *p = strstr(text, "host = \"h\"; }\n);");
+		char *next;
+
+		assert_non_null(p);
+		next = xasprintf("%.*shost = \"h\"; depends_on = \"c0\"; }\n);\n", (int)(p - text), text);
+		free(text);
+		text = next;
+	}
+	load_bad(text, &e);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.lines[0], "t.conf:2: dependency cycle: c0 -> c1 -> c2 -> c3 -> c4 -> ... -> c1996 -> c1997 -> c1998 -> c1999 -> c0");
+	conf_errors_free(&e);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -924,6 +1631,14 @@ int main(void)
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_check_types),
+		cmocka_unit_test(test_alerts_notifiers_maintenance),
+		cmocka_unit_test(test_selector_matches),
+		cmocka_unit_test(test_new_error_kinds),
+		cmocka_unit_test(test_expression_errors),
+		cmocka_unit_test(test_new_secrets_not_in_errors),
+		cmocka_unit_test(test_new_fingerprints),
+		cmocka_unit_test(test_dependency_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

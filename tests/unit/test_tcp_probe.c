@@ -393,11 +393,13 @@ static void test_expect_mismatch(void **state)
 	f->check.tcp.send = xstrdup("HELO x\r\n");
 	set_banner(f, "^220 ");
 	set_expect(f, "^354 ");
-	f->check.timeout_ms = 300;   /* the server never closes: probe.c's timeout ends it */
+	f->check.timeout_ms = 3000;  /* the server never closes: the quiet period ends it */
 	run_probe(f);
 	srv_stop(&s);
 	assert_false(f->result.ok);
-	assert_int_equal(f->result.error, PROBE_ERR_TIMEOUT);
+	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
+	assert_true(f->result.duration_us < 2000000);
+	assert_non_null(strstr(f->result.message, "nothing more"));
 }
 
 static void test_refused(void **state)

@@ -1,0 +1,827 @@
+/* engine.c — the alert state machine: per (rule, check) instance state, rule
+ * evaluation on results and on ticks, hold-back (dependencies, maintenance),
+ * and the notifications each transition causes.
+ *
+ * One instance per (rule, check):
+ *
+ *                  when TRUE, for > 0
+ *          +------------------------------+
+ *          |                              v
+ *       +------+   when FALSE, or held  +---------+
+ *   +-->|  ok  |<-----------------------| pending |
+ *   |   +------+                        +---------+
+ *   |      |  when TRUE, for == 0            |  when still TRUE after `for`
+ *   |      |  (not held)                     |  (not held)
+ *   |      v                                 v
+ *   |   +------------------------------------------+   repeat due (not held):
+ *   |   |                 firing                   |---+ FIRING again, same
+ *   |   +------------------------------------------+<--+ alert_id
+ *   |      |  recover TRUE (default: not when) -- also while held
+ *   +------+  RESOLVED, same alert_id
+ *
+ *   ok/pending -> firing: FIRING event, new alert_id, started = now.
+ *   "held": a dependency of the check is down, or the check is in maintenance.
+ *   EXPR_UNKNOWN (missing data) never moves an instance.
+ *   An instance whose rule or check leaves the config is dropped ("gone");
+ *   if it was firing, that sends RESOLVED.
+ *
+ * Every move goes through inst_transition(), which logs old -> new and emits
+ * the new persisted state with the event due, if any (STYLE rule 9).
+ *
+ * Lookups: checks are kept sorted by name and instances by (rule, check)
+ * name, both found by binary search; each check lists its instances, so a
+ * result evaluates only its own rules. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "expr.h"
+#include "log.h"
+#include "maintenance.h"
+#include "util.h"
+#include "window.h"
+
+#define VALUE_MAX 64
+
+struct eng_check {
+	const struct check *c;      /* in e->conf */
+	uint64_t failures, successes;
+	bool have_result, last_ok;
+	bool seen_ok;               /* a successful run since start */
+	bool primed;                /* history given by engine_prime */
+	bool have_ping;
+	int64_t last_ping_ms;
+	int64_t cert_expiry_s;      /* leaf notAfter (Unix s); 0: none seen */
+	char *message;              /* last result's message; NULL: none */
+	struct window *win;         /* never NULL once configured */
+	size_t *deps; size_t n_deps;        /* indices into e->checks */
+	size_t *maint; size_t n_maint;      /* maintenance windows selecting it */
+	size_t *inst; size_t n_inst;        /* its instances, indices into e->inst */
+	bool maint_held;            /* an evaluation was held back by maintenance */
+	bool reeval;                /* this tick: its window ended, evaluate all */
+};
+
+struct eng_inst {
+	const struct alert_rule *rule;      /* in e->conf */
+	size_t check;               /* index into e->checks */
+	const char *rule_name;      /* rule->name */
+	const char *check_name;     /* the check's name */
+	enum alert_state state;
+	int64_t since_ms, fired_ms, last_sent_ms;
+	char alert_id[UTIL_ID_LEN];
+	char value[VALUE_MAX];
+	bool timer;                 /* when/recover change with time alone */
+	bool needs_counts;          /* reads the consecutive counts */
+	bool restored;              /* state from engine_restore, not yet moved */
+	bool carried;               /* set_conf: state moved to the new set */
+};
+
+struct engine {
+	struct engine_hooks hooks;
+	struct conf *conf;
+	struct maintenance *maint;
+	struct eng_check *checks;   /* sorted by name */
+	size_t n_checks;
+	struct eng_inst *inst;      /* sorted by (rule name, check name) */
+	size_t n_inst;
+};
+
+struct inst_key {
+	const char *rule, *check;
+};
+
+/* --- lookups -------------------------------------------------------------- */
+
+static int check_cmp(const void *a, const void *b)
+{
+	const struct eng_check *x = a, *y = b;
+
+	return strcmp(x->c->name, y->c->name);
+}
+
+static int check_key_cmp(const void *key, const void *elem)
+{
+	const struct eng_check *y = elem;
+
+	return strcmp(key, y->c->name);
+}
+
+static struct eng_check *find_check(const struct eng_check *v, size_t n, const char *name)
+{
+	if (name == NULL || n == 0)
+		return NULL;
+	return bsearch(name, v, n, sizeof(*v), check_key_cmp);
+}
+
+static int inst_cmp(const void *a, const void *b)
+{
+	const struct eng_inst *x = a, *y = b;
+	int r = strcmp(x->rule_name, y->rule_name);
+
+	return r != 0 ? r : strcmp(x->check_name, y->check_name);
+}
+
+static int inst_key_cmp(const void *key, const void *elem)
+{
+	const struct inst_key *k = key;
+	const struct eng_inst *y = elem;
+	int r = strcmp(k->rule, y->rule_name);
+
+	return r != 0 ? r : strcmp(k->check, y->check_name);
+}
+
+static struct eng_inst *find_inst(const struct eng_inst *v, size_t n, const char *rule,
+                                  const char *check)
+{
+	struct inst_key k = { rule, check };
+
+	if (rule == NULL || check == NULL || n == 0)
+		return NULL;
+	return bsearch(&k, v, n, sizeof(*v), inst_key_cmp);
+}
+
+/* --- hold-back ------------------------------------------------------------ */
+
+static bool check_is_down(const struct eng_check *ec)
+{
+	return ec->have_result && !ec->last_ok;
+}
+
+static bool check_blocked(const struct engine *e, const struct eng_check *ec)
+{
+	for (size_t i = 0; i < ec->n_deps; i++) {
+		if (check_is_down(&e->checks[ec->deps[i]]))
+			return true;
+	}
+	return false;
+}
+
+static bool check_in_maint(struct engine *e, const struct eng_check *ec, int64_t now_ms)
+{
+	for (size_t i = 0; i < ec->n_maint; i++) {
+		if (maintenance_is_active(e->maint, ec->maint[i], now_ms))
+			return true;
+	}
+	return false;
+}
+
+/* True when the check's instances may not go pending or fire now. Remembers
+ * a maintenance hold, so the tick re-evaluates the check when it ends. */
+static bool check_held(struct engine *e, struct eng_check *ec, int64_t now_ms)
+{
+	if (check_in_maint(e, ec, now_ms)) {
+		ec->maint_held = true;
+		return true;
+	}
+	return check_blocked(e, ec);
+}
+
+/* --- events and transitions ----------------------------------------------- */
+
+/* Fills ev for instance in (rule and check from the conf the instance belongs
+ * to; e->conf is that conf). Caller clears ev. */
+static void event_fill(const struct engine *e, struct alert_event *ev, enum alert_event_kind kind,
+                       const struct eng_inst *in, const struct check *c, const char *message,
+                       int64_t now_ms)
+{
+	const char *base = e->conf != NULL && e->conf->agent.public_url != NULL ?
+	                   e->conf->agent.public_url : "";
+	size_t blen = strlen(base);
+
+	/* One slash between the base and "/check/", whatever the user wrote. */
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->rule = xstrdup(in->rule_name);
+	ev->check = xstrdup(in->check_name);
+	ev->group = xstrdup(c != NULL && c->group != NULL ? c->group : "");
+	ev->severity = in->rule != NULL ? in->rule->severity : SEVERITY_WARNING;
+	ev->alert_id = xstrdup(in->alert_id);
+	ev->ts_us = now_ms * 1000;
+	ev->started_us = (in->fired_ms != 0 ? in->fired_ms : now_ms) * 1000;
+	ev->value = xstrdup(in->value);
+	ev->message = xstrdup(message != NULL ? message : "");
+	ev->url = xasprintf("%.*s/check/%s", (int)blen, base, in->check_name);
+	ev->expr = xstrdup(in->rule != NULL && in->rule->when_text != NULL ? in->rule->when_text : "");
+	ev->location = xstrdup(e->conf != NULL && e->conf->agent.location != NULL ?
+	                       e->conf->agent.location : "");
+}
+
+/* Emits in's current persisted state, from `from`, with ev (may be NULL). */
+static void emit(const struct engine *e, const struct eng_inst *in, enum alert_state from,
+                 bool gone, const struct alert_event *ev)
+{
+	struct engine_transition t = {
+		.rule = in->rule_name,
+		.check = in->check_name,
+		.rule_def = in->rule,
+		.from = from,
+		.to = in->state,
+		.gone = gone,
+		.since_ms = in->since_ms,
+		.fired_ms = in->fired_ms,
+		.last_sent_ms = in->last_sent_ms,
+		.alert_id = in->alert_id,
+		.value = in->value,
+		.event = ev,
+	};
+
+	if (e->hooks.emit != NULL)
+		e->hooks.emit(&t, e->hooks.ctx);
+}
+
+/* The one place an instance changes state (or re-sends while firing: to ==
+ * FIRING from FIRING). value is the evaluation that caused it. Logs old ->
+ * new, updates the persisted fields, emits the transition and its event. */
+static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_state to,
+                            const char *value, int64_t now_ms)
+{
+	struct eng_check *ec = &e->checks[in->check];
+	enum alert_state from = in->state;
+	struct alert_event ev;
+	bool notify = false;
+	enum alert_event_kind kind = ALERT_EVENT_FIRING;
+
+	if (value != NULL)
+		util_strlcpy(in->value, value, sizeof(in->value));
+	switch (to) {
+	case ALERT_PENDING:
+		in->since_ms = now_ms;
+		break;
+	case ALERT_FIRING:
+		if (from != ALERT_FIRING) {
+			util_random_id(in->alert_id);
+			in->since_ms = now_ms;
+			in->fired_ms = now_ms;
+		}
+		in->last_sent_ms = now_ms;
+		notify = true;
+		kind = ALERT_EVENT_FIRING;
+		break;
+	case ALERT_OK:
+		in->since_ms = now_ms;
+		if (from == ALERT_FIRING) {
+			in->last_sent_ms = now_ms;
+			notify = true;
+			kind = ALERT_EVENT_RESOLVED;
+		}
+		break;
+	}
+	in->state = to;
+	in->restored = false;
+	if (from != to)
+		log_info("alert state changed", "rule", in->rule_name, "check", in->check_name,
+		         "from", alert_state_name(from), "to", alert_state_name(to),
+		         "alert_id", in->alert_id, "value", in->value);
+	else
+		log_info("alert repeated", "rule", in->rule_name, "check", in->check_name,
+		         "state", alert_state_name(to), "alert_id", in->alert_id, "value", in->value);
+	if (notify) {
+		event_fill(e, &ev, kind, in, ec->c, ec->message, now_ms);
+		emit(e, in, from, false, &ev);
+		alert_event_clear(&ev);
+	} else {
+		emit(e, in, from, false, NULL);
+	}
+}
+
+/* Reports an instance that is no longer configured. c is its check in the
+ * current e->conf (NULL when unknown). A firing one resolves. */
+static void inst_gone(struct engine *e, struct eng_inst *in, const struct check *c, int64_t now_ms)
+{
+	static const char why[] = "alert rule or check removed from the configuration";
+	enum alert_state from = in->state;
+	struct alert_event ev;
+
+	log_info("alert state changed", "rule", in->rule_name, "check", in->check_name,
+	         "from", alert_state_name(from), "to", "gone", "alert_id", in->alert_id);
+	in->state = ALERT_OK;
+	if (from == ALERT_FIRING) {
+		in->since_ms = now_ms;
+		in->last_sent_ms = now_ms;
+		event_fill(e, &ev, ALERT_EVENT_RESOLVED, in, c, why, now_ms);
+		emit(e, in, from, true, &ev);
+		alert_event_clear(&ev);
+	} else {
+		emit(e, in, from, true, NULL);
+	}
+}
+
+/* --- evaluation ----------------------------------------------------------- */
+
+static void input_fill(const struct eng_check *ec, int64_t now_ms, struct expr_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->consecutive_failures = ec->failures;
+	in->consecutive_successes = ec->successes;
+	in->cert_expiry_days = ec->cert_expiry_s != 0 ?
+	        ((double)ec->cert_expiry_s * 1000.0 - (double)now_ms) / 86400000.0 : NAN;
+	in->heartbeat_age_ms = ec->have_ping ? (double)(now_ms - ec->last_ping_ms) : NAN;
+	if (ec->have_ping && in->heartbeat_age_ms < 0)
+		in->heartbeat_age_ms = 0;       /* the wall clock stepped back */
+	in->window = ec->win;
+	in->now_ms = now_ms;
+}
+
+static bool elapsed(int64_t since_ms, uint64_t span_ms, int64_t now_ms)
+{
+	return now_ms >= since_ms && (uint64_t)(now_ms - since_ms) >= span_ms;
+}
+
+/* A firing instance: re-send when `repeat` is due and it is not held. */
+static void inst_maybe_repeat(struct engine *e, struct eng_inst *in, int64_t now_ms)
+{
+	struct eng_check *ec = &e->checks[in->check];
+
+	if (in->rule->repeat_ms == 0 || !elapsed(in->last_sent_ms, in->rule->repeat_ms, now_ms))
+		return;
+	if (check_held(e, ec, now_ms))
+		return;
+	inst_transition(e, in, ALERT_FIRING, NULL, now_ms);
+}
+
+/* True when an instance restored as pending or firing may not leave that
+ * state on the counts yet: after a restart the counts start from 0, so a
+ * failure streak that began before it reads as 1, 2, ... and "not
+ * (consecutive_failures >= 3)" would resolve, then page again at the third
+ * failure. Until a run succeeds (the streak is then known) or engine_prime
+ * supplied the history, such an instance stays where it was. Fewer
+ * successes than there were can only delay a recovery, which is safe. */
+static bool counts_partial(const struct eng_inst *in, const struct eng_check *ec)
+{
+	return in->restored && in->needs_counts && !ec->primed && !ec->seen_ok;
+}
+
+/* Evaluates one instance at now_ms and moves it as the state machine says. */
+static void inst_eval(struct engine *e, struct eng_inst *in, int64_t now_ms)
+{
+	struct eng_check *ec = &e->checks[in->check];
+	const struct alert_rule *r = in->rule;
+	struct expr_input input;
+	char value[VALUE_MAX];
+	enum expr_truth t;
+
+	/* Counts of a check with no run since start are not data: a restored
+	 * firing alert must not resolve on "0 failures" before the first run. */
+	if (in->needs_counts && !ec->have_result) {
+		if (in->state == ALERT_FIRING)
+			inst_maybe_repeat(e, in, now_ms);
+		return;
+	}
+	input_fill(ec, now_ms, &input);
+	switch (in->state) {
+	case ALERT_OK:
+		t = expr_eval(r->when, &input, value, sizeof(value));
+		if (t != EXPR_UNKNOWN)
+			util_strlcpy(in->value, value, sizeof(in->value));
+		if (t != EXPR_TRUE || check_held(e, ec, now_ms))
+			return;
+		inst_transition(e, in, r->for_ms == 0 ? ALERT_FIRING : ALERT_PENDING, value, now_ms);
+		break;
+	case ALERT_PENDING:
+		t = expr_eval(r->when, &input, value, sizeof(value));
+		if (t == EXPR_FALSE && counts_partial(in, ec))
+			t = EXPR_UNKNOWN;
+		if (t == EXPR_UNKNOWN)
+			return;
+		if (t == EXPR_FALSE || check_held(e, ec, now_ms))
+			inst_transition(e, in, ALERT_OK, value, now_ms);
+		else if (elapsed(in->since_ms, r->for_ms, now_ms))
+			inst_transition(e, in, ALERT_FIRING, value, now_ms);
+		else
+			util_strlcpy(in->value, value, sizeof(in->value));
+		break;
+	case ALERT_FIRING:
+		if (r->recover != NULL)
+			t = expr_eval(r->recover, &input, value, sizeof(value));
+		else
+			t = expr_truth_not(expr_eval(r->when, &input, value, sizeof(value)));
+		if (t == EXPR_TRUE && counts_partial(in, ec))
+			t = EXPR_UNKNOWN;
+		if (t == EXPR_TRUE) {
+			inst_transition(e, in, ALERT_OK, value, now_ms);
+			return;
+		}
+		if (t == EXPR_FALSE)
+			util_strlcpy(in->value, value, sizeof(in->value));
+		inst_maybe_repeat(e, in, now_ms);
+		break;
+	}
+}
+
+static void check_eval_all(struct engine *e, struct eng_check *ec, int64_t now_ms)
+{
+	for (size_t i = 0; i < ec->n_inst; i++)
+		inst_eval(e, &e->inst[ec->inst[i]], now_ms);
+}
+
+/* --- life cycle ----------------------------------------------------------- */
+
+struct engine *engine_new(const struct engine_hooks *hooks)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	if (hooks != NULL)
+		e->hooks = *hooks;
+	return e;
+}
+
+static void checks_free(struct eng_check *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].message);
+		window_free(v[i].win);
+		free(v[i].deps);
+		free(v[i].maint);
+		free(v[i].inst);
+	}
+	free(v);
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	checks_free(e->checks, e->n_checks);
+	free(e->inst);
+	maintenance_free(e->maint);
+	if (e->conf != NULL)
+		conf_unref(e->conf);
+	free(e);
+}
+
+static bool rule_selects(const struct alert_rule *r, const struct check *c)
+{
+	for (size_t i = 0; i < r->n_selectors; i++) {
+		if (conf_selector_matches(r->selectors[i], c))
+			return true;
+	}
+	return false;
+}
+
+static bool rule_uses_counts(const struct alert_rule *r)
+{
+	const struct expr *x[2] = { r->when, r->recover };
+
+	for (size_t i = 0; i < 2; i++) {
+		if (x[i] != NULL && (expr_uses(x[i], EXPR_CONSECUTIVE_FAILURES) ||
+		                     expr_uses(x[i], EXPR_CONSECUTIVE_SUCCESSES)))
+			return true;
+	}
+	return false;
+}
+
+static uint64_t rule_max_window(const struct alert_rule *r)
+{
+	uint64_t a = expr_max_window_ms(r->when);
+	uint64_t b = r->recover != NULL ? expr_max_window_ms(r->recover) : 0;
+
+	return a > b ? a : b;
+}
+
+/* The new checks array for conf, sorted by name, state moved from the old one. */
+static struct eng_check *build_checks(struct engine *e, struct conf *conf)
+{
+	struct eng_check *v = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*v));
+
+	for (size_t i = 0; i < conf->n_checks; i++)
+		v[i].c = &conf->checks[i];
+	qsort(v, conf->n_checks, sizeof(*v), check_cmp);
+	for (size_t i = 0; i < conf->n_checks; i++) {
+		struct eng_check *nc = &v[i], *oc = find_check(e->checks, e->n_checks, nc->c->name);
+
+		if (oc != NULL) {
+			nc->failures = oc->failures;
+			nc->successes = oc->successes;
+			nc->have_result = oc->have_result;
+			nc->last_ok = oc->last_ok;
+			nc->seen_ok = oc->seen_ok;
+			nc->primed = oc->primed;
+			nc->have_ping = oc->have_ping;
+			nc->last_ping_ms = oc->last_ping_ms;
+			nc->cert_expiry_s = oc->cert_expiry_s;
+			nc->maint_held = oc->maint_held;
+			nc->message = oc->message;
+			oc->message = NULL;
+			nc->win = oc->win;
+			oc->win = NULL;
+		}
+		if (nc->c->n_depends_on > 0)
+			nc->deps = xcalloc(nc->c->n_depends_on, sizeof(*nc->deps));
+		for (size_t k = 0; k < nc->c->n_depends_on; k++) {
+			struct eng_check *d = find_check(v, conf->n_checks, nc->c->depends_on[k]);
+
+			/* The loader rejects unknown names; a check depending on
+			 * itself would block itself forever, so skip that too. */
+			if (d != NULL && d != nc)
+				nc->deps[nc->n_deps++] = (size_t)(d - v);
+		}
+	}
+	return v;
+}
+
+/* The new instances for conf over checks v (sorted), with state carried from
+ * the old instances (marked `carried`). Sets *n. */
+static struct eng_inst *build_instances(struct engine *e, struct conf *conf, struct eng_check *v,
+                                        size_t *n)
+{
+	struct eng_inst *inst = NULL;
+	size_t cnt = 0, cap = 0;
+
+	for (size_t ri = 0; ri < conf->n_rules; ri++) {
+		const struct alert_rule *r = &conf->rules[ri];
+
+		if (r->name == NULL || r->when == NULL)
+			continue;
+		for (size_t ci = 0; ci < conf->n_checks; ci++) {
+			struct eng_inst *in, *old;
+
+			if (!rule_selects(r, v[ci].c))
+				continue;
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 16;
+				inst = xrealloc(inst, cap * sizeof(*inst));
+			}
+			in = &inst[cnt++];
+			memset(in, 0, sizeof(*in));
+			in->rule = r;
+			in->check = ci;
+			in->rule_name = r->name;
+			in->check_name = v[ci].c->name;
+			in->timer = expr_needs_timer(r->when) ||
+			            (r->recover != NULL && expr_needs_timer(r->recover));
+			in->needs_counts = rule_uses_counts(r);
+			old = find_inst(e->inst, e->n_inst, r->name, v[ci].c->name);
+			if (old != NULL) {
+				in->state = old->state;
+				in->since_ms = old->since_ms;
+				in->fired_ms = old->fired_ms;
+				in->last_sent_ms = old->last_sent_ms;
+				memcpy(in->alert_id, old->alert_id, sizeof(in->alert_id));
+				memcpy(in->value, old->value, sizeof(in->value));
+				in->restored = old->restored;
+				old->carried = true;
+			}
+		}
+	}
+	if (cnt > 1)
+		qsort(inst, cnt, sizeof(*inst), inst_cmp);
+	*n = cnt;
+	return inst;
+}
+
+/* Per check: its instances, maintenance windows and window capacity. */
+static void link_checks(struct eng_check *v, size_t nv, struct eng_inst *inst, size_t ni,
+                        struct maintenance *m)
+{
+	uint64_t *maxw = xcalloc(nv ? nv : 1, sizeof(*maxw));
+
+	for (size_t i = 0; i < ni; i++) {
+		struct eng_check *ec = &v[inst[i].check];
+		uint64_t w = rule_max_window(inst[i].rule);
+
+		/* Counted first, filled below. */
+		ec->n_inst++;
+		if (w > maxw[inst[i].check])
+			maxw[inst[i].check] = w;
+	}
+	for (size_t k = 0; k < nv; k++) {
+		struct eng_check *ec = &v[k];
+		size_t cap = window_capacity_for(maxw[k], ec->c->interval_ms);
+
+		ec->inst = ec->n_inst ? xcalloc(ec->n_inst, sizeof(*ec->inst)) : NULL;
+		ec->n_inst = 0;
+		if (ec->win == NULL)
+			ec->win = window_new(cap);
+		else
+			window_resize(ec->win, cap);
+		for (size_t j = 0; j < maintenance_count(m); j++) {
+			if (!maintenance_selects(m, j, ec->c))
+				continue;
+			ec->maint = xrealloc(ec->maint, (ec->n_maint + 1) * sizeof(*ec->maint));
+			ec->maint[ec->n_maint++] = j;
+		}
+	}
+	for (size_t i = 0; i < ni; i++) {
+		struct eng_check *ec = &v[inst[i].check];
+
+		ec->inst[ec->n_inst++] = i;
+	}
+	free(maxw);
+}
+
+void engine_set_conf(struct engine *e, struct conf *conf, int64_t now_ms)
+{
+	struct eng_check *v;
+	struct eng_inst *inst;
+	struct maintenance *m;
+	size_t ni = 0;
+
+	if (conf == NULL)
+		return;
+	v = build_checks(e, conf);
+	inst = build_instances(e, conf, v, &ni);
+	m = maintenance_new(conf->maintenance, conf->n_maintenance);
+	link_checks(v, conf->n_checks, inst, ni, m);
+
+	/* Instances that did not survive, reported while the old conf (their
+	 * rule and check) is still installed. */
+	for (size_t i = 0; i < e->n_inst; i++) {
+		struct eng_inst *old = &e->inst[i];
+
+		if (!old->carried)
+			inst_gone(e, old, e->checks[old->check].c, now_ms);
+	}
+
+	checks_free(e->checks, e->n_checks);
+	free(e->inst);
+	maintenance_free(e->maint);
+	conf_ref(conf);
+	if (e->conf != NULL)
+		conf_unref(e->conf);
+	e->conf = conf;
+	e->checks = v;
+	e->n_checks = conf->n_checks;
+	e->inst = inst;
+	e->n_inst = ni;
+	e->maint = m;
+}
+
+/* --- inputs --------------------------------------------------------------- */
+
+void engine_restore(struct engine *e, const char *rule, const char *check, enum alert_state st,
+                    int64_t since_ms, int64_t fired_ms, int64_t last_sent_ms,
+                    const char *alert_id, const char *value, int64_t now_ms)
+{
+	struct eng_inst *in = find_inst(e->inst, e->n_inst, rule, check);
+	struct eng_inst tmp;
+
+	if (rule == NULL || check == NULL)
+		return;
+	if (st != ALERT_OK && st != ALERT_PENDING && st != ALERT_FIRING)
+		st = ALERT_OK;
+	if (in == NULL) {
+		/* Saved, but not configured any more: resolve it at the receiver
+		 * when it was firing, and let the store forget it. */
+		const struct alert_rule *r = e->conf != NULL ? conf_find_rule(e->conf, rule) : NULL;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.rule = r;
+		tmp.rule_name = rule;
+		tmp.check_name = check;
+		tmp.state = st;
+		tmp.since_ms = since_ms;
+		tmp.fired_ms = fired_ms;
+		tmp.last_sent_ms = last_sent_ms;
+		util_strlcpy(tmp.alert_id, alert_id != NULL ? alert_id : "", sizeof(tmp.alert_id));
+		util_strlcpy(tmp.value, value != NULL ? value : "", sizeof(tmp.value));
+		inst_gone(e, &tmp, e->conf != NULL ? conf_find_check(e->conf, check) : NULL, now_ms);
+		return;
+	}
+	in->state = st;
+	in->since_ms = since_ms;
+	in->fired_ms = fired_ms;
+	in->last_sent_ms = last_sent_ms;
+	util_strlcpy(in->alert_id, alert_id != NULL ? alert_id : "", sizeof(in->alert_id));
+	util_strlcpy(in->value, value != NULL ? value : "", sizeof(in->value));
+	if (st == ALERT_FIRING && in->alert_id[0] == '\0')
+		util_random_id(in->alert_id);
+	in->restored = st != ALERT_OK;
+	if (st != ALERT_OK)
+		log_info("alert state restored", "rule", rule, "check", check,
+		         "state", alert_state_name(st), "alert_id", in->alert_id);
+}
+
+/* Counts, last verdict and window for one run. */
+static void check_record(struct eng_check *ec, int64_t ts_ms, double duration_ms, bool ok,
+                         bool keep_in_window)
+{
+	if (ok) {
+		ec->successes++;
+		ec->failures = 0;
+	} else {
+		ec->failures++;
+		ec->successes = 0;
+	}
+	ec->have_result = true;
+	ec->last_ok = ok;
+	ec->seen_ok = ec->seen_ok || ok;
+	if (keep_in_window && ec->win != NULL)
+		window_add(ec->win, ts_ms, duration_ms, ok);
+}
+
+void engine_prime(struct engine *e, const char *check, int64_t ts_ms, double duration_ms, bool ok)
+{
+	struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+
+	if (ec != NULL) {
+		check_record(ec, ts_ms, duration_ms, ok, true);
+		ec->primed = true;
+	}
+}
+
+void engine_on_result(struct engine *e, const struct check *c, const struct probe_result *r,
+                      int64_t now_ms)
+{
+	struct eng_check *ec;
+	bool blocked;
+
+	if (c == NULL || r == NULL)
+		return;
+	ec = find_check(e->checks, e->n_checks, c->name);
+	if (ec == NULL)
+		return;
+	/* A failure while a dependency is down is the dependency's outage: kept
+	 * out of the window, so the check's error rate does not fire for it
+	 * once the dependency is back. */
+	blocked = check_blocked(e, ec);
+	check_record(ec, now_ms, r->duration_us >= 0 ? (double)r->duration_us / 1000.0 : NAN,
+	             r->ok, r->ok || !blocked);
+	free(ec->message);
+	ec->message = xstrndup(r->message, sizeof(r->message));
+	if (r->cert_expiry != 0)
+		ec->cert_expiry_s = r->cert_expiry;
+	check_eval_all(e, ec, now_ms);
+}
+
+void engine_set_last_ping(struct engine *e, const char *check, int64_t ping_ms)
+{
+	struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+
+	if (ec == NULL)
+		return;
+	if (!ec->have_ping || ping_ms > ec->last_ping_ms)
+		ec->last_ping_ms = ping_ms;
+	ec->have_ping = true;
+}
+
+void engine_tick(struct engine *e, int64_t now_ms)
+{
+	for (size_t k = 0; k < e->n_checks; k++) {
+		struct eng_check *ec = &e->checks[k];
+
+		if (ec->maint_held && !check_in_maint(e, ec, now_ms)) {
+			ec->maint_held = false;
+			ec->reeval = true;
+		}
+	}
+	for (size_t i = 0; i < e->n_inst; i++) {
+		struct eng_inst *in = &e->inst[i];
+		struct eng_check *ec = &e->checks[in->check];
+
+		if (in->timer || ec->reeval || in->state == ALERT_PENDING)
+			inst_eval(e, in, now_ms);
+		else if (in->state == ALERT_FIRING)
+			inst_maybe_repeat(e, in, now_ms);
+	}
+	for (size_t k = 0; k < e->n_checks; k++)
+		e->checks[k].reeval = false;
+}
+
+/* --- queries -------------------------------------------------------------- */
+
+bool engine_check_blocked(const struct engine *e, const char *check)
+{
+	const struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+
+	return ec != NULL && check_blocked(e, ec);
+}
+
+bool engine_in_maintenance(struct engine *e, const char *check, int64_t now_ms)
+{
+	const struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+
+	return ec != NULL && check_in_maint(e, ec, now_ms);
+}
+
+void engine_foreach_instance(const struct engine *e,
+                             void (*fn)(const struct engine_instance_info *i, void *ctx),
+                             void *ctx)
+{
+	for (size_t i = 0; i < e->n_inst; i++) {
+		const struct eng_inst *in = &e->inst[i];
+		const struct check *c = e->checks[in->check].c;
+		struct engine_instance_info info = {
+			.rule = in->rule_name,
+			.check = in->check_name,
+			.group = c->group != NULL ? c->group : "",
+			.state = in->state,
+			.severity = in->rule->severity,
+			.since_ms = in->since_ms,
+			.fired_ms = in->fired_ms,
+			.last_sent_ms = in->last_sent_ms,
+			.alert_id = in->alert_id,
+			.value = in->value,
+		};
+
+		fn(&info, ctx);
+	}
+}
+
+size_t engine_instance_count(const struct engine *e)
+{
+	return e->n_inst;
+}
