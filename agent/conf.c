@@ -3,13 +3,28 @@
  * message" so a user fixes a config in one pass, not one error at a time.
  *
  * Shape (STYLE rule 10): each context (agent, agent.retention, defaults, a
- * check, each check type, each type's expect, one expect.json entry) has a
- * table of the settings it knows: name, kind, bounds, where the value goes.
- * apply() walks a group against its tables: every setting present is checked
- * for its kind and stored; every name not in the tables is an error, with a
- * "did you mean" hint, or a clearer message when the setting belongs to
- * another check type or to a part of the SPEC not built yet. Nothing is
- * silently ignored.
+ * check, each check type, each type's expect, one expect.json entry, a step
+ * of a multi-step http check, a rule, a notifier and each notifier type, a
+ * maintenance window) has a table of the settings it knows: name, kind,
+ * bounds, where the value goes. apply() walks a group against its tables:
+ * every setting present is checked for its kind and stored; every name not
+ * in the tables is an error, with a "did you mean" hint, or a clearer
+ * message when the setting belongs to another check or notifier type, to the
+ * check rather than a step, or inside expect. Nothing is silently ignored.
+ *
+ * Order of the sections (whatever their order in the file): agent, defaults,
+ * checks (then depends_on is resolved: names exist, no cycle), notifiers,
+ * alerts (selectors are checked against the checks, notify against the
+ * notifiers), maintenance. A selector that is an exact name must name a
+ * check; a glob or group:NAME that selects nothing is a warning, logged only
+ * when the config is accepted.
+ *
+ * Multi-step http checks: each step is read into a scratch struct check by
+ * the same http tables as a plain check (so every rule applies to both),
+ * then moved into struct http_step; steps inherit nothing, and a check with
+ * steps has no request settings of its own. ${var:NAME} is kept as written
+ * for run time, allowed only in a step's url, headers and body, and NAME
+ * must be extracted by an earlier step.
  *
  * String values (every one, wherever it is) may contain substitutions:
  *   ${env:NAME}     the environment variable NAME (missing: error)
@@ -20,8 +35,10 @@
  *   $${             a literal "${" (the only escape; a lone "$" is literal)
  * Substituted text is taken as is: it is not scanned for further ${...}.
  * Every substituted value is a secret (log_secret_add); so are admin_token,
- * basic_auth.password, a password in a URL and the value of any request
- * header whose name contains auth, token, key, secret or cookie. Error
+ * basic_auth.password, a password in a URL, the value of any request
+ * header whose name contains auth, token, key, secret or cookie, a
+ * heartbeat's token, a PagerDuty routing_key, a webhook secret, and the url
+ * of slack and webhook notifiers (a Slack webhook URL is a credential). Error
  * messages quote the config's own text (before substitution), never secret
  * settings, and every error line is masked against the secrets once more
  * before it is handed out.
@@ -33,7 +50,21 @@
  *   expect.headers = [ "Content-Type: ^application/json" ]   (name: PCRE2)
  *   expect.status = ( 200, "2xx", "300-302" )   (a list may mix types; an
  *              array [ ] may not — libconfig's rule)
- *   a single value where a list is expected: status = 200, headers = "A: b"
+ *   a single value where a list is expected: status = 200, headers = "A: b",
+ *              depends_on = "gateway", checks = "*", notify = "oncall"
+ *   icmp: count = 3 (1-100), spacing = "200ms" (between echoes; count x
+ *              spacing must fit in the timeout); expect.max_loss = "20%" or 20
+ *   heartbeat: grace default "1m"; timeout, retries and retry_interval are
+ *              errors on a heartbeat (nothing is probed)
+ *   tls: port default 443; server_name default host
+ *   notifiers: max_attempts (1-100, default 12), max_age ("24h"), timeout
+ *              ("10s"), rate (per second: slack 1, pagerduty 2, others 10)
+ *   maintenance: weekly as maintenance_parse_weekly() reads it ("sun 01:00",
+ *              "Sunday 01:00"); timezone as maintenance_timezone_valid();
+ *              timezone only for weekly windows (start carries its offset);
+ *              a weekly window lasts at most 7d
+ *   steps: at most 32; a step's name defaults to "step N"; extract values
+ *              are a JSON path ("$.token") or "header:NAME"
  * File settings (tls_cert, tls_key, ca_file, client_cert, client_key) must
  * be readable at load time; relative paths are relative to the working
  * directory, as for ${file:...}.
@@ -62,6 +93,7 @@
 #include "expr.h"
 #include "jsonpath.h"
 #include "log.h"
+#include "maintenance.h"
 #include "util.h"
 
 #define CONF_FILE_MAX      (8u * 1024 * 1024)   /* the config file itself */
@@ -2697,36 +2729,6 @@ static void parse_start(struct loader *ld, const config_setting_t *s, void *base
 	free(v);
 }
 
-/* "Sun 01:00": a day name, blanks, a 24-hour time H:MM or HH:MM. */
-static int parse_weekly_text(const char *s, int *day, int *minute)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	int d = -1, h = 0, m;
-	const char *p;
-
-	for (int i = 0; i < 7; i++)
-		if (strncasecmp(s, days[i], 3) == 0)
-			d = i;
-	if (d < 0 || (s[3] != ' ' && s[3] != '\t'))
-		return -1;
-	p = s + 3;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!isdigit((unsigned char)p[0]))
-		return -1;
-	h = *p++ - '0';
-	if (isdigit((unsigned char)*p))
-		h = h * 10 + (*p++ - '0');
-	if (*p++ != ':' || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != '\0')
-		return -1;
-	m = (p[0] - '0') * 10 + (p[1] - '0');
-	if (h > 23 || m > 59)
-		return -1;
-	*day = d;
-	*minute = h * 60 + m;
-	return 0;
-}
-
 static void parse_weekly(struct loader *ld, const config_setting_t *s, void *base, const char *where)
 {
 	struct maintenance_window *m = base;
@@ -2734,35 +2736,24 @@ static void parse_weekly(struct loader *ld, const config_setting_t *s, void *bas
 
 	if (v == NULL)
 		return;
-	if (parse_weekly_text(v, &m->weekly_day, &m->weekly_minute) < 0)
+	/* The maintenance module's own parser: what it accepts is what runs. */
+	if (maintenance_parse_weekly(v, &m->weekly_day, &m->weekly_minute) < 0)
 		err(ld, s, "\"weekly\" in %s must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got %s)",
 		    where, quote(ld, config_setting_get_string(s)));
 	free(v);
 }
 
-/* An IANA zone name ("Europe/Berlin", "UTC"), known when
- * /usr/share/zoneinfo/<name> is a file. The name is checked first so it can
- * never point outside that directory. */
+/* An IANA zone name ("Europe/Berlin", "UTC"): a TZif file under
+ * /usr/share/zoneinfo, by the maintenance module's own test (the name is
+ * checked first, so it can never point outside that directory). */
 static void parse_timezone(struct loader *ld, const config_setting_t *s, void *base, const char *where)
 {
 	struct maintenance_window *m = base;
 	char *v = get_str(ld, s, where);
-	bool ok;
 
 	if (v == NULL)
 		return;
-	ok = *v != '\0' && strlen(v) <= 64 && v[0] != '/' && v[0] != '.' && strstr(v, "/.") == NULL &&
-	     strstr(v, "//") == NULL;
-	for (const char *p = v; ok && *p != '\0'; p++)
-		ok = isalnum((unsigned char)*p) || strchr("/_+-.", *p) != NULL;
-	if (ok) {
-		char *path = xasprintf("/usr/share/zoneinfo/%s", v);
-		struct stat st;
-
-		ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-		free(path);
-	}
-	if (!ok) {
+	if (!maintenance_timezone_valid(v)) {
 		err(ld, s, "\"timezone\" in %s is not a known IANA time zone like \"Europe/Berlin\" or \"UTC\" (got %s)",
 		    where, quote(ld, config_setting_get_string(s)));
 		free(v);
@@ -3206,8 +3197,8 @@ static void parse_agent(struct loader *ld, struct conf *conf, const config_setti
 
 	if (s != NULL && want_group(ld, s, "the configuration"))
 		apply(ld, s, tables, a, "agent", SCOPE_PLAIN, 0, false);
-	if (a->public_url == NULL)
-		a->public_url = xasprintf("http://%s", a->listen);
+	if (a->public_url == NULL)     /* the listener speaks HTTPS when tls_cert is set */
+		a->public_url = xasprintf("%s://%s", a->tls_cert != NULL ? "https" : "http", a->listen);
 	if (s == NULL)
 		return;
 	cert = config_setting_get_member(s, "tls_cert");

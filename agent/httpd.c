@@ -90,6 +90,10 @@ struct httpd {
 	struct httpd_ops ops;
 	char *listen;
 	char *db_path;
+	char *tls_cert_pem;         /* NULL: plain HTTP (loop thread only) */
+	char *tls_key_pem;
+	pthread_t *retirers;        /* threads stopping daemons replaced by a reload */
+	size_t n_retirers;
 	pthread_mutex_t lock;       /* guards admin_token and the reader pool */
 	char *admin_token;          /* NULL: admin API disabled */
 	struct store_reader *idle[READER_POOL_MAX];
@@ -527,6 +531,198 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("httpd: libmicrohttpd", "error", buf);
 }
 
+/* --- TLS ---------------------------------------------------------------------- */
+
+#define PEM_MAX (1024 * 1024)       /* a certificate chain or key file, at most */
+
+/* The whole of a PEM file, NUL-terminated (libmicrohttpd takes PEM text).
+ * Returns NULL with err ("cannot read FILE: reason") on failure. */
+static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(PEM_MAX + 1);
+	n = fread(buf, 1, PEM_MAX + 1, f);
+	if (ferror(f) || n == 0 || n > PEM_MAX) {
+		snprintf(err, errlen, "cannot read %s %s: %s", what, path,
+		         ferror(f) ? strerror(errno) : n == 0 ? "empty file" : "larger than 1 MiB");
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Reads conf's tls_cert and tls_key into *cert / *key (both NULL when TLS is
+ * not configured). Returns 0, or -1 with err. */
+static int read_tls(const struct conf *conf, char **cert, char **key, char *err, size_t errlen)
+{
+	*cert = *key = NULL;
+	if (conf->agent.tls_cert == NULL || conf->agent.tls_key == NULL)
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "agent.tls_cert is set but this libmicrohttpd was built without "
+		         "TLS support (GnuTLS): cannot serve HTTPS");
+		return -1;
+	}
+	*cert = read_pem(conf->agent.tls_cert, "tls_cert", err, errlen);
+	if (*cert == NULL)
+		return -1;
+	*key = read_pem(conf->agent.tls_key, "tls_key", err, errlen);
+	if (*key == NULL) {
+		free(*cert);
+		*cert = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Frees a private key's text, wiped first. NULL is ignored. */
+static void free_key(char *key)
+{
+	if (key == NULL)
+		return;
+	explicit_bzero(key, strlen(key));
+	free(key);
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Starts libmicrohttpd on the listening socket fd, over TLS when cert and
+ * key (PEM text) are given. The socket stays ours when this fails. */
+static struct MHD_Daemon *daemon_start(struct httpd *h, int fd, bool v6,
+                                       const char *cert, const char *key)
+{
+	/* MHD_USE_ITC: needed by MHD_quiesce_daemon, which hands the socket to
+	 * the next daemon when a reload changes the certificate. */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	/* The logger goes first: libmicrohttpd uses its own for anything said
+	 * while parsing the options before it. */
+	if (cert != NULL)
+		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, h,
+		                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		                        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		                        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+		                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
+		                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		                        MHD_OPTION_HTTPS_MEM_CERT, cert,
+		                        MHD_OPTION_HTTPS_MEM_KEY, key,
+		                        MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	                        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	                        MHD_OPTION_END);
+}
+
+/* Loads cert and key into a throwaway daemon that has no socket: libmicrohttpd
+ * (GnuTLS) parses them and checks that they match. A failed start of a real
+ * daemon closes the listening socket it was given, so material is vetted
+ * here first. Returns true when they load. */
+static bool tls_loads(struct httpd *h, const char *cert, const char *key)
+{
+	struct MHD_Daemon *d;
+
+	if (cert == NULL)
+		return true;
+	d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0,
+	                     NULL, NULL, on_request, h,
+	                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	                     MHD_OPTION_HTTPS_MEM_CERT, cert,
+	                     MHD_OPTION_HTTPS_MEM_KEY, key,
+	                     MHD_OPTION_END);
+	if (d == NULL)
+		return false;
+	MHD_stop_daemon(d);
+	return true;
+}
+
+/* A replaced daemon is stopped on its own thread: stopping waits for the
+ * requests it is serving (an admin run can take a check's timeout), which
+ * must not hold up the loop that called httpd_update_conf. */
+static void *retire_daemon(void *arg)
+{
+	MHD_stop_daemon(arg);
+	return NULL;
+}
+
+/* After a reload: when the certificate, the key or TLS on/off changed, a new
+ * daemon with the new material takes over the listening socket and the old
+ * one finishes its requests and stops. On any failure the old one stays. */
+static void httpd_update_tls(struct httpd *h, const struct conf *conf)
+{
+	char err[512];
+	char *cert, *key;
+	struct MHD_Daemon *next;
+	MHD_socket fd;
+	const union MHD_DaemonInfo *info;
+	bool v6;
+	pthread_t th;
+
+	if (read_tls(conf, &cert, &key, err, sizeof(err)) != 0) {
+		log_error("httpd: reload: keeping the previous TLS settings", "error", err);
+		return;
+	}
+	if (str_same(cert, h->tls_cert_pem) && str_same(key, h->tls_key_pem))
+		goto out;
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+	if (info == NULL) {
+		log_error("httpd: reload: cannot change TLS settings (no listening socket); restart pharos");
+		goto out;
+	}
+	fd = info->listen_fd;
+	v6 = (MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_FLAGS)->flags & MHD_USE_IPv6) != 0;
+	/* Vet the material and start the new daemon before the old one lets go:
+	 * if the certificate is refused, the old one keeps serving. */
+	if (!tls_loads(h, cert, key)) {
+		log_error("httpd: reload: libmicrohttpd rejected the new TLS certificate or key; "
+		          "keeping the previous ones", "tls_cert", conf->agent.tls_cert ? conf->agent.tls_cert : "",
+		          "tls_key", conf->agent.tls_key ? conf->agent.tls_key : "");
+		goto out;
+	}
+	next = daemon_start(h, fd, v6, cert, key);
+	if (next == NULL) {
+		log_error("httpd: reload: libmicrohttpd failed to start with the new TLS settings; "
+		          "keeping the previous ones");
+		goto out;
+	}
+	if (MHD_quiesce_daemon(h->daemon) == MHD_INVALID_SOCKET)
+		log_warn("httpd: reload: the previous listener did not quiesce");
+	if (pthread_create(&th, NULL, retire_daemon, h->daemon) == 0) {
+		h->retirers = xrealloc(h->retirers, (h->n_retirers + 1) * sizeof(*h->retirers));
+		h->retirers[h->n_retirers++] = th;
+	} else {
+		MHD_stop_daemon(h->daemon);
+	}
+	h->daemon = next;
+	free(h->tls_cert_pem);
+	free_key(h->tls_key_pem);
+	h->tls_cert_pem = cert;
+	h->tls_key_pem = key;
+	cert = key = NULL;
+	log_info("httpd: listening", "listen", h->listen, "tls", h->tls_cert_pem ? "on" : "off");
+out:
+	free(cert);
+	free_key(key);
+}
+
 /* --- public ------------------------------------------------------------------ */
 
 /* Binds conf->agent.listen and starts serving. The ops are copied. Returns
@@ -537,7 +733,6 @@ struct httpd *httpd_start(const struct conf *conf, const struct httpd_ops *ops,
 {
 	struct httpd *h;
 	bool v6 = false;
-	unsigned flags;
 	int fd;
 
 	if (conf->agent.listen == NULL || conf->agent.listen[0] == '\0') {
@@ -553,27 +748,28 @@ struct httpd *httpd_start(const struct conf *conf, const struct httpd_ops *ops,
 	h->db_path = xstrdup(conf->agent.database);
 	h->admin_token = xstrdup(conf->agent.admin_token);
 	pthread_mutex_init(&h->lock, NULL);
+	if (read_tls(conf, &h->tls_cert_pem, &h->tls_key_pem, err, errlen) != 0) {
+		close(fd);
+		httpd_stop(h);
+		return NULL;
+	}
 
-	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	        MHD_USE_ERROR_LOG;
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	/* The logger goes first: libmicrohttpd uses its own for anything said
-	 * while parsing the options before it. */
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-	                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-	                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
-	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
-	                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	                             MHD_OPTION_END);
+	if (!tls_loads(h, h->tls_cert_pem, h->tls_key_pem)) {
+		snprintf(err, errlen, "cannot serve HTTPS on %s: libmicrohttpd rejected the "
+		         "certificate or key (%s, %s; see the libmicrohttpd error above)",
+		         h->listen, conf->agent.tls_cert, conf->agent.tls_key);
+		close(fd);
+		httpd_stop(h);
+		return NULL;
+	}
+	h->daemon = daemon_start(h, fd, v6, h->tls_cert_pem, h->tls_key_pem);
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: libmicrohttpd failed to start", h->listen);
 		close(fd);
 		httpd_stop(h);
 		return NULL;
 	}
-	log_info("httpd: listening", "listen", h->listen);
+	log_info("httpd: listening", "listen", h->listen, "tls", h->tls_cert_pem ? "on" : "off");
 	return h;
 }
 
@@ -586,6 +782,7 @@ void httpd_update_conf(struct httpd *h, const struct conf *conf)
 	free(h->admin_token);
 	h->admin_token = token;
 	pthread_mutex_unlock(&h->lock);
+	httpd_update_tls(h, conf);
 }
 
 /* Stops libmicrohttpd (waiting for requests in progress, an admin run
@@ -596,6 +793,11 @@ void httpd_stop(struct httpd *h)
 		return;
 	if (h->daemon != NULL)
 		MHD_stop_daemon(h->daemon);     /* also closes the listening socket */
+	for (size_t i = 0; i < h->n_retirers; i++)
+		pthread_join(h->retirers[i], NULL);
+	free(h->retirers);
+	free(h->tls_cert_pem);
+	free_key(h->tls_key_pem);
 	while (h->n_idle > 0)
 		store_reader_close(h->idle[--h->n_idle]);
 	pthread_mutex_destroy(&h->lock);

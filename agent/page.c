@@ -955,7 +955,7 @@ void page_latency_svg(struct page_buf *b, const struct page_point *pt, size_t n,
 	ymax = nice_ceil(ymax > 0 ? ymax * 1.05 : 1);
 	xw = n ? (CH_W - CH_L - CH_R) / (double)n : 0;
 	page_buf_printf(b, "<svg class=\"chart\" id=\"latency-chart\" viewBox=\"0 0 %.0f %.0f\" "
-	                "preserveAspectRatio=\"none\" role=\"img\" aria-label=\"latency p50 and p95"
+	                "role=\"img\" aria-label=\"latency p50 and p95"
 	                "\" xmlns=\"http://www.w3.org/2000/svg\">", CH_W, CH_H);
 	for (int i = 0; i <= 4; i++) {
 		double y = CH_T + yh - yh * i / 4.0;

@@ -13,7 +13,14 @@
  * Flushing uses sequence numbers: every row gets the next seq; seq_done says
  * that every row up to it is committed (or was dropped). A flush waits for
  * seq_done to reach the last seq assigned before the call, or for a commit
- * attempt started after the call to fail — so it never hangs on a dead disk. */
+ * attempt started after the call to fail — so it never hangs on a dead disk.
+ *
+ * Alerts (migration 2): alert units (state upserts + notification inserts +
+ * history), delivery progress updates and requeues travel in a second FIFO of
+ * "ops" that shares the seq numbers. Every transaction takes all queued ops
+ * along with its results batch; ops are never dropped on overflow (only at
+ * close when commits keep failing), and their completion callbacks run on the
+ * writer thread after the COMMIT and before a flush that covers them returns. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -728,6 +735,24 @@ static void *writer_main(void *arg)
 		if (rc == 0) {
 			uint64_t pending = UINT64_MAX;
 
+			pthread_mutex_unlock(&s->lock);
+			while (batch != NULL) {
+				struct row *next = batch->next;
+
+				row_free(batch);
+				batch = next;
+			}
+			/* Completions only after the commit (delivery starts from
+			 * them), and before a flush returns: a flush covers them. */
+			while (ops != NULL) {
+				struct op *next = ops->next;
+
+				if (ops->done != NULL)
+					ops->done(0, ops->ids, ops->n_ids, ops->arg);
+				op_free(ops);
+				ops = next;
+			}
+			pthread_mutex_lock(&s->lock);
 			if (!s->healthy)
 				log_info("store: commits succeed again");
 			s->healthy = true;
@@ -741,23 +766,6 @@ static void *writer_main(void *arg)
 				pending = s->ops_head->seq;
 			s->seq_done = pending == UINT64_MAX ? s->seq_last : pending - 1;
 			pthread_cond_broadcast(&s->progress);
-			pthread_mutex_unlock(&s->lock);
-			while (batch != NULL) {
-				struct row *next = batch->next;
-
-				row_free(batch);
-				batch = next;
-			}
-			/* Completions only after the commit: delivery starts from them. */
-			while (ops != NULL) {
-				struct op *next = ops->next;
-
-				if (ops->done != NULL)
-					ops->done(0, ops->ids, ops->n_ids, ops->arg);
-				op_free(ops);
-				ops = next;
-			}
-			pthread_mutex_lock(&s->lock);
 			continue;
 		}
 		/* Failure: the rows and ops go back in front, in order. */

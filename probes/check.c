@@ -1,5 +1,7 @@
-/* check.c — one check's settings: initialisation, release, and the DNS record
- * type and rcode names shared by the config loader, the dns probe and the API. */
+/* check.c — one check's settings: initialisation, release (steps, extracts
+ * and dependencies included; credentials wiped before they are freed), and
+ * the DNS record type and rcode names shared by the config loader, the dns
+ * probe and the API. */
 #include <arpa/nameser.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,6 +17,7 @@
 
 #include "assert.h"
 #include "log.h"
+#include "conn.h"
 #include "loop.h"
 #include "probe.h"
 #include "resolver.h"
@@ -44,9 +45,7 @@ struct tcp_run {
 	struct resolver_req *req;       /* while resolving */
 	int fd;                         /* -1 when none */
 	int fd_events;                  /* events registered in the loop, 0 none */
-	int n_addrs;                    /* addresses the name resolved to */
-	char ip[64];                    /* "127.0.0.1", "::1" */
-	char addr[80];                  /* "127.0.0.1:5432", "[::1]:5432" for messages */
+	struct conn conn;               /* the address connected to, for messages */
 	char *buf;                      /* what the current read phase received */
 	size_t len, cap;
 	size_t sent;                    /* bytes of check->tcp.send written */
@@ -134,7 +133,7 @@ static int tcp_watch(struct tcp_run *t, int events)
 
 		t->fd_events = 0;
 		probe_result_fail(&t->run->result, PROBE_ERR_INTERNAL,
-		                  "cannot watch the socket to %s: %s", t->addr, strerror(err));
+		                  "cannot watch the socket to %s: %s", t->conn.addr, strerror(err));
 		return -1;
 	}
 	t->fd_events = events;
@@ -177,27 +176,6 @@ static void tcp_succeed(struct tcp_run *t)
 	tcp_done(t);
 }
 
-/* Fails the run with a connect error errno err, naming the address. */
-static void tcp_connect_failed(struct tcp_run *t, int err)
-{
-	struct probe_run *run = t->run;
-	char which[200] = "";
-
-	if (t->n_addrs > 1)
-		snprintf(which, sizeof(which), " (first of %d addresses of %s)",
-		         t->n_addrs, run->check->tcp.host);
-	if (err == ECONNREFUSED)
-		probe_result_fail(&run->result, PROBE_ERR_CONNECT, "connection refused by %s%s",
-		                  t->addr, which);
-	else if (err == ECONNRESET)
-		probe_result_fail(&run->result, PROBE_ERR_CONNECT,
-		                  "connection reset by peer %s while connecting%s", t->addr, which);
-	else
-		probe_result_fail(&run->result, PROBE_ERR_CONNECT, "connect to %s failed: %s%s",
-		                  t->addr, strerror(err), which);
-	tcp_done(t);
-}
-
 static void tcp_after_send(struct tcp_run *t);
 
 /* Writes what is left of check->tcp.send; on EAGAIN waits for LOOP_WRITE. */
@@ -224,13 +202,13 @@ static void tcp_send(struct tcp_run *t)
 		if (w < 0 && errno == EPIPE)
 			probe_result_fail(&run->result, PROBE_ERR_PROTOCOL,
 			                  "connection closed by peer %s while sending (%zu of %zu bytes sent)",
-			                  t->addr, t->sent, n);
+			                  t->conn.addr, t->sent, n);
 		else if (w < 0 && errno == ECONNRESET)
 			probe_result_fail(&run->result, PROBE_ERR_CONNECT,
-			                  "connection reset by peer %s while sending", t->addr);
+			                  "connection reset by peer %s while sending", t->conn.addr);
 		else
 			probe_result_fail(&run->result, PROBE_ERR_CONNECT, "send to %s failed: %s",
-			                  t->addr, w < 0 ? strerror(errno) : "wrote nothing");
+			                  t->conn.addr, w < 0 ? strerror(errno) : "wrote nothing");
 		tcp_done(t);
 		return;
 	}
@@ -382,10 +360,10 @@ static void tcp_read(struct tcp_run *t)
 		if (errno == ECONNRESET)
 			probe_result_fail(&run->result, PROBE_ERR_CONNECT,
 			                  "connection reset by peer %s after %lld bytes",
-			                  t->addr, (long long)run->result.bytes);
+			                  t->conn.addr, (long long)run->result.bytes);
 		else
 			probe_result_fail(&run->result, PROBE_ERR_CONNECT, "recv from %s failed: %s",
-			                  t->addr, strerror(errno));
+			                  t->conn.addr, strerror(errno));
 		tcp_record_match(t, false, "connection failed");
 		tcp_done(t);
 		return;
@@ -407,21 +385,12 @@ static void tcp_quiet_due(struct loop *l, struct loop_timer *timer)
 static void tcp_connected(struct tcp_run *t)
 {
 	struct probe_run *run = t->run;
-	int err = 0;
-	socklen_t len = sizeof(err);
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
+	int rc = conn_finish(&t->conn, &run->result, t->fd);
 
-	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err) {
-		tcp_connect_failed(t, err);
-		return;
-	}
-	if (getpeername(t->fd, (struct sockaddr *)&peer, &plen) < 0) {
-		if (errno == ENOTCONN)
-			return;         /* spurious wake-up: still connecting */
-		tcp_connect_failed(t, errno);
+	if (rc > 0)
+		return;         /* spurious wake-up: still connecting */
+	if (rc < 0) {
+		tcp_done(t);
 		return;
 	}
 	run->result.connect_us = probe_elapsed_us(run);
@@ -462,39 +431,10 @@ static void tcp_on_fd(struct loop *l, int fd, int events, void *arg)
 static void tcp_connect(struct tcp_run *t, const struct resolver_addrs *addrs)
 {
 	struct probe_run *run = t->run;
-	struct sockaddr_storage sa = addrs->addr[0];
-	socklen_t salen = addrs->len[0];
-	int port = run->check->tcp.port;
-
-	t->n_addrs = addrs->n;
-	util_strlcpy(t->ip, addrs->text[0], sizeof(t->ip));
-	if (sa.ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
-		snprintf(t->addr, sizeof(t->addr), "[%s]:%d", t->ip, port);
-	} else {
-		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
-		snprintf(t->addr, sizeof(t->addr), "%s:%d", t->ip, port);
-	}
-	probe_result_detail(&run->result, "address", json_string(t->ip));
-	probe_result_detail(&run->result, "port", json_integer(port));
 
 	tcp_set_state(t, TCP_CONNECTING);
-	t->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->fd < 0) {
-		/* No IPv6 on this host is the target's problem; no fds left is ours. */
-		int err = errno;
-
-		probe_result_fail(&run->result, err == EAFNOSUPPORT ? PROBE_ERR_CONNECT : PROBE_ERR_INTERNAL,
-		                  "socket() for %s failed: %s", t->addr, strerror(err));
-		tcp_done(t);
-		return;
-	}
-	if (connect(t->fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
-		tcp_connect_failed(t, errno);
-		return;
-	}
-	/* Even an immediate success goes through LOOP_WRITE: one code path. */
-	if (tcp_watch(t, LOOP_WRITE) < 0)
+	t->fd = conn_start(&t->conn, &run->result, run->check->tcp.host, addrs, run->check->tcp.port);
+	if (t->fd < 0 || tcp_watch(t, LOOP_WRITE) < 0)
 		tcp_done(t);
 }
 

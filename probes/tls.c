@@ -37,6 +37,7 @@
 
 #include "assert.h"
 #include "log.h"
+#include "conn.h"
 #include "loop.h"
 #include "probe.h"
 #include "resolver.h"
@@ -59,9 +60,7 @@ struct tls_run {
 	int fd;                         /* -1 when none */
 	int fd_events;                  /* events registered in the loop, 0 none */
 	int port;
-	int n_addrs;                    /* addresses the name resolved to */
-	char ip[64];                    /* "127.0.0.1", "::1" */
-	char addr[80];                  /* "127.0.0.1:443", "[::1]:443" for messages */
+	struct conn conn;               /* the address connected to, for messages */
 	const char *name;               /* name sent as SNI and verified: server_name or host */
 	SSL_CTX *ctx;
 	SSL *ssl;
@@ -319,7 +318,7 @@ static int tls_watch(struct tls_run *t, int events)
 
 		t->fd_events = 0;
 		probe_result_fail(&t->run->result, PROBE_ERR_INTERNAL,
-		                  "cannot watch the socket to %s: %s", t->addr, strerror(err));
+		                  "cannot watch the socket to %s: %s", t->conn.addr, strerror(err));
 		return -1;
 	}
 	t->fd_events = events;
@@ -356,24 +355,6 @@ static void tls_done(struct tls_run *t)
 	run->impl = NULL;
 	tls_release(t);
 	probe_finish(run);
-}
-
-/* Fails the run with a connect error errno err, naming the address. */
-static void tls_connect_failed(struct tls_run *t, int err)
-{
-	struct probe_run *run = t->run;
-	char which[200] = "";
-
-	if (t->n_addrs > 1)
-		snprintf(which, sizeof(which), " (first of %d addresses of %s)",
-		         t->n_addrs, run->check->tls.host);
-	if (err == ECONNREFUSED)
-		probe_result_fail(&run->result, PROBE_ERR_CONNECT, "connection refused by %s%s",
-		                  t->addr, which);
-	else
-		probe_result_fail(&run->result, PROBE_ERR_CONNECT, "connect to %s failed: %s%s",
-		                  t->addr, strerror(err), which);
-	tls_done(t);
 }
 
 /* The reason of the first queued OpenSSL error, or fallback. */
@@ -470,7 +451,7 @@ static void tls_handshake_done(struct tls_run *t)
 	probe_result_detail(r, "insecure", json_boolean(c->tls.insecure));
 	if (leaf == NULL) {
 		probe_result_detail(r, "verified", json_false());
-		probe_result_fail(r, PROBE_ERR_TLS, "%s presented no certificate", t->addr);
+		probe_result_fail(r, PROBE_ERR_TLS, "%s presented no certificate", t->conn.addr);
 		tls_done(t);
 		return;
 	}
@@ -547,26 +528,26 @@ static void tls_handshake(struct tls_run *t)
 		return;
 	case SSL_ERROR_ZERO_RETURN:
 		probe_result_fail(r, PROBE_ERR_TLS,
-		                  "connection closed by %s during the TLS handshake", t->addr);
+		                  "connection closed by %s during the TLS handshake", t->conn.addr);
 		break;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error())
-			probe_result_fail(r, PROBE_ERR_TLS, "TLS handshake with %s failed: %s", t->addr,
+			probe_result_fail(r, PROBE_ERR_TLS, "TLS handshake with %s failed: %s", t->conn.addr,
 			                  tls_ssl_reason("error"));
 		else if (sys == ECONNRESET)
 			probe_result_fail(r, PROBE_ERR_TLS,
-			                  "connection reset by %s during the TLS handshake", t->addr);
+			                  "connection reset by %s during the TLS handshake", t->conn.addr);
 		else if (sys == 0)
 			probe_result_fail(r, PROBE_ERR_TLS,
 			                  "connection closed by %s during the TLS handshake (not a TLS server?)",
-			                  t->addr);
+			                  t->conn.addr);
 		else
-			probe_result_fail(r, PROBE_ERR_TLS, "TLS handshake with %s failed: %s", t->addr,
+			probe_result_fail(r, PROBE_ERR_TLS, "TLS handshake with %s failed: %s", t->conn.addr,
 			                  strerror(sys));
 		break;
 	default:
 		/* "wrong version number" (not TLS), "tlsv1 alert handshake failure", ... */
-		probe_result_fail(r, PROBE_ERR_TLS, "TLS handshake with %s failed: %s%s", t->addr,
+		probe_result_fail(r, PROBE_ERR_TLS, "TLS handshake with %s failed: %s%s", t->conn.addr,
 		                  tls_ssl_reason("unknown error"),
 		                  ERR_GET_REASON(ERR_peek_error()) == SSL_R_WRONG_VERSION_NUMBER ?
 		                  " (not a TLS server?)" : "");
@@ -634,21 +615,12 @@ bad_name:
 static void tls_connected(struct tls_run *t)
 {
 	struct probe_run *run = t->run;
-	int err = 0;
-	socklen_t len = sizeof(err);
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
+	int rc = conn_finish(&t->conn, &run->result, t->fd);
 
-	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err) {
-		tls_connect_failed(t, err);
-		return;
-	}
-	if (getpeername(t->fd, (struct sockaddr *)&peer, &plen) < 0) {
-		if (errno == ENOTCONN)
-			return;         /* spurious wake-up: still connecting */
-		tls_connect_failed(t, errno);
+	if (rc > 0)
+		return;         /* spurious wake-up: still connecting */
+	if (rc < 0) {
+		tls_done(t);
 		return;
 	}
 	run->result.connect_us = probe_elapsed_us(run);
@@ -683,39 +655,11 @@ static void tls_on_fd(struct loop *l, int fd, int events, void *arg)
 static void tls_connect(struct tls_run *t, const struct resolver_addrs *addrs)
 {
 	struct probe_run *run = t->run;
-	struct sockaddr_storage sa = addrs->addr[0];
-	socklen_t salen = addrs->len[0];
 
-	t->n_addrs = addrs->n;
-	util_strlcpy(t->ip, addrs->text[0], sizeof(t->ip));
-	if (sa.ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)t->port);
-		snprintf(t->addr, sizeof(t->addr), "[%s]:%d", t->ip, t->port);
-	} else {
-		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)t->port);
-		snprintf(t->addr, sizeof(t->addr), "%s:%d", t->ip, t->port);
-	}
-	probe_result_detail(&run->result, "address", json_string(t->ip));
-	probe_result_detail(&run->result, "port", json_integer(t->port));
 	probe_result_detail(&run->result, "server_name", json_string(t->name));
-
 	tls_set_state(t, TLS_CONNECTING);
-	t->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->fd < 0) {
-		/* No IPv6 on this host is the target's problem; no fds left is ours. */
-		int err = errno;
-
-		probe_result_fail(&run->result, err == EAFNOSUPPORT ? PROBE_ERR_CONNECT : PROBE_ERR_INTERNAL,
-		                  "socket() for %s failed: %s", t->addr, strerror(err));
-		tls_done(t);
-		return;
-	}
-	if (connect(t->fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
-		tls_connect_failed(t, errno);
-		return;
-	}
-	/* Even an immediate success goes through LOOP_WRITE: one code path. */
-	if (tls_watch(t, LOOP_WRITE) < 0)
+	t->fd = conn_start(&t->conn, &run->result, run->check->tls.host, addrs, t->port);
+	if (t->fd < 0 || tls_watch(t, LOOP_WRITE) < 0)
 		tls_done(t);
 }
 

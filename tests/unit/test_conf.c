@@ -1,7 +1,10 @@
-/* test_conf.c — the config loader: valid configs of every check type, one
- * case per error kind with its exact line, all errors reported together,
- * "did you mean", ${env:}/${file:} substitution, defaults inheritance,
- * fingerprints, and secrets that never reach an error line. */
+/* test_conf.c — the config loader: valid configs of every check type (tls,
+ * icmp, heartbeat and multi-step http too), alert rules, notifiers and
+ * maintenance windows; one case per error kind with its exact line, all
+ * errors reported together, "did you mean" (settings, checks, notifiers,
+ * variables), rule expression errors with their column, dependency cycles,
+ * ${env:}/${file:} substitution and ${var:} validation, defaults
+ * inheritance, fingerprints, and secrets that never reach an error line. */
 #include "unit.h"
 
 #include <arpa/nameser.h>
@@ -1431,8 +1434,8 @@ static const struct error_case new_error_cases[] = {
 	  "t.conf:3: missing required setting \"checks\" in maintenance window #1 (checks = \"payments-*\")" },
 	{ MW("checks = \"db\"; start = \"2026-13-01 02:00\"; duration = \"1h\";"),
 	  "t.conf:3: \"start\" in maintenance window #1 must be an RFC 3339 time like \"2026-12-01T02:00:00Z\" (got \"2026-13-01 02:00\")" },
-	{ MW("checks = \"db\"; weekly = \"Sunday 01:00\"; duration = \"1h\";"),
-	  "t.conf:3: \"weekly\" in maintenance window #1 must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got \"Sunday 01:00\")" },
+	{ MW("checks = \"db\"; weekly = \"Sonntag 01:00\"; duration = \"1h\";"),
+	  "t.conf:3: \"weekly\" in maintenance window #1 must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got \"Sonntag 01:00\")" },
 	{ MW("checks = \"db\"; weekly = \"Sun 24:00\"; duration = \"1h\";"),
 	  "t.conf:3: \"weekly\" in maintenance window #1 must be a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun) and a 24-hour time, like \"Sun 01:00\" (got \"Sun 24:00\")" },
 	{ MW("checks = \"db\"; weekly = \"Sun 1\"; duration = \"1h\";"),
