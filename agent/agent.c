@@ -712,6 +712,7 @@ static void agent_reload(struct agent *a)
 	httpd_update_conf(a->httpd, next);
 	conf_unref(a->conf);
 	a->conf = next;
+	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
 	agent_publish(a);
 	char n[16];
 	snprintf(n, sizeof(n), "%zu", next->n_checks);
@@ -867,6 +868,7 @@ int agent_run(struct conf *conf)
 		conf_unref(conf);
 		return 1;
 	}
+	store_set_retention(a.store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
 	a.loop = loop_new();
 	loop_timer_init(&a.publish_timer, agent_publish_due, &a);
 	loop_timer_init(&a.stats_timer, agent_stats_due, &a);

@@ -273,6 +273,13 @@ static int cmd_probe(const struct cli *cli)
 		conf_unref(conf);
 		return EXIT_USAGE;
 	}
+	if (c->type == CHECK_HEARTBEAT) {
+		fprintf(stderr, "pharos probe: \"%s\" is a heartbeat check: nothing is probed; it is fed by "
+		        "pings to /api/v1/push/%s (see its state with GET /api/v1/checks/%s)\n",
+		        c->name, c->name, c->name);
+		conf_unref(conf);
+		return EXIT_USAGE;
+	}
 
 	w.loop = loop_new();
 	struct curlm *curlm = curlm_new(w.loop);

@@ -29,6 +29,7 @@
 #define US_PER_DAY         (24 * US_PER_HOUR)
 #define PAGE_HIST_TTL_US   (30 * US_PER_S)     /* index page history cache */
 #define PAGE_HIST_TTL_MAX  (600 * US_PER_S)
+#define PAGE_RENDER_TTL_US (1 * US_PER_S)       /* index page bytes */
 #define BAR_MERGE_ABOVE    300      /* more checks: equal neighbouring days share a cell */
 #define CHART_POINTS       100
 #define CHART_SAMPLES_MAX  (2u << 20)   /* results read for one chart */
@@ -384,9 +385,13 @@ static void hist_release(struct hist *h)
 	free(h);
 }
 
+static void render_cache_clear(void);
+
 void page_cache_clear(void)
 {
 	struct hist *old;
+
+	render_cache_clear();
 
 	pthread_mutex_lock(&hist_lock);
 	old = hist_cur;
@@ -725,11 +730,10 @@ static void put_check_row(struct page_buf *b, const struct snapshot_check *sc,
 	                page_uptime_class(up24), p24, page_uptime_class(up90), p90);
 }
 
-/* GET /: the status page. */
-void page_index(struct api_request *rq, struct api_response *rs)
+/* Renders the status page of rq->snap (not NULL) into b. */
+static void render_index(struct api_request *rq, struct page_buf *b_out, int64_t now)
 {
 	const struct snapshot *snap = rq->snap;
-	int64_t now = util_wall_us();
 	struct page_buf b = { 0 };
 	size_t counts[5] = { 0 }, failing, *order;
 	struct hist *h;
@@ -737,11 +741,6 @@ void page_index(struct api_request *rq, struct api_response *rs)
 	const char *cur = NULL;
 	bool open = false;
 
-	if (snap == NULL) {
-		message_page(rq, rs, MHD_HTTP_SERVICE_UNAVAILABLE, "Starting",
-		             "The agent has not loaded its configuration yet.");
-		return;
-	}
 	h = hist_acquire(rq->reader, now);
 	for (size_t i = 0; i < snap->n_checks; i++)
 		if ((unsigned)snap->checks[i].state < 5)
@@ -811,6 +810,82 @@ void page_index(struct api_request *rq, struct api_response *rs)
 	free(order);
 	hist_release(h);
 	put_foot(&b);
+	*b_out = b;
+}
+
+/* The last rendered index page, reused for PAGE_RENDER_TTL_US: a page of
+ * 10,000 checks is ~6 MB and takes tens of milliseconds to render, so under
+ * load one thread renders while the others copy the previous bytes (at most
+ * a second or two old). A reload (new conf) renders at once. */
+static pthread_mutex_t render_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct page_buf page;
+	int64_t built_us;
+	const struct conf *conf;    /* identity only, never dereferenced */
+	bool rendering;             /* a thread is rendering a newer page */
+} render_cache;
+
+static void render_cache_clear(void)
+{
+	pthread_mutex_lock(&render_lock);
+	page_buf_free(&render_cache.page);
+	render_cache.conf = NULL;
+	pthread_mutex_unlock(&render_lock);
+}
+
+/* A copy of the cached page into b, under render_lock. */
+static void render_cache_copy(struct page_buf *b)
+{
+	b->full = render_cache.page.full;
+	b->len = render_cache.page.len;
+	b->cap = b->len + 1;
+	b->data = xmalloc(b->cap);
+	memcpy(b->data, render_cache.page.data, b->len);
+	b->data[b->len] = '\0';
+}
+
+/* GET /: the status page. */
+void page_index(struct api_request *rq, struct api_response *rs)
+{
+	int64_t now = util_wall_us();
+	struct page_buf b = { 0 };
+	bool usable, fresh, mine = false;
+
+	if (rq->snap == NULL) {
+		message_page(rq, rs, MHD_HTTP_SERVICE_UNAVAILABLE, "Starting",
+		             "The agent has not loaded its configuration yet.");
+		return;
+	}
+	pthread_mutex_lock(&render_lock);
+	usable = render_cache.page.data != NULL && render_cache.conf == rq->snap->conf;
+	fresh = usable && now - render_cache.built_us < PAGE_RENDER_TTL_US &&
+	        now >= render_cache.built_us;
+	if (fresh || (usable && render_cache.rendering)) {
+		render_cache_copy(&b);
+		pthread_mutex_unlock(&render_lock);
+		html_answer(rs, MHD_HTTP_OK, &b);
+		return;
+	}
+	if (!render_cache.rendering) {
+		render_cache.rendering = true;
+		mine = true;
+	}
+	pthread_mutex_unlock(&render_lock);
+
+	render_index(rq, &b, now);
+	if (mine) {
+		pthread_mutex_lock(&render_lock);
+		page_buf_free(&render_cache.page);
+		render_cache.page.len = b.len;
+		render_cache.page.full = b.full;
+		render_cache.page.data = xmalloc(b.len + 1);
+		memcpy(render_cache.page.data, b.data ? b.data : "", b.len + 1);
+		render_cache.page.cap = b.len + 1;
+		render_cache.built_us = now;
+		render_cache.conf = rq->snap->conf;
+		render_cache.rendering = false;
+		pthread_mutex_unlock(&render_lock);
+	}
 	html_answer(rs, MHD_HTTP_OK, &b);
 }
 

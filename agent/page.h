@@ -71,8 +71,9 @@ void page_latency_points(struct page_sample *s, size_t n, int64_t since_us, int6
 void page_latency_svg(struct page_buf *b, const struct page_point *points, size_t n_points,
                       int64_t since_us, int64_t until_us);
 
-/* Forgets the cached history of the index page (uptime per check and day,
- * recomputed at most every 30 s otherwise). */
+/* Forgets what the index page caches: its rendered bytes (reused for 1 s)
+ * and the history of every check (uptime per check and day, re-read at most
+ * every 30 s otherwise). */
 void page_cache_clear(void);
 
 /* Route handlers. page_not_found also answers paths whose name the router

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define RESOLVER_CACHE_TTL_MAX_MS 60000
 #define RESOLVER_CACHE_BUCKETS 256
@@ -704,6 +705,34 @@ static int literal_answer(struct resolver_req *q, const char *host, int family)
 	return 0;
 }
 
+/* "localhost" and names under ".localhost" are the loopback addresses
+ * (RFC 6761), whatever /etc/hosts says or lacks (a minimal container may have
+ * none): a check of a local service must not depend on the resolver's setup.
+ * Returns 1 and fills q for such a name, else 0. */
+static int localhost_answer(struct resolver_req *q, const char *host, int family)
+{
+	size_t n = strlen(host);
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (!((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+	      (n > 10 && strncasecmp(host + n - 10, ".localhost", 10) == 0)))
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	if (family != AF_INET6)
+		addrs_add(&q->addrs, (struct sockaddr *)&sin);
+	if (family != AF_INET)
+		addrs_add(&q->addrs, (struct sockaddr *)&sin6);
+	return 1;
+}
+
 /* Literal, cached, or a c-ares lookup; the answer always comes from the loop. */
 struct resolver_req *resolver_lookup(struct resolver *r, const char *host, int family,
                                      resolver_addr_fn *fn, void *arg)
@@ -720,7 +749,7 @@ struct resolver_req *resolver_lookup(struct resolver *r, const char *host, int f
 	q = req_new(r, REQ_LOOKUP, host, family, arg);
 	q->afn = fn;
 
-	if (literal_answer(q, host, family)) {
+	if (literal_answer(q, host, family) || localhost_answer(q, host, family)) {
 		q->addrs.elapsed_us = 0;
 		defer_push(r, q);
 		return q;

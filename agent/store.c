@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "rollup.h"
 #include "store.h"
 #include "util.h"
 
@@ -121,6 +122,8 @@ static const struct migration {
 	  ");"
 	  "CREATE INDEX alert_history_ts ON alert_history(ts_us);"
 	  "CREATE INDEX alert_history_check ON alert_history(check_name, ts_us);" },
+	/* Minute, hour and day rollups (rollup.c), backfilled from results. */
+	{ 3, rollup_schema_sql },
 };
 #define SCHEMA_VERSION (migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version)
 
@@ -183,6 +186,7 @@ struct store {
 	sqlite3_stmt *insert;
 	sqlite3_stmt *ws[WS_COUNT];
 	struct op *ops_head, *ops_tail;     /* guarded by lock */
+	struct rollup_writer *rollup;       /* rollups and retention (writer thread) */
 
 	pthread_t thread;
 	pthread_mutex_t lock;       /* guards everything below */
@@ -577,6 +581,7 @@ static int commit_batch(struct store *s, struct row *batch, size_t n, struct op 
 
 	if (exec_sql(s->db, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
 		return -1;
+	rollup_writer_begin(s->rollup);
 	for (struct op *o = ops; o != NULL; o = o->next)
 		if (apply_op(s, o, err, errlen) != 0)
 			goto fail;
@@ -604,9 +609,13 @@ static int commit_batch(struct store *s, struct row *batch, size_t n, struct op 
 			snprintf(err, errlen, "insert: %s", sqlite3_errmsg(s->db));
 			goto fail;
 		}
+		rollup_writer_add(s->rollup, w->check, w->ts_us, w->duration_us, w->ok);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	/* The minute rollups of these rows, in the same transaction. */
+	if (rollup_writer_commit(s->rollup, s->db, util_wall_us(), err, errlen) != 0)
+		goto fail;
 	if (exec_sql(s->db, "COMMIT", "commit", err, errlen) != 0)
 		goto fail;
 	return 0;
@@ -766,6 +775,11 @@ static void *writer_main(void *arg)
 				pending = s->ops_head->seq;
 			s->seq_done = pending == UINT64_MAX ? s->seq_last : pending - 1;
 			pthread_cond_broadcast(&s->progress);
+			/* Retention: at most one short transaction between batches,
+			 * after the flushers were released. */
+			pthread_mutex_unlock(&s->lock);
+			rollup_writer_maintain(s->rollup, s->db, util_wall_us());
+			pthread_mutex_lock(&s->lock);
 			continue;
 		}
 		/* Failure: the rows and ops go back in front, in order. */
@@ -845,6 +859,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	s->db = db;
 	s->path = xstrdup(path);
 	s->healthy = true;
+	s->rollup = rollup_writer_new();
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -862,8 +877,10 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	log_debug("store: opened", "path", path);
 	return s;
 fail:
-	if (s != NULL)
+	if (s != NULL) {
 		sqlite3_finalize(s->insert);
+		rollup_writer_free(s->rollup);
+	}
 	free(s);
 	sqlite3_close(db);
 	return NULL;
@@ -886,6 +903,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert);
 	for (int i = 0; i < WS_COUNT; i++)
 		sqlite3_finalize(s->ws[i]);
+	rollup_writer_free(s->rollup);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_error("store: close failed", "error", sqlite3_errmsg(s->db), "path", s->path);
 	pthread_cond_destroy(&s->wake);
@@ -1235,94 +1253,32 @@ json_t *store_results(struct store_reader *r, const char *check,
 	return arr;
 }
 
-/* Percentage of successful runs of check since since_us; -1 when there is no
- * result in the window or on a database error. */
+/* Percentage of successful runs of check since since_us, from the rollups
+ * (rollup_read_window: exact while raw results of the start edge are kept);
+ * -1 when there is no result in the window or on a database error. */
 double store_uptime(struct store_reader *r, const char *check, int64_t since_us)
 {
-	static const char sql[] =
-		"SELECT count(*), total(ok) FROM results WHERE check_name = ?1 AND ts_us >= ?2";
-	double pct = -1;
-	int rc;
+	struct rollup_agg a;
 
-	if (reader_stmt(r, &r->uptime, sql) != 0)
+	if (rollup_read_window(r->db, check, since_us, util_wall_us(), &a) != 0)
 		return -1;
-	sqlite3_bind_text(r->uptime, 1, check, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r->uptime, 2, since_us);
-	rc = sqlite3_step(r->uptime);
-	if (rc == SQLITE_ROW) {
-		int64_t n = sqlite3_column_int64(r->uptime, 0);
-
-		if (n > 0)
-			pct = 100.0 * sqlite3_column_double(r->uptime, 1) / (double)n;
-	} else {
-		log_error("store: reading uptime failed", "check", check, "error", sqlite3_errmsg(r->db));
-	}
-	sqlite3_reset(r->uptime);
-	return pct;
-}
-
-/* Nearest-rank percentile index (0-based) of p in n sorted values. */
-static int64_t rank_index(double p, int64_t n)
-{
-	int64_t i = (int64_t)ceil(p * (double)n) - 1;
-
-	if (i < 0)
-		i = 0;
-	if (i > n - 1)
-		i = n - 1;
-	return i;
+	return rollup_uptime(&a);
 }
 
 /* p50 and p95 of the durations of every run of check since since_us, in
- * milliseconds (nearest rank). Returns 0, or -1 when there is no result (or on
- * a database error) leaving the outputs untouched. Sorts the raw rows: fine
- * for a day of one check; rollups will replace it for long windows. */
+ * milliseconds, from the rollups' histogram (within one bucket; exact when
+ * every run took the same time). Returns 0, or -1 when there is no result
+ * (or on a database error) leaving the outputs untouched. */
 int store_latency(struct store_reader *r, const char *check, int64_t since_us,
                   double *p50_ms, double *p95_ms)
 {
-	static const char count_sql[] =
-		"SELECT count(*) FROM results WHERE check_name = ?1 AND ts_us >= ?2";
-	static const char sorted_sql[] =
-		"SELECT duration_us FROM results WHERE check_name = ?1 AND ts_us >= ?2"
-		" ORDER BY duration_us";
-	int64_t n = 0, i50, i95, i = 0;
-	double v50 = 0, v95 = 0;
-	int ret = -1;
+	struct rollup_agg a;
 
-	if (reader_stmt(r, &r->count, count_sql) != 0)
+	if (rollup_read_window(r->db, check, since_us, util_wall_us(), &a) != 0 || a.count == 0)
 		return -1;
-	sqlite3_bind_text(r->count, 1, check, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r->count, 2, since_us);
-	if (sqlite3_step(r->count) == SQLITE_ROW)
-		n = sqlite3_column_int64(r->count, 0);
-	sqlite3_reset(r->count);
-	if (n <= 0)
-		return -1;
-	i50 = rank_index(0.50, n);
-	i95 = rank_index(0.95, n);
-
-	if (reader_stmt(r, &r->latency, sorted_sql) != 0)
-		return -1;
-	sqlite3_bind_text(r->latency, 1, check, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r->latency, 2, since_us);
-	/* Rows may have arrived between the two statements: stop at i95 anyway. */
-	while (i <= i95 && sqlite3_step(r->latency) == SQLITE_ROW) {
-		double ms = sqlite3_column_int64(r->latency, 0) / 1000.0;
-
-		if (i == i50)
-			v50 = ms;
-		if (i == i95) {
-			v95 = ms;
-			ret = 0;
-		}
-		i++;
-	}
-	sqlite3_reset(r->latency);
-	if (ret == 0) {
-		*p50_ms = v50;
-		*p95_ms = v95;
-	}
-	return ret;
+	*p50_ms = rollup_percentile(&a, 0.50);
+	*p95_ms = rollup_percentile(&a, 0.95);
+	return 0;
 }
 
 /* --- alerts and the outbox (readers) ------------------------------------------ */
@@ -1624,54 +1580,77 @@ json_t *store_alert_history(struct store_reader *r, const char *check, int limit
 
 /* --- status page reads --------------------------------------------------------- */
 
-/* Runs sql (?1 = since_us, ?2 = check when not NULL), whose rows are
- * (check, day, runs, ok), calling fn per row. Returns 0 or -1 (logged). */
-static int count_rows(struct store_reader *r, const char *sql, const char *check,
-                      int64_t since_us, store_count_fn *fn, void *arg)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
+/* Adapts a window aggregate to store_count_fn. */
+struct count_adapter {
+	store_count_fn *fn;
+	void *arg;
+};
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("store: reading uptime failed", "error", sqlite3_errmsg(r->db));
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, since_us);
-	if (check != NULL)
-		sqlite3_bind_text(st, 2, check, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(arg, column_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-		   sqlite3_column_int64(st, 3));
-	if (rc != SQLITE_DONE)
-		log_error("store: reading uptime failed", "error", sqlite3_errmsg(r->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+static void count_adapt(void *arg, const char *check, const struct rollup_agg *a)
+{
+	struct count_adapter *ca = arg;
+
+	ca->fn(ca->arg, check, 0, a->count, a->count - a->failures);
 }
 
-/* Runs and successes per check since since_us: one grouped scan. */
+/* Runs and successes per check since since_us, from the rollups (cached at
+ * scale: see store.h). */
 int store_uptime_by_check(struct store_reader *r, int64_t since_us, store_count_fn *fn,
                           void *arg)
 {
-	static const char sql[] =
-		"SELECT check_name, 0, count(*), sum(ok) FROM results WHERE ts_us >= ?1"
-		" GROUP BY check_name";
+	struct count_adapter ca = { fn, arg };
 
-	return count_rows(r, sql, NULL, since_us, fn, arg);
+	return rollup_read_window_all(r->db, since_us, util_wall_us(), count_adapt, &ca);
 }
 
-/* Runs and successes per (check, UTC day) since since_us. */
+/* Runs and successes per (check, UTC day) from since_us's day on. */
 int store_uptime_by_day(struct store_reader *r, const char *check, int64_t since_us,
                         store_count_fn *fn, void *arg)
 {
-	static const char all_sql[] =
-		"SELECT check_name, ts_us / 86400000000, count(*), sum(ok) FROM results"
-		" WHERE ts_us >= ?1 GROUP BY 1, 2";
-	/* A separate statement so the (check_name, ts_us) index serves it. */
-	static const char one_sql[] =
-		"SELECT check_name, ts_us / 86400000000, count(*), sum(ok) FROM results"
-		" WHERE check_name = ?2 AND ts_us >= ?1 GROUP BY 2";
+	return rollup_read_days(r->db, check, since_us, util_wall_us(), fn, arg);
+}
 
-	return count_rows(r, check != NULL ? one_sql : all_sql, check, since_us, fn, arg);
+/* Hands the retention to the writer (read by it at its next prune step). */
+void store_set_retention(struct store *s, uint64_t raw_ms, uint64_t rollups_ms)
+{
+	if (s != NULL)
+		rollup_writer_set_retention(s->rollup, raw_ms, rollups_ms);
+}
+
+struct summary_adapter {
+	store_summary_fn *fn;
+	void *arg;
+};
+
+static void summary_adapt(void *arg, const char *check, const struct rollup_agg *a)
+{
+	struct summary_adapter *sa = arg;
+	struct store_summary sm = {
+		.check = check,
+		.runs = a->count,
+		.ok = a->count - a->failures,
+		.uptime_pct = rollup_uptime(a),
+		.p50_ms = rollup_percentile(a, 0.50),
+		.p95_ms = rollup_percentile(a, 0.95),
+		.avg_ms = a->count > 0 ? (double)a->latency_sum_us / 1000.0 / (double)a->count : -1,
+	};
+
+	sa->fn(sa->arg, &sm);
+}
+
+/* Every check's runs, uptime and latency since since_us (cached at scale). */
+int store_summary_all(struct store_reader *r, int64_t since_us, store_summary_fn *fn, void *arg)
+{
+	struct summary_adapter sa = { fn, arg };
+
+	return rollup_read_window_all(r->db, since_us, util_wall_us(), summary_adapt, &sa);
+}
+
+/* check's latency points over [since_us, until_us), from minute or hour rollups. */
+int store_latency_series(struct store_reader *r, const char *check, int64_t since_us,
+                         int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg)
+{
+	return rollup_read_series(r->db, check, since_us, until_us, step_s, fn, arg);
 }
 
 /* Start, duration and outcome of check's results in [since_us, until_us). */

@@ -117,8 +117,8 @@ int store_alert_states(struct store_reader *r, struct alert_state_row **rows, si
 json_t *store_alert_history(struct store_reader *r, const char *check, int limit);
 
 /* --- status page reads (page.c) ----------------------------------------------
- * One statement each, whatever the number of checks. They read raw results;
- * when rollups exist, these are the functions to switch to them. */
+ * store_uptime_by_check() and store_uptime_by_day() read the rollups (see
+ * "rollups" below): a few statements whatever the number of checks. */
 
 /* Called once per group: day is the UTC day number (ts_us / 86400e6) for the
  * per-day read and 0 otherwise; runs > 0. */
@@ -144,5 +144,59 @@ int store_durations(struct store_reader *r, const char *check, int64_t since_us,
 /* The newest limit failed results of check since since_us, newest first, as
  * store_results() shapes them. New reference, NULL on error. */
 json_t *store_failures(struct store_reader *r, const char *check, int64_t since_us, int limit);
+
+/* --- rollups and retention (rollup.c; docs/storage.md) -------------------------
+ * Every result is also added to a per-minute aggregate of its check, in the same
+ * transaction; closed hours and days are derived from those. Windows are read
+ * from the coarsest level that covers each part: days, then hours, then the
+ * minutes after the last derived hour. store_uptime() and store_latency() take
+ * the start edge (up to the first hour boundary) from raw results while those
+ * are kept, so they are exact then; the all-checks reads take it from minutes
+ * (within one minute) for windows under ~2 days and start at the next hour
+ * boundary beyond (at most one hour of a 7-day or longer window left out).
+ * Latency percentiles come from a 16-bucket histogram (1 ms .. 60 s, 1-2-5
+ * steps) interpolated inside the bucket and clamped to the observed min/max:
+ * within one bucket of the exact value, usually a few percent.
+ *
+ * The all-checks reads (store_summary_all, store_uptime_by_check and
+ * store_uptime_by_day with check NULL) are cached per database and window
+ * length: a result is reused for 50 times what it cost to compute (at most
+ * 60 s; never when it cost under 2 ms), and while one thread recomputes a
+ * stale result the others get the stale one. So at 10,000 checks a page or
+ * an API call costs a copy, and small databases always read fresh. */
+
+/* Raw results older than raw_ms and hour/day rollups older than rollups_ms
+ * are deleted in small batches by the writer (a pass every 5 minutes, each
+ * batch its own short transaction, then a passive WAL checkpoint); minute
+ * rollups are kept 48 h (or rollups_ms when shorter). 0 keeps forever (the
+ * default until this is called). Any thread; call after store_open() and
+ * after every reload (conf.agent.retention_raw_ms / retention_rollups_ms). */
+void store_set_retention(struct store *s, uint64_t raw_ms, uint64_t rollups_ms);
+
+/* One check over one window. uptime_pct: 100 * ok / runs; p50/p95/avg in
+ * milliseconds over every run (failed ones too). */
+struct store_summary {
+	const char *check;          /* valid during the call only */
+	int64_t runs, ok;
+	double uptime_pct;
+	double p50_ms, p95_ms, avg_ms;
+};
+typedef void store_summary_fn(void *arg, const struct store_summary *s);
+
+/* Every check with at least one run in [since_us, now): fn once per check,
+ * in name order (strcmp). One read per window for all checks, e.g. for
+ * /api/v1/checks: 24h (uptime and latency), 7d, 30d, 90d; may be up to a
+ * minute old at 10,000 checks (see the cache above). Returns 0 or -1. */
+int store_summary_all(struct store_reader *r, int64_t since_us, store_summary_fn *fn, void *arg);
+
+/* check's latency over [since_us, until_us) in points of step_s seconds
+ * (rounded up to whole minutes; steps of whole hours read hour rollups, e.g.
+ * 24h: 300 s, 7d: 3600 s, 30d: 21600 s). fn once per point, oldest first,
+ * t_us the point's start; a point without runs has runs 0 and p50/p95 -1.
+ * Returns 0 or -1. */
+typedef void store_series_fn(void *arg, int64_t t_us, int64_t runs, int64_t failures,
+                             double p50_ms, double p95_ms);
+int store_latency_series(struct store_reader *r, const char *check, int64_t since_us,
+                         int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg);
 
 #endif

@@ -205,6 +205,9 @@ def badge(agent, path, status=200):
 
 
 def test_badges(agent):
+    # results reach the database in batches: wait until they are readable
+    U.wait_until(lambda: all(c["uptime"] for c in agent.checks().values()), 10,
+                 what="uptime of every check")
     svg, texts = badge(agent, "/badge/web-ok.svg")
     assert texts == ["web-ok", "web-ok", "up", "up"] and 'fill="#4c1"' in svg
     svg, texts = badge(agent, "/badge/db.svg")

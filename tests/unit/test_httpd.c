@@ -485,7 +485,7 @@ static void test_not_found_and_methods(void **state)
 {
 	struct reply r;
 
-	expect_error(get("/"), 404, "not_found");
+	expect_error(get("/nothing-here"), 404, "not_found");
 	expect_error(get("/nope"), 404, "not_found");
 	expect_error(get("/api/v1/checks/web/results/extra"), 404, "not_found");
 	expect_error(get("/api/v1/checks/web/"), 404, "not_found");

@@ -109,11 +109,11 @@ static void test_open_migrate(void **state)
 	store_append(s, "web", &r);
 	store_close(s);
 
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
 	store_close(s);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 1);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'results_check_ts'"), 1);
 	{
@@ -241,10 +241,11 @@ static void test_append_and_read(void **state)
 	assert_true(store_uptime(rd, "nope", base) == -1);
 	assert_true(store_uptime(rd, "web", util_wall_us() + SEC) == -1);
 
-	/* durations 1..1000 ms: nearest rank p50 = 500, p95 = 950 */
+	/* durations 1..1000 ms: nearest rank p50 = 500, p95 = 950; the rollups'
+	 * histogram gets within a few percent (rollup.c, test_rollup.c) */
 	assert_int_equal(store_latency(rd, "web", base, &p50, &p95), 0);
-	assert_true(p50 == 500.0);
-	assert_true(p95 == 950.0);
+	assert_true(p50 >= 475.0 && p50 <= 525.0);
+	assert_true(p95 >= 900.0 && p95 <= 1000.0);
 	assert_int_equal(store_latency(rd, "web", base + 999 * SEC, &p50, &p95), 0);
 	assert_true(p50 == 1000.0 && p95 == 1000.0);
 	assert_int_equal(store_latency(rd, "nope", base, &p50, &p95), -1);
