@@ -41,7 +41,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 all: pharos
 
 pharos: $(BUILD)/pharos
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@    # mv: works while an old ./pharos runs
 
 $(BUILD)/pharos: $(BUILD)/agent/main.o $(BUILD)/libpharos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -74,11 +74,15 @@ test-deps:
 	@scripts/install-deps test
 
 # --- run -----------------------------------------------------------------------
-run: deps pharos
+# The flags come from pkg-config, which may itself be among the packages deps
+# installs: build in a fresh make that reads them once the packages are there.
+run: deps
+	@$(MAKE) --no-print-directory pharos
 	./pharos run -c packaging/quickstart.conf
 
 # --- tests ---------------------------------------------------------------------
-test: test-deps pharos unit unit-san fuzz-replay e2e
+test: test-deps
+	@$(MAKE) --no-print-directory pharos unit unit-san fuzz-replay e2e
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)

@@ -295,7 +295,7 @@ class Agent:
             agent.update(agent_extra)
         self.config = write_file(os.path.join(workdir, name + ".conf"),
                                  render_config(checks, agent=agent,
-                                               defaults=defaults or {"interval": "1s", "timeout": "2s"}))
+                                               defaults=defaults or {"interval": "1s", "timeout": "1s"}))
         self.env = env
         self.proc = None
         self.rc = None
