@@ -36,7 +36,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all run test unit unit-san e2e fuzz fuzz-replay deps test-deps clean install bench deb
+.PHONY: all run test unit unit-san e2e fuzz fuzz-replay deps test-deps clean install uninstall bench deb
 
 all: pharos
 
@@ -109,8 +109,35 @@ bench: pharos
 clean:
 	rm -rf build build-san build-fuzz pharos
 
+# --- install and package (packaging/, scripts/build-deb) -----------------------
+#   make install [PREFIX=/usr/local] [DESTDIR=]   binary, man pages, examples
+#   make uninstall                                 removes what install put there
+#   make deb                                       build/pharos_VERSION-1_ARCH.deb
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/pharos
+
 install: pharos
 	install -D -m 0755 pharos $(DESTDIR)$(PREFIX)/bin/pharos
+	install -D -m 0644 packaging/pharos.1 $(DESTDIR)$(MANDIR)/man1/pharos.1
+	install -D -m 0644 packaging/pharos.conf.5 $(DESTDIR)$(MANDIR)/man5/pharos.conf.5
+	install -D -m 0644 packaging/pharos.conf $(DESTDIR)$(DOCDIR)/examples/pharos.conf
+	install -D -m 0644 packaging/pharos.service $(DESTDIR)$(DOCDIR)/examples/pharos.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pharos $(DESTDIR)$(MANDIR)/man1/pharos.1 \
+	      $(DESTDIR)$(MANDIR)/man5/pharos.conf.5 $(DESTDIR)$(DOCDIR)/examples/pharos.conf \
+	      $(DESTDIR)$(DOCDIR)/examples/pharos.service
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The packaged binary is built apart (build/deb/) with Debian's hardening
+# flags (dpkg-buildflags: fortify, stack protector, relro, now).
+DEB_BUILD  := $(BUILD)/deb
+deb:
+	env CFLAGS="$$(dpkg-buildflags --get CFLAGS 2>/dev/null || echo -O2 -g)" \
+	    CPPFLAGS="$$(dpkg-buildflags --get CPPFLAGS 2>/dev/null)" \
+	    LDFLAGS="$$(dpkg-buildflags --get LDFLAGS 2>/dev/null)" \
+	    $(MAKE) --no-print-directory BUILD=$(DEB_BUILD) SANITIZE= $(DEB_BUILD)/pharos
+	scripts/build-deb $(DEB_BUILD)/pharos $(BUILD) $(VERSION)
 
 # For scripts: the flags the objects are built with.
 print-cflags:

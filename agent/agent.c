@@ -25,6 +25,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "util.h"
+#include "waiter.h"
 
 #define PUBLISH_INTERVAL_MS 250     /* how stale the API's view may be */
 #define STATS_LOG_INTERVAL_MS 60000
@@ -62,65 +63,50 @@ struct agent {
 
 /* --- admin "run now" from a server thread ------------------------------------ */
 
-/* Shared by the waiting server thread and the loop; freed by whichever lets
- * go last, so a server thread that gave up waiting leaves nothing dangling. */
+/* What a server thread asks of the loop, and the result it gets back
+ * (through a waiter: status 0 done, -1 no such check, -2 stopping). */
 struct run_request {
 	struct agent *agent;
 	char name[80];
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int refs;
-	int status;                     /* 1 pending, 0 done, -1 no such check, -2 stopping */
+	bool has_result;
 	struct probe_result result;
 };
 
-static void run_request_put(struct run_request *req)
+static void run_request_free(void *p)
 {
-	pthread_mutex_lock(&req->lock);
-	int refs = --req->refs;
-	pthread_mutex_unlock(&req->lock);
-	if (refs > 0)
-		return;
-	if (req->status == 0)
-		probe_result_clear(&req->result);
-	pthread_mutex_destroy(&req->lock);
-	pthread_cond_destroy(&req->cond);
-	free(req);
-}
+	struct run_request *req = p;
 
-static void run_request_finish(struct run_request *req, int status, const struct probe_result *r)
-{
-	pthread_mutex_lock(&req->lock);
-	if (r)
-		probe_result_copy(&req->result, r);
-	req->status = status;
-	pthread_cond_broadcast(&req->cond);
-	pthread_mutex_unlock(&req->lock);
-	run_request_put(req);
+	if (req->has_result)
+		probe_result_clear(&req->result);
+	free(req);
 }
 
 static void run_request_done(const struct probe_result *r, void *arg)
 {
-	run_request_finish(arg, 0, r);
+	struct waiter *w = arg;
+	struct run_request *req = waiter_payload(w);
+
+	probe_result_copy(&req->result, r);
+	req->has_result = true;
+	waiter_finish(w, 0);
 }
 
 static void run_request_start(struct loop *l, void *arg)
 {
-	struct run_request *req = arg;
-	struct agent *a = req->agent;
+	struct waiter *w = arg;
+	struct run_request *req = waiter_payload(w);
 
-	if (a->stopping) {
-		run_request_finish(req, -2, NULL);
-		return;
-	}
-	if (sched_run_now(a->sched, req->name, run_request_done, req) != 0)
-		run_request_finish(req, -1, NULL);
+	if (req->agent->stopping)
+		waiter_finish(w, -2);
+	else if (sched_run_now(req->agent->sched, req->name, run_request_done, w) != 0)
+		waiter_finish(w, -1);
 }
 
 static int agent_run_check(void *ctx, const char *name, struct probe_result *out)
 {
 	struct agent *a = ctx;
-	struct run_request *req = xcalloc(1, sizeof(*req));
+	struct run_request *req;
+	struct waiter *w;
 	const struct check *c;
 	struct snapshot *snap = snapshot_acquire();
 	uint64_t wait_ms = 15000;
@@ -133,42 +119,22 @@ static int agent_run_check(void *ctx, const char *name, struct probe_result *out
 		          c->retry_interval_ms * (uint64_t)c->retries + 5000;
 	if (snap)
 		snapshot_release(snap);
-	if (!c) {
-		free(req);
+	if (!c)
 		return -1;
-	}
 
+	req = xcalloc(1, sizeof(*req));
 	req->agent = a;
 	util_strlcpy(req->name, name, sizeof(req->name));
-	pthread_mutex_init(&req->lock, NULL);
-	pthread_cond_init(&req->cond, NULL);
-	req->refs = 2;
-	req->status = 1;
-	if (loop_post(a->loop, run_request_start, req) != 0) {
-		req->refs = 1;
-		run_request_put(req);
+	w = waiter_new(req, run_request_free);
+	if (loop_post(a->loop, run_request_start, w) != 0) {
+		waiter_abandon(w);
 		return -2;
 	}
-
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (time_t)(wait_ms / 1000);
-	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&req->lock);
-	while (req->status == 1) {
-		if (pthread_cond_timedwait(&req->cond, &req->lock, &deadline) == ETIMEDOUT)
-			break;
-	}
-	status = req->status;
+	status = waiter_wait(w, wait_ms);
 	if (status == 0)
 		probe_result_copy(out, &req->result);
-	pthread_mutex_unlock(&req->lock);
-	run_request_put(req);
-	return status == 1 ? -2 : status;
+	waiter_put(w);
+	return status == WAITER_PENDING ? -2 : status;
 }
 
 static bool agent_loop_alive(void *ctx)
@@ -489,7 +455,10 @@ static void agent_publish_alerts(struct agent *a, struct snapshot *snap)
 	struct snap_fill f = { snap, 0 };
 	int64_t now_ms = util_wall_us() / 1000;
 
-	for (size_t i = 0; i < snap->n_checks; i++)
+	/* The engine's windows come from a->conf: without any, no check can be
+	 * in maintenance, and the per-check lookup is skipped (this runs four
+	 * times a second over every check). */
+	for (size_t i = 0; a->conf->n_maintenance > 0 && i < snap->n_checks; i++)
 		if (engine_in_maintenance(a->engine, snap->checks[i].check->name, now_ms))
 			snap->checks[i].state = CHECK_STATE_MAINTENANCE;
 	engine_foreach_instance(a->engine, agent_snap_alert, &f);
@@ -514,71 +483,56 @@ static void agent_publish_alerts(struct agent *a, struct snapshot *snap)
 
 /* --- admin "retry a dead notification" from a server thread ------------------- */
 
-/* Shared by the waiting server thread, the writer's completion and the loop;
- * freed by whichever lets go last. */
+/* The dead notification to requeue; its waiter's status: 0 requeued,
+ * -2 not dead, -3 failed. The writer commits the requeue, then the loop
+ * hands the row to delivery. */
 struct retry_request {
 	struct agent *agent;
 	struct outbox_row row;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int refs;
-	int status;                     /* 1 pending, 0 requeued, -2 not dead, -3 failed */
 };
 
-static void retry_request_put(struct retry_request *rr)
+static void retry_request_free(void *p)
 {
-	pthread_mutex_lock(&rr->lock);
-	int refs = --rr->refs;
-	pthread_mutex_unlock(&rr->lock);
-	if (refs > 0)
-		return;
-	outbox_row_clear(&rr->row);
-	pthread_mutex_destroy(&rr->lock);
-	pthread_cond_destroy(&rr->cond);
-	free(rr);
-}
+	struct retry_request *rr = p;
 
-static void retry_request_finish(struct retry_request *rr, int status)
-{
-	pthread_mutex_lock(&rr->lock);
-	rr->status = status;
-	pthread_cond_broadcast(&rr->cond);
-	pthread_mutex_unlock(&rr->lock);
-	retry_request_put(rr);
+	outbox_row_clear(&rr->row);
+	free(rr);
 }
 
 /* On the loop: the row is pending again in SQLite; delivery takes it. */
 static void retry_request_loop(struct loop *l, void *arg)
 {
-	struct retry_request *rr = arg;
+	struct waiter *w = arg;
+	struct retry_request *rr = waiter_payload(w);
 	struct agent *a = rr->agent;
 
 	if (a->stopping || a->delivery == NULL) {
-		retry_request_finish(rr, -3);
+		waiter_finish(w, -3);
 		return;
 	}
 	delivery_add(a->delivery, &rr->row);
-	retry_request_finish(rr, 0);
+	waiter_finish(w, 0);
 }
 
 /* On the writer thread, after the requeue committed (or not). */
 static void retry_request_committed(int rc, const int64_t *ids, size_t n_ids, void *arg)
 {
-	struct retry_request *rr = arg;
+	struct waiter *w = arg;
+	struct retry_request *rr = waiter_payload(w);
 
 	if (rc != 0)
-		retry_request_finish(rr, -3);
+		waiter_finish(w, -3);
 	else if (n_ids == 0)
-		retry_request_finish(rr, -2);
-	else if (loop_post(rr->agent->loop, retry_request_loop, rr) != 0)
-		retry_request_finish(rr, -3);   /* pending in SQLite: sent at the next start */
+		waiter_finish(w, -2);
+	else if (loop_post(rr->agent->loop, retry_request_loop, w) != 0)
+		waiter_finish(w, -3);   /* pending in SQLite: sent at the next start */
 }
 
 static int agent_retry_notification(void *ctx, const struct outbox_row *row)
 {
 	struct agent *a = ctx;
 	struct retry_request *rr = xcalloc(1, sizeof(*rr));
-	struct timespec deadline;
+	struct waiter *w;
 	int64_t now = util_wall_us();
 	int status;
 	char id[24];
@@ -591,26 +545,14 @@ static int agent_retry_notification(void *ctx, const struct outbox_row *row)
 	rr->row.next_attempt_us = now;
 	free(rr->row.last_error);
 	rr->row.last_error = NULL;
-	pthread_mutex_init(&rr->lock, NULL);
-	pthread_cond_init(&rr->cond, NULL);
-	rr->refs = 2;
-	rr->status = 1;
+	w = waiter_new(rr, retry_request_free);
 	snprintf(id, sizeof(id), "%lld", (long long)row->id);
 	log_info("notification requeued by the admin API", "notification_id", id,
 	         "alert_id", row->event.alert_id ? row->event.alert_id : "", "notifier", row->notifier);
-	store_outbox_requeue(a->store, row->id, now, retry_request_committed, rr);
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 10;
-	pthread_mutex_lock(&rr->lock);
-	while (rr->status == 1) {
-		if (pthread_cond_timedwait(&rr->cond, &rr->lock, &deadline) == ETIMEDOUT)
-			break;
-	}
-	status = rr->status;
-	pthread_mutex_unlock(&rr->lock);
-	retry_request_put(rr);
-	return status == 1 ? -3 : status;
+	store_outbox_requeue(a->store, row->id, now, retry_request_committed, w);
+	status = waiter_wait(w, 10000);
+	waiter_put(w);
+	return status == WAITER_PENDING ? -3 : status;
 }
 
 /* --- results and publishing -------------------------------------------------- */
@@ -621,7 +563,9 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 	struct agent *a = arg;
 	char dur[32];
 
-	snprintf(dur, sizeof(dur), "%.1f", (double)r->duration_us / 1000.0);
+	/* Formatted only when a line is written: this runs once per probe. */
+	if (log_enabled(r->ok ? LOG_DEBUG : LOG_INFO))
+		snprintf(dur, sizeof(dur), "%.1f", (double)r->duration_us / 1000.0);
 	if (r->ok)
 		log_debug("probe passed", "check", c->name, "run_id", r->run_id,
 		          "duration_ms", dur, "manual", manual ? "true" : "false");

@@ -20,6 +20,7 @@
 #include "loop.h"
 #include "sched.h"
 #include "util.h"
+#include "waiter.h"
 
 /* --- input ------------------------------------------------------------------- */
 
@@ -203,31 +204,20 @@ void heartbeat_late_message(int64_t age_ms, uint64_t interval_ms, uint64_t grace
 
 /* --- from a server thread to the loop ---------------------------------------- */
 
-/* Shared by the waiting server thread and the loop; freed by whichever lets
- * go last, so a server thread that stopped waiting leaves nothing dangling. */
+/* A ping handed from a server thread to the loop; its waiter's status:
+ * 0 applied, -1 no such check, -2 stopping. */
 struct ping_req {
 	struct sched *sched;
 	char name[API_NAME_MAX + 1];
 	bool fail, truncated;
 	char *message;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int refs;
-	int status;                 /* 1 pending, 0 applied, -1 no such check, -2 stopping */
 	char state[16];
 };
 
-static void ping_req_put(struct ping_req *p)
+static void ping_req_free(void *arg)
 {
-	int refs;
+	struct ping_req *p = arg;
 
-	pthread_mutex_lock(&p->lock);
-	refs = --p->refs;
-	pthread_mutex_unlock(&p->lock);
-	if (refs > 0)
-		return;
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->cond);
 	free(p->message);
 	free(p);
 }
@@ -235,24 +225,21 @@ static void ping_req_put(struct ping_req *p)
 /* On the loop: records the ping, then wakes the server thread. */
 static void ping_req_apply(struct loop *l, void *arg)
 {
-	struct ping_req *p = arg;
+	struct waiter *w = arg;
+	struct ping_req *p = waiter_payload(w);
 	enum check_state st = CHECK_STATE_PENDING;
 	int rc = sched_heartbeat_ping(p->sched, p->name, p->fail, p->message, p->truncated, &st);
 
-	pthread_mutex_lock(&p->lock);
-	p->status = rc;
 	if (rc == 0)
 		util_strlcpy(p->state, check_state_name(st), sizeof(p->state));
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	ping_req_put(p);
+	waiter_finish(w, rc);
 }
 
 int heartbeat_deliver(struct loop *l, struct sched *s, const char *name, bool fail,
                       const char *message, bool truncated, char *state, size_t state_len)
 {
 	struct ping_req *p = xcalloc(1, sizeof(*p));
-	struct timespec deadline;
+	struct waiter *w;
 	int status;
 
 	p->sched = s;
@@ -260,31 +247,15 @@ int heartbeat_deliver(struct loop *l, struct sched *s, const char *name, bool fa
 	p->fail = fail;
 	p->truncated = truncated;
 	p->message = xstrdup(message ? message : "");
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	p->refs = 2;
-	p->status = 1;
-	if (loop_post(l, ping_req_apply, p) != 0) {
-		p->refs = 1;
-		ping_req_put(p);
+	w = waiter_new(p, ping_req_free);
+	if (loop_post(l, ping_req_apply, w) != 0) {
+		waiter_abandon(w);
 		return -2;
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += HEARTBEAT_WAIT_MS / 1000;
-	deadline.tv_nsec += (long)(HEARTBEAT_WAIT_MS % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&p->lock);
-	while (p->status == 1)
-		if (pthread_cond_timedwait(&p->cond, &p->lock, &deadline) == ETIMEDOUT)
-			break;
-	status = p->status;
+	status = waiter_wait(w, HEARTBEAT_WAIT_MS);
 	/* Not applied yet: it will be, and a ping always sets the state it says. */
 	util_strlcpy(state, status == 0 ? p->state : (fail ? "down" : "up"), state_len);
-	pthread_mutex_unlock(&p->lock);
-	ping_req_put(p);
+	waiter_put(w);
 	return status;
 }
 

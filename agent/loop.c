@@ -40,6 +40,15 @@ struct loop_fd {
 	uint32_t gen;       /* registration generation, carried in epoll data */
 };
 
+/* A heap slot carries its timer's keys, so sifting compares within the
+ * array instead of chasing a pointer per comparison (thousands of checks
+ * mean a heap of thousands of timers scattered over memory). */
+struct heap_node {
+	uint64_t due_ms;
+	uint64_t seq;
+	struct loop_timer *t;
+};
+
 struct loop_post {
 	loop_call_fn *fn;
 	void *arg;
@@ -57,7 +66,7 @@ struct loop {
 	size_t fds_active;
 	uint32_t gen;               /* last generation handed out */
 
-	struct loop_timer **heap;   /* min-heap on (due_ms, seq) */
+	struct heap_node *heap;     /* min-heap on (due_ms, seq) */
 	size_t heap_len, heap_cap;
 	uint64_t seq;               /* last seq handed out */
 
@@ -222,58 +231,58 @@ int loop_fd_set(struct loop *l, int fd, int events, loop_fd_fn *fn, void *arg)
 
 /* --- timers: binary min-heap ordered by (due_ms, seq) -------------------- */
 
-static bool timer_less(const struct loop_timer *a, const struct loop_timer *b)
+static bool timer_less(const struct heap_node *a, const struct heap_node *b)
 {
 	if (a->due_ms != b->due_ms)
 		return a->due_ms < b->due_ms;
 	return a->seq < b->seq;
 }
 
-static void heap_put(struct loop *l, size_t i, struct loop_timer *t)
+static void heap_put(struct loop *l, size_t i, struct heap_node n)
 {
-	l->heap[i] = t;
-	t->heap_index = i;
+	l->heap[i] = n;
+	n.t->heap_index = i;
 }
 
 static void heap_up(struct loop *l, size_t i)
 {
-	struct loop_timer *t = l->heap[i];
+	struct heap_node n = l->heap[i];
 
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
 
-		if (!timer_less(t, l->heap[parent]))
+		if (!timer_less(&n, &l->heap[parent]))
 			break;
 		heap_put(l, i, l->heap[parent]);
 		i = parent;
 	}
-	heap_put(l, i, t);
+	heap_put(l, i, n);
 }
 
 static void heap_down(struct loop *l, size_t i)
 {
-	struct loop_timer *t = l->heap[i];
+	struct heap_node n = l->heap[i];
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= l->heap_len)
 			break;
-		if (c + 1 < l->heap_len && timer_less(l->heap[c + 1], l->heap[c]))
+		if (c + 1 < l->heap_len && timer_less(&l->heap[c + 1], &l->heap[c]))
 			c++;
-		if (!timer_less(l->heap[c], t))
+		if (!timer_less(&l->heap[c], &n))
 			break;
 		heap_put(l, i, l->heap[c]);
 		i = c;
 	}
-	heap_put(l, i, t);
+	heap_put(l, i, n);
 }
 
 /* Removes the timer at index i and restores the heap property. */
 static void heap_remove(struct loop *l, size_t i)
 {
-	struct loop_timer *t = l->heap[i];
-	struct loop_timer *last;
+	struct loop_timer *t = l->heap[i].t;
+	struct heap_node last;
 
 	l->heap_len--;
 	t->heap_index = SIZE_MAX;
@@ -281,7 +290,7 @@ static void heap_remove(struct loop *l, size_t i)
 		return;
 	last = l->heap[l->heap_len];
 	heap_put(l, i, last);
-	if (i > 0 && timer_less(last, l->heap[(i - 1) / 2]))
+	if (i > 0 && timer_less(&last, &l->heap[(i - 1) / 2]))
 		heap_up(l, i);
 	else
 		heap_down(l, i);
@@ -307,15 +316,20 @@ bool loop_timer_active(const struct loop_timer *t)
 void loop_timer_start_at(struct loop *l, struct loop_timer *t, uint64_t due_ms)
 {
 	bool active = loop_timer_active(t);
+	struct heap_node n;
 
 	t->due_ms = due_ms;
 	t->seq = ++l->seq;
+	n.due_ms = t->due_ms;
+	n.seq = t->seq;
+	n.t = t;
 	if (active) {
 		size_t i = t->heap_index;
 
-		if (i >= l->heap_len || l->heap[i] != t)
+		if (i >= l->heap_len || l->heap[i].t != t)
 			abort();    /* a timer from another loop, or memory corruption */
-		if (i > 0 && timer_less(t, l->heap[(i - 1) / 2]))
+		l->heap[i] = n;
+		if (i > 0 && timer_less(&n, &l->heap[(i - 1) / 2]))
 			heap_up(l, i);
 		else
 			heap_down(l, i);
@@ -325,7 +339,7 @@ void loop_timer_start_at(struct loop *l, struct loop_timer *t, uint64_t due_ms)
 		l->heap_cap = l->heap_cap ? l->heap_cap * 2 : 64;
 		l->heap = xrealloc(l->heap, l->heap_cap * sizeof(*l->heap));
 	}
-	heap_put(l, l->heap_len, t);
+	heap_put(l, l->heap_len, n);
 	l->heap_len++;
 	heap_up(l, l->heap_len - 1);
 }
@@ -345,7 +359,7 @@ void loop_timer_stop(struct loop *l, struct loop_timer *t)
 {
 	if (!loop_timer_active(t))
 		return;
-	if (t->heap_index >= l->heap_len || l->heap[t->heap_index] != t)
+	if (t->heap_index >= l->heap_len || l->heap[t->heap_index].t != t)
 		abort();        /* a timer from another loop, or memory corruption */
 	heap_remove(l, t->heap_index);
 }
@@ -438,9 +452,9 @@ static void run_timers(struct loop *l)
 	uint64_t seq_limit = l->seq;
 
 	while (l->heap_len > 0) {
-		struct loop_timer *t = l->heap[0];
+		struct loop_timer *t = l->heap[0].t;
 
-		if (t->due_ms > l->now || t->seq > seq_limit)
+		if (l->heap[0].due_ms > l->now || l->heap[0].seq > seq_limit)
 			break;
 		heap_remove(l, 0);
 		/* The callback may free t: it is not touched afterwards. */
@@ -457,7 +471,7 @@ static int wait_ms(struct loop *l, uint64_t max_ms)
 	if (l->stop)
 		return 0;
 	if (l->heap_len > 0) {
-		uint64_t due = l->heap[0]->due_ms;
+		uint64_t due = l->heap[0].due_ms;
 		uint64_t d = due > l->now ? due - l->now : 0;
 
 		if (d < ms)

@@ -167,6 +167,7 @@ struct sched_entry {
 	uint64_t due_ms;
 	struct attempt *inflight;
 	struct conf *run_conf;          /* reference held while a run is in flight */
+	size_t conf_index;              /* position of check in s->conf->checks */
 	bool removed;                   /* no longer configured; freed after its run */
 	/* runtime state */
 	bool has_last;
@@ -295,8 +296,11 @@ static void entry_record(struct sched_entry *e, const struct probe_result *r)
 	e->last_ok = r->ok;
 	e->last_duration_us = r->duration_us;
 	e->last_error = r->error;
-	free(e->last_message);
-	e->last_message = xstrdup(r->message);
+	/* Most runs repeat the last message ("HTTP 200 OK"): keep the copy. */
+	if (e->last_message == NULL || strcmp(e->last_message, r->message) != 0) {
+		free(e->last_message);
+		e->last_message = xstrdup(r->message);
+	}
 	if (r->ok) {
 		e->consecutive_successes++;
 		e->consecutive_failures = 0;
@@ -468,6 +472,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 				entry_schedule(s, e);
 			}
 		}
+		e->conf_index = i;
 		next[i] = e;
 	}
 	qsort(next, conf->n_checks, sizeof(*next), entry_cmp);
@@ -642,16 +647,20 @@ static enum check_state entry_state(const struct sched *s, const struct check *c
 	return CHECK_STATE_DOWN;
 }
 
+/* Runs every PUBLISH_INTERVAL on the loop, so it is O(checks) without a name
+ * lookup per check: an entry knows its check's position in s->conf, which is
+ * also the snapshot's order (snapshot_new). */
 struct snapshot *sched_snapshot(struct sched *s)
 {
 	struct snapshot *snap = snapshot_new(s->conf);
 
-	for (size_t i = 0; i < snap->n_checks; i++) {
-		struct snapshot_check *sc = &snap->checks[i];
-		const struct sched_entry *e = sched_find(s, sc->check->name);
+	for (size_t i = 0; i < s->n_entries; i++) {
+		const struct sched_entry *e = s->entries[i];
+		struct snapshot_check *sc;
 
-		if (!e)
-			continue;
+		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
+			continue;       /* not expected: every entry belongs to s->conf */
+		sc = &snap->checks[e->conf_index];
 		sc->metrics = e->metrics;
 		if (!e->has_last)
 			continue;

@@ -459,6 +459,14 @@ static void make_summary(const struct notifier_conf *n, long status, const char 
 		if (n->secret != NULL && strncmp(n->secret, "whsec_", 6) == 0)
 			mask_one(&words, n->secret + 6);
 		mask_one(&words, n->url);
+		/* A receiver may echo only the path ("Cannot POST
+		 * /services/T0/B0/XXXX"), which holds a Slack URL's token. */
+		if (n->url != NULL && strstr(n->url, "://") != NULL) {
+			const char *path = strchr(strstr(n->url, "://") + 3, '/');
+
+			if (path != NULL && strlen(path) >= 8)
+				mask_one(&words, path);
+		}
 	}
 	masked = log_mask_secrets(words);
 	fitted = notify_utf8(masked, SUMMARY_BODY_MAX);

@@ -27,6 +27,7 @@
  * replaced by "***". */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ struct http_run {
 	/* the request being made: the check's, or the current step's */
 	const struct check_http *http;
 	const struct check_expect *expect;
-	struct probe_result *res;   /* its outcome: &run->result, or &step_res */
+	struct probe_result *res;   /* its outcome: &run->result, or step_res */
 	int64_t req_start_us;       /* run time at which the request (step) began */
 
 	/* multi-step */
@@ -96,7 +97,9 @@ struct http_run {
 	                                   the owned substituted copies below */
 	char *s_url, *s_body, **s_headers;
 	size_t s_n_headers;
-	struct probe_result step_res;
+	struct probe_result *step_res;  /* allocated for multi-step runs only (it is
+	                                   several KB, and single requests are the
+	                                   common case) */
 	int64_t st_dns0, st_connect0, st_tls0, st_wait0;   /* sums when the step began */
 	bool st_dns, st_connect, st_tls, st_ttfb;           /* seen in this step */
 	const char **var_names;     /* borrowed from the check's extracts */
@@ -132,7 +135,50 @@ static void http_reset_response(struct http_run *h)
 	h->status_line[0] = '\0';
 }
 
-/* Releases the hop's transfer: out of the multi handle, then freed. */
+/* --- idle easy handles -------------------------------------------------------------
+ *
+ * curl_easy_init and curl_easy_cleanup per run showed in profiles (a handle
+ * is a few KB of state plus its download buffer). Finished handles are kept
+ * here, reset to defaults (curl_easy_reset also forgets every pointer into
+ * the finished run), and taken again by the next run. Their connection is
+ * already gone (FORBID_REUSE), and every run disables the TLS session cache
+ * (CURLOPT_SSL_SESSIONID_CACHE), so a recycled handle measures exactly what
+ * a new one does. Bounded; shared by every loop thread, hence the mutex. */
+
+#define HTTP_EASY_POOL_MAX 64
+
+static pthread_mutex_t http_easy_lock = PTHREAD_MUTEX_INITIALIZER;
+static CURL *http_easy_pool[HTTP_EASY_POOL_MAX];
+static size_t http_easy_idle;
+
+/* An easy handle with default options, or NULL when curl cannot make one. */
+static CURL *http_easy_get(void)
+{
+	CURL *e = NULL;
+
+	pthread_mutex_lock(&http_easy_lock);
+	if (http_easy_idle > 0)
+		e = http_easy_pool[--http_easy_idle];
+	pthread_mutex_unlock(&http_easy_lock);
+	return e != NULL ? e : curl_easy_init();
+}
+
+/* Takes back e (not in any multi handle): kept for reuse, or freed. */
+static void http_easy_put(CURL *e)
+{
+	curl_easy_reset(e);
+	pthread_mutex_lock(&http_easy_lock);
+	if (http_easy_idle < HTTP_EASY_POOL_MAX) {
+		http_easy_pool[http_easy_idle++] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&http_easy_lock);
+	if (e != NULL)
+		curl_easy_cleanup(e);
+}
+
+/* Releases the hop's transfer: out of the multi handle, then back to the
+ * pool. */
 static void http_drop_easy(struct http_run *h)
 {
 	if (h->easy == NULL)
@@ -140,7 +186,7 @@ static void http_drop_easy(struct http_run *h)
 	if (h->in_multi)
 		curlm_remove(h->run->env->curlm, h->easy);
 	h->in_multi = false;
-	curl_easy_cleanup(h->easy);
+	http_easy_put(h->easy);
 	h->easy = NULL;
 	curl_slist_free_all(h->req_headers);
 	curl_slist_free_all(h->resolve);
@@ -174,7 +220,10 @@ static void http_free(struct http_run *h)
 	free(h->host);
 	free(h->origin);
 	http_step_strings_free(h);
-	probe_result_clear(&h->step_res);
+	if (h->step_res != NULL) {
+		probe_result_clear(h->step_res);
+		free(h->step_res);
+	}
 	for (size_t i = 0; i < h->n_vars; i++) {
 		if (h->var_values[i] != NULL)
 			explicit_bzero(h->var_values[i], strlen(h->var_values[i]));
@@ -258,24 +307,168 @@ static void http_set_phases(struct http_run *h)
 		r->ttfb_us = at + h->wait_sum;
 }
 
-/* The URL without user name and password, for details (NULL on failure). */
-static json_t *http_public_url(const char *url)
+/* --- parsed URLs ------------------------------------------------------------------
+ *
+ * Every run parses its check's URL (scheme, host, port) and later prints it
+ * without credentials for details.final_url; with curl_url that is a few
+ * microseconds each, paid again every run for the same few strings. The
+ * answers are cached by URL text: a check's URL does not change between runs,
+ * and redirect targets usually do not either. Bounded (flushed whole when
+ * full); shared by every loop thread, hence the mutex. */
+
+#define HTTP_URL_CACHE_BUCKETS 4096
+#define HTTP_URL_CACHE_MAX 32768    /* entries */
+#define HTTP_URL_CACHE_MAX_LEN 4096 /* longer URLs are parsed every time */
+
+struct http_url_info {
+	char *url;
+	char *scheme, *host, *port;     /* as curl_url_get gives them (port: default filled in) */
+	char *public_url;               /* without user and password; NULL: not yet known */
+	bool public_failed;             /* curl could not print it */
+	struct http_url_info *next;
+};
+
+static pthread_mutex_t http_url_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct http_url_info *http_url_cache[HTTP_URL_CACHE_BUCKETS];
+static size_t http_url_count;
+
+static void http_url_info_free(struct http_url_info *i)
+{
+	free(i->url);
+	free(i->scheme);
+	free(i->host);
+	free(i->port);
+	free(i->public_url);
+	free(i);
+}
+
+/* The cached entry of url, or NULL. Lock held. */
+static struct http_url_info *http_url_find(const char *url, size_t *bucket)
+{
+	*bucket = (size_t)(util_hash64(url) % HTTP_URL_CACHE_BUCKETS);
+	for (struct http_url_info *i = http_url_cache[*bucket]; i; i = i->next)
+		if (strcmp(i->url, url) == 0)
+			return i;
+	return NULL;
+}
+
+/* Parses url with curl_url into owned copies of scheme, host and port (the
+ * scheme's default port when it has none). Returns 0, or -1 when curl does
+ * not take it. Cached; the copies are the caller's to free. */
+static int http_url_parse(const char *url, char **scheme_out, char **host_out, char **port_out)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	struct http_url_info *i;
+	size_t b;
+	int rc = -1;
+
+	*scheme_out = *host_out = *port_out = NULL;
+	pthread_mutex_lock(&http_url_lock);
+	i = http_url_find(url, &b);
+	if (i != NULL) {
+		*scheme_out = xstrdup(i->scheme);
+		*host_out = xstrdup(i->host);
+		*port_out = xstrdup(i->port);
+		pthread_mutex_unlock(&http_url_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&http_url_lock);
+
+	u = curl_url();
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	*scheme_out = xstrdup(scheme);
+	*host_out = xstrdup(host);
+	*port_out = xstrdup(port);
+	rc = 0;
+	if (strlen(url) > HTTP_URL_CACHE_MAX_LEN)
+		goto out;
+	pthread_mutex_lock(&http_url_lock);
+	if (http_url_find(url, &b) == NULL) {
+		if (http_url_count >= HTTP_URL_CACHE_MAX) {
+			for (size_t k = 0; k < HTTP_URL_CACHE_BUCKETS; k++) {
+				while (http_url_cache[k] != NULL) {
+					struct http_url_info *n = http_url_cache[k]->next;
+
+					http_url_info_free(http_url_cache[k]);
+					http_url_cache[k] = n;
+				}
+			}
+			http_url_count = 0;
+		}
+		i = xcalloc(1, sizeof(*i));
+		i->url = xstrdup(url);
+		i->scheme = xstrdup(scheme);
+		i->host = xstrdup(host);
+		i->port = xstrdup(port);
+		i->next = http_url_cache[b];
+		http_url_cache[b] = i;
+		http_url_count++;
+	}
+	pthread_mutex_unlock(&http_url_lock);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* url printed by curl without user name and password (owned), or NULL. */
+static char *http_public_url_text(const char *url)
 {
 	CURLU *u = curl_url();
-	char *s = NULL;
-	json_t *j = NULL;
+	char *s = NULL, *out = NULL;
 
-	if (u == NULL || url == NULL)
-		goto out;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
 		goto out;
 	curl_url_set(u, CURLUPART_USER, NULL, 0);
 	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
 	if (curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
-		j = json_string(s);
+		out = xstrdup(s);
 out:
 	curl_free(s);
 	curl_url_cleanup(u);
+	return out;
+}
+
+/* The URL without user name and password, for details (NULL on failure).
+ * Taken from the cache when url was parsed there (http_url_parse). */
+static json_t *http_public_url(const char *url)
+{
+	struct http_url_info *i;
+	json_t *j = NULL;
+	char *text;
+	size_t b;
+
+	if (url == NULL)
+		return NULL;
+	pthread_mutex_lock(&http_url_lock);
+	i = http_url_find(url, &b);
+	if (i != NULL && (i->public_url != NULL || i->public_failed)) {
+		j = i->public_url ? json_string(i->public_url) : NULL;
+		pthread_mutex_unlock(&http_url_lock);
+		return j;
+	}
+	pthread_mutex_unlock(&http_url_lock);
+
+	text = http_public_url_text(url);
+	if (text != NULL)
+		j = json_string(text);
+	pthread_mutex_lock(&http_url_lock);
+	/* The entry may have been flushed meanwhile: look it up again. */
+	i = http_url_find(url, &b);
+	if (i != NULL && i->public_url == NULL && !i->public_failed) {
+		i->public_url = text;
+		i->public_failed = text == NULL;
+		text = NULL;
+	}
+	pthread_mutex_unlock(&http_url_lock);
+	free(text);
 	return j;
 }
 
@@ -320,19 +513,16 @@ static void http_request_info(struct http_run *h, json_t *o)
 static void http_details(struct http_run *h)
 {
 	struct probe_result *r = &h->run->result;
-	json_t *o;
-	const char *key;
-	json_t *v;
 
 	if (h->multi) {
 		probe_result_detail(r, "steps", json_incref(h->steps));
 		return;
 	}
-	o = json_object();
-	http_request_info(h, o);
-	json_object_foreach(o, key, v)
-		probe_result_detail(r, key, json_incref(v));
-	json_decref(o);
+	/* Straight into the details (json_object_set_new replaces a key as
+	 * probe_result_detail does): no object built and copied per run. */
+	if (r->details == NULL)
+		r->details = json_object();
+	http_request_info(h, r->details);
 }
 
 /* The run is over: phases and details into the result, state freed, done. */
@@ -586,7 +776,9 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (take > 0) {
 		if (h->body_len + take + 1 > h->body_cap) {
-			size_t want = h->body_cap ? h->body_cap * 2 : 16384;
+			/* Small first: most probed bodies are short, and every run
+			 * in flight holds its buffer. */
+			size_t want = h->body_cap ? h->body_cap * 2 : 1024;
 
 			if (want < h->body_len + take + 1)
 				want = h->body_len + take + 1;
@@ -649,7 +841,7 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 	int64_t remaining_ms;
 	CURL *e;
 
-	h->easy = e = curl_easy_init();
+	h->easy = e = http_easy_get();
 	if (e == NULL) {
 		probe_result_fail(h->res, PROBE_ERR_INTERNAL, "curl_easy_init() failed");
 		return -1;
@@ -723,6 +915,8 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 	}
 
 	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	/* Every run does a full handshake, also on a recycled handle. */
+	curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	if (c->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
 	if (c->client_cert)
@@ -779,7 +973,6 @@ static char *http_origin(const struct http_run *h)
 static int http_hop_begin(struct http_run *h, const char *url)
 {
 	struct probe_run *run = h->run;
-	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL;
 	int rc = -1;
 
@@ -788,10 +981,7 @@ static int http_hop_begin(struct http_run *h, const char *url)
 	free(h->host);
 	h->url = xstrdup(url);
 	h->scheme = h->host = NULL;
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+	if (http_url_parse(url, &scheme, &host, &port) != 0) {
 		probe_result_fail(h->res, h->redirects ? PROBE_ERR_PROTOCOL : PROBE_ERR_INTERNAL,
 		                  "%s is not a valid URL", h->redirects ? "the redirect target" :
 		                  h->multi ? "the step's url" : "the check's url");
@@ -835,10 +1025,9 @@ static int http_hop_begin(struct http_run *h, const char *url)
 	}
 	rc = 0;
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	free(scheme);
+	free(host);
+	free(port);
 	return rc;
 }
 
@@ -1122,7 +1311,7 @@ static void http_extract(struct http_run *h)
 static int http_step_open(struct http_run *h)
 {
 	const struct http_step *st = http_cur_step(h);
-	struct probe_result *r = &h->step_res;
+	struct probe_result *r = h->step_res;
 
 	probe_result_clear(r);
 	memset(r, 0, sizeof(*r));
@@ -1192,7 +1381,7 @@ static void http_step_phase(json_t *o, const char *key, bool saw, int64_t at_us)
 static bool http_step_close(struct http_run *h, bool completed)
 {
 	struct probe_run *run = h->run;
-	struct probe_result *r = &h->step_res, *all = &run->result;
+	struct probe_result *r = h->step_res, *all = &run->result;
 	const struct http_step *st = http_cur_step(h);
 	json_t *o = json_object(), *ph = json_object(), *asserts = json_array(), *names;
 	int64_t at;
@@ -1320,6 +1509,7 @@ static int http_start(struct probe_run *run)
 	if (run->check->n_steps > 0) {
 		h->multi = true;
 		h->steps = json_array();
+		h->step_res = xcalloc(1, sizeof(*h->step_res));
 		/* The first step opens here; one that cannot start ends the run now. */
 		if (http_step_open(h) == 0)
 			return 0;

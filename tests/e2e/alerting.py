@@ -12,17 +12,22 @@ Test modules import the fixtures by name:
     from alerting import rig, alertmanager  # noqa: F401"""
 
 import base64
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
+try:
+    import pytest
+except ImportError:         # bench/detection-latency imports this without pytest
+    class pytest:  # noqa: N801
+        @staticmethod
+        def fixture(*args, **kw):
+            return args[0] if args and callable(args[0]) else (lambda f: f)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2eutil as U  # noqa: E402
@@ -298,34 +303,91 @@ def wait_state(agent, check, state, timeout=10):
                         what="check %s to be %s" % (check, state))
 
 
-def triggers(rcv, kind=None):
-    """The alert notifications a receiver accepted, as parsed JSON, by kind:
-    'firing', 'resolved' or None (both). Test notifications are left out."""
-    out = []
-    for r in rcv.delivered():
-        j = r.json
-        k = notification_kind(rcv.kind, j)
-        if k == "test":
-            continue
-        if kind is None or k == kind:
-            out.append(r)
-    return out
-
-
-def notification_kind(kind, j):
-    """'firing', 'resolved' or 'test' of one accepted request body."""
-    if kind == "pagerduty":
+def kind_of(req):
+    """'firing', 'resolved' or 'test' of one request a receiver saw."""
+    j = req.json if isinstance(req.json, dict) else {}
+    if "event_action" in j:                                   # PagerDuty
         if str(j.get("dedup_key", "")).startswith("pharos:notify-test:"):
             return "test"
-        return "resolved" if j.get("event_action") == "resolve" else "firing"
-    if kind == "webhook":
-        return {"alert.firing": "firing", "alert.resolved": "resolved"}.get(j.get("type"), "test")
-    if kind == "slack":
-        txt = j.get("text", "")
-        if "TEST" in txt:
-            return "test"
-        return "resolved" if "RESOLVED" in txt else "firing"
-    raise ValueError(kind)
+        return "resolved" if j["event_action"] == "resolve" else "firing"
+    if "type" in j and "id" in j:                             # webhook
+        return {"alert.firing": "firing", "alert.resolved": "resolved"}.get(j["type"], "test")
+    txt = j.get("text", "")                                   # Slack
+    if "TEST" in txt:
+        return "test"
+    return "resolved" if "RESOLVED" in txt else "firing"
+
+
+def delivered(rcv, kind):
+    """The requests of that kind the receiver accepted."""
+    return [r for r in rcv.snapshot() if r.answer == rcv.success_status and kind_of(r) == kind]
+
+
+def wait_delivered(rcv, kind, count=1, timeout=15):
+    return rcv.wait_for(lambda r: r.answer == rcv.success_status and kind_of(r) == kind, count,
+                        timeout, what="%d %s notification(s) accepted" % (count, kind))
+
+
+# --- the kill -9 scenario (test_outbox.py and bench/detection-latency) ----------------
+
+NOTIFIER_OF = {"slack": "ops-slack", "pagerduty": "oncall", "webhook": "audit"}
+
+
+def _attempts(agent):
+    """notifier -> attempts of its (only) firing notification, from the API."""
+    return {r["notifier"]: r["attempts"] for r in agent.notifications() if r["kind"] == "firing"}
+
+
+def kill9_scenario(rig):
+    """Receivers answer 500, then refuse connections; the agent is killed
+    with SIGKILL while the notifications are undelivered; then the receivers
+    come back and the agent is restarted. Returns a dict of figures; asserts
+    nothing itself except progress (the callers judge the figures)."""
+    a = rig.start()
+    wait_state(a, "api", "up")
+    for rcv in rig.receivers:
+        rcv.fail(500)
+    rig.target.down()
+    for rcv in rig.receivers:       # two failed attempts at each receiver
+        rcv.wait_for(lambda r: r.answer == 500, 2, timeout=detection_bound_s() + 10,
+                     what="two attempts answered 500")
+    for rcv in rig.receivers:
+        rcv.refuse()
+    seen = {rcv.name: len(rcv.snapshot()) for rcv in rig.receivers}
+    # Wait until every notifier made at least one attempt that was refused
+    # (the outbox counts it; the receiver cannot see it).
+    U.wait_until(lambda: all(_attempts(a).get(NOTIFIER_OF[n], 0) > seen[n] for n in seen), 20,
+                 what="a refused attempt per notifier")
+    pending = a.notifications(state="pending")
+    attempts = _attempts(a)
+    a.kill9()
+
+    for rcv in rig.receivers:
+        rcv.answer_ok()
+        rcv.listen()
+    t_restart = time.monotonic()
+    a.start()
+    out = {"pending_at_kill": len(pending), "attempts_at_kill": attempts, "receivers": {}}
+    for rcv in rig.receivers:
+        try:
+            wait_delivered(rcv, "firing", timeout=30)
+        except AssertionError:
+            pass
+    for rcv in rig.receivers:
+        reqs = [r for r in rcv.snapshot() if kind_of(r) == "firing"]
+        ok = [r for r in reqs if r.answer == rcv.success_status]
+        out["receivers"][rcv.name] = {
+            "attempts_seen": len(reqs),
+            "keys": sorted({r.key for r in reqs}),
+            "delivered": len(ok),
+            "delivered_after_restart_s": (ok[0].t - t_restart) if ok else None,
+        }
+    # One firing notification per notifier was due: lost = due - accepted.
+    out["due"] = len(out["receivers"])
+    out["lost"] = sum(1 for v in out["receivers"].values() if v["delivered"] == 0)
+    out["duplicates"] = sum(max(0, v["delivered"] - 1) for v in out["receivers"].values())
+    out["agent"] = a
+    return out
 
 
 # --- a real Alertmanager ---------------------------------------------------------------
@@ -366,8 +428,9 @@ def alertmanager():
     if not os.path.exists(ALERTMANAGER):
         pytest.skip("%s is missing: apt-get install prometheus-alertmanager "
                     "(scripts/install-deps test)" % ALERTMANAGER)
-    d = os.path.join(U.ARTIFACTS, "_servers", "alertmanager")
-    shutil.rmtree(d, ignore_errors=True)
+    # Each module importing this fixture gets its own instance: its own directory.
+    os.makedirs(os.path.join(U.ARTIFACTS, "_servers"), exist_ok=True)
+    d = tempfile.mkdtemp(prefix="alertmanager-", dir=os.path.join(U.ARTIFACTS, "_servers"))
     os.makedirs(os.path.join(d, "data"))
     conf = U.write_file(os.path.join(d, "alertmanager.yml"), AM_CONFIG)
     for attempt in range(3):
@@ -409,7 +472,3 @@ def alertmanager():
             log.close()
         return
     raise AssertionError("alertmanager did not start; see %s" % d)
-
-
-def am_json(a):
-    return json.dumps(a, sort_keys=True)

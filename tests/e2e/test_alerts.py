@@ -16,30 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2eutil as U  # noqa: E402
-from alerting import LOCATION, alertmanager, detection_bound_s, rig, wait_state  # noqa: E402,F401
-
-def kind_of(req):
-    j = req.json or {}
-    if "event_action" in j:
-        if str(j.get("dedup_key", "")).startswith("pharos:notify-test:"):
-            return "test"
-        return "resolved" if j["event_action"] == "resolve" else "firing"
-    if "type" in j and "id" in j:
-        return {"alert.firing": "firing", "alert.resolved": "resolved"}.get(j["type"], "test")
-    txt = j.get("text", "")
-    if "TEST" in txt:
-        return "test"
-    return "resolved" if "RESOLVED" in txt else "firing"
-
-
-def delivered(rcv, kind):
-    return [r for r in rcv.snapshot() if r.answer == rcv.success_status and kind_of(r) == kind]
-
-
-def wait_delivered(rcv, kind, count=1, timeout=15):
-    return rcv.wait_for(lambda r: r.answer == rcv.success_status and kind_of(r) == kind, count,
-                        timeout, what="%d %s notification(s)" % (count, kind))
-
+from alerting import (LOCATION, alertmanager, delivered, detection_bound_s, rig,  # noqa: E402,F401
+                      wait_delivered, wait_state)
 
 def check_firing_payloads(rig, rule="down", check="api", severity="critical"):
     """The firing notification at each receiver says what is wrong, where."""
@@ -278,8 +256,8 @@ def test_alertmanager_shows_firing_then_resolved(rig, alertmanager):
     assert labels["group"] == "Payments"
     assert rule in al["annotations"]["summary"] and al["annotations"].get("description")
     assert al["generatorURL"].endswith("/check/" + check)
-    rows = a.notifications()
-    assert [r["state"] for r in rows] == ["delivered"], rows
+    U.wait_until(lambda: [r["state"] for r in a.notifications()] == ["delivered"], 5,
+                 what="the firing notification recorded as delivered")
 
     rig.target.up()
 

@@ -90,7 +90,7 @@ static void test_buckets(void **state)
 
 /* Percentiles from the histogram against the exact nearest rank on several
  * distributions: always inside the exact value's bucket (or touching it), and
- * within a few percent on smooth data. */
+ * within 10% on data spread over the buckets. */
 static void test_percentiles(void **state)
 {
 	enum { N = 5000 };
@@ -125,7 +125,9 @@ static void test_percentiles(void **state)
 			bucket_bounds(ex, &lo, &hi);
 			/* Inside the exact value's bucket, give or take the boundary. */
 			assert_true(got >= lo * 0.999 && got <= hi * 1.001);
-			if ((dist == 0 || dist == 1) && fabs(got - ex) / ex >= 0.10)
+			/* Spread evenly over the buckets: close. Bunched at one end of a
+			 * bucket (dist 1): only the bucket is promised. */
+			if (dist == 0 && fabs(got - ex) / ex >= 0.10)
 				fail_msg("dist %d p%g: exact %g, histogram %g", dist, ps[k] * 100, ex, got);
 		}
 		/* The extremes are exact. */
@@ -138,12 +140,15 @@ static void test_percentiles(void **state)
 		rollup_agg_add(&a, 123456, true);
 	assert_true(rollup_percentile(&a, 0.5) == 123.456);
 	assert_true(rollup_percentile(&a, 0.95) == 123.456);
-	/* The step data: p50 42 ms, p99 9 s exactly (both buckets are points). */
+	/* Two points: the low one is the minimum, so its bucket starts there;
+	 * the high one is the maximum, so its bucket ends there. */
 	rollup_agg_init(&a);
 	for (int i = 0; i < 1000; i++)
 		rollup_agg_add(&a, i % 20 == 0 ? 9000000 : 42000, true);
-	assert_true(rollup_percentile(&a, 0.50) == 42.0);
-	assert_true(rollup_percentile(&a, 0.99) == 9000.0);
+	assert_true(rollup_percentile(&a, 0.01) >= 42.0 && rollup_percentile(&a, 0.01) < 42.5);
+	assert_true(rollup_percentile(&a, 0.50) >= 42.0 && rollup_percentile(&a, 0.50) < 50.0);
+	assert_true(rollup_percentile(&a, 0.99) >= 5000.0 && rollup_percentile(&a, 0.99) <= 9000.0);
+	assert_true(rollup_percentile(&a, 1.0) == 9000.0);
 
 	/* merge = adding the samples one by one */
 	{
