@@ -265,6 +265,15 @@ const char *conf_closest(const char *word, const char *const *cands, size_t n)
 	return best;
 }
 
+/* " (did you mean \"hint\"?)" for the end of a message, or "" when hint
+ * is NULL. */
+const char *conf_did_you_mean(struct loader *ld, const char *hint)
+{
+	if (hint == NULL)
+		return "";
+	return conf_tmp(ld, xasprintf(" (did you mean \"%s\"?)", hint));
+}
+
 bool conf_valid_name(const char *s)
 {
 	size_t n = strlen(s);

@@ -138,8 +138,8 @@ static void get_selectors(struct loader *ld, const config_setting_t *s, const ch
 			if (!selects_any(conf, sel)) {
 				names = conf_check_names(conf, true, &nn);
 				hint = conf_closest(sel + 6, names, nn);
-				conf_warn(ld, e, "%s in %s selects no check: no check has group %s%s%s%s", conf_sname(ld, e), where,
-				          conf_quote(ld, sel + 6), hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
+				conf_warn(ld, e, "%s in %s selects no check: no check has group %s%s", conf_sname(ld, e), where,
+				          conf_quote(ld, sel + 6), conf_did_you_mean(ld, hint));
 				free(names);
 			}
 		} else if (is_glob(sel)) {
@@ -153,8 +153,8 @@ static void get_selectors(struct loader *ld, const config_setting_t *s, const ch
 		} else if (conf_find_check(conf, sel) == NULL) {
 			names = conf_check_names(conf, false, &nn);
 			hint = conf_closest(sel, names, nn);
-			conf_err(ld, e, "%s in %s names an unknown check \"%s\"%s%s%s", conf_sname(ld, e), where, sel,
-			         hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
+			conf_err(ld, e, "%s in %s names an unknown check \"%s\"%s", conf_sname(ld, e), where, sel,
+			         conf_did_you_mean(ld, hint));
 			free(names);
 			free(sel);
 			continue;
@@ -260,10 +260,9 @@ static void parse_notify(struct loader *ld, const config_setting_t *s, void *bas
 				if (conf->notifiers[j].name != NULL)
 					names[nn++] = conf->notifiers[j].name;
 			hint = conf_closest(v, names, nn);
-			conf_err(ld, e, "%s in %s names an unknown notifier %s%s%s%s", conf_sname(ld, e), where,
+			conf_err(ld, e, "%s in %s names an unknown notifier %s%s", conf_sname(ld, e), where,
 			         conf_quote(ld, config_setting_get_string(e)),
-			         hint ? " (did you mean \"" : nn == 0 ? " (no notifiers = ( ... ) are defined)" : "",
-			         hint ? hint : "", hint ? "\"?)" : "");
+			         hint ? conf_did_you_mean(ld, hint) : nn == 0 ? " (no notifiers = ( ... ) are defined)" : "");
 			free(names);
 			free(v);
 			continue;

@@ -352,8 +352,8 @@ static void parse_basic_auth(struct loader *ld, const config_setting_t *s, void 
 			const char *cands[] = { "user", "password" };
 			const char *hint = conf_closest(name, cands, 2);
 
-			conf_err(ld, e, "unknown setting \"%s\" in basic_auth of %s%s%s%s", name, where,
-			         hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
+			conf_err(ld, e, "unknown setting \"%s\" in basic_auth of %s%s", name, where,
+			         conf_did_you_mean(ld, hint));
 			continue;
 		}
 		v = conf_get_str(ld, e, where);
@@ -1541,9 +1541,8 @@ void conf_resolve_dependencies(struct loader *ld, struct conf *conf)
 		if (target == NULL) {
 			const char *hint = conf_closest(d->name, names, nn);
 
-			conf_err(ld, d->s, "%s in check \"%s\" names an unknown check \"%s\"%s%s%s", conf_sname(ld, d->s),
-			         where ? where : "?", d->name, hint ? " (did you mean \"" : "", hint ? hint : "",
-			         hint ? "\"?)" : "");
+			conf_err(ld, d->s, "%s in check \"%s\" names an unknown check \"%s\"%s", conf_sname(ld, d->s),
+			         where ? where : "?", d->name, conf_did_you_mean(ld, hint));
 		} else if ((size_t)(target - conf->checks) == d->from) {
 			conf_err(ld, d->s, "%s in check \"%s\" names the check itself", conf_sname(ld, d->s), where ? where : "?");
 		} else {

@@ -123,6 +123,8 @@ const char *conf_type_desc(int type);
 const char *conf_sname(struct loader *ld, const config_setting_t *s);
 /* The closest of n candidates to word for "did you mean", or NULL. */
 const char *conf_closest(const char *word, const char *const *cands, size_t n);
+/* " (did you mean \"hint\"?)", or "" when hint is NULL. */
+const char *conf_did_you_mean(struct loader *ld, const char *hint);
 
 /* --- conf.c: values ------------------------------------------------------- */
 
