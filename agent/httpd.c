@@ -528,7 +528,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	log_warn("httpd: libmicrohttpd", "error", buf);
+	/* A client that is not speaking TLS to a TLS listener (a tcp check, a
+	 * port scan) is the client's problem, not the agent's: debug, not warn. */
+	if (strstr(buf, "andshake") || strstr(buf, "TLS") || strstr(buf, "GnuTLS"))
+		log_debug("httpd: libmicrohttpd", "error", buf);
+	else
+		log_warn("httpd: libmicrohttpd", "error", buf);
 }
 
 /* --- TLS ---------------------------------------------------------------------- */
