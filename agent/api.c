@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "rcache.h"
 #include "util.h"
 
 #define RECENT_RESULTS   20
@@ -84,24 +85,60 @@ static void mask_strings(json_t *j)
 	}
 }
 
-/* Sets rs to status with j serialized (j stolen, secrets masked). */
-void api_json(struct api_response *rs, unsigned status, json_t *j)
+static const char json_content_type[] = "application/json; charset=utf-8";
+
+/* A growing output buffer for json_dump_callback. */
+struct dump_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int dump_add(const char *s, size_t n, void *arg)
 {
-	char *text;
+	struct dump_buf *b = arg;
+
+	if (b->len + n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+
+		while (b->len + n + 2 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+/* j (stolen; NULL: an "internal" error object) with secrets masked,
+ * serialized with a final newline into malloc'ed memory of ours (written
+ * straight into our buffer: no copy, whatever jansson's allocator is). */
+static char *json_text(json_t *j, size_t *len)
+{
+	struct dump_buf b = { 0 };
 
 	if (j == NULL)                  /* only on allocation failure inside jansson */
 		j = json_pack("{s:s, s:s}", "error", "internal", "detail", "cannot build the answer");
 	mask_strings(j);
-	text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10));
+	if (json_dump_callback(j, dump_add, &b,
+	                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0) {
+		b.len = 0;
+		dump_add("{}", 2, &b);
+	}
 	json_decref(j);
+	dump_add("\n", 1, &b);
+	b.p[b.len] = '\0';
+	*len = b.len;
+	return b.p;
+}
+
+/* Sets rs to status with j serialized (j stolen, secrets masked). */
+void api_json(struct api_response *rs, unsigned status, json_t *j)
+{
 	free(rs->body);
-	/* json_dumps allocates with jansson's allocator (malloc by default);
-	 * copy so the body is always ours to hand to MHD_RESPMEM_MUST_FREE. */
-	rs->body = xasprintf("%s\n", text ? text : "{}");
-	free(text);
-	rs->body_len = strlen(rs->body);
+	rs->body = json_text(j, &rs->body_len);
 	rs->status = status;
-	rs->content_type = "application/json; charset=utf-8";
+	rs->content_type = json_content_type;
 }
 
 /* Sets rs to an error answer {"error": error, "detail": detail}. */
@@ -157,37 +194,67 @@ static json_t *last_json(const struct snapshot_check *sc)
 	return o;
 }
 
+#define N_WINDOWS (sizeof(uptime_windows) / sizeof(uptime_windows[0]))
+
+/* What the database says about one check: uptime per window of
+ * uptime_windows (-1: no result in it) and the 24 h latency percentiles. */
+struct check_figures {
+	double uptime[N_WINDOWS];
+	bool has_latency;
+	double p50_ms, p95_ms;
+};
+
+static void figures_init(struct check_figures *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < N_WINDOWS; i++)
+		f->uptime[i] = -1;
+}
+
+/* The figures of one check, read for it alone (exact start edges while raw
+ * results are kept; see store.h). r may be NULL: no figures. */
+static void figures_one(struct store_reader *r, const char *name, int64_t now_us,
+                        struct check_figures *f)
+{
+	figures_init(f);
+	if (r == NULL)
+		return;
+	/* No result in the longest window: none in the shorter ones either. */
+	f->uptime[N_WINDOWS - 1] = store_uptime(r, name, now_us - uptime_windows[N_WINDOWS - 1].span_us);
+	if (f->uptime[N_WINDOWS - 1] < 0)
+		return;
+	for (size_t i = 0; i + 1 < N_WINDOWS; i++)
+		f->uptime[i] = store_uptime(r, name, now_us - uptime_windows[i].span_us);
+	f->has_latency = store_latency(r, name, now_us - 24 * US_PER_HOUR, &f->p50_ms,
+	                               &f->p95_ms) == 0;
+}
+
 /* The "uptime" object ({"24h": pct|null, ...}), or null when there is no
  * database or no result at all in the longest window. */
-static json_t *uptime_json(struct store_reader *r, const char *name, int64_t now_us)
+static json_t *uptime_json(const struct check_figures *f)
 {
-	size_t n = sizeof(uptime_windows) / sizeof(uptime_windows[0]);
 	json_t *o;
 
-	if (r == NULL || store_uptime(r, name, now_us - uptime_windows[n - 1].span_us) < 0)
+	if (f->uptime[N_WINDOWS - 1] < 0)
 		return json_null();
 	o = json_object();
-	for (size_t i = 0; i < n; i++) {
-		double pct = store_uptime(r, name, now_us - uptime_windows[i].span_us);
-
-		json_object_set_new(o, uptime_windows[i].key, pct < 0 ? json_null() : json_real(pct));
-	}
+	for (size_t i = 0; i < N_WINDOWS; i++)
+		json_object_set_new(o, uptime_windows[i].key,
+		                    f->uptime[i] < 0 ? json_null() : json_real(f->uptime[i]));
 	return o;
 }
 
 /* {"p50": ms, "p95": ms} over the last 24 h, or null. */
-static json_t *latency_json(struct store_reader *r, const char *name, int64_t now_us)
+static json_t *latency_json(const struct check_figures *f)
 {
-	double p50, p95;
-
-	if (r == NULL || store_latency(r, name, now_us - 24 * US_PER_HOUR, &p50, &p95) != 0)
+	if (!f->has_latency)
 		return json_null();
-	return json_pack("{s:f, s:f}", "p50", p50, "p95", p95);
+	return json_pack("{s:f, s:f}", "p50", f->p50_ms, "p95", f->p95_ms);
 }
 
 /* One check as the API shows it: name, group (null when none), type, target,
  * state, last, uptime, latency_ms. */
-static json_t *check_json(const struct snapshot_check *sc, struct store_reader *r, int64_t now_us)
+static json_t *check_json(const struct snapshot_check *sc, const struct check_figures *f)
 {
 	const struct check *c = sc->check;
 	json_t *o = json_object();
@@ -202,9 +269,109 @@ static json_t *check_json(const struct snapshot_check *sc, struct store_reader *
 		json_object_set_new(o, "state_reason", json_string("dependency down"));
 	}
 	json_object_set_new(o, "last", last_json(sc));
-	json_object_set_new(o, "uptime", uptime_json(r, c->name, now_us));
-	json_object_set_new(o, "latency_ms", latency_json(r, c->name, now_us));
+	json_object_set_new(o, "uptime", uptime_json(f));
+	json_object_set_new(o, "latency_ms", latency_json(f));
 	return o;
+}
+
+/* --- every check's figures: one read per window ------------------------------ */
+
+/* One window of every check, from store_summary_all, sorted by name. */
+struct window_row {
+	char *name;
+	double uptime_pct, p50_ms, p95_ms;
+};
+struct window_tab {
+	struct window_row *v;
+	size_t n, cap;
+};
+
+static void window_add(void *arg, const struct store_summary *sm)
+{
+	struct window_tab *t = arg;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	t->v[t->n].name = xstrdup(sm->check);
+	t->v[t->n].uptime_pct = sm->uptime_pct;
+	t->v[t->n].p50_ms = sm->p50_ms;
+	t->v[t->n].p95_ms = sm->p95_ms;
+	t->n++;
+}
+
+static int window_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct window_row *)a)->name, ((const struct window_row *)b)->name);
+}
+
+static void window_free(struct window_tab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Reads window i of every check into t (sorted by name). A failed read
+ * leaves t empty: its figures show as null, as they would for one check. */
+static void window_read(struct store_reader *r, size_t i, int64_t now_us, struct window_tab *t)
+{
+	bool sorted = true;
+
+	if (store_summary_all(r, now_us - uptime_windows[i].span_us, window_add, t) != 0) {
+		window_free(t);
+		return;
+	}
+	/* store_summary_all gives name order; sort only should that ever change. */
+	for (size_t k = 1; k < t->n && sorted; k++)
+		sorted = strcmp(t->v[k - 1].name, t->v[k].name) < 0;
+	if (!sorted)
+		qsort(t->v, t->n, sizeof(*t->v), window_cmp);
+}
+
+static const struct window_row *window_find(const struct window_tab *t, const char *name)
+{
+	struct window_row key = { .name = (char *)name };
+
+	if (t->n == 0)
+		return NULL;
+	return bsearch(&key, t->v, t->n, sizeof(*t->v), window_cmp);
+}
+
+/* Every check of snap with its figures, in config order: four reads of every
+ * check (one per window, cached at scale by the store), joined by name. */
+static json_t *checks_json(const struct snapshot *snap, struct store_reader *r, int64_t now_us)
+{
+	struct window_tab tabs[N_WINDOWS];
+	json_t *arr = json_array();
+
+	memset(tabs, 0, sizeof(tabs));
+	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
+		window_read(r, i, now_us, &tabs[i]);
+	for (size_t k = 0; k < snap->n_checks; k++) {
+		const char *name = snap->checks[k].check->name;
+		struct check_figures f;
+
+		figures_init(&f);
+		for (size_t i = 0; i < N_WINDOWS; i++) {
+			const struct window_row *w = window_find(&tabs[i], name);
+
+			if (w == NULL)
+				continue;
+			f.uptime[i] = w->uptime_pct;
+			if (i == 0) {   /* 24 h: the latency window too */
+				f.has_latency = true;
+				f.p50_ms = w->p50_ms;
+				f.p95_ms = w->p95_ms;
+			}
+		}
+		json_array_append_new(arr, check_json(&snap->checks[k], &f));
+	}
+	for (size_t i = 0; i < N_WINDOWS; i++)
+		window_free(&tabs[i]);
+	return arr;
 }
 
 /* The snapshot entry for rq->name, or NULL after answering 404/503. */
@@ -266,31 +433,46 @@ void api_readyz(struct api_request *rq, struct api_response *rs)
 	}
 }
 
+/* The rendered answer of GET /api/v1/checks (rcache.h): at 10,000 checks it
+ * is ~5 MB of JSON that costs tens of milliseconds to build, and every open
+ * status page asks for it every 15 s. */
+static struct rcache checks_cache = RCACHE_INIT;
+
 /* GET /api/v1/checks: every check, in config order. */
 void api_checks(struct api_request *rq, struct api_response *rs)
 {
-	int64_t now = util_wall_us();
-	json_t *arr;
+	struct rcache_key key;
+	struct rcache_hit hit;
+	uint64_t t0;
+	size_t len;
+	char *text;
 
 	if (rq->snap == NULL) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
 		return;
 	}
-	arr = json_array();
-	for (size_t i = 0; i < rq->snap->n_checks; i++)
-		json_array_append_new(arr, check_json(&rq->snap->checks[i], rq->reader, now));
-	api_json(rs, MHD_HTTP_OK, arr);
+	key.conf = rq->snap->conf;
+	key.snap = rq->snap;
+	key.snap_us = rq->snap->published_us;
+	if (!rcache_get(&checks_cache, &key, false, &hit)) {
+		t0 = util_mono_us();
+		text = json_text(checks_json(rq->snap, rq->reader, util_wall_us()), &len);
+		rcache_put(&checks_cache, &key, text, len, t0, &hit);
+	}
+	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, json_content_type, false);
 }
 
 /* GET /api/v1/checks/NAME: the check plus its RECENT_RESULTS last results. */
 void api_check(struct api_request *rq, struct api_response *rs)
 {
 	const struct snapshot_check *sc = find_check(rq, rs);
+	struct check_figures f;
 	json_t *o, *recent = NULL;
 
 	if (sc == NULL)
 		return;
-	o = check_json(sc, rq->reader, util_wall_us());
+	figures_one(rq->reader, sc->check->name, util_wall_us(), &f);
+	o = check_json(sc, &f);
 	if (rq->reader != NULL)
 		recent = store_results(rq->reader, rq->name, 0, 0, RECENT_RESULTS);
 	json_object_set_new(o, "recent", recent ? recent : json_array());

@@ -40,6 +40,11 @@ struct api_response {
 	char allow[64];                 /* sets Allow when not "" (405) */
 	const char *www_authenticate;   /* static; sets WWW-Authenticate (401) */
 	const char *cache_control;      /* static; NULL: "no-store" */
+	/* A shared, cached body (rcache.h): when set, body points into it and is
+	 * not owned (never freed); httpd.c drops this reference once sent. */
+	struct rbody *shared;
+	const char *content_encoding;   /* static; NULL: none (identity) */
+	const char *vary;               /* static; sets Vary when not NULL */
 };
 
 typedef void api_handler(struct api_request *rq, struct api_response *rs);

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "page.h"
+#include "rcache.h"
 #include "util.h"
 
 #define CONN_LIMIT        64        /* simultaneous connections (= threads) */
@@ -399,13 +400,22 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 
 	if (rs->body == NULL)
 		api_text(rs, rs->status ? rs->status : MHD_HTTP_OK, "");
-	resp = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
+	if (rs->shared != NULL)         /* a cached body: no copy, a reference */
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			rs->body_len, rs->body, rbody_unref_cb, rs->shared);
+	else
+		resp = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
-		free(rs->body);
+		if (rs->shared != NULL)
+			rbody_unref(rs->shared);
+		else
+			free(rs->body);
 		rs->body = NULL;
+		rs->shared = NULL;
 		return MHD_NO;
 	}
 	rs->body = NULL;                /* owned by resp now */
+	rs->shared = NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	                        rs->cache_control ? rs->cache_control : "no-store");
@@ -413,6 +423,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
 	if (rs->www_authenticate != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, rs->www_authenticate);
+	if (rs->content_encoding != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, rs->content_encoding);
+	if (rs->vary != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, rs->vary);
 	ret = MHD_queue_response(conn, rs->status, resp);
 	MHD_destroy_response(resp);
 	if (log_enabled(LOG_DEBUG)) {

@@ -22,6 +22,7 @@
 #include "assets.h"
 #include "log.h"
 #include "page.h"
+#include "rcache.h"
 #include "util.h"
 
 #define US_PER_S           1000000LL
@@ -29,7 +30,6 @@
 #define US_PER_DAY         (24 * US_PER_HOUR)
 #define PAGE_HIST_TTL_US   (30 * US_PER_S)     /* index page history cache */
 #define PAGE_HIST_TTL_MAX  (600 * US_PER_S)
-#define PAGE_RENDER_TTL_US (1 * US_PER_S)       /* index page bytes */
 #define BAR_MERGE_ABOVE    300      /* more checks: equal neighbouring days share a cell */
 #define CHART_POINTS       100
 #define CHART_SAMPLES_MAX  (2u << 20)   /* results read for one chart */
@@ -253,14 +253,17 @@ static const char *const state_labels[] = {
 	[CHECK_STATE_BLOCKED] = "Blocked",
 };
 
+static const char *state_label(enum check_state st)
+{
+	return (unsigned)st < sizeof(state_labels) / sizeof(state_labels[0]) && state_labels[st] ?
+	       state_labels[st] : "Unknown";
+}
+
 /* The state pill: colour from the class, and always the word. */
 static void put_state(struct page_buf *b, enum check_state st)
 {
-	const char *label = (unsigned)st < sizeof(state_labels) / sizeof(state_labels[0]) &&
-	                    state_labels[st] ? state_labels[st] : "Unknown";
-
 	page_buf_printf(b, "<span class=\"state st-%s\"><span class=\"ic\" aria-hidden=\"true\">"
-	                "</span>%s</span>", check_state_name(st), label);
+	                "</span>%s</span>", check_state_name(st), state_label(st));
 }
 
 static const char *page_title(const struct snapshot *snap)
@@ -721,13 +724,27 @@ static void put_check_row(struct page_buf *b, const struct snapshot_check *sc,
 	page_escape(b, sc->check->name);
 	page_buf_printf(b, "</a><span class=\"c-type\">%s</span></div>",
 	                check_type_name(sc->check->type));
-	put_state(b, sc->state);
+	if (!merge) {
+		put_state(b, sc->state);
+	} else {
+		/* Big fleets: the row without what repeats in every row and says
+		 * nothing new (aria-hidden on an empty icon, tooltips that repeat
+		 * "24h" / "90d" and the group's "uptime" heading): ~80 bytes of
+		 * ~700 per check. */
+		page_buf_printf(b, "<span class=\"state st-%s\"><span class=\"ic\"></span>%s</span>",
+		                check_state_name(sc->state), state_label(sc->state));
+	}
 	put_bar(b, row ? row->day_runs : NULL, row ? row->day_ok : NULL,
 	        h ? h->today : util_wall_us() / US_PER_DAY, merge);
-	page_buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\" title=\"uptime, last 24 "
-	                "hours\"><b>%s</b> 24h</span><span class=\"up90 %s\" title=\"uptime, last "
-	                "90 days\"><b>%s</b> 90d</span></div></li>\n",
-	                page_uptime_class(up24), p24, page_uptime_class(up90), p90);
+	if (!merge)
+		page_buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\" title=\"uptime, last "
+		                "24 hours\"><b>%s</b> 24h</span><span class=\"up90 %s\" title=\"uptime, "
+		                "last 90 days\"><b>%s</b> 90d</span></div></li>\n",
+		                page_uptime_class(up24), p24, page_uptime_class(up90), p90);
+	else
+		page_buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\"><b>%s</b> 24h</span>"
+		                "<span class=\"up90 %s\"><b>%s</b> 90d</span></div></li>\n",
+		                page_uptime_class(up24), p24, page_uptime_class(up90), p90);
 }
 
 /* Renders the status page of rq->snap (not NULL) into b. */
@@ -813,80 +830,47 @@ static void render_index(struct api_request *rq, struct page_buf *b_out, int64_t
 	*b_out = b;
 }
 
-/* The last rendered index page, reused for PAGE_RENDER_TTL_US: a page of
- * 10,000 checks is ~6 MB and takes tens of milliseconds to render, so under
- * load one thread renders while the others copy the previous bytes (at most
- * a second or two old). A reload (new conf) renders at once. */
-static pthread_mutex_t render_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	struct page_buf page;
-	int64_t built_us;
-	const struct conf *conf;    /* identity only, never dereferenced */
-	bool rendering;             /* a thread is rendering a newer page */
-} render_cache;
+/* The last rendered index page (rcache.h): a page of 10,000 checks takes
+ * tens of milliseconds to render, so under load one thread renders (and
+ * gzips) while the others share the previous bytes, at most a second or two
+ * old. A reload (new conf) renders at once. */
+static struct rcache index_cache = RCACHE_INIT;
+
+static void check_slots_clear(void);
 
 static void render_cache_clear(void)
 {
-	pthread_mutex_lock(&render_lock);
-	page_buf_free(&render_cache.page);
-	render_cache.conf = NULL;
-	pthread_mutex_unlock(&render_lock);
-}
-
-/* A copy of the cached page into b, under render_lock. */
-static void render_cache_copy(struct page_buf *b)
-{
-	b->full = render_cache.page.full;
-	b->len = render_cache.page.len;
-	b->cap = b->len + 1;
-	b->data = xmalloc(b->cap);
-	memcpy(b->data, render_cache.page.data, b->len);
-	b->data[b->len] = '\0';
+	rcache_clear(&index_cache);
+	check_slots_clear();
 }
 
 /* GET /: the status page. */
 void page_index(struct api_request *rq, struct api_response *rs)
 {
-	int64_t now = util_wall_us();
 	struct page_buf b = { 0 };
-	bool usable, fresh, mine = false;
+	struct rcache_key key;
+	struct rcache_hit hit;
+	uint64_t t0;
 
 	if (rq->snap == NULL) {
 		message_page(rq, rs, MHD_HTTP_SERVICE_UNAVAILABLE, "Starting",
 		             "The agent has not loaded its configuration yet.");
 		return;
 	}
-	pthread_mutex_lock(&render_lock);
-	usable = render_cache.page.data != NULL && render_cache.conf == rq->snap->conf;
-	fresh = usable && now - render_cache.built_us < PAGE_RENDER_TTL_US &&
-	        now >= render_cache.built_us;
-	if (fresh || (usable && render_cache.rendering)) {
-		render_cache_copy(&b);
-		pthread_mutex_unlock(&render_lock);
-		html_answer(rs, MHD_HTTP_OK, &b);
-		return;
+	key.conf = rq->snap->conf;
+	key.snap = rq->snap;
+	key.snap_us = rq->snap->published_us;
+	if (!rcache_get(&index_cache, &key, false, &hit)) {
+		t0 = util_mono_us();
+		render_index(rq, &b, util_wall_us());
+		if (b.full) {
+			rcache_abandon(&index_cache, &hit);
+			html_answer(rs, MHD_HTTP_OK, &b);      /* answers 500 */
+			return;
+		}
+		rcache_put(&index_cache, &key, b.data ? b.data : xstrdup(""), b.len, t0, &hit);
 	}
-	if (!render_cache.rendering) {
-		render_cache.rendering = true;
-		mine = true;
-	}
-	pthread_mutex_unlock(&render_lock);
-
-	render_index(rq, &b, now);
-	if (mine) {
-		pthread_mutex_lock(&render_lock);
-		page_buf_free(&render_cache.page);
-		render_cache.page.len = b.len;
-		render_cache.page.full = b.full;
-		render_cache.page.data = xmalloc(b.len + 1);
-		memcpy(render_cache.page.data, b.data ? b.data : "", b.len + 1);
-		render_cache.page.cap = b.len + 1;
-		render_cache.built_us = now;
-		render_cache.conf = rq->snap->conf;
-		render_cache.rendering = false;
-		pthread_mutex_unlock(&render_lock);
-	}
-	html_answer(rs, MHD_HTTP_OK, &b);
+	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, html_type, false);
 }
 
 /* --- latency chart ------------------------------------------------------------- */
@@ -1083,6 +1067,80 @@ void page_latency_svg(struct page_buf *b, const struct page_point *pt, size_t n,
 }
 
 /* --- GET /check/NAME ----------------------------------------------------------- */
+
+/* The last renders of the most recently asked check pages (rcache.h), one
+ * per (check, range): during an incident many people open the same check,
+ * and each render is a dozen database reads. A slot in use (users > 0) is
+ * never reassigned; when every slot is in use the request renders into a
+ * slot of its own that is not shared. */
+#define CHECK_SLOTS 16
+
+struct check_slot {
+	char name[API_NAME_MAX + 1];
+	size_t range;
+	int users;                  /* under check_slots_lock */
+	uint64_t used_us;
+	bool own;                   /* not in the table: freed by check_slot_put */
+	struct rcache cache;
+};
+
+static pthread_mutex_t check_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct check_slot check_slots[CHECK_SLOTS];
+
+/* The slot of (name, range), taken (check_slot_put it). */
+static struct check_slot *check_slot_get(const char *name, size_t range)
+{
+	struct check_slot *s = NULL, *victim = NULL;
+
+	pthread_mutex_lock(&check_slots_lock);
+	for (size_t i = 0; i < CHECK_SLOTS && s == NULL; i++) {
+		struct check_slot *c = &check_slots[i];
+
+		if (c->name[0] != '\0' && c->range == range && strcmp(c->name, name) == 0)
+			s = c;
+		else if (c->users == 0 && (victim == NULL || c->used_us < victim->used_us))
+			victim = c;
+	}
+	if (s == NULL && victim != NULL) {
+		s = victim;
+		if (s->name[0] == '\0')
+			pthread_mutex_init(&s->cache.lock, NULL);
+		rcache_clear(&s->cache);
+		util_strlcpy(s->name, name, sizeof(s->name));
+		s->range = range;
+	}
+	if (s == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->own = true;
+		pthread_mutex_init(&s->cache.lock, NULL);
+	}
+	s->users++;
+	s->used_us = util_mono_us();
+	pthread_mutex_unlock(&check_slots_lock);
+	return s;
+}
+
+static void check_slot_put(struct check_slot *s)
+{
+	pthread_mutex_lock(&check_slots_lock);
+	s->users--;
+	pthread_mutex_unlock(&check_slots_lock);
+	if (s->own) {
+		rcache_clear(&s->cache);
+		pthread_mutex_destroy(&s->cache.lock);
+		free(s);
+	}
+}
+
+/* Drops every cached check page. */
+static void check_slots_clear(void)
+{
+	pthread_mutex_lock(&check_slots_lock);
+	for (size_t i = 0; i < CHECK_SLOTS; i++)
+		if (check_slots[i].name[0] != '\0' && check_slots[i].users == 0)
+			rcache_clear(&check_slots[i].cache);
+	pthread_mutex_unlock(&check_slots_lock);
+}
 
 struct sample_sink {
 	struct page_sample *v;
@@ -1338,10 +1396,13 @@ void page_check(struct api_request *rq, struct api_response *rs)
 {
 	const struct snapshot_check *sc = rq->snap ? snapshot_find(rq->snap, rq->name) : NULL;
 	const char *want = api_query(rq, "range");
-	int64_t now = util_wall_us();
 	struct page_buf b = { 0 };
 	char attrs[160], doc_title[256];
 	size_t range = 0;
+	struct check_slot *slot;
+	struct rcache_key key;
+	struct rcache_hit hit;
+	uint64_t t0;
 
 	if (sc == NULL) {
 		page_not_found(rq, rs);
@@ -1350,18 +1411,35 @@ void page_check(struct api_request *rq, struct api_response *rs)
 	for (size_t i = 0; want != NULL && i < N_RANGES; i++)
 		if (strcmp(want, ranges[i].key) == 0)
 			range = i;
-	/* rq->name passed the router's [A-Za-z0-9_.-] check: safe in an attribute. */
-	snprintf(attrs, sizeof(attrs), "data-page=\"check\" data-check=\"%s\"", rq->name);
-	snprintf(doc_title, sizeof(doc_title), "%s · %s", rq->name, page_title(rq->snap));
-	put_head(&b, doc_title, page_title(rq->snap), attrs);
-	put_check_header(&b, sc);
-	put_alert_banner(&b, rq->snap, sc->check->name);
-	put_uptime_tiles(&b, rq->reader, sc, now);
-	put_chart(&b, rq->reader, sc->check->name, range, now);
-	put_failures(&b, rq->reader, sc->check->name, now);
-	put_alert_history(&b, rq->reader, sc->check->name);
-	put_foot(&b);
-	html_answer(rs, MHD_HTTP_OK, &b);
+	key.conf = rq->snap->conf;
+	key.snap = rq->snap;
+	key.snap_us = rq->snap->published_us;
+	slot = check_slot_get(rq->name, range);
+	if (!rcache_get(&slot->cache, &key, false, &hit)) {
+		int64_t now = util_wall_us();
+
+		t0 = util_mono_us();
+		/* rq->name passed the router's [A-Za-z0-9_.-] check: safe in an attribute. */
+		snprintf(attrs, sizeof(attrs), "data-page=\"check\" data-check=\"%s\"", rq->name);
+		snprintf(doc_title, sizeof(doc_title), "%s · %s", rq->name, page_title(rq->snap));
+		put_head(&b, doc_title, page_title(rq->snap), attrs);
+		put_check_header(&b, sc);
+		put_alert_banner(&b, rq->snap, sc->check->name);
+		put_uptime_tiles(&b, rq->reader, sc, now);
+		put_chart(&b, rq->reader, sc->check->name, range, now);
+		put_failures(&b, rq->reader, sc->check->name, now);
+		put_alert_history(&b, rq->reader, sc->check->name);
+		put_foot(&b);
+		if (b.full) {
+			rcache_abandon(&slot->cache, &hit);
+			check_slot_put(slot);
+			html_answer(rs, MHD_HTTP_OK, &b);      /* answers 500 */
+			return;
+		}
+		rcache_put(&slot->cache, &key, b.data, b.len, t0, &hit);
+	}
+	check_slot_put(slot);
+	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, html_type, false);
 }
 
 /* --- GET /assets/NAME ---------------------------------------------------------- */

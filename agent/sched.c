@@ -175,7 +175,9 @@ struct sched_entry {
 	bool last_ok;
 	int64_t last_duration_us;
 	enum probe_error last_error;
-	char *last_message;
+	char *last_message;             /* msg_short, or owned when longer */
+	char msg_short[48];             /* short messages live here, beside the fields
+	                                   sched_snapshot reads anyway */
 	int consecutive_failures;
 	int consecutive_successes;
 	struct check_metrics metrics;
@@ -244,10 +246,29 @@ struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *
 	return s;
 }
 
+/* Sets e's last message (a copy of msg). */
+static void entry_set_message(struct sched_entry *e, const char *msg)
+{
+	size_t len;
+
+	if (e->last_message != NULL && strcmp(e->last_message, msg) == 0)
+		return;     /* most runs repeat the last message ("HTTP 200 OK") */
+	len = strlen(msg);
+	if (e->last_message != e->msg_short)
+		free(e->last_message);
+	if (len < sizeof(e->msg_short)) {
+		memcpy(e->msg_short, msg, len + 1);
+		e->last_message = e->msg_short;
+	} else {
+		e->last_message = xstrdup(msg);
+	}
+}
+
 static void entry_free(struct sched_entry *e)
 {
 	free(e->name);
-	free(e->last_message);
+	if (e->last_message != e->msg_short)
+		free(e->last_message);
 	free(e);
 }
 
@@ -296,11 +317,7 @@ static void entry_record(struct sched_entry *e, const struct probe_result *r)
 	e->last_ok = r->ok;
 	e->last_duration_us = r->duration_us;
 	e->last_error = r->error;
-	/* Most runs repeat the last message ("HTTP 200 OK"): keep the copy. */
-	if (e->last_message == NULL || strcmp(e->last_message, r->message) != 0) {
-		free(e->last_message);
-		e->last_message = xstrdup(r->message);
-	}
+	entry_set_message(e, r->message);
 	if (r->ok) {
 		e->consecutive_successes++;
 		e->consecutive_failures = 0;
@@ -702,7 +719,7 @@ void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
 	e->last_ok = ok;
 	e->last_duration_us = duration_us;
 	e->last_error = err;
-	e->last_message = xstrdup(message ? message : "");
+	entry_set_message(e, message ? message : "");
 	e->consecutive_failures = ok ? 0 : 1;
 	e->consecutive_successes = ok ? 1 : 0;
 	if (e->check->type == CHECK_HEARTBEAT && ts_us > 0) {

@@ -145,7 +145,7 @@ static void http_reset_response(struct http_run *h)
  * (CURLOPT_SSL_SESSIONID_CACHE), so a recycled handle measures exactly what
  * a new one does. Bounded; shared by every loop thread, hence the mutex. */
 
-#define HTTP_EASY_POOL_MAX 64
+#define HTTP_EASY_POOL_MAX 128
 
 static pthread_mutex_t http_easy_lock = PTHREAD_MUTEX_INITIALIZER;
 static CURL *http_easy_pool[HTTP_EASY_POOL_MAX];
@@ -163,12 +163,15 @@ static CURL *http_easy_get(void)
 	return e != NULL ? e : curl_easy_init();
 }
 
-/* Takes back e (not in any multi handle): kept for reuse, or freed. */
+/* Takes back e (not in any multi handle): reset and kept for reuse, or
+ * freed. A handle to free is not reset first: with CURLOPT_NOSIGNAL still
+ * set, its cleanup makes no sigaction calls (nor does a kept one's, later). */
 static void http_easy_put(CURL *e)
 {
-	curl_easy_reset(e);
 	pthread_mutex_lock(&http_easy_lock);
 	if (http_easy_idle < HTTP_EASY_POOL_MAX) {
+		curl_easy_reset(e);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 		http_easy_pool[http_easy_idle++] = e;
 		e = NULL;
 	}
@@ -950,9 +953,7 @@ static void http_on_resolved(int status, const char *errmsg, const struct resolv
 	struct http_run *h = arg;
 
 	h->req = NULL;
-	if (status != 0 || a == NULL || a->n < 1) {
-		probe_result_fail(h->res, PROBE_ERR_DNS, "%s",
-		                  errmsg && errmsg[0] ? errmsg : "DNS lookup failed");
+	if (!probe_resolved(h->res, status, errmsg, a)) {
 		http_request_over(h);
 		return;
 	}

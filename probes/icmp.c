@@ -444,9 +444,7 @@ static void icmp_on_resolved(int status, const char *errmsg, const struct resolv
 	struct probe_run *run = t->run;
 
 	t->req = NULL;
-	if (status != 0 || !addrs || addrs->n < 1) {
-		probe_result_fail(&run->result, PROBE_ERR_DNS, "%s",
-		                  errmsg && *errmsg ? errmsg : "DNS lookup failed");
+	if (!probe_resolved(&run->result, status, errmsg, addrs)) {
 		icmp_done(t);
 		return;
 	}

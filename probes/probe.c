@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "probe.h"
+#include "resolver.h"
 #include "util.h"
 
 /* One entry per check type, indexed by enum check_type. */
@@ -17,6 +18,15 @@ static const struct probe_ops *const probe_types[CHECK_TYPE_COUNT] = {
 	[CHECK_TLS] = &probe_tls_ops,
 	[CHECK_ICMP] = &probe_icmp_ops,
 };
+
+bool probe_resolved(struct probe_result *r, int status, const char *errmsg,
+                    const struct resolver_addrs *addrs)
+{
+	if (status == 0 && addrs != NULL && addrs->n >= 1)
+		return true;
+	probe_result_fail(r, PROBE_ERR_DNS, "%s", errmsg && errmsg[0] ? errmsg : "DNS lookup failed");
+	return false;
+}
 
 /* Microseconds since the run started (monotonic). */
 int64_t probe_elapsed_us(const struct probe_run *run)

@@ -74,6 +74,12 @@ void probe_finish(struct probe_run *run);
 /* Microseconds since the run started. */
 int64_t probe_elapsed_us(const struct probe_run *run);
 
+/* For a type's resolver_lookup callback: true when the lookup gave at least
+ * one address; otherwise fails r as PROBE_ERR_DNS in the resolver's words. */
+struct resolver_addrs;
+bool probe_resolved(struct probe_result *r, int status, const char *errmsg,
+                    const struct resolver_addrs *addrs);
+
 extern const struct probe_ops probe_http_ops;
 extern const struct probe_ops probe_tcp_ops;
 extern const struct probe_ops probe_dns_ops;

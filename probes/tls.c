@@ -671,9 +671,7 @@ static void tls_on_resolved(int status, const char *errmsg, const struct resolve
 	struct probe_run *run = t->run;
 
 	t->req = NULL;
-	if (status != 0 || !addrs || addrs->n < 1) {
-		probe_result_fail(&run->result, PROBE_ERR_DNS, "%s",
-		                  errmsg && *errmsg ? errmsg : "DNS lookup failed");
+	if (!probe_resolved(&run->result, status, errmsg, addrs)) {
 		tls_done(t);
 		return;
 	}
