@@ -5,8 +5,10 @@
  * are reference counted and handed to libmicrohttpd without a copy (httpd.c
  * releases the reference when the answer has been sent).
  *
- * Freshness: a render is reused for RCACHE_TTL_US when it cost at least
- * RCACHE_MIN_COST_US (small fleets, tests: always fresh), always while the
+ * Freshness: a render is reused for RCACHE_TTL_US (or RCACHE_COST_FACTOR
+ * times its cost, up to RCACHE_TTL_MAX_US: re-rendering stays under ~1/10 of
+ * a core) when it cost at least RCACHE_MIN_COST_US (small fleets, tests:
+ * always fresh), always while the
  * snapshot it was rendered from is still the current one (for answers that
  * depend on the snapshot only), and while another thread is rendering a
  * newer one; a new config (reload) is never served from an older render. */
@@ -18,7 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RCACHE_TTL_US      1000000  /* reuse a costly render this long */
+#define RCACHE_TTL_US      1000000  /* reuse a costly render this long, */
+#define RCACHE_COST_FACTOR 10       /* or this many times its cost, */
+#define RCACHE_TTL_MAX_US  5000000  /* but never longer than this */
 #define RCACHE_MIN_COST_US 2000     /* cheaper renders are not reused */
 #define RCACHE_GZIP_MIN    (16u * 1024) /* smaller bodies are never compressed */
 #define RCACHE_GZIP_LEVEL  1        /* zlib level: ~20x on the pages, fast */
