@@ -464,6 +464,7 @@ static void dns_evaluate(struct dns_run *t, int rcode)
 	probe_result_detail(&run->result, "rcode", json_string(rname));
 	probe_result_detail(&run->result, "answers", list);
 	probe_result_detail(&run->result, "server", json_string(c->dns.server ? c->dns.server : "system"));
+	probe_result_note(&run->result, "%s, %zu answer%s", rname, a->n, a->n == 1 ? "" : "s");
 
 	if (e->rcode >= 0) {
 		const char *want = check_dns_rcode_name(e->rcode);

@@ -292,6 +292,8 @@ static void icmp_finish(struct icmp_run *t)
 			probe_result_assert(r, loss <= e->max_loss_pct, what, "lost %d of %d (%.1f%%)",
 			                    t->count - t->received, t->count, loss);
 		}
+		probe_result_note(r, "%d of %d echoes answered by %s, round trip avg %.2f ms",
+		                  t->received, t->count, t->ip, (double)r->ttfb_us / 1000.0);
 		assert_max_latency(r, e, r->ttfb_us);
 	}
 	icmp_done(t);

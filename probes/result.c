@@ -83,6 +83,17 @@ void probe_result_fail(struct probe_result *r, enum probe_error e, const char *f
 	va_end(ap);
 }
 
+void probe_result_note(struct probe_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->error != PROBE_OK)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+}
+
 /* Records one assertion (the first PROBE_MAX_ASSERTIONS are kept; a failure
  * beyond that still fails the run). what is cut to fit its field. */
 void probe_result_assert(struct probe_result *r, bool ok, const char *what,

@@ -66,6 +66,12 @@ void probe_result_copy(struct probe_result *dst, const struct probe_result *src)
 void probe_result_fail(struct probe_result *r, enum probe_error e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Sets the message of a run that has not failed: what a passing run saw
+ * ("connected to 127.0.0.1:5432"). Does nothing once an error is set, so it
+ * can be called before the last assertions. */
+void probe_result_note(struct probe_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Records one assertion. A failing one fails the run with PROBE_ERR_ASSERTION
  * and the message "<what>: <detail>" unless an error is already set. */
 void probe_result_assert(struct probe_result *r, bool ok, const char *what,

@@ -172,6 +172,8 @@ static void tcp_succeed(struct tcp_run *t)
 {
 	struct probe_run *run = t->run;
 
+	probe_result_note(&run->result, "connected to %s%s", t->conn.addr,
+	                  run->result.n_assertions > 0 ? ", answer matched" : "");
 	assert_max_latency(&run->result, &run->check->expect, probe_elapsed_us(run));
 	tcp_done(t);
 }

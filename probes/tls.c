@@ -493,6 +493,9 @@ static void tls_handshake_done(struct tls_run *t)
 			return;
 		}
 	}
+	probe_result_note(r, "%s, certificate %s for %lld more days", SSL_get_version(t->ssl),
+	                  vr == X509_V_OK ? "verified, valid" : "not verified (insecure), valid",
+	                  (long long)((r->cert_expiry - now_s) / 86400));
 	assert_cert_days(r, &c->expect, r->cert_expiry, now_s);
 	assert_max_latency(r, &c->expect, probe_elapsed_us(run));
 	tls_done(t);
