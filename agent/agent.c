@@ -667,8 +667,9 @@ static void agent_shutdown_check(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
-	if (sched_idle(a->sched)) {
+	if (sched_idle(a->sched) && (a->delivery == NULL || delivery_in_flight(a->delivery) == 0)) {
 		loop_timer_stop(l, &a->deadline_timer);
+		delivery_stop(a->delivery);
 		loop_stop(l);
 		return;
 	}
@@ -684,9 +685,11 @@ static void agent_begin_stop(struct agent *a, const char *why)
 	if (a->stopping)
 		return;
 	a->stopping = true;
-	/* Attempts in flight are abandoned: their rows stay pending in SQLite
-	 * and are sent (with the same keys) at the next start. */
-	delivery_stop(a->delivery);
+	/* Notification attempts in flight get until the deadline to be answered
+	 * (an answered one is recorded as delivered, not sent again at the next
+	 * start); what is still in flight then is abandoned and stays pending in
+	 * SQLite, to be sent with the same key at the next start. */
+	delivery_drain(a->delivery);
 	loop_timer_stop(a->loop, &a->alert_timer);
 	sched_stop(a->sched);
 	limit = sched_max_timeout_ms(a->sched) + SHUTDOWN_MARGIN_MS;
@@ -706,6 +709,10 @@ static void agent_shutdown_deadline(struct loop *l, struct loop_timer *t)
 		log_warn("abandoning probes still in flight at the shutdown deadline");
 		sched_abort_all(a->sched);
 	}
+	if (a->delivery != NULL && delivery_in_flight(a->delivery) > 0)
+		log_warn("abandoning notification attempts still in flight at the shutdown deadline: "
+		         "they stay queued for the next start");
+	delivery_stop(a->delivery);
 	loop_timer_stop(l, &a->shutdown_timer);
 	loop_stop(l);
 }

@@ -173,6 +173,7 @@ struct delivery {
 	struct attempt *attempts;   /* in flight */
 	struct loop_timer timer;
 	bool stopped;
+	bool draining;                  /* stopping: attempts in flight finish, none start */
 };
 
 /* --- clocks ------------------------------------------------------------------ */
@@ -235,7 +236,7 @@ static struct dnotifier *find_notifier(struct delivery *d, const char *name)
 
 static void kick(struct delivery *d)
 {
-	if (d->loop != NULL && !d->stopped)
+	if (d->loop != NULL && !d->stopped && !d->draining)
 		loop_timer_start(d->loop, &d->timer, 0);
 }
 
@@ -685,7 +686,7 @@ void delivery_poll(struct delivery *d)
 	uint64_t now, wake = UINT64_MAX;
 	struct dnotifier *n, *next;
 
-	if (d->stopped)
+	if (d->stopped || d->draining)
 		return;
 	now = now_ms(d);
 	for (n = d->notifiers; n != NULL; n = next) {
@@ -861,6 +862,15 @@ struct delivery *delivery_new(struct loop *loop, struct curlm *curlm,
 	return d;
 }
 
+void delivery_drain(struct delivery *d)
+{
+	if (d == NULL)
+		return;
+	d->draining = true;
+	if (d->loop != NULL)
+		loop_timer_stop(d->loop, &d->timer);
+}
+
 void delivery_stop(struct delivery *d)
 {
 	if (d == NULL)
@@ -944,7 +954,7 @@ int delivery_add(struct delivery *d, const struct outbox_row *r)
 	uint64_t now = now_ms(d), due = now;
 	int64_t wall = wall_us(d);
 
-	if (r == NULL || r->id <= 0 || r->state != OUTBOX_PENDING || d->stopped)
+	if (r == NULL || r->id <= 0 || r->state != OUTBOX_PENDING || d->stopped || d->draining)
 		return -1;
 	if (r->next_attempt_us > wall)
 		due = now + (uint64_t)(r->next_attempt_us - wall) / 1000;

@@ -185,6 +185,12 @@ void delivery_refire_arm(struct delivery *d, const struct alert_event *ev,
  * timer; tests call it after moving their clock. */
 void delivery_poll(struct delivery *d);
 
+/* For a clean stop: nothing new starts (no retry, no queued row), while the
+ * attempts in flight run to their answer, so one that reached its receiver
+ * is recorded as delivered instead of being sent again at the next start.
+ * Wait for delivery_in_flight() == 0, then delivery_stop(). */
+void delivery_drain(struct delivery *d);
+
 /* Abandons every attempt in flight (rows stay pending in the database) and
  * stops the timer; nothing starts afterwards. */
 void delivery_stop(struct delivery *d);
