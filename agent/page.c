@@ -665,7 +665,7 @@ static void put_alert_banner(struct page_buf *b, const struct snapshot *snap, co
 			page_buf_puts(b, "</span>");
 		}
 		if (a->value != NULL && a->value[0]) {
-			page_buf_puts(b, " <span class=\"val\">");
+			page_buf_puts(b, " <span class=\"val\">value ");
 			page_escape(b, a->value);
 			page_buf_puts(b, "</span>");
 		}

@@ -179,7 +179,7 @@
 				li.appendChild(checkLink(a.check));
 			}
 			if (a.severity) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "sev", a.severity)); }
-			if (a.value) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "val", a.value)); }
+			if (a.value) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "val", "value " + a.value)); }
 			var since = a.fired || a.since;
 			if (since) {
 				var s = el("span", "since", "since ");
