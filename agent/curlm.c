@@ -35,8 +35,8 @@ struct curlm {
 	int in_flight;              /* transfers added and not yet done/removed */
 	bool closing;               /* curl_multi_cleanup in progress: ignore callbacks */
 	bool *gone;                 /* set when a done callback frees m */
-	int *fds;                   /* sockets we registered with the loop */
-	size_t nfds, capfds;
+	bool *watched;              /* watched[fd]: a socket we registered with the loop */
+	size_t capfds;              /* entries in watched */
 };
 
 /* What we keep per transfer, in CURLOPT_PRIVATE. */
@@ -66,27 +66,28 @@ static void curl_global(void)
 		log_error("curl_global_init() failed", "error", curl_easy_strerror(rc));
 }
 
+/* The sockets we registered, indexed by fd: thousands of transfers can be in
+ * flight, and a list would make every socket event cost O(transfers). */
 static void fds_add(struct curlm *m, int fd)
 {
-	for (size_t i = 0; i < m->nfds; i++) {
-		if (m->fds[i] == fd)
-			return;
+	if (fd < 0)
+		return;
+	if ((size_t)fd >= m->capfds) {
+		size_t cap = m->capfds ? m->capfds : 64;
+
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		m->watched = xrealloc(m->watched, cap * sizeof(*m->watched));
+		memset(m->watched + m->capfds, 0, (cap - m->capfds) * sizeof(*m->watched));
+		m->capfds = cap;
 	}
-	if (m->nfds == m->capfds) {
-		m->capfds = m->capfds ? m->capfds * 2 : 8;
-		m->fds = xrealloc(m->fds, m->capfds * sizeof(*m->fds));
-	}
-	m->fds[m->nfds++] = fd;
+	m->watched[fd] = true;
 }
 
 static void fds_del(struct curlm *m, int fd)
 {
-	for (size_t i = 0; i < m->nfds; i++) {
-		if (m->fds[i] == fd) {
-			m->fds[i] = m->fds[--m->nfds];
-			return;
-		}
-	}
+	if (fd >= 0 && (size_t)fd < m->capfds)
+		m->watched[fd] = false;
 }
 
 /* Hands every finished transfer back to its owner. The message's fields are
@@ -229,12 +230,12 @@ void curlm_free(struct curlm *m)
 	if (m->gone != NULL)
 		*m->gone = true;
 	loop_timer_stop(m->l, &m->timer);
-	for (size_t i = 0; i < m->nfds; i++)
-		loop_fd_set(m->l, m->fds[i], 0, NULL, NULL);
-	m->nfds = 0;
+	for (size_t fd = 0; fd < m->capfds; fd++)
+		if (m->watched[fd])
+			loop_fd_set(m->l, (int)fd, 0, NULL, NULL);
 	m->closing = true;
 	curl_multi_cleanup(m->multi);
-	free(m->fds);
+	free(m->watched);
 	free(m);
 }
 
