@@ -175,6 +175,57 @@ static int cmd_run(const struct cli *cli)
 	return agent_run(conf);
 }
 
+/* Edit distance of a and b (short names only), for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[80], cur[80];
+
+	if (la >= 79 || lb >= 79)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
+	}
+	return prev[lb];
+}
+
+static const char *check_name_at(const struct conf *conf, size_t i)
+{
+	return conf->checks[i].name;
+}
+
+static const char *notifier_name_at(const struct conf *conf, size_t i)
+{
+	return conf->notifiers[i].name;
+}
+
+/* The configured name closest to want (at most 3 edits away), for a "did you
+ * mean" hint, or NULL. */
+static const char *closest_name(const char *want, const struct conf *conf, size_t n,
+                                const char *(*name_at)(const struct conf *conf, size_t i))
+{
+	const char *best = NULL;
+	size_t bd = SIZE_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(want, name_at(conf, i));
+
+		if (d < bd) {
+			bd = d;
+			best = name_at(conf, i);
+		}
+	}
+	return bd <= 3 ? best : NULL;
+}
+
 /* --- probe ------------------------------------------------------------------- */
 
 struct probe_wait {
@@ -269,7 +320,13 @@ static int cmd_probe(const struct cli *cli)
 		return EXIT_USAGE;
 	c = conf_find_check(conf, cli->arg);
 	if (!c) {
-		fprintf(stderr, "pharos probe: no check named \"%s\" in %s\n", cli->arg, conf->path);
+		const char *best = closest_name(cli->arg, conf, conf->n_checks, check_name_at);
+
+		if (best != NULL)
+			fprintf(stderr, "pharos probe: no check named \"%s\" in %s (did you mean \"%s\"?)\n",
+			        cli->arg, conf->path, best);
+		else
+			fprintf(stderr, "pharos probe: no check named \"%s\" in %s\n", cli->arg, conf->path);
 		conf_unref(conf);
 		return EXIT_USAGE;
 	}
@@ -317,59 +374,37 @@ out:
 
 /* --- notify-test ------------------------------------------------------------ */
 
-/* Edit distance of a and b (short names only), for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[80], cur[80];
 
-	if (la >= 79 || lb >= 79)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
-	}
-	return prev[lb];
-}
-
-struct nt_answer {
-	char body[DELIVERY_BODY_MAX];
-	size_t len;
-	char retry_after[128];
+/* What notify-test prints of the receiver's answer, and its verdict. */
+struct nt_result {
+	const struct notifier_conf *n;
+	int rc;
 };
 
-static size_t nt_write(char *p, size_t size, size_t nmemb, void *arg)
+static void nt_answered(void *token, const struct delivery_answer *a)
 {
-	struct nt_answer *a = arg;
-	size_t n = size * nmemb, room = sizeof(a->body) - a->len;
+	struct nt_result *res = token;
+	char summary[320];
+	enum notify_verdict v;
 
-	memcpy(a->body + a->len, p, n < room ? n : room);
-	a->len += n < room ? n : room;
-	return n;
-}
+	v = notify_classify(res->n, a->status, a->body, a->body_len, a->retry_after,
+	                    util_wall_us() / 1000000, NULL, summary, sizeof(summary));
+	if (a->status == 0) {
+		char *m = log_mask_secrets(a->error ? a->error : "no answer");
 
-static size_t nt_header(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct nt_answer *a = arg;
-	size_t n = size * nmemb;
-
-	if (n > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
-		size_t i = 12, k = 0;
-
-		while (i < n && (p[i] == ' ' || p[i] == '\t'))
-			i++;
-		while (i < n && p[i] != '\r' && p[i] != '\n' && k < sizeof(a->retry_after) - 1)
-			a->retry_after[k++] = p[i++];
-		a->retry_after[k] = '\0';
+		printf("answer      none: %s\n", m);
+		free(m);
+	} else {
+		printf("answer      %s\n", summary);
 	}
-	return n;
+	if (v == NOTIFY_DELIVERED) {
+		printf("verdict     DELIVERED\n");
+		res->rc = EXIT_OK;
+	} else {
+		printf("verdict     NOT DELIVERED (%s)\n",
+		       v == NOTIFY_PERMANENT ? "rejected: the receiver will not accept it"
+		                             : "the agent would retry this");
+	}
 }
 
 /* A clearly-marked test event for notifier n. */
@@ -402,14 +437,9 @@ static int cmd_notify_test(const struct cli *cli)
 	const struct notifier_conf *n;
 	struct alert_event ev;
 	struct notify_request rq;
-	struct nt_answer ans;
-	struct curl_slist *hdrs = NULL;
-	char err[256], summary[320], errbuf[CURL_ERROR_SIZE] = "";
+	struct nt_result res;
+	char err[256];
 	char *key = NULL;
-	CURL *e = NULL;
-	CURLcode code;
-	long status = 0;
-	enum notify_verdict v;
 	int rc = EXIT_FAILED;
 
 	if (!cli->arg) {
@@ -421,18 +451,9 @@ static int cmd_notify_test(const struct cli *cli)
 		return EXIT_USAGE;
 	n = conf_find_notifier(conf, cli->arg);
 	if (!n) {
-		const char *best = NULL;
-		size_t bd = SIZE_MAX;
+		const char *best = closest_name(cli->arg, conf, conf->n_notifiers, notifier_name_at);
 
-		for (size_t i = 0; i < conf->n_notifiers; i++) {
-			size_t d = edit_distance(cli->arg, conf->notifiers[i].name);
-
-			if (d < bd) {
-				bd = d;
-				best = conf->notifiers[i].name;
-			}
-		}
-		if (best != NULL && bd <= 3)
+		if (best != NULL)
 			fprintf(stderr, "pharos notify-test: no notifier named \"%s\" in %s (did you mean \"%s\"?)\n",
 			        cli->arg, conf->path, best);
 		else
@@ -448,57 +469,15 @@ static int cmd_notify_test(const struct cli *cli)
 		fprintf(stderr, "pharos notify-test: cannot build the request for %s: %s\n", n->name, err);
 		goto out;
 	}
-	memset(&ans, 0, sizeof(ans));
-	e = curl_easy_init();
-	if (e == NULL) {
-		fprintf(stderr, "pharos notify-test: cannot start curl\n");
-		goto out;
-	}
-	for (size_t i = 0; i < rq.n_headers; i++)
-		hdrs = curl_slist_append(hdrs, rq.headers[i]);
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(e, CURLOPT_URL, rq.url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq.body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq.body));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos/" PHAROS_VERSION);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(n->timeout_ms ? n->timeout_ms : 10000));
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, nt_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &ans);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, nt_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, &ans);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	printf("notifier    %s (%s)\n", n->name, notifier_type_name(n->type));
 	printf("sending     test notification, key %s\n", key);
 	fflush(stdout);
-	code = curl_easy_perform(e);
-	if (code == CURLE_OK)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	v = notify_classify(n, status, ans.body, ans.len, ans.retry_after[0] ? ans.retry_after : NULL,
-	                    util_wall_us() / 1000000, NULL, summary, sizeof(summary));
-	if (code != CURLE_OK) {
-		char *m = log_mask_secrets(errbuf[0] ? errbuf : curl_easy_strerror(code));
-
-		printf("answer      none: %s\n", m);
-		free(m);
-	} else {
-		printf("answer      %s\n", summary);
-	}
-	if (v == NOTIFY_DELIVERED) {
-		printf("verdict     DELIVERED\n");
-		rc = EXIT_OK;
-	} else {
-		printf("verdict     NOT DELIVERED (%s)\n",
-		       v == NOTIFY_PERMANENT ? "rejected: the receiver will not accept it"
-		                             : "the agent would retry this");
-	}
+	res.n = n;
+	res.rc = EXIT_FAILED;
+	if (delivery_send_now(&rq, n->timeout_ms ? n->timeout_ms : 10000, nt_answered, &res) != 0)
+		fprintf(stderr, "pharos notify-test: cannot start curl\n");
+	rc = res.rc;
 out:
-	if (e != NULL)
-		curl_easy_cleanup(e);
-	curl_slist_free_all(hdrs);
 	notify_request_clear(&rq);
 	free(key);
 	alert_event_clear(&ev);

@@ -783,20 +783,17 @@ static void cx_done(CURL *easy, CURLcode code, void *arg)
 	cx_free(x);
 }
 
-static int cx_send(void *ctx, const struct notify_request *rq, uint64_t timeout_ms,
-                   delivery_answer_fn *done, void *token, void **handle)
+/* A transfer of rq with the answer collected into x: what every delivery
+ * attempt and `pharos notify-test` send. NULL when curl cannot start. */
+static struct cxfer *cx_new(const struct notify_request *rq, uint64_t timeout_ms,
+                            delivery_answer_fn *done, void *token)
 {
-	struct delivery *d = ctx;
 	struct cxfer *x;
-	CURL *e;
+	CURL *e = curl_easy_init();
 
-	if (d->curlm == NULL)
-		return -1;
-	e = curl_easy_init();
 	if (e == NULL)
-		return -1;
+		return NULL;
 	x = xcalloc(1, sizeof(*x));
-	x->m = d->curlm;
 	x->easy = e;
 	x->done = done;
 	x->token = token;
@@ -819,11 +816,37 @@ static int cx_send(void *ctx, const struct notify_request *rq, uint64_t timeout_
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cx_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	if (curlm_add(d->curlm, e, cx_done, x) != 0) {
+	return x;
+}
+
+static int cx_send(void *ctx, const struct notify_request *rq, uint64_t timeout_ms,
+                   delivery_answer_fn *done, void *token, void **handle)
+{
+	struct delivery *d = ctx;
+	struct cxfer *x;
+
+	if (d->curlm == NULL)
+		return -1;
+	x = cx_new(rq, timeout_ms, done, token);
+	if (x == NULL)
+		return -1;
+	x->m = d->curlm;
+	if (curlm_add(d->curlm, x->easy, cx_done, x) != 0) {
 		cx_free(x);
 		return -1;
 	}
 	*handle = x;
+	return 0;
+}
+
+int delivery_send_now(const struct notify_request *rq, uint64_t timeout_ms,
+                      delivery_answer_fn *done, void *token)
+{
+	struct cxfer *x = cx_new(rq, timeout_ms, done, token);
+
+	if (x == NULL)
+		return -1;
+	cx_done(x->easy, curl_easy_perform(x->easy), x);
 	return 0;
 }
 

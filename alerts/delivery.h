@@ -128,6 +128,13 @@ struct delivery_answer {
 
 typedef void delivery_answer_fn(void *token, const struct delivery_answer *a);
 
+/* Sends rq once, now, blocking the caller (curl easy, same request and answer
+ * handling as a delivery attempt), and calls done(token, answer) before it
+ * returns. For `pharos notify-test`. Returns 0, or -1 when curl cannot start
+ * (done is then never called). */
+int delivery_send_now(const struct notify_request *rq, uint64_t timeout_ms,
+                      delivery_answer_fn *done, void *token);
+
 /* A transport: send rq within timeout_ms and call done(token, answer) later,
  * on the loop thread, never from inside send. Returns 0 and sets *handle, or
  * -1 when it cannot start (done is then never called). cancel abandons a send
