@@ -83,3 +83,30 @@ void conn_fail(const struct conn *c, struct probe_result *r, int err)
 		probe_result_fail(r, PROBE_ERR_CONNECT, "connect to %s failed: %s%s",
 		                  c->addr, strerror(err), which);
 }
+
+int conn_watch(struct conn *c, struct loop *l, int fd, int events, loop_fd_fn *fn, void *arg,
+               struct probe_result *r)
+{
+	if (c->fd_events == events)
+		return 0;
+	if (loop_fd_set(l, fd, events, fn, arg) < 0) {
+		int err = errno;
+
+		c->fd_events = 0;
+		probe_result_fail(r, PROBE_ERR_INTERNAL, "cannot watch the socket to %s: %s",
+		                  c->addr, strerror(err));
+		return -1;
+	}
+	c->fd_events = events;
+	return 0;
+}
+
+void conn_close(struct conn *c, struct loop *l, int fd)
+{
+	if (fd < 0)
+		return;
+	if (c->fd_events)
+		loop_fd_set(l, fd, 0, NULL, NULL);
+	c->fd_events = 0;
+	close(fd);
+}

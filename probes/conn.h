@@ -4,6 +4,7 @@
 #ifndef PHAROS_CONN_H
 #define PHAROS_CONN_H
 
+#include "loop.h"
 #include "resolver.h"
 #include "result.h"
 
@@ -12,6 +13,7 @@ struct conn {
 	const char *host;           /* as configured, for messages (borrowed) */
 	char ip[64];                /* "127.0.0.1", "::1" */
 	char addr[80];              /* "127.0.0.1:5432", "[::1]:5432" */
+	int fd_events;              /* events registered in the loop for the socket, 0 none */
 };
 
 /* Opens the socket to the first of addrs on port and starts connecting;
@@ -23,6 +25,14 @@ int conn_start(struct conn *c, struct probe_result *r, const char *host,
 /* After LOOP_WRITE while connecting. Returns 0 connected, 1 still connecting
  * (a spurious wake-up), -1 after failing r with the reason in words. */
 int conn_finish(struct conn *c, struct probe_result *r, int fd);
+
+/* Watches the socket fd for events (0: none) with fn(arg); nothing to do
+ * when they are unchanged. Returns 0, or -1 after failing r. */
+int conn_watch(struct conn *c, struct loop *l, int fd, int events, loop_fd_fn *fn, void *arg,
+               struct probe_result *r);
+
+/* Takes fd off the loop (when watched) and closes it; fd < 0 is fine. */
+void conn_close(struct conn *c, struct loop *l, int fd);
 
 /* Fails r for connect error err, naming the address (and, when the host had
  * several, that only the first was tried). */

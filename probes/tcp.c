@@ -44,7 +44,6 @@ struct tcp_run {
 	enum tcp_state state;
 	struct resolver_req *req;       /* while resolving */
 	int fd;                         /* -1 when none */
-	int fd_events;                  /* events registered in the loop, 0 none */
 	struct conn conn;               /* the address connected to, for messages */
 	char *buf;                      /* what the current read phase received */
 	size_t len, cap;
@@ -126,18 +125,8 @@ static const char *tcp_escape(const char *s, size_t len, size_t max_chars, bool 
  * after failing the run (the caller then finishes it). */
 static int tcp_watch(struct tcp_run *t, int events)
 {
-	if (t->fd_events == events)
-		return 0;
-	if (loop_fd_set(t->run->env->loop, t->fd, events, tcp_on_fd, t) < 0) {
-		int err = errno;
-
-		t->fd_events = 0;
-		probe_result_fail(&t->run->result, PROBE_ERR_INTERNAL,
-		                  "cannot watch the socket to %s: %s", t->conn.addr, strerror(err));
-		return -1;
-	}
-	t->fd_events = events;
-	return 0;
+	return conn_watch(&t->conn, t->run->env->loop, t->fd, events, tcp_on_fd, t,
+	                  &t->run->result);
 }
 
 /* Releases everything the run holds: the lookup, the fd (unregistered first)
@@ -147,11 +136,7 @@ static void tcp_release(struct tcp_run *t)
 	loop_timer_stop(t->run->env->loop, &t->quiet);
 	if (t->req)
 		resolver_cancel(t->req);
-	if (t->fd >= 0) {
-		if (t->fd_events)
-			loop_fd_set(t->run->env->loop, t->fd, 0, NULL, NULL);
-		close(t->fd);
-	}
+	conn_close(&t->conn, t->run->env->loop, t->fd);
 	free(t->buf);
 	free(t);
 }

@@ -58,7 +58,6 @@ struct tls_run {
 	enum tls_state state;
 	struct resolver_req *req;       /* while resolving */
 	int fd;                         /* -1 when none */
-	int fd_events;                  /* events registered in the loop, 0 none */
 	int port;
 	struct conn conn;               /* the address connected to, for messages */
 	const char *name;               /* name sent as SNI and verified: server_name or host */
@@ -311,18 +310,8 @@ static void tls_set_state(struct tls_run *t, enum tls_state st)
  * after failing the run (the caller then finishes it). */
 static int tls_watch(struct tls_run *t, int events)
 {
-	if (t->fd_events == events)
-		return 0;
-	if (loop_fd_set(t->run->env->loop, t->fd, events, tls_on_fd, t) < 0) {
-		int err = errno;
-
-		t->fd_events = 0;
-		probe_result_fail(&t->run->result, PROBE_ERR_INTERNAL,
-		                  "cannot watch the socket to %s: %s", t->conn.addr, strerror(err));
-		return -1;
-	}
-	t->fd_events = events;
-	return 0;
+	return conn_watch(&t->conn, t->run->env->loop, t->fd, events, tls_on_fd, t,
+	                  &t->run->result);
 }
 
 /* Releases everything the run holds: the lookup, the TLS session (a
@@ -337,11 +326,7 @@ static void tls_release(struct tls_run *t)
 		SSL_free(t->ssl);           /* frees the BIO too */
 	}
 	SSL_CTX_free(t->ctx);
-	if (t->fd >= 0) {
-		if (t->fd_events)
-			loop_fd_set(t->run->env->loop, t->fd, 0, NULL, NULL);
-		close(t->fd);
-	}
+	conn_close(&t->conn, t->run->env->loop, t->fd);
 	ERR_clear_error();          /* leave no OpenSSL errors behind for other users */
 	free(t);
 }
