@@ -15,7 +15,7 @@ BUILD      ?= build
 PKGS       := libcurl libcares libmicrohttpd sqlite3 libconfig jansson libssl libcrypto libpcre2-8 zlib
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
-CPPFLAGS   += -D_GNU_SOURCE -DPHAROS_VERSION='"$(VERSION)"' -iquote agent -iquote probes -iquote alerts
+CPPFLAGS   += -D_GNU_SOURCE -DPHAROS_VERSION='"$(VERSION)"' -iquote . -iquote agent
 CFLAGS     ?= -O2 -g
 override CFLAGS += -std=c11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -27,9 +27,13 @@ override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-
 override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-# Every .c in agent/, probes/ and alerts/ is part of the agent; main.c holds only
-# the command line, so the unit tests link against everything else.
-LIB_SRC    := $(filter-out agent/main.c,$(wildcard agent/*.c probes/*.c alerts/*.c))
+# The layers (docs/architecture.md): agent/core, probes, alerts, agent/conf,
+# agent/store, agent/web, dashboards, and agent/ itself on top. Every .c in them
+# is part of the agent; main.c holds only the command line, so the unit tests
+# link against everything else.
+SRC_DIRS   := agent/core probes alerts agent/conf agent/store agent/web dashboards agent
+LIB_SRC    := $(filter-out agent/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
+HEADERS    := $(wildcard $(SRC_DIRS:%=%/*.h))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 ASSET_SRC  := $(wildcard dashboards/*.html dashboards/*.css dashboards/*.js dashboards/*.svg)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -50,15 +54,15 @@ $(BUILD)/libpharos.a: $(LIB_OBJ) $(BUILD)/assets.o
 	rm -f $@
 	ar rcs $@ $^
 
-# The status page's files (dashboards/) as C arrays: agent/assets.h.
+# The status page's files (dashboards/) as C arrays: dashboards/assets.h.
 $(BUILD)/assets.c: scripts/embed-assets $(ASSET_SRC)
 	@mkdir -p $(dir $@)
 	scripts/embed-assets $@ $(ASSET_SRC)
 
-$(BUILD)/assets.o: $(BUILD)/assets.c agent/assets.h
+$(BUILD)/assets.o: $(BUILD)/assets.c dashboards/assets.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard agent/*.h probes/*.h alerts/*.h)
+$(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -12,20 +12,20 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "curlm.h"
-#include "delivery.h"
-#include "engine.h"
+#include "core/curlm.h"
+#include "alerts/delivery.h"
+#include "alerts/engine.h"
 #include "heartbeat.h"
-#include "httpd.h"
-#include "log.h"
-#include "loop.h"
-#include "outbox.h"
-#include "resolver.h"
+#include "web/httpd.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "alerts/outbox.h"
+#include "core/resolver.h"
 #include "sched.h"
-#include "snapshot.h"
-#include "store.h"
-#include "util.h"
-#include "waiter.h"
+#include "web/snapshot.h"
+#include "store/store.h"
+#include "core/util.h"
+#include "core/waiter.h"
 
 #define PUBLISH_INTERVAL_MS 250     /* how stale the API's view may be */
 #define STATS_LOG_INTERVAL_MS 60000

@@ -3,7 +3,7 @@
 #ifndef PHAROS_AGENT_H
 #define PHAROS_AGENT_H
 
-#include "conf.h"
+#include "conf/conf.h"
 
 /* Runs until SIGTERM/SIGINT. Takes the caller's reference to conf. Returns the
  * process exit code: 0 after a clean stop, 1 when the agent could not start

@@ -14,13 +14,13 @@
 
 #include <microhttpd.h>
 
-#include "api.h"
+#include "web/api.h"
 #include "heartbeat.h"
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "sched.h"
-#include "util.h"
-#include "waiter.h"
+#include "core/util.h"
+#include "core/waiter.h"
 
 /* --- input ------------------------------------------------------------------- */
 

@@ -18,16 +18,16 @@
 #include <pcre2.h>
 
 #include "agent.h"
-#include "conf.h"
-#include "curlm.h"
-#include "delivery.h"
-#include "notify.h"
-#include "log.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
+#include "conf/conf.h"
+#include "core/curlm.h"
+#include "alerts/delivery.h"
+#include "alerts/notify.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
 #include "sched.h"
-#include "util.h"
+#include "core/util.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "heartbeat.h"
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "sched.h"
-#include "util.h"
+#include "core/util.h"
 
 /* --- pure arithmetic --------------------------------------------------------- */
 

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
-#include "probe.h"
-#include "snapshot.h"
+#include "conf/conf.h"
+#include "probes/probe.h"
+#include "web/snapshot.h"
 
 struct sched;
 

@@ -1,14 +1,14 @@
 /* alert.c — the small helpers of alert.h: names of severities, states and
  * notifier types, the *_clear functions, and the alert event's JSON form
  * (how events are stored in the outbox). */
-#include "alert.h"
+#include "alerts/alert.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
-#include "notify.h"
-#include "util.h"
+#include "alerts/expr.h"
+#include "alerts/notify.h"
+#include "core/util.h"
 
 static const char *const severity_names[] = {
 	[SEVERITY_CRITICAL] = "critical",

@@ -19,11 +19,11 @@
 
 #include <curl/curl.h>
 
-#include "curlm.h"
-#include "delivery.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "core/curlm.h"
+#include "alerts/delivery.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #define CLASS_MAX 256
 #define SUMMARY_MAX 512

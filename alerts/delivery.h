@@ -53,9 +53,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "notify.h"
-#include "outbox.h"
+#include "alerts/alert.h"
+#include "alerts/notify.h"
+#include "alerts/outbox.h"
 
 struct loop;
 struct curlm;

@@ -35,13 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "engine.h"
-#include "expr.h"
-#include "log.h"
-#include "maintenance.h"
-#include "util.h"
-#include "window.h"
+#include "conf/conf.h"
+#include "alerts/engine.h"
+#include "alerts/expr.h"
+#include "core/log.h"
+#include "alerts/maintenance.h"
+#include "core/util.h"
+#include "alerts/window.h"
 
 #define VALUE_MAX 64
 

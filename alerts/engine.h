@@ -38,9 +38,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "check.h"
-#include "result.h"
+#include "alerts/alert.h"
+#include "probes/check.h"
+#include "probes/result.h"
 
 struct conf;
 struct engine;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
-#include "util.h"
-#include "window.h"
+#include "alerts/expr.h"
+#include "core/util.h"
+#include "alerts/window.h"
 
 /* What a value literal is; also what a metric must be compared to. */
 enum expr_value_kind { VALUE_NUMBER, VALUE_DURATION, VALUE_PERCENT };

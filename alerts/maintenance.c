@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "maintenance.h"
-#include "util.h"
+#include "conf/conf.h"
+#include "alerts/maintenance.h"
+#include "core/util.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 #define WEEK_MS (7LL * 86400 * 1000)

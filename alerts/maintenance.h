@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "check.h"
+#include "alerts/alert.h"
+#include "probes/check.h"
 
 struct maintenance;
 

@@ -1,7 +1,7 @@
 /* notify.c — what every notifier shares: notify_build's checks and dispatch
  * to notify_<type>.c, the verdict on a receiver's answer (with Retry-After),
  * and text helpers (valid UTF-8, safe truncation, mrkdwn escaping). */
-#include "notify.h"
+#include "alerts/notify.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "util.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #define KEY_MAX 200             /* PagerDuty's dedup_key holds 255 with our prefix */
 #define SUMMARY_BODY_MAX 200    /* bytes of the receiver's words in a summary */

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
+#include "alerts/alert.h"
 
 /* One HTTP POST. Owned by the struct; free with notify_request_clear. */
 struct notify_request {

@@ -2,13 +2,13 @@
  * one postableAlert. A firing alert carries no endsAt (Alertmanager then keeps
  * it for its resolve_timeout), so it must be posted again while it fires
  * (notify_refire_ms); a resolved one carries endsAt = the resolve time. */
-#include "notify.h"
+#include "alerts/notify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define API_PATH "/api/v2/alerts"
 #define LABEL_MAX 1024

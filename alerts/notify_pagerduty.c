@@ -1,13 +1,13 @@
 /* notify_pagerduty.c — PagerDuty Events API v2 payload: `trigger` on firing
  * (and for notify-test), `resolve` on recovery, with dedup_key
  * "pharos:<rule>:<check>" so every agent of a fleet opens the same incident. */
-#include "notify.h"
+#include "alerts/notify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define PD_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
 #define SUMMARY_MAX 1024        /* payload.summary */

@@ -5,13 +5,13 @@
  * No legacy `attachments`: the coloured side bar would need the blocks inside
  * an attachment, where clients and tools reading `blocks` do not look; firing,
  * resolved and test messages differ by emoji and headline instead. */
-#include "notify.h"
+#include "alerts/notify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* Slack's limits (bytes here, which is stricter than its characters). */
 #define TEXT_MAX 3000           /* section text, and our `text` */

@@ -1,15 +1,15 @@
 /* notify_webhook.c — the generic webhook: a small JSON body, signed by the
  * Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature)
  * when the notifier has a secret. */
-#include "notify.h"
+#include "alerts/notify.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sign.h"
-#include "util.h"
+#include "alerts/sign.h"
+#include "core/util.h"
 
 #define FIELD_MAX 4096          /* each free-text field; Standard Webhooks: keep bodies < 20 KB */
 

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outbox.h"
-#include "util.h"
+#include "alerts/outbox.h"
+#include "core/util.h"
 
 #define KEY_LEN_MAX 180
 

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
+#include "alerts/alert.h"
 
 enum outbox_state { OUTBOX_PENDING, OUTBOX_DELIVERED, OUTBOX_DEAD };
 const char *outbox_state_name(enum outbox_state s);        /* "pending", "delivered", "dead" */

@@ -1,6 +1,6 @@
 /* sign.c — Standard Webhooks v1 (HMAC-SHA256) signing and verification with
  * OpenSSL libcrypto: HMAC(), EVP_DecodeBlock/EVP_EncodeBlock, CRYPTO_memcmp. */
-#include "sign.h"
+#include "alerts/sign.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define SECRET_PREFIX "whsec_"
 #define KEY_MAX 256                     /* decoded bytes; the spec says 24-64 */

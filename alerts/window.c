@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "window.h"
+#include "core/util.h"
+#include "alerts/window.h"
 
 /* 16 bytes a run: a float keeps a duration to about 7 significant digits,
  * plenty for milliseconds, and halves the ring of a 30d window. */

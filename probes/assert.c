@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "assert.h"
-#include "jsonpath.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "probes/jsonpath.h"
+#include "core/util.h"
 
 /* Regex budget. PCRE2's match limit counts per start position, and even a
  * tame-looking "a*foo" is quadratic over a body of a's, so the limits alone

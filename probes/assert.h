@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check.h"
-#include "result.h"
+#include "probes/check.h"
+#include "probes/result.h"
 
 /* expect.status (or 200-399 when none); a failure is PROBE_ERR_HTTP_STATUS. */
 void assert_status(struct probe_result *r, const struct check_expect *e, int status);

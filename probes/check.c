@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "check.h"
+#include "probes/check.h"
 
 /* The names users write, in the order the SPEC lists them. */
 static const struct {

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "util.h"
+#include "probes/conn.h"
+#include "core/util.h"
 
 int conn_start(struct conn *c, struct probe_result *r, const char *host,
                const struct resolver_addrs *addrs, int port)

@@ -4,9 +4,9 @@
 #ifndef PHAROS_CONN_H
 #define PHAROS_CONN_H
 
-#include "loop.h"
-#include "resolver.h"
-#include "result.h"
+#include "core/loop.h"
+#include "core/resolver.h"
+#include "probes/result.h"
 
 struct conn {
 	int n_addrs;                /* addresses the host name resolved to */

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "assert.h"
-#include "log.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 #define DNS_CACHE_MAX 64        /* resolvers kept; only idle ones are evicted */
 #define DNS_HEADER_LEN 12

@@ -38,13 +38,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "assert.h"
-#include "curlm.h"
-#include "jsonpath.h"
-#include "log.h"
-#include "probe.h"
-#include "resolver.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "core/curlm.h"
+#include "probes/jsonpath.h"
+#include "core/log.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 #define HTTP_MAX_HEADERS 100            /* response headers kept (last response) */
 #define HTTP_MAX_HEADER_LEN 8192        /* bytes kept of one header line */

@@ -41,12 +41,12 @@
 
 #include <openssl/rand.h>
 
-#include "assert.h"
-#include "log.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 #define ICMP_DEFAULT_COUNT 3
 #define ICMP_MAX_COUNT 1000             /* bounds the per-echo arrays */

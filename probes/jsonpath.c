@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonpath.h"
-#include "util.h"
+#include "probes/jsonpath.h"
+#include "core/util.h"
 
 /* Array indexes beyond this are refused at parse time (no JSON array a probe
  * reads is that long, and it keeps the arithmetic far from overflow). */

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "probe.h"
-#include "resolver.h"
-#include "util.h"
+#include "core/log.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 /* One entry per check type, indexed by enum check_type. */
 static const struct probe_ops *const probe_types[CHECK_TYPE_COUNT] = {

@@ -13,9 +13,9 @@
 #ifndef PHAROS_PROBE_H
 #define PHAROS_PROBE_H
 
-#include "check.h"
-#include "loop.h"
-#include "result.h"
+#include "probes/check.h"
+#include "core/loop.h"
+#include "probes/result.h"
 
 struct loop;
 struct curlm;

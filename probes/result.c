@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "result.h"
-#include "util.h"
+#include "probes/result.h"
+#include "core/util.h"
 
 static const char *const probe_error_names[PROBE_ERR_COUNT] = {
 	[PROBE_OK] = "ok",

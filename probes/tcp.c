@@ -15,13 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "assert.h"
-#include "log.h"
-#include "conn.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "core/log.h"
+#include "probes/conn.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 #define TCP_READ_MAX (64 * 1024)        /* bytes kept per read phase */
 #define TCP_BANNER_MAX 200              /* details.banner, printable chars */

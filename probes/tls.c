@@ -35,13 +35,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "assert.h"
-#include "log.h"
-#include "conn.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "core/log.h"
+#include "probes/conn.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 #define TLS_DEFAULT_PORT 443
 #define TLS_NAMES_IN_MESSAGE 3          /* certificate names listed in a mismatch message */

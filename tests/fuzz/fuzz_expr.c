@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
-#include "util.h"
-#include "window.h"
+#include "alerts/expr.h"
+#include "core/util.h"
+#include "alerts/window.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
+#include "probes/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

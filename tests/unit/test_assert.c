@@ -8,11 +8,11 @@
 
 #include "unit.h"
 
-#include "assert.h"
-#include "check.h"
-#include "jsonpath.h"
-#include "result.h"
-#include "util.h"
+#include "probes/assert.h"
+#include "probes/check.h"
+#include "probes/jsonpath.h"
+#include "probes/result.h"
+#include "core/util.h"
 
 static pcre2_code *re(const char *pat)
 {

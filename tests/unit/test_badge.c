@@ -2,9 +2,9 @@
  * escaping of label and message, colours by state and by uptime, the
  * handlers' 404 badge and headers. */
 #include "unit.h"
-#include "badge.h"
-#include "log.h"
-#include "page.h"
+#include "dashboards/badge.h"
+#include "core/log.h"
+#include "dashboards/page.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "expr.h"
-#include "log.h"
-#include "util.h"
+#include "conf/conf.h"
+#include "alerts/expr.h"
+#include "core/log.h"
+#include "core/util.h"
 
 /* --- helpers --------------------------------------------------------------- */
 

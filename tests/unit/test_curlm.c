@@ -2,9 +2,9 @@
  * on 127.0.0.1: parallel transfers complete, a removed transfer never calls
  * back, and the loop is empty at the end. */
 #include "unit.h"
-#include "curlm.h"
-#include "loop.h"
-#include "util.h"
+#include "core/curlm.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

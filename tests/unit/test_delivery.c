@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "delivery.h"
-#include "outbox.h"
-#include "util.h"
+#include "alerts/delivery.h"
+#include "alerts/outbox.h"
+#include "core/util.h"
 
 /* --- pure policy ------------------------------------------------------------- */
 

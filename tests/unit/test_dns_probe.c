@@ -17,12 +17,12 @@
 
 #include "unit.h"
 
-#include "check.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
-#include "result.h"
-#include "util.h"
+#include "probes/check.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "probes/result.h"
+#include "core/util.h"
 
 /* --- the responder ------------------------------------------------------------ */
 

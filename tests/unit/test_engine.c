@@ -8,12 +8,12 @@
 
 #include "unit.h"
 
-#include "alert.h"
-#include "conf.h"
-#include "engine.h"
-#include "expr.h"
-#include "log.h"
-#include "util.h"
+#include "alerts/alert.h"
+#include "conf/conf.h"
+#include "alerts/engine.h"
+#include "alerts/expr.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #define S 1000LL
 #define MIN (60 * S)

@@ -2,8 +2,8 @@
  * units, metrics, errors with columns), three-valued evaluation, the observed
  * value text, and the inspection helpers. */
 #include "unit.h"
-#include "expr.h"
-#include "window.h"
+#include "alerts/expr.h"
+#include "alerts/window.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -18,13 +18,13 @@
 
 #include "unit.h"
 
-#include "check.h"
-#include "curlm.h"
-#include "loop.h"
-#include "probe.h"
-#include "resolver.h"
-#include "result.h"
-#include "util.h"
+#include "probes/check.h"
+#include "core/curlm.h"
+#include "core/loop.h"
+#include "probes/probe.h"
+#include "core/resolver.h"
+#include "probes/result.h"
+#include "core/util.h"
 
 #define BIG_BODY (5 * 1024 * 1024)
 

@@ -14,13 +14,13 @@
 
 #include "unit.h"
 
-#include "conf.h"
-#include "httpd.h"
-#include "log.h"
-#include "result.h"
-#include "snapshot.h"
-#include "store.h"
-#include "util.h"
+#include "conf/conf.h"
+#include "web/httpd.h"
+#include "core/log.h"
+#include "probes/result.h"
+#include "web/snapshot.h"
+#include "store/store.h"
+#include "core/util.h"
 
 #define ADMIN_TOKEN "s3cret-admin-token"
 #define SEC 1000000LL

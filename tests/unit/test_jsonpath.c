@@ -7,7 +7,7 @@
 
 #include "unit.h"
 
-#include "jsonpath.h"
+#include "probes/jsonpath.h"
 
 static const char *doc_text =
 	"{\"status\":\"ok\",\"code\":200,\"ratio\":0.5,\"up\":true,\"none\":null,"

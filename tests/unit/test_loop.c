@@ -1,8 +1,8 @@
 /* test_loop.c — timers (order, ties, restart/stop from callbacks), fd
  * readiness, loop_post from another thread; every test ends with an empty loop. */
 #include "unit.h"
-#include "loop.h"
-#include "util.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,11 +7,11 @@
 
 #include "unit.h"
 
-#include "alert.h"
-#include "check.h"
-#include "conf.h"
-#include "maintenance.h"
-#include "util.h"
+#include "alerts/alert.h"
+#include "probes/check.h"
+#include "conf/conf.h"
+#include "alerts/maintenance.h"
+#include "core/util.h"
 
 #define S 1000LL
 #define MIN (60 * S)

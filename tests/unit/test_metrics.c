@@ -11,12 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "alert.h"
-#include "conf.h"
-#include "metrics.h"
+#include "alerts/alert.h"
+#include "conf/conf.h"
+#include "web/metrics.h"
 #include "sched.h"
-#include "snapshot.h"
-#include "util.h"
+#include "web/snapshot.h"
+#include "core/util.h"
 
 /* The group holds a quote, a backslash and a newline (libconfig escapes). */
 static const char small_config[] =

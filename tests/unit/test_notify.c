@@ -4,10 +4,10 @@
  * text helpers (mrkdwn escaping, UTF-8-safe cuts); the alert event's JSON
  * round trip. */
 #include "unit.h"
-#include "alert.h"
-#include "notify.h"
-#include "sign.h"
-#include "util.h"
+#include "alerts/alert.h"
+#include "alerts/notify.h"
+#include "alerts/sign.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

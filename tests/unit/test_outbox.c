@@ -15,9 +15,9 @@
 
 #include <sqlite3.h>
 
-#include "outbox.h"
-#include "store.h"
-#include "util.h"
+#include "alerts/outbox.h"
+#include "store/store.h"
+#include "core/util.h"
 
 static char tmpdir[64];
 

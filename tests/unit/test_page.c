@@ -4,11 +4,11 @@
  * rendered from a snapshot and a real database (hostile group and message
  * must come out as text). */
 #include "unit.h"
-#include "log.h"
-#include "page.h"
-#include "snapshot.h"
-#include "store.h"
-#include "util.h"
+#include "core/log.h"
+#include "dashboards/page.h"
+#include "web/snapshot.h"
+#include "store/store.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * renderer, stale bytes shared while it renders, costly renders reused for
  * their TTL, cheap ones never, a new config never served an old render). */
 #include "unit.h"
-#include "api.h"
-#include "rcache.h"
-#include "util.h"
+#include "web/api.h"
+#include "web/rcache.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,9 +3,9 @@
  * (timeout message within the timeout), cancel. Every test ends with an empty
  * loop. */
 #include "unit.h"
-#include "loop.h"
-#include "resolver.h"
-#include "util.h"
+#include "core/loop.h"
+#include "core/resolver.h"
+#include "core/util.h"
 
 #include <ares.h>
 #include <arpa/inet.h>

@@ -4,7 +4,7 @@
 
 #include "unit.h"
 
-#include "result.h"
+#include "probes/result.h"
 
 static void test_init_fail(void **state)
 {

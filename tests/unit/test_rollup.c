@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "rollup.h"
-#include "store.h"
-#include "util.h"
+#include "store/rollup.h"
+#include "store/store.h"
+#include "core/util.h"
 
 #define US 1000000LL
 #define MIN_US (60 * US)

@@ -4,7 +4,7 @@
 
 #include "unit.h"
 #include "sched.h"
-#include "util.h"
+#include "core/util.h"
 
 /* The first run lies inside the interval and depends only on the name. */
 static void test_first_due_stable_and_inside_interval(void **state)

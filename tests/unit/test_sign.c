@@ -1,7 +1,7 @@
 /* test_sign.c — Standard Webhooks v1 signatures against the two official test
  * vectors (wire-formats.md §3), and the verification's negative cases. */
 #include "unit.h"
-#include "sign.h"
+#include "alerts/sign.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 
 #include "unit.h"
 
-#include "probe.h"
+#include "probes/probe.h"
 
 static const char *names[] = { "token", "id", "empty", "evil", "nested" };
 static const char *values[] = { "abc123", "42", "", "a b/c?d=e&f\r\nX-Injected: 1", "${var:token}" };

@@ -12,10 +12,10 @@
 
 #include "unit.h"
 
-#include "log.h"
-#include "result.h"
-#include "store.h"
-#include "util.h"
+#include "core/log.h"
+#include "probes/result.h"
+#include "store/store.h"
+#include "core/util.h"
 
 #define SEC 1000000LL
 

@@ -1,8 +1,8 @@
 /* test_util.c — durations, RFC 3339 time, hashing, ids, secure compare,
  * strlcpy, and log masking. */
 #include "unit.h"
-#include "log.h"
-#include "util.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

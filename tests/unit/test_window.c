@@ -1,7 +1,7 @@
 /* test_window.c — the per-check result ring: capacity, wrap-around, resizing,
  * error rate, average and nearest-rank percentiles over time windows. */
 #include "unit.h"
-#include "window.h"
+#include "alerts/window.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,0 +1,202 @@
+/* store.h — the SQLite database: results, written by one writer thread in
+ * batches, read by the HTTP threads through their own read-only connections.
+ *
+ * WAL mode; schema changes are numbered migrations applied at open
+ * (PRAGMA user_version). store_append() never blocks on disk: it copies the
+ * result into a queue that the writer thread commits about every 100 ms or
+ * every 500 rows, whichever comes first. */
+#ifndef PHAROS_STORE_H
+#define PHAROS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "alerts/outbox.h"
+#include "probes/result.h"
+
+struct store;
+struct store_reader;
+
+/* Opens (creating file and parent directory when missing), migrates, starts
+ * the writer thread. Returns NULL with a message in err on failure. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+/* Commits everything queued, stops the writer, closes. */
+void store_close(struct store *s);
+
+/* Queues one result of check for writing (copied; the caller keeps r). */
+void store_append(struct store *s, const char *check, const struct probe_result *r);
+/* Blocks until everything queued before the call is committed. */
+void store_flush(struct store *s);
+/* False when the last commit failed (disk full, read-only, ...): /readyz. */
+bool store_healthy(const struct store *s);
+/* The last commit error in words, or "" */
+void store_last_error(const struct store *s, char *buf, size_t len);
+
+/* --- alerts and the outbox (writer) ------------------------------------------
+ * Alert state changes and the notifications they cause travel through the
+ * writer like results, but they are never dropped (a full result queue drops
+ * results only) and they are committed in the same transaction as the results
+ * batch they are in. A completion is called on the WRITER thread after the
+ * commit (the agent posts it to the loop): only then may delivery start. */
+
+/* rc 0: committed; ids[i] is the new id of the i-th notification of the unit
+ * (0 when a notification with the same key already existed: not sent twice).
+ * rc -1: given up (the store closed while commits failed); n_ids is 0. For a
+ * requeue, n_ids is 1 when the row was dead and is pending again, else 0.
+ * ids is valid during the call only. */
+typedef void store_commit_fn(int rc, const int64_t *ids, size_t n_ids, void *arg);
+
+/* Queues tx (its content is moved out: tx is empty afterwards) as one unit:
+ * state upserts (deletes for gone instances), notification inserts and
+ * history lines, all in one transaction. done may be NULL. */
+void store_alert_commit(struct store *s, struct outbox_tx *tx, store_commit_fn *done, void *arg);
+
+/* Delivery progress of one notification (through the writer, never dropped). */
+struct store_outbox_update {
+	int64_t id;
+	enum outbox_state state;
+	int attempts;
+	int64_t next_attempt_us;
+	int64_t delivered_us;       /* 0: none */
+	const char *last_error;     /* NULL: none (copied) */
+};
+void store_outbox_update(struct store *s, const struct store_outbox_update *u);
+
+/* Turns dead notification id back into pending (attempts 0, next attempt
+ * now_us, created_us now_us so max_age starts over). done gets n_ids 1 when
+ * it changed. */
+void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_commit_fn *done,
+                          void *arg);
+
+/* --- reading (any thread; one reader per thread at a time) ----------------- */
+
+struct store_reader *store_reader_open(const char *path, char *err, size_t errlen);
+void store_reader_close(struct store_reader *r);
+
+/* Raw results of check, newest first, with since_us <= ts < until_us
+ * (0 = unbounded), at most limit rows. A JSON array of objects like
+ * probe_result_to_json() without assertions. New reference, NULL on error. */
+json_t *store_results(struct store_reader *r, const char *check,
+                      int64_t since_us, int64_t until_us, int limit);
+
+/* Uptime in percent over [since_us, now): -1 when no result in the window. */
+double store_uptime(struct store_reader *r, const char *check, int64_t since_us);
+
+/* Latency percentiles (milliseconds) over [since_us, now) of successful and
+ * failed runs; -1 when no result. */
+int store_latency(struct store_reader *r, const char *check, int64_t since_us,
+                  double *p50_ms, double *p95_ms);
+
+/* Every pending notification, oldest (lowest id) first. Returns 0 and a new
+ * array in *rows (free each with outbox_row_clear, then the array), -1 on a
+ * database error. A row whose event cannot be parsed is skipped (logged). */
+int store_outbox_pending(struct store_reader *r, struct outbox_row **rows, size_t *n);
+
+/* One notification by id: 0 and *out filled (caller clears), 1 when there
+ * is none, -1 on a database error. */
+int store_outbox_get(struct store_reader *r, int64_t id, struct outbox_row *out);
+
+/* Notifications in state (NULL: any), newest first, at most limit, as a JSON
+ * array of objects: id, key, notifier, rule, check, alert_id, kind, state,
+ * attempts, created, next_attempt, delivered, last_error. No secrets (rows
+ * carry none; the API masks anyway). New reference, NULL on error. */
+json_t *store_notifications(struct store_reader *r, const char *state, int limit);
+
+/* Notification counts per (notifier, state), for metrics: a JSON object
+ * {"notifier": {"pending": n, "delivered": n, "dead": n}}. NULL on error. */
+json_t *store_notification_counts(struct store_reader *r);
+
+/* Every stored alert instance state. Returns 0 and a new array (free each
+ * with alert_state_row_clear, then the array), or -1. */
+int store_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n);
+
+/* The newest limit alert transitions, newest first: a JSON array of objects
+ * rule, check, alert_id, from, to, ts, value. NULL on error. */
+json_t *store_alert_history(struct store_reader *r, const char *check, int limit);
+
+/* --- status page reads (page.c) ----------------------------------------------
+ * store_uptime_by_check() and store_uptime_by_day() read the rollups (see
+ * "rollups" below): a few statements whatever the number of checks. */
+
+/* Called once per group: day is the UTC day number (ts_us / 86400e6) for the
+ * per-day read and 0 otherwise; runs > 0. */
+typedef void store_count_fn(void *arg, const char *check, int64_t day, int64_t runs,
+                            int64_t ok);
+
+/* Runs and successes of every check with results in [since_us, now), one
+ * call of fn per check. Returns 0, or -1 on a database error (logged). */
+int store_uptime_by_check(struct store_reader *r, int64_t since_us, store_count_fn *fn,
+                          void *arg);
+
+/* Runs and successes per check and UTC day since since_us, for check only
+ * (check != NULL) or every check. Returns 0 or -1. */
+int store_uptime_by_day(struct store_reader *r, const char *check, int64_t since_us,
+                        store_count_fn *fn, void *arg);
+
+/* Every result of check with since_us <= ts < until_us, oldest first: fn gets
+ * its start time, duration and outcome. Returns 0 or -1. */
+typedef void store_sample_fn(void *arg, int64_t ts_us, int64_t duration_us, bool ok);
+int store_durations(struct store_reader *r, const char *check, int64_t since_us,
+                    int64_t until_us, store_sample_fn *fn, void *arg);
+
+/* The newest limit failed results of check since since_us, newest first, as
+ * store_results() shapes them. New reference, NULL on error. */
+json_t *store_failures(struct store_reader *r, const char *check, int64_t since_us, int limit);
+
+/* --- rollups and retention (rollup.c; docs/storage.md) -------------------------
+ * Every result is also added to a per-minute aggregate of its check, in the same
+ * transaction; closed hours and days are derived from those. Windows are read
+ * from the coarsest level that covers each part: days, then hours, then the
+ * minutes after the last derived hour. store_uptime() and store_latency() take
+ * the start edge (up to the first hour boundary) from raw results while those
+ * are kept, so they are exact then; the all-checks reads take it from minutes
+ * (within one minute) for windows under ~2 days and start at the next hour
+ * boundary beyond (at most one hour of a 7-day or longer window left out).
+ * Latency percentiles come from a 16-bucket histogram (1 ms .. 60 s, 1-2-5
+ * steps) interpolated inside the bucket and clamped to the observed min/max:
+ * within one bucket of the exact value, usually a few percent.
+ *
+ * The all-checks reads (store_summary_all, store_uptime_by_check and
+ * store_uptime_by_day with check NULL) are cached per database and window
+ * length: a result is reused for 50 times what it cost to compute (at most
+ * 60 s; never when it cost under 2 ms), and while one thread recomputes a
+ * stale result the others get the stale one. So at 10,000 checks a page or
+ * an API call costs a copy, and small databases always read fresh. */
+
+/* Raw results older than raw_ms and hour/day rollups older than rollups_ms
+ * are deleted in small batches by the writer (a pass every 5 minutes, each
+ * batch its own short transaction, then a passive WAL checkpoint); minute
+ * rollups are kept 48 h (or rollups_ms when shorter). 0 keeps forever (the
+ * default until this is called). Any thread; call after store_open() and
+ * after every reload (conf.agent.retention_raw_ms / retention_rollups_ms). */
+void store_set_retention(struct store *s, uint64_t raw_ms, uint64_t rollups_ms);
+
+/* One check over one window. uptime_pct: 100 * ok / runs; p50/p95/avg in
+ * milliseconds over every run (failed ones too). */
+struct store_summary {
+	const char *check;          /* valid during the call only */
+	int64_t runs, ok;
+	double uptime_pct;
+	double p50_ms, p95_ms, avg_ms;
+};
+typedef void store_summary_fn(void *arg, const struct store_summary *s);
+
+/* Every check with at least one run in [since_us, now): fn once per check,
+ * in name order (strcmp). One read per window for all checks, e.g. for
+ * /api/v1/checks: 24h (uptime and latency), 7d, 30d, 90d; may be up to a
+ * minute old at 10,000 checks (see the cache above). Returns 0 or -1. */
+int store_summary_all(struct store_reader *r, int64_t since_us, store_summary_fn *fn, void *arg);
+
+/* check's latency over [since_us, until_us) in points of step_s seconds
+ * (rounded up to whole minutes; steps of whole hours read hour rollups, e.g.
+ * 24h: 300 s, 7d: 3600 s, 30d: 21600 s). fn once per point, oldest first,
+ * t_us the point's start; a point without runs has runs 0 and p50/p95 -1.
+ * Returns 0 or -1. */
+typedef void store_series_fn(void *arg, int64_t t_us, int64_t runs, int64_t failures,
+                             double p50_ms, double p95_ms);
+int store_latency_series(struct store_reader *r, const char *check, int64_t since_us,
+                         int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg);
+
+#endif

@@ -1,0 +1,738 @@
+/* api.c — the JSON handlers of SPEC §3: health, readiness, the checks and
+ * their history, and the admin "run now". Check states come from the
+ * published snapshot, history from a read-only SQLite connection; every
+ * string leaving here passes through log_mask_secrets(). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "web/api.h"
+#include "core/log.h"
+#include "web/rcache.h"
+#include "core/util.h"
+
+#define RECENT_RESULTS   20
+#define RESULTS_DEFAULT  100
+#define RESULTS_MAX      1000
+#define US_PER_HOUR      (3600LL * 1000000LL)
+
+/* The windows of the "uptime" object, oldest-first keys as the API shows them. */
+static const struct {
+	const char *key;
+	int64_t span_us;
+} uptime_windows[] = {
+	{ "24h", 24 * US_PER_HOUR },
+	{ "7d", 7 * 24 * US_PER_HOUR },
+	{ "30d", 30 * 24 * US_PER_HOUR },
+	{ "90d", 90 * 24 * US_PER_HOUR },
+};
+
+/* --- responses --------------------------------------------------------------- */
+
+/* A JSON string of s, with bytes of invalid UTF-8 replaced by '?' (jansson
+ * refuses invalid UTF-8 and a missing field is worse than a replaced byte). */
+static json_t *text_json(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+
+	if (j == NULL) {
+		char *copy = xstrdup(s);
+
+		for (char *p = copy; *p != '\0'; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	return j;
+}
+
+/* Replaces every registered secret in every string value of j (recursively)
+ * with "***". Keys are left alone: they are ours, not the user's. */
+static void mask_strings(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v) {
+			if (json_is_string(v)) {
+				char *m = log_mask_secrets(json_string_value(v));
+
+				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
+					json_string_set(v, "***");
+				free(m);
+			} else {
+				mask_strings(v);
+			}
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v)) {
+				char *m = log_mask_secrets(json_string_value(v));
+
+				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
+					json_string_set(v, "***");
+				free(m);
+			} else {
+				mask_strings(v);
+			}
+		}
+	}
+}
+
+static const char json_content_type[] = "application/json; charset=utf-8";
+
+/* A growing output buffer for json_dump_callback. */
+struct dump_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int dump_add(const char *s, size_t n, void *arg)
+{
+	struct dump_buf *b = arg;
+
+	if (b->len + n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+
+		while (b->len + n + 2 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+/* j (stolen; NULL: an "internal" error object) with secrets masked,
+ * serialized with a final newline into malloc'ed memory of ours (written
+ * straight into our buffer: no copy, whatever jansson's allocator is). */
+static char *json_text(json_t *j, size_t *len)
+{
+	struct dump_buf b = { 0 };
+
+	if (j == NULL)                  /* only on allocation failure inside jansson */
+		j = json_pack("{s:s, s:s}", "error", "internal", "detail", "cannot build the answer");
+	mask_strings(j);
+	if (json_dump_callback(j, dump_add, &b,
+	                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0) {
+		b.len = 0;
+		dump_add("{}", 2, &b);
+	}
+	json_decref(j);
+	dump_add("\n", 1, &b);
+	b.p[b.len] = '\0';
+	*len = b.len;
+	return b.p;
+}
+
+/* Sets rs to status with j serialized (j stolen, secrets masked). */
+void api_json(struct api_response *rs, unsigned status, json_t *j)
+{
+	free(rs->body);
+	rs->body = json_text(j, &rs->body_len);
+	rs->status = status;
+	rs->content_type = json_content_type;
+}
+
+/* Sets rs to an error answer {"error": error, "detail": detail}. */
+void api_error(struct api_response *rs, unsigned status, const char *error, const char *detail)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "error", text_json(error));
+	json_object_set_new(o, "detail", text_json(detail));
+	api_json(rs, status, o);
+}
+
+/* Sets rs to a plain-text answer. */
+void api_text(struct api_response *rs, unsigned status, const char *text)
+{
+	free(rs->body);
+	rs->body = log_mask_secrets(text);
+	rs->body_len = strlen(rs->body);
+	rs->status = status;
+	rs->content_type = "text/plain; charset=utf-8";
+}
+
+/* The decoded value of query argument key (owned by libmicrohttpd, valid for
+ * the request), or NULL when absent. */
+const char *api_query(struct api_request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* --- checks ------------------------------------------------------------------ */
+
+static void set_time(json_t *o, const char *key, int64_t wall_us)
+{
+	char buf[40];
+
+	util_format_time(wall_us, buf, sizeof(buf));
+	json_object_set_new(o, key, json_string(buf));
+}
+
+/* The "last" object of sc, or null before the first run. */
+static json_t *last_json(const struct snapshot_check *sc)
+{
+	json_t *o;
+
+	if (!sc->has_last)
+		return json_null();
+	o = json_object();
+	set_time(o, "ts", sc->last_ts_us);
+	json_object_set_new(o, "ok", json_boolean(sc->last_ok));
+	json_object_set_new(o, "duration_ms", json_real((double)sc->last_duration_us / 1000.0));
+	json_object_set_new(o, "error", json_string(probe_error_name(sc->last_error)));
+	json_object_set_new(o, "message", text_json(sc->last_message ? sc->last_message : ""));
+	return o;
+}
+
+#define N_WINDOWS (sizeof(uptime_windows) / sizeof(uptime_windows[0]))
+
+/* What the database says about one check: uptime per window of
+ * uptime_windows (-1: no result in it) and the 24 h latency percentiles. */
+struct check_figures {
+	double uptime[N_WINDOWS];
+	bool has_latency;
+	double p50_ms, p95_ms;
+};
+
+static void figures_init(struct check_figures *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < N_WINDOWS; i++)
+		f->uptime[i] = -1;
+}
+
+/* The figures of one check, read for it alone (exact start edges while raw
+ * results are kept; see store.h). r may be NULL: no figures. */
+static void figures_one(struct store_reader *r, const char *name, int64_t now_us,
+                        struct check_figures *f)
+{
+	figures_init(f);
+	if (r == NULL)
+		return;
+	/* No result in the longest window: none in the shorter ones either. */
+	f->uptime[N_WINDOWS - 1] = store_uptime(r, name, now_us - uptime_windows[N_WINDOWS - 1].span_us);
+	if (f->uptime[N_WINDOWS - 1] < 0)
+		return;
+	for (size_t i = 0; i + 1 < N_WINDOWS; i++)
+		f->uptime[i] = store_uptime(r, name, now_us - uptime_windows[i].span_us);
+	f->has_latency = store_latency(r, name, now_us - 24 * US_PER_HOUR, &f->p50_ms,
+	                               &f->p95_ms) == 0;
+}
+
+/* The "uptime" object ({"24h": pct|null, ...}), or null when there is no
+ * database or no result at all in the longest window. */
+static json_t *uptime_json(const struct check_figures *f)
+{
+	json_t *o;
+
+	if (f->uptime[N_WINDOWS - 1] < 0)
+		return json_null();
+	o = json_object();
+	for (size_t i = 0; i < N_WINDOWS; i++)
+		json_object_set_new(o, uptime_windows[i].key,
+		                    f->uptime[i] < 0 ? json_null() : json_real(f->uptime[i]));
+	return o;
+}
+
+/* {"p50": ms, "p95": ms} over the last 24 h, or null. */
+static json_t *latency_json(const struct check_figures *f)
+{
+	if (!f->has_latency)
+		return json_null();
+	return json_pack("{s:f, s:f}", "p50", f->p50_ms, "p95", f->p95_ms);
+}
+
+/* One check as the API shows it: name, group (null when none), type, target,
+ * state, last, uptime, latency_ms. */
+static json_t *check_json(const struct snapshot_check *sc, const struct check_figures *f)
+{
+	const struct check *c = sc->check;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", text_json(c->name));
+	json_object_set_new(o, "group", c->group && c->group[0] ? text_json(c->group) : json_null());
+	json_object_set_new(o, "type", json_string(check_type_name(c->type)));
+	json_object_set_new(o, "target", text_json(c->target ? c->target : ""));
+	json_object_set_new(o, "state", json_string(check_state_name(sc->state)));
+	if (sc->state == CHECK_STATE_BLOCKED && sc->blocked_by != NULL) {
+		json_object_set_new(o, "blocked_by", text_json(sc->blocked_by));
+		json_object_set_new(o, "state_reason", json_string("dependency down"));
+	}
+	json_object_set_new(o, "last", last_json(sc));
+	json_object_set_new(o, "uptime", uptime_json(f));
+	json_object_set_new(o, "latency_ms", latency_json(f));
+	return o;
+}
+
+/* --- every check's figures: one read per window ------------------------------ */
+
+/* One window of every check, from store_summary_all, sorted by name. */
+struct window_row {
+	char *name;
+	double uptime_pct, p50_ms, p95_ms;
+};
+struct window_tab {
+	struct window_row *v;
+	size_t n, cap;
+};
+
+static void window_add(void *arg, const struct store_summary *sm)
+{
+	struct window_tab *t = arg;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	t->v[t->n].name = xstrdup(sm->check);
+	t->v[t->n].uptime_pct = sm->uptime_pct;
+	t->v[t->n].p50_ms = sm->p50_ms;
+	t->v[t->n].p95_ms = sm->p95_ms;
+	t->n++;
+}
+
+static int window_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct window_row *)a)->name, ((const struct window_row *)b)->name);
+}
+
+static void window_free(struct window_tab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Reads window i of every check into t (sorted by name). A failed read
+ * leaves t empty: its figures show as null, as they would for one check. */
+static void window_read(struct store_reader *r, size_t i, int64_t now_us, struct window_tab *t)
+{
+	bool sorted = true;
+
+	if (store_summary_all(r, now_us - uptime_windows[i].span_us, window_add, t) != 0) {
+		window_free(t);
+		return;
+	}
+	/* store_summary_all gives name order; sort only should that ever change. */
+	for (size_t k = 1; k < t->n && sorted; k++)
+		sorted = strcmp(t->v[k - 1].name, t->v[k].name) < 0;
+	if (!sorted)
+		qsort(t->v, t->n, sizeof(*t->v), window_cmp);
+}
+
+static const struct window_row *window_find(const struct window_tab *t, const char *name)
+{
+	struct window_row key = { .name = (char *)name };
+
+	if (t->n == 0)
+		return NULL;
+	return bsearch(&key, t->v, t->n, sizeof(*t->v), window_cmp);
+}
+
+/* Every check of snap with its figures, in config order: four reads of every
+ * check (one per window, cached at scale by the store), joined by name. */
+static json_t *checks_json(const struct snapshot *snap, struct store_reader *r, int64_t now_us)
+{
+	struct window_tab tabs[N_WINDOWS];
+	json_t *arr = json_array();
+
+	memset(tabs, 0, sizeof(tabs));
+	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
+		window_read(r, i, now_us, &tabs[i]);
+	for (size_t k = 0; k < snap->n_checks; k++) {
+		const char *name = snap->checks[k].check->name;
+		struct check_figures f;
+
+		figures_init(&f);
+		for (size_t i = 0; i < N_WINDOWS; i++) {
+			const struct window_row *w = window_find(&tabs[i], name);
+
+			if (w == NULL)
+				continue;
+			f.uptime[i] = w->uptime_pct;
+			if (i == 0) {   /* 24 h: the latency window too */
+				f.has_latency = true;
+				f.p50_ms = w->p50_ms;
+				f.p95_ms = w->p95_ms;
+			}
+		}
+		json_array_append_new(arr, check_json(&snap->checks[k], &f));
+	}
+	for (size_t i = 0; i < N_WINDOWS; i++)
+		window_free(&tabs[i]);
+	return arr;
+}
+
+/* The snapshot entry for rq->name, or NULL after answering 404/503. */
+static const struct snapshot_check *find_check(struct api_request *rq, struct api_response *rs)
+{
+	const struct snapshot_check *sc;
+	char detail[128];
+
+	if (rq->snap == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
+		return NULL;
+	}
+	sc = snapshot_find(rq->snap, rq->name);
+	if (sc == NULL) {
+		snprintf(detail, sizeof(detail), "no check named %s", rq->name);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+	}
+	return sc;
+}
+
+/* --- handlers ---------------------------------------------------------------- */
+
+/* GET /healthz: "ok" while the loop made a pass recently. */
+void api_healthz(struct api_request *rq, struct api_response *rs)
+{
+	bool alive = rq->ops->loop_alive == NULL || rq->ops->loop_alive(rq->ops->ctx);
+
+	if (alive)
+		api_text(rs, MHD_HTTP_OK, "ok\n");
+	else
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          "the event loop has not made a pass recently");
+}
+
+static void not_ready(struct api_response *rs, const char *reason)
+{
+	api_json(rs, MHD_HTTP_SERVICE_UNAVAILABLE,
+	         json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
+}
+
+/* GET /readyz: ready when a config is loaded (a snapshot exists), the last
+ * commit worked and the scheduler is on time. */
+void api_readyz(struct api_request *rq, struct api_response *rs)
+{
+	char reason[400];
+
+	if (rq->snap == NULL) {
+		not_ready(rs, "no configuration loaded yet");
+	} else if (!rq->snap->store_ok) {
+		snprintf(reason, sizeof(reason), "database not writable: %s",
+		         rq->snap->store_error[0] ? rq->snap->store_error : "unknown error");
+		not_ready(rs, reason);
+	} else if (!rq->snap->scheduler_on_time) {
+		snprintf(reason, sizeof(reason), "scheduler behind: lag p99 %.0f ms",
+		         rq->snap->lag_p99_ms);
+		not_ready(rs, reason);
+	} else {
+		api_json(rs, MHD_HTTP_OK, json_pack("{s:s}", "status", "ready"));
+	}
+}
+
+/* The rendered answer of GET /api/v1/checks (rcache.h): at 10,000 checks it
+ * is ~5 MB of JSON that costs tens of milliseconds to build, and every open
+ * status page asks for it every 15 s. */
+static struct rcache checks_cache = RCACHE_INIT;
+
+/* GET /api/v1/checks: every check, in config order. */
+void api_checks(struct api_request *rq, struct api_response *rs)
+{
+	struct rcache_key key;
+	struct rcache_hit hit;
+	uint64_t t0;
+	size_t len;
+	char *text;
+
+	if (rq->snap == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
+		return;
+	}
+	key.conf = rq->snap->conf;
+	key.snap = rq->snap;
+	key.snap_us = rq->snap->published_us;
+	if (!rcache_get(&checks_cache, &key, false, &hit)) {
+		t0 = util_mono_us();
+		text = json_text(checks_json(rq->snap, rq->reader, util_wall_us()), &len);
+		rcache_put(&checks_cache, &key, text, len, t0, &hit);
+	}
+	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, json_content_type, false);
+}
+
+/* GET /api/v1/checks/NAME: the check plus its RECENT_RESULTS last results. */
+void api_check(struct api_request *rq, struct api_response *rs)
+{
+	const struct snapshot_check *sc = find_check(rq, rs);
+	struct check_figures f;
+	json_t *o, *recent = NULL;
+
+	if (sc == NULL)
+		return;
+	figures_one(rq->reader, sc->check->name, util_wall_us(), &f);
+	o = check_json(sc, &f);
+	if (rq->reader != NULL)
+		recent = store_results(rq->reader, rq->name, 0, 0, RECENT_RESULTS);
+	json_object_set_new(o, "recent", recent ? recent : json_array());
+	api_json(rs, MHD_HTTP_OK, o);
+}
+
+/* Parses query argument key as a time (RFC 3339 or Unix seconds) into *us.
+ * Absent: leaves *us. Returns 0, or -1 after answering 400. */
+static int query_time(struct api_request *rq, struct api_response *rs, const char *key, int64_t *us)
+{
+	const char *v = api_query(rq, key);
+	char detail[160];
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (util_parse_time(v, us) != 0) {
+		snprintf(detail, sizeof(detail),
+		         "%s: expected an RFC 3339 time or Unix seconds, got \"%.64s\"", key, v);
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses ?limit= (digits only, RESULTS_DEFAULT when absent). Returns 0, or -1
+ * after answering 400. */
+static int query_limit(struct api_request *rq, struct api_response *rs, int *limit)
+{
+	const char *v = api_query(rq, "limit");
+	char detail[160], *end;
+	long n;
+
+	*limit = RESULTS_DEFAULT;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1 || n > RESULTS_MAX) {
+		snprintf(detail, sizeof(detail), "limit: expected an integer from 1 to %d, got \"%.32s\"",
+		         RESULTS_MAX, v);
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
+		return -1;
+	}
+	*limit = (int)n;
+	return 0;
+}
+
+/* GET /api/v1/checks/NAME/results?since=&until=&limit=: raw results, newest
+ * first, since <= ts < until. */
+void api_check_results(struct api_request *rq, struct api_response *rs)
+{
+	int64_t since = 0, until = 0;
+	int limit;
+	json_t *rows;
+
+	if (find_check(rq, rs) == NULL)
+		return;
+	if (query_time(rq, rs, "since", &since) != 0 || query_time(rq, rs, "until", &until) != 0 ||
+	    query_limit(rq, rs, &limit) != 0)
+		return;
+	if (since != 0 && until != 0 && since >= until) {
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", "since must be before until");
+		return;
+	}
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	rows = store_results(rq->reader, rq->name, since, until, limit);
+	if (rows == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	api_json(rs, MHD_HTTP_OK, rows);
+}
+
+/* POST /api/v1/checks/NAME/run (admin; httpd.c checked the token): runs the
+ * check on the loop, waits, answers with the result plus "check". Blocks this
+ * server thread for up to the check's timeout. */
+void api_check_run(struct api_request *rq, struct api_response *rs)
+{
+	struct probe_result r;
+	char detail[128];
+	json_t *o;
+	int rc;
+
+	if (rq->ops->run_check == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "running checks is not available");
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	rc = rq->ops->run_check(rq->ops->ctx, rq->name, &r);
+	switch (rc) {
+	case 0:
+		o = probe_result_to_json(&r);
+		json_object_set_new(o, "check", text_json(rq->name));
+		api_json(rs, MHD_HTTP_OK, o);
+		probe_result_clear(&r);
+		break;
+	case -1:
+		snprintf(detail, sizeof(detail), "no check named %s", rq->name);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+		break;
+	default:
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the agent is stopping");
+		break;
+	}
+}
+
+/* --- alerts and notifications ------------------------------------------------ */
+
+#define HISTORY_DEFAULT  50
+#define NOTIF_DEFAULT    100
+
+/* The severity of rule name in the conf in force, or null. */
+static json_t *rule_severity(const struct snapshot *snap, const char *name)
+{
+	const struct alert_rule *r = snap ? conf_find_rule(snap->conf, name) : NULL;
+
+	return r ? json_string(alert_severity_name(r->severity)) : json_null();
+}
+
+/* GET /api/v1/alerts: {"alerts": [instances pending or firing], "history":
+ * [recent transitions, newest first]}. Instances come from the database's
+ * alert state (written in the transaction of each change), so the answer
+ * lags the engine by at most one commit (~100 ms). */
+void api_alerts(struct api_request *rq, struct api_response *rs)
+{
+	struct alert_state_row *st = NULL;
+	size_t n = 0;
+	json_t *alerts, *history, *o;
+
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	if (store_alert_states(rq->reader, &st, &n) != 0) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	alerts = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].state != ALERT_PENDING && st[i].state != ALERT_FIRING) {
+			alert_state_row_clear(&st[i]);
+			continue;
+		}
+		/* An instance of a rule or check removed from the config is not shown. */
+		if (rq->snap == NULL || conf_find_rule(rq->snap->conf, st[i].rule) != NULL) {
+			o = json_object();
+			json_object_set_new(o, "rule", text_json(st[i].rule));
+			json_object_set_new(o, "check", text_json(st[i].check));
+			json_object_set_new(o, "state", json_string(alert_state_name(st[i].state)));
+			set_time(o, "since", st[i].since_us);
+			if (st[i].fired_us > 0 && st[i].state == ALERT_FIRING)
+				set_time(o, "fired", st[i].fired_us);
+			json_object_set_new(o, "severity", rule_severity(rq->snap, st[i].rule));
+			json_object_set_new(o, "value", st[i].value ? text_json(st[i].value) : json_null());
+			json_object_set_new(o, "alert_id",
+			                    st[i].alert_id ? text_json(st[i].alert_id) : json_null());
+			json_array_append_new(alerts, o);
+		}
+		alert_state_row_clear(&st[i]);
+	}
+	free(st);
+	history = store_alert_history(rq->reader, NULL, HISTORY_DEFAULT);
+	o = json_object();
+	json_object_set_new(o, "alerts", alerts);
+	json_object_set_new(o, "history", history ? history : json_array());
+	api_json(rs, MHD_HTTP_OK, o);
+}
+
+/* GET /api/v1/notifications?state=pending|dead|delivered&limit=: the outbox,
+ * newest first. Rows hold no secrets (no URL, no token; the event only). */
+void api_notifications(struct api_request *rq, struct api_response *rs)
+{
+	const char *state = api_query(rq, "state");
+	char detail[160];
+	json_t *rows;
+	int limit;
+
+	if (state != NULL && state[0] == '\0')
+		state = NULL;
+	if (state != NULL && outbox_state_from_name(state) < 0) {
+		snprintf(detail, sizeof(detail),
+		         "state: expected pending, delivered or dead, got \"%.32s\"", state);
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
+		return;
+	}
+	if (query_limit(rq, rs, &limit) != 0)
+		return;
+	if (api_query(rq, "limit") == NULL)
+		limit = NOTIF_DEFAULT;
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	rows = store_notifications(rq->reader, state, limit);
+	if (rows == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	api_json(rs, MHD_HTTP_OK, rows);
+}
+
+/* POST /api/v1/notifications/ID/retry (admin): a dead notification becomes
+ * pending again (attempts reset) and delivery is woken. 404 unknown id, 409
+ * when it is not dead. */
+void api_notification_retry(struct api_request *rq, struct api_response *rs)
+{
+	struct outbox_row row;
+	char detail[160], *end;
+	long long id;
+	int rc;
+
+	errno = 0;
+	id = strtoll(rq->name, &end, 10);
+	if (rq->name[0] < '0' || rq->name[0] > '9' || *end != '\0' || errno != 0 || id <= 0) {
+		snprintf(detail, sizeof(detail), "no notification with id %s", rq->name);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+		return;
+	}
+	if (rq->reader == NULL) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          rq->reader_error ? rq->reader_error : "database unavailable");
+		return;
+	}
+	rc = store_outbox_get(rq->reader, id, &row);
+	if (rc == 1) {
+		snprintf(detail, sizeof(detail), "no notification with id %lld", id);
+		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
+		return;
+	}
+	if (rc != 0) {
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
+		return;
+	}
+	if (row.state != OUTBOX_DEAD) {
+		snprintf(detail, sizeof(detail), "notification %lld is %s, not dead", id,
+		         outbox_state_name(row.state));
+		api_error(rs, MHD_HTTP_CONFLICT, "conflict", detail);
+		outbox_row_clear(&row);
+		return;
+	}
+	rc = rq->ops->retry_notification ? rq->ops->retry_notification(rq->ops->ctx, &row) : -3;
+	switch (rc) {
+	case 0:
+		api_json(rs, MHD_HTTP_OK, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)id,
+		                                    "state", "pending", "attempts", 0));
+		break;
+	case -2:
+		snprintf(detail, sizeof(detail), "notification %lld is not dead any more", id);
+		api_error(rs, MHD_HTTP_CONFLICT, "conflict", detail);
+		break;
+	default:
+		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		          "the agent is stopping or the database is not writable");
+		break;
+	}
+	outbox_row_clear(&row);
+}

@@ -1,0 +1,157 @@
+/* snapshot.c — the published, reference-counted view of check states that the
+ * loop hands to the HTTP threads: one global pointer swapped under a mutex. */
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web/snapshot.h"
+#include "core/util.h"
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *current;    /* guarded by current_lock; holds one reference */
+
+/* Names as the API shows them; indexed by enum check_state. */
+static const char *const state_names[] = {
+	[CHECK_STATE_PENDING] = "pending",
+	[CHECK_STATE_UP] = "up",
+	[CHECK_STATE_DOWN] = "down",
+	[CHECK_STATE_MAINTENANCE] = "maintenance",
+	[CHECK_STATE_BLOCKED] = "blocked",
+};
+
+/* The API name of s; "unknown" for a value outside the enum. */
+const char *check_state_name(enum check_state s)
+{
+	if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
+		return "unknown";
+	return state_names[s];
+}
+
+/* A new snapshot (refs = 1) for conf with one pending entry per check, in conf
+ * order. Takes its own reference on conf; the caller keeps theirs. The loop
+ * fills in states before publishing. */
+struct snapshot *snapshot_new(struct conf *conf)
+{
+	struct snapshot *s = xcalloc(1, sizeof(*s));
+
+	assert(conf != NULL);
+	s->refs = 1;
+	s->conf = conf_ref(conf);
+	s->n_checks = conf->n_checks;
+	if (s->n_checks > 0)
+		s->checks = xcalloc(s->n_checks, sizeof(*s->checks));
+	for (size_t i = 0; i < s->n_checks; i++) {
+		s->checks[i].check = &conf->checks[i];
+		s->checks[i].state = CHECK_STATE_PENDING;
+		s->checks[i].last_error = PROBE_OK;
+	}
+	s->published_us = util_wall_us();
+	s->scheduler_on_time = true;
+	s->store_ok = true;
+	return s;
+}
+
+/* Makes s the current snapshot. The caller's reference moves to the global
+ * pointer; the previous snapshot loses the global's reference (readers that
+ * still hold one keep it alive). s may be NULL to unpublish (at shutdown). */
+void snapshot_publish(struct snapshot *s)
+{
+	struct snapshot *old;
+
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = s;
+	if (s != NULL)
+		s->published_us = util_wall_us();
+	pthread_mutex_unlock(&current_lock);
+	/* Released outside the lock: freeing may call conf_unref and free(). */
+	if (old != NULL)
+		snapshot_release(old);
+}
+
+/* The current snapshot with a new reference (release it with
+ * snapshot_release), or NULL when nothing was published yet. */
+struct snapshot *snapshot_acquire(void)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&current_lock);
+	s = current;
+	/* Under the lock the global's reference keeps s alive, so a relaxed
+	 * increment would do; acquire keeps the pattern uniform. */
+	if (s != NULL)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQUIRE);
+	pthread_mutex_unlock(&current_lock);
+	return s;
+}
+
+/* Drops one reference; the last one frees the messages, the entries and the
+ * snapshot's conf reference. NULL is ignored. */
+void snapshot_release(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	/* acq_rel: every write made through other references happens-before the
+	 * free below. */
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (size_t i = 0; i < s->n_checks; i++)
+		free(s->checks[i].last_message);
+	free(s->checks);
+	for (size_t i = 0; i < s->n_alerts; i++) {
+		free(s->alerts[i].rule);
+		free(s->alerts[i].check);
+		free(s->alerts[i].severity);
+		free(s->alerts[i].value);
+		free(s->alerts[i].alert_id);
+	}
+	free(s->alerts);
+	for (size_t i = 0; i < s->n_notifiers; i++)
+		free(s->notifiers[i].name);
+	free(s->notifiers);
+	conf_unref(s->conf);
+	free(s);
+}
+
+/* Check duration buckets, seconds: probes of local services take a few ms,
+ * remote APIs tens to hundreds, timeouts seconds. */
+const double check_duration_bounds[CHECK_DURATION_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 1e300,
+};
+
+void check_metrics_add(struct check_metrics *m, const struct probe_result *r)
+{
+	double d = (double)r->duration_us / 1e6;
+	int b = 0;
+
+	if ((int)r->error >= 0 && r->error < PROBE_ERR_COUNT)
+		m->runs[r->error]++;
+	while (b < CHECK_DURATION_BUCKETS - 1 && d > check_duration_bounds[b])
+		b++;
+	m->duration_buckets[b]++;
+	m->duration_count++;
+	m->duration_sum_s += d;
+	m->last_phase_s[0] = r->dns_us >= 0 ? (double)r->dns_us / 1e6 : -1;
+	m->last_phase_s[1] = r->connect_us >= 0 ? (double)r->connect_us / 1e6 : -1;
+	m->last_phase_s[2] = r->tls_us >= 0 ? (double)r->tls_us / 1e6 : -1;
+	m->last_phase_s[3] = r->ttfb_us >= 0 ? (double)r->ttfb_us / 1e6 : -1;
+	if (r->cert_expiry > 0)
+		m->cert_expiry = r->cert_expiry;
+}
+
+/* The entry of the check called name, or NULL. Linear: snapshots hold as many
+ * entries as the conf has checks and a lookup per request is cheap next to the
+ * SQLite reads that follow it. */
+const struct snapshot_check *snapshot_find(const struct snapshot *s, const char *name)
+{
+	if (s == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->n_checks; i++) {
+		const struct check *c = s->checks[i].check;
+
+		if (c != NULL && c->name != NULL && strcmp(c->name, name) == 0)
+			return &s->checks[i];
+	}
+	return NULL;
+}

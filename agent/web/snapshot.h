@@ -1,0 +1,103 @@
+/* snapshot.h — the read-only view of check states that the loop publishes
+ * for the HTTP threads. The loop builds a new snapshot and swaps a pointer
+ * under a lock; readers take a reference and never see a half-updated state. */
+#ifndef PHAROS_SNAPSHOT_H
+#define PHAROS_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "probes/result.h"
+
+enum check_state {
+	CHECK_STATE_PENDING,        /* no run yet */
+	CHECK_STATE_UP,             /* last run passed */
+	CHECK_STATE_DOWN,           /* last run failed */
+	CHECK_STATE_MAINTENANCE,    /* inside a maintenance window */
+	CHECK_STATE_BLOCKED,        /* failing while a dependency is down */
+};
+const char *check_state_name(enum check_state s);   /* "pending", "up", ... */
+
+/* Counters of one check since the agent started, for /metrics. */
+#define CHECK_DURATION_BUCKETS 12
+extern const double check_duration_bounds[CHECK_DURATION_BUCKETS];  /* seconds; last is +Inf */
+
+struct check_metrics {
+	uint64_t runs[PROBE_ERR_COUNT];     /* completed runs by error class (PROBE_OK = success) */
+	uint64_t duration_buckets[CHECK_DURATION_BUCKETS];  /* not cumulative */
+	uint64_t duration_count;
+	double duration_sum_s;
+	double last_phase_s[4];             /* dns, connect, tls, ttfb of the last run; < 0: none */
+	int64_t cert_expiry;                /* Unix seconds of the last certificate seen; 0: none */
+};
+/* Adds one completed run to m. */
+void check_metrics_add(struct check_metrics *m, const struct probe_result *r);
+
+/* One alert instance that is pending or firing. */
+struct snapshot_alert {
+	char *rule, *check, *severity, *value, *alert_id;   /* owned */
+	int state;                  /* enum alert_state */
+	int64_t since_us;
+};
+
+/* One notifier's delivery figures. */
+struct snapshot_notifier {
+	char *name;                 /* owned */
+	uint64_t delivered, failed_attempts, dead;  /* totals since start */
+	uint64_t queue_pending, queue_dead;         /* outbox rows now */
+	bool breaker_open;
+};
+
+struct snapshot_check {
+	const struct check *check;  /* points into the snapshot's conf */
+	enum check_state state;
+	bool has_last;
+	int64_t last_ts_us;
+	bool last_ok;
+	int64_t last_duration_us;
+	enum probe_error last_error;
+	char *last_message;         /* owned */
+	int consecutive_failures;
+	int consecutive_successes;
+	struct check_metrics metrics;
+	const char *blocked_by;     /* state blocked: the dependency that is down (points
+	                               into the snapshot's conf); else NULL */
+};
+
+#define SNAPSHOT_LAG_BUCKETS 15
+
+struct snapshot {
+	int refs;                   /* atomic; use acquire/release */
+	struct conf *conf;          /* a reference */
+	struct snapshot_check *checks;  /* n_checks entries, in conf order */
+	size_t n_checks;
+	int64_t published_us;
+	bool scheduler_on_time;     /* lag p99 of the last minute under 1 s */
+	double lag_p99_ms;
+	bool store_ok;
+	char store_error[256];
+	/* scheduler lag histogram since start (bounds: sched_lag_bounds) */
+	uint64_t lag_buckets[SNAPSHOT_LAG_BUCKETS];
+	uint64_t lag_count;
+	double lag_sum_s;
+	/* alerting (filled by the agent when alerts are configured) */
+	struct snapshot_alert *alerts;  size_t n_alerts;         /* owned */
+	struct snapshot_notifier *notifiers; size_t n_notifiers;  /* owned */
+};
+
+/* A snapshot for conf with every check pending (takes a conf reference). */
+struct snapshot *snapshot_new(struct conf *conf);
+
+/* Installs s as the current snapshot (takes ownership of the caller's
+ * reference) and releases the previous one. s may be NULL (at shutdown). */
+void snapshot_publish(struct snapshot *s);
+/* The current snapshot with a reference taken, or NULL before the first publish. */
+struct snapshot *snapshot_acquire(void);
+void snapshot_release(struct snapshot *s);
+
+/* The entry for name, or NULL. */
+const struct snapshot_check *snapshot_find(const struct snapshot *s, const char *name);
+
+#endif
