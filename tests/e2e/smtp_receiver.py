@@ -40,8 +40,6 @@ except ImportError:             # the fakes' self-test skips; see scripts/instal
 
 SUBJECT = re.compile(r"^\[(FIRING|RESOLVED)\] (\S+) \u2014 (\S+)$")
 MSGID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
-# SMTPS is TLS from the first byte, which aiosmtpd's AUTH check does not see.
-warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 _CERT_LOCK = threading.Lock()
 _CERT = {}
 
@@ -96,7 +94,7 @@ class Mail:
     def part(self, ctype):
         for p in self.msg.walk():
             if p.get_content_type() == ctype and not p.is_multipart():
-                return p.get_content()
+                return p.get_content().replace("\r\n", "\n")     # the text, not its wire form
         return None
 
     @property
@@ -163,6 +161,17 @@ def _mime_problems(m):
     return p
 
 
+if Controller is not None:
+    class _Controller(Controller):
+        """aiosmtpd's Controller without its warning about AUTH without TLS:
+        SMTPS is TLS from the first byte, which that check does not see."""
+
+        def factory(self):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return super().factory()
+
+
 class SmtpReceiver(Receiver):
     """An SMTP server for the `email` notifier. mode: "plain", "starttls"
     (STARTTLS offered and required before MAIL) or "smtps" (TLS from the
@@ -181,6 +190,7 @@ class SmtpReceiver(Receiver):
         self.ca_file = self_signed_cert()[0] if mode != "plain" else None
         self.logins = []                 # (mechanism, login) of every good AUTH
         self.firing_ids = {}             # (rule, check) -> Message-ID of its last firing mail
+        self.expect_value_line = True    # off for a notifier with a `template`
         self._controller = None
         super().__init__(name)
 
@@ -206,7 +216,7 @@ class SmtpReceiver(Receiver):
         last = None
         for _ in range(50):
             port = self.port or _free_port()
-            c = Controller(_Handler(self), port=port, **kw)
+            c = _Controller(_Handler(self), port=port, **kw)
             try:
                 c.start()
                 break
@@ -288,7 +298,7 @@ class SmtpReceiver(Receiver):
             p.append("Subject %r is not [FIRING] rule \u2014 check / [RESOLVED] rule \u2014 check" % s)
         if g and g.group(1) == "RESOLVED":
             p += self._thread_problems(m, (g.group(2), g.group(3)))
-        if m.text is not None and g and value_of_text(m.text) is None:
+        if self.expect_value_line and m.text is not None and g and value_of_text(m.text) is None:
             p.append("the text part has no \"Value: ...\" line")
         return p
 
@@ -316,7 +326,8 @@ class SmtpReceiver(Receiver):
 
 
 def value_of_text(text):
-    m = re.search(r"(?mi)^\W*value\W*:\W*(.*?)\W*$", text or "")
+    """V of a "Value: V" line (markdown-ish *, _ and ` around it allowed), or None."""
+    m = re.search(r"(?mi)^[ \t*_>-]*value[ \t*_]*:[ \t*_`]*(.*?)[ \t*_`]*$", text or "")
     return m.group(1) if m else None
 
 
