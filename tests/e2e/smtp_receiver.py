@@ -21,6 +21,7 @@ listen()."""
 import asyncio
 import email
 import email.policy
+import logging
 import os
 import re
 import ssl
@@ -37,6 +38,9 @@ try:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 except ImportError:             # the fakes' self-test skips; see scripts/install-deps
     Controller = None
+
+# aiosmtpd logs a deprecation warning on every AUTH: not the tests' business.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 SUBJECT = re.compile(r"^\[(FIRING|RESOLVED)\] (\S+) \u2014 (\S+)$")
 MSGID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
@@ -189,7 +193,7 @@ class SmtpReceiver(Receiver):
         self.sender, self.rcpts = sender, rcpts
         self.ca_file = self_signed_cert()[0] if mode != "plain" else None
         self.logins = []                 # (mechanism, login) of every good AUTH
-        self.firing_ids = {}             # (rule, check) -> Message-ID of its last firing mail
+        self.firing_ids = {}             # (rule, check) -> Message-ID of the open episode's first firing mail
         self.expect_value_line = True    # off for a notifier with a `template`
         self._controller = None
         super().__init__(name)
@@ -267,10 +271,11 @@ class SmtpReceiver(Receiver):
             self.requests.append(m)
             for pr in m.problems:
                 self.failures.append("%s mail #%d: %s (subject %r)" % (self.name, m.n, pr, m.subject))
-            if not m.problems and m.kind == "firing":
-                g = SUBJECT.match(m.subject)
-                if g:
-                    self.firing_ids[(g.group(2), g.group(3))] = m.message_id
+            g = SUBJECT.match(m.subject)
+            if g and not m.problems and m.kind == "firing":     # the episode's first firing mail
+                self.firing_ids.setdefault((g.group(2), g.group(3)), m.message_id)
+            elif g and not m.problems and m.kind == "resolved":
+                self.firing_ids.pop((g.group(2), g.group(3)), None)
             self.cond.notify_all()
         return m, action, release
 

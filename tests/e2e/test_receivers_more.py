@@ -334,6 +334,20 @@ def test_permanent_refusal_goes_dead(more, name):
     more.assert_nothing_leaks(a)
 
 
+@pytest.mark.parametrize("name", NEW)
+def test_unreachable_receiver_leaks_nothing(more, name):
+    """Connections refused: the attempts fail, are retried, and what the
+    agent says about them (API rows, log, page) holds no secret."""
+    more.rcv(name).refuse()
+    a = more.start([name])
+    wait_state(a, "api", "up")
+    more.rig.target.down()
+    rows = U.wait_until(lambda: [r for r in rows_of(a, name) if r["attempts"] >= 2 and r["last_error"]],
+                        detection_bound_s() + 15, what="two failed attempts")
+    assert rows[0]["state"] == "pending", rows
+    more.assert_nothing_leaks(a)
+
+
 # --- notify-test ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", NEW)
