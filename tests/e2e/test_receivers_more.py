@@ -58,8 +58,10 @@ ENV = {"teams": "PHAROS_E2E_TEAMS_URL", "discord": "PHAROS_E2E_DISCORD_URL",
        "email": "PHAROS_E2E_SMTP_PASSWORD"}
 MAIL_FROM, MAIL_TO = "pharos@example.test", ["oncall@example.test", "ops@example.test"]
 NEW = ("teams", "discord", "opsgenie", "ntfy", "email")
-# "how long it was down", in whatever form: 4s, 4.2 s, 1m 5s, 2 minutes, 00:01:05
-DURATION = re.compile(r"\b(\d+(\.\d+)?\s*(ms|s|sec|seconds?|m|min|minutes?|h|hours?)|\d+:\d\d(:\d\d)?)\b")
+# "how long it was down", in whatever words and form: "down for 4s", "after 1m 5s",
+# "Duration: 00:01:05", "lasted 2 minutes" (a bare time of day does not count)
+DURATION = re.compile(r"(?i)\b(for|after|lasted|duration:?|down)\s+"
+                      r"(\d+(\.\d+)?\s*(ms|s|sec|seconds?|m|min|minutes?|h|hours?)\b|\d+:\d\d(:\d\d)?\b)")
 
 
 # --- the world: the rig's receivers plus the five new ones --------------------------

@@ -17,8 +17,12 @@ from email.message import EmailMessage
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smtp_receiver  # noqa: E402
 from receivers_more import (DiscordReceiver, JsonReceiver, NtfyReceiver,  # noqa: E402
                             OpsgenieReceiver, SmtpReceiver, TeamsReceiver, header_text)
+
+needs_smtp = pytest.mark.skipif(smtp_receiver.Controller is None,
+                                reason="python3-aiosmtpd is missing: scripts/install-deps test")
 
 IDEM = {"X-Pharos-Idempotency-Key": "a1b2c3-0001"}
 
@@ -281,6 +285,7 @@ FIRE = "[FIRING] down \u2014 api"
 RES = "[RESOLVED] down \u2014 api"
 
 
+@needs_smtp
 @pytest.mark.parametrize("mode", ["plain", "starttls", "smtps"])
 def test_smtp_fake_accepts_a_threaded_pair(fakes, mode):
     s = fakes(SmtpReceiver, mode=mode, auth=("pharos", "e2e-smtp-pw") if mode != "plain" else None,
@@ -298,6 +303,7 @@ def test_smtp_fake_accepts_a_threaded_pair(fakes, mode):
         assert s.logins and s.logins[0][1] == "pharos" and f.login == "pharos"
 
 
+@needs_smtp
 def test_smtp_fake_flags_bad_mails(fakes):
     s = fakes(SmtpReceiver, mode="plain", sender=FROM, rcpts=TO)
     assert send(s, mail(FIRE, "<k1@pharos>")) is None
@@ -328,6 +334,7 @@ def test_smtp_fake_flags_bad_mails(fakes):
     assert len(s.failures) >= n + 2      # MAIL FROM and RCPT TO
 
 
+@needs_smtp
 def test_smtp_fake_requires_starttls_and_auth(fakes):
     s = fakes(SmtpReceiver, mode="starttls", auth=("pharos", "e2e-smtp-pw"))
     assert isinstance(send(s, mail(FIRE, "<a@p>"), starttls=False), smtplib.SMTPException)
@@ -340,6 +347,7 @@ def test_smtp_fake_requires_starttls_and_auth(fakes):
     assert s.snapshot() == [] and s.logins == []
 
 
+@needs_smtp
 def test_smtp_fake_failure_modes(fakes):
     s = fakes(SmtpReceiver, mode="plain")
     s.script([451, "ok"])
