@@ -19,11 +19,13 @@ fail(554) (the answer to DATA), script([451, "ok"]), hang(), refuse(),
 listen()."""
 
 import asyncio
+import atexit
 import email
 import email.policy
 import logging
 import os
 import re
+import shutil
 import ssl
 import subprocess
 import tempfile
@@ -53,6 +55,7 @@ def self_signed_cert():
     with _CERT_LOCK:
         if not _CERT:
             d = tempfile.mkdtemp(prefix="pharos-e2e-smtp-")
+            atexit.register(shutil.rmtree, d, True)
             cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
             subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
