@@ -7,6 +7,7 @@
  * resolved and test messages differ by emoji and headline instead. */
 #include "alerts/notify.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ static char *slack_url(const char *url)
 	return out;
 }
 
-int notify_slack_build(const struct notifier_conf *n, const struct alert_event *ev,
+static int slack_build(const struct notifier_conf *n, const struct alert_event *ev,
                        const char *key, int64_t now_s, struct notify_request *out,
                        char *err, size_t errlen)
 {
@@ -197,7 +198,7 @@ int notify_slack_build(const struct notifier_conf *n, const struct alert_event *
 	json_object_set_new(root, "blocks", blocks);
 	blocks = NULL;
 
-	out->url = xstrdup(n->url);
+	out->url = xstrdup(notifier_get(n, "url"));
 	notify_request_add_header(out, "X-Pharos-Idempotency-Key: %s", key);
 	rc = notify_request_set_json(out, root, err, errlen);
 	root = NULL;
@@ -210,3 +211,43 @@ int notify_slack_build(const struct notifier_conf *n, const struct alert_event *
 	free(title);
 	return rc;
 }
+
+/* True when body is "ok", blanks around it aside. */
+static bool body_is_ok(const char *body, size_t len)
+{
+	while (len > 0 && isspace((unsigned char)body[len - 1]))
+		len--;
+	while (len > 0 && isspace((unsigned char)*body)) {
+		body++;
+		len--;
+	}
+	return len == 2 && memcmp(body, "ok", 2) == 0;
+}
+
+/* Slack's own advice: 200 is success. Its body is "ok"; say so when not. */
+static enum notify_verdict slack_check_answer(const struct notify_answer *a, int64_t now_s,
+                                              uint64_t *retry_after_ms, const char **note)
+{
+	enum notify_verdict v = notify_check_http(a, now_s, retry_after_ms, note);
+
+	if (v == NOTIFY_DELIVERED && !body_is_ok(a->body != NULL ? a->body : "", a->body_len))
+		*note = "(receiver did not answer \"ok\")";
+	return v;
+}
+
+static const struct notifier_setting slack_settings[] = {
+	{ "url", NOTIFIER_URL, NOTIFIER_REQUIRED | NOTIFIER_SECRET,
+	  "the incoming-webhook URL (a credential: never shown)",
+	  "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+	  "url = \"https://hooks.slack.com/services/...\"", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+const struct notifier_type notifier_slack = {
+	.name = "slack",
+	.doc = "a Slack incoming webhook: Block Kit message",
+	.settings = slack_settings,
+	.build = slack_build,
+	.check_answer = slack_check_answer,
+	.default_rate = 1,
+};
