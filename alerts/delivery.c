@@ -56,7 +56,6 @@ struct attempt {
 
 struct delivery {
 	struct loop *loop;
-	struct curlm *curlm;
 	struct delivery_hooks hooks;
 	struct delivery_env env;
 	struct delivery_transport tr;
@@ -601,7 +600,6 @@ struct delivery *delivery_new(struct loop *loop, struct curlm *curlm,
 	struct delivery *d = xcalloc(1, sizeof(*d));
 
 	d->loop = loop;
-	d->curlm = curlm;
 	if (hooks != NULL)
 		d->hooks = *hooks;
 	if (env != NULL)
