@@ -469,7 +469,7 @@ static int cmd_notify_test(const struct cli *cli)
 		fprintf(stderr, "pharos notify-test: cannot build the request for %s: %s\n", n->name, err);
 		goto out;
 	}
-	printf("notifier    %s (%s)\n", n->name, notifier_type_name(n->type));
+	printf("notifier    %s (%s)\n", n->name, n->type->name);
 	printf("sending     test notification, key %s\n", key);
 	fflush(stdout);
 	res.n = n;

@@ -1,5 +1,5 @@
-/* alert.c — the small helpers of alert.h: names of severities, states and
- * notifier types, the *_clear functions, and the alert event's JSON form
+/* alert.c — the small helpers of alert.h: names of severities and states,
+ * the *_clear functions, and the alert event's JSON form
  * (how events are stored in the outbox). */
 #include "alerts/alert.h"
 
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "alerts/expr.h"
-#include "alerts/notify.h"
+#include "alerts/notify_text.h"
 #include "core/util.h"
 
 static const char *const severity_names[] = {
@@ -32,17 +32,6 @@ int alert_severity_from_name(const char *name)
 		if (strcmp(name, severity_names[i]) == 0)
 			return (int)i;
 	return -1;
-}
-
-const char *notifier_type_name(enum notifier_type t)
-{
-	switch (t) {
-	case NOTIFIER_SLACK:        return "slack";
-	case NOTIFIER_PAGERDUTY:    return "pagerduty";
-	case NOTIFIER_WEBHOOK:      return "webhook";
-	case NOTIFIER_ALERTMANAGER: return "alertmanager";
-	}
-	return "unknown";
 }
 
 const char *alert_state_name(enum alert_state s)
@@ -75,24 +64,6 @@ void alert_rule_clear(struct alert_rule *r)
 	expr_free(r->recover);
 	free_strv(r->notify, r->n_notify);
 	memset(r, 0, sizeof(*r));
-}
-
-void notifier_conf_clear(struct notifier_conf *n)
-{
-	if (n == NULL)
-		return;
-	free(n->name);
-	free(n->url);
-	/* Secrets: wipe before freeing, so they do not linger in freed memory. */
-	if (n->routing_key != NULL) {
-		explicit_bzero(n->routing_key, strlen(n->routing_key));
-		free(n->routing_key);
-	}
-	if (n->secret != NULL) {
-		explicit_bzero(n->secret, strlen(n->secret));
-		free(n->secret);
-	}
-	memset(n, 0, sizeof(*n));
 }
 
 void maintenance_window_clear(struct maintenance_window *m)

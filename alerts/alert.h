@@ -1,5 +1,5 @@
-/* alert.h — the types the alert side of pharos shares: rules, notifiers and
- * maintenance windows as the config loader builds them, the alert instance
+/* alert.h — the types the alert side of pharos shares: rules and
+ * maintenance windows as the config loader builds them (notifiers: notify.h), the alert instance
  * state machine's states, and the events and notifications it produces.
  *
  * Modules (each with its own header):
@@ -8,7 +8,8 @@
  *   engine.c       per (rule, check) state: ok -> pending -> firing -> ok; for, repeat,
  *                  maintenance and dependency hold-back; emits alert events
  *   maintenance.c  one-off and weekly windows
- *   notify.c       one notifier type per notify_*.c: event -> HTTP request; answer -> verdict
+ *   notify.c       notifiers: one descriptor per type (notify_<type>.c, table in
+ *                  notify_types.c): event -> HTTP request; answer -> verdict
  *   outbox.c       notification rows (durable, in SQLite through the store's writer)
  *   delivery.c     sending from the loop through curl multi: backoff, Retry-After,
  *                  circuit breaker, rate limit, max_attempts / max_age -> dead
@@ -40,25 +41,6 @@ struct alert_rule {
 	int line;
 };
 void alert_rule_clear(struct alert_rule *r);
-
-enum notifier_type { NOTIFIER_SLACK, NOTIFIER_PAGERDUTY, NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER };
-const char *notifier_type_name(enum notifier_type t);
-
-/* One entry of `notifiers = (...)`. */
-struct notifier_conf {
-	char *name;
-	enum notifier_type type;
-	char *url;                  /* slack/webhook: as given; pagerduty: default
-	                               https://events.pagerduty.com/v2/enqueue; alertmanager: base */
-	char *routing_key;          /* pagerduty (secret) */
-	char *secret;               /* webhook: whsec_... (secret); NULL: unsigned */
-	int max_attempts;           /* default 12 */
-	uint64_t max_age_ms;        /* default 24h */
-	uint64_t timeout_ms;        /* per attempt, default 10s */
-	double rate_per_s;          /* default: slack 1, pagerduty 2 (120/min), others 10 */
-	int line;
-};
-void notifier_conf_clear(struct notifier_conf *n);
 
 /* One entry of `maintenance = (...)`. */
 struct maintenance_window {

@@ -1,8 +1,8 @@
 /* delivery.c — sends committed notifications from the event loop: per
- * notifier queue with per-alert order, backoff with full jitter, Retry-After,
- * dead rows, circuit breaker, token bucket, Alertmanager re-posts. See
- * delivery.h for the policy; this file is its implementation plus the default
- * transport (curl multi on the loop).
+ * notifier queue with per-alert order, Retry-After, dead rows, re-posts. See
+ * delivery.h for the policy; its pure parts (backoff, breaker, bucket) are in
+ * delivery_policy.c and the default transport (curl multi on the loop) in
+ * delivery_curl.c.
  *
  * Shape: one outbox_queue holds every undelivered row; delivery_poll() walks
  * the notifiers and, for each, starts attempts while the in-flight cap, the
@@ -14,12 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 
-#include <curl/curl.h>
-
-#include "core/curlm.h"
 #include "alerts/delivery.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -27,110 +23,6 @@
 
 #define CLASS_MAX 256
 #define SUMMARY_MAX 512
-
-/* --- pure policy ------------------------------------------------------------- */
-
-uint64_t delivery_backoff_ms(int attempts, uint64_t rnd)
-{
-	uint64_t bound = DELIVERY_BACKOFF_BASE_MS;
-
-	if (attempts < 1)
-		attempts = 1;
-	/* BASE * 2^(attempts-1), saturating at CAP long before it could overflow. */
-	for (int i = 1; i < attempts && bound < DELIVERY_BACKOFF_CAP_MS; i++)
-		bound *= 2;
-	if (bound > DELIVERY_BACKOFF_CAP_MS)
-		bound = DELIVERY_BACKOFF_CAP_MS;
-	return rnd % (bound + 1);
-}
-
-uint64_t delivery_retry_delay_ms(int attempts, uint64_t retry_after_ms, uint64_t rnd)
-{
-	uint64_t d = delivery_backoff_ms(attempts, rnd);
-
-	return retry_after_ms > d ? retry_after_ms : d;
-}
-
-const char *delivery_breaker_state_name(enum delivery_breaker_state s)
-{
-	switch (s) {
-	case BREAKER_CLOSED:    return "closed";
-	case BREAKER_OPEN:      return "open";
-	case BREAKER_HALF_OPEN: return "half-open";
-	}
-	return "unknown";
-}
-
-bool delivery_breaker_allow(struct delivery_breaker *b, uint64_t now_ms, uint64_t *retry_ms)
-{
-	if (retry_ms != NULL)
-		*retry_ms = UINT64_MAX;
-	switch (b->state) {
-	case BREAKER_CLOSED:
-		return true;
-	case BREAKER_OPEN:
-		if (now_ms < b->opened_ms + DELIVERY_BREAKER_OPEN_MS) {
-			if (retry_ms != NULL)
-				*retry_ms = b->opened_ms + DELIVERY_BREAKER_OPEN_MS;
-			return false;
-		}
-		b->state = BREAKER_HALF_OPEN;
-		b->trial_in_flight = false;
-		/* fall through: the first caller after the open period gets the trial */
-		/* FALLTHROUGH */
-	case BREAKER_HALF_OPEN:
-		if (b->trial_in_flight)
-			return false;
-		b->trial_in_flight = true;
-		return true;
-	}
-	return false;
-}
-
-void delivery_breaker_report(struct delivery_breaker *b, bool ok, uint64_t now_ms)
-{
-	if (ok) {
-		b->state = BREAKER_CLOSED;
-		b->failures = 0;
-		b->trial_in_flight = false;
-		return;
-	}
-	b->failures++;
-	if (b->state == BREAKER_HALF_OPEN ||
-	    (b->state == BREAKER_CLOSED && b->failures >= DELIVERY_BREAKER_FAILURES)) {
-		b->state = BREAKER_OPEN;
-		b->opened_ms = now_ms;
-		b->trial_in_flight = false;
-	}
-	/* Failures of attempts that started before the breaker opened keep it
-	 * open without moving its start: the open period is from the first. */
-}
-
-uint64_t delivery_bucket_take(struct delivery_bucket *b, double rate_per_s, uint64_t now_ms)
-{
-	double burst, need;
-
-	if (rate_per_s <= 0)
-		return 0;
-	burst = rate_per_s < 1 ? 1 : rate_per_s;
-	if (!b->started) {
-		b->started = true;
-		b->tokens = burst;
-		b->last_ms = now_ms;
-	}
-	if (now_ms > b->last_ms) {
-		b->tokens += (double)(now_ms - b->last_ms) * rate_per_s / 1000.0;
-		if (b->tokens > burst)
-			b->tokens = burst;
-		b->last_ms = now_ms;
-	}
-	if (b->tokens >= 1.0 - 1e-9) {
-		b->tokens -= 1.0;
-		return 0;
-	}
-	need = (1.0 - b->tokens) * 1000.0 / rate_per_s;
-	return need < 1 ? 1 : (uint64_t)need + 1;
-}
 
 /* --- types ------------------------------------------------------------------- */
 
@@ -164,7 +56,6 @@ struct attempt {
 
 struct delivery {
 	struct loop *loop;
-	struct curlm *curlm;
 	struct delivery_hooks hooks;
 	struct delivery_env env;
 	struct delivery_transport tr;
@@ -200,15 +91,6 @@ static uint64_t rnd(struct delivery *d)
 }
 
 /* --- notifiers --------------------------------------------------------------- */
-
-static void conf_copy(struct notifier_conf *dst, const struct notifier_conf *src)
-{
-	*dst = *src;
-	dst->name = xstrdup(src->name);
-	dst->url = xstrdup(src->url);
-	dst->routing_key = xstrdup(src->routing_key);
-	dst->secret = xstrdup(src->secret);
-}
 
 static void refire_clear(struct refire *r)
 {
@@ -708,156 +590,6 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 	delivery_poll(t->arg);
 }
 
-/* --- the curl transport ------------------------------------------------------ */
-
-struct cxfer {
-	struct curlm *m;
-	CURL *easy;
-	struct curl_slist *headers;
-	char *body;                 /* what we post (curl does not copy POSTFIELDS) */
-	char buf[DELIVERY_BODY_MAX];
-	size_t len;
-	char retry_after[128];
-	bool has_retry_after;
-	char errbuf[CURL_ERROR_SIZE];
-	delivery_answer_fn *done;
-	void *token;
-};
-
-/* Keeps the first DELIVERY_BODY_MAX bytes and reads (and drops) the rest, so
- * a huge answer neither grows memory nor turns into an error. */
-static size_t cx_write(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct cxfer *x = arg;
-	size_t n = size * nmemb, room = sizeof(x->buf) - x->len;
-
-	memcpy(x->buf + x->len, p, n < room ? n : room);
-	x->len += n < room ? n : room;
-	return n;
-}
-
-static size_t cx_header(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct cxfer *x = arg;
-	size_t n = size * nmemb;
-	static const char name[] = "retry-after:";
-
-	if (n > 5 && memcmp(p, "HTTP/", 5) == 0)       /* a new response: forget the last */
-		x->has_retry_after = false;
-	if (n > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-		size_t i = sizeof(name) - 1, k = 0;
-
-		while (i < n && (p[i] == ' ' || p[i] == '\t'))
-			i++;
-		while (i < n && p[i] != '\r' && p[i] != '\n' && k < sizeof(x->retry_after) - 1)
-			x->retry_after[k++] = p[i++];
-		x->retry_after[k] = '\0';
-		x->has_retry_after = true;
-	}
-	return n;
-}
-
-static void cx_free(struct cxfer *x)
-{
-	curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->headers);
-	free(x->body);
-	free(x);
-}
-
-static void cx_done(CURL *easy, CURLcode code, void *arg)
-{
-	struct cxfer *x = arg;
-	struct delivery_answer a = {0};
-	long status = 0;
-
-	if (code == CURLE_OK)
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	a.status = status;
-	a.body = x->buf;
-	a.body_len = x->len;
-	a.retry_after = x->has_retry_after ? x->retry_after : NULL;
-	if (code != CURLE_OK)
-		a.error = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(code);
-	x->done(x->token, &a);
-	cx_free(x);
-}
-
-/* A transfer of rq with the answer collected into x: what every delivery
- * attempt and `pharos notify-test` send. NULL when curl cannot start. */
-static struct cxfer *cx_new(const struct notify_request *rq, uint64_t timeout_ms,
-                            delivery_answer_fn *done, void *token)
-{
-	struct cxfer *x;
-	CURL *e = curl_easy_init();
-
-	if (e == NULL)
-		return NULL;
-	x = xcalloc(1, sizeof(*x));
-	x->easy = e;
-	x->done = done;
-	x->token = token;
-	x->body = xstrdup(rq->body ? rq->body : "");
-	for (size_t i = 0; i < rq->n_headers; i++)
-		x->headers = curl_slist_append(x->headers, rq->headers[i]);
-	x->headers = curl_slist_append(x->headers, "Expect:");
-	curl_easy_setopt(e, CURLOPT_URL, rq->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos/" PHAROS_VERSION);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cx_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cx_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	return x;
-}
-
-static int cx_send(void *ctx, const struct notify_request *rq, uint64_t timeout_ms,
-                   delivery_answer_fn *done, void *token, void **handle)
-{
-	struct delivery *d = ctx;
-	struct cxfer *x;
-
-	if (d->curlm == NULL)
-		return -1;
-	x = cx_new(rq, timeout_ms, done, token);
-	if (x == NULL)
-		return -1;
-	x->m = d->curlm;
-	if (curlm_add(d->curlm, x->easy, cx_done, x) != 0) {
-		cx_free(x);
-		return -1;
-	}
-	*handle = x;
-	return 0;
-}
-
-int delivery_send_now(const struct notify_request *rq, uint64_t timeout_ms,
-                      delivery_answer_fn *done, void *token)
-{
-	struct cxfer *x = cx_new(rq, timeout_ms, done, token);
-
-	if (x == NULL)
-		return -1;
-	cx_done(x->easy, curl_easy_perform(x->easy), x);
-	return 0;
-}
-
-static void cx_cancel(void *ctx, void *handle)
-{
-	struct cxfer *x = handle;
-
-	curlm_remove(x->m, x->easy);
-	cx_free(x);
-}
-
 /* --- public ------------------------------------------------------------------ */
 
 struct delivery *delivery_new(struct loop *loop, struct curlm *curlm,
@@ -868,7 +600,6 @@ struct delivery *delivery_new(struct loop *loop, struct curlm *curlm,
 	struct delivery *d = xcalloc(1, sizeof(*d));
 
 	d->loop = loop;
-	d->curlm = curlm;
 	if (hooks != NULL)
 		d->hooks = *hooks;
 	if (env != NULL)
@@ -876,9 +607,7 @@ struct delivery *delivery_new(struct loop *loop, struct curlm *curlm,
 	if (transport != NULL && transport->send != NULL) {
 		d->tr = *transport;
 	} else {
-		d->tr.send = cx_send;
-		d->tr.cancel = cx_cancel;
-		d->tr.ctx = d;
+		d->tr = delivery_curl_transport(curlm);
 	}
 	d->q = outbox_queue_new();
 	loop_timer_init(&d->timer, on_timer, d);
@@ -942,7 +671,7 @@ void delivery_set_notifiers(struct delivery *d, const struct notifier_conf *conf
 			if (strcmp(confs[i].name, n->conf.name) == 0) {
 				keep = true;
 				notifier_conf_clear(&n->conf);
-				conf_copy(&n->conf, &confs[i]);
+				notifier_conf_copy(&n->conf, &confs[i]);
 				if (notify_refire_ms(&n->conf) == 0) {
 					for (size_t k = 0; k < n->n_refires; k++)
 						refire_clear(&n->refires[k]);
@@ -957,7 +686,7 @@ void delivery_set_notifiers(struct delivery *d, const struct notifier_conf *conf
 		if (find_notifier(d, confs[i].name) != NULL)
 			continue;
 		n = xcalloc(1, sizeof(*n));
-		conf_copy(&n->conf, &confs[i]);
+		notifier_conf_copy(&n->conf, &confs[i]);
 		n->next = d->notifiers;
 		d->notifiers = n;
 	}

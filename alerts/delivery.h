@@ -146,6 +146,9 @@ struct delivery_transport {
 	void *ctx;
 };
 
+/* The default transport: curl multi m on its loop (delivery_curl.c). */
+struct delivery_transport delivery_curl_transport(struct curlm *m);
+
 /* A change of a row's delivery state (to persist). */
 struct delivery_progress {
 	int64_t id;

@@ -1,9 +1,8 @@
-/* notify.c — what every notifier shares: notify_build's checks and dispatch
- * to notify_<type>.c, the verdict on a receiver's answer (with Retry-After),
- * and text helpers (valid UTF-8, safe truncation, mrkdwn escaping). */
+/* notify.c — what every notifier shares: notify_build's checks and the call
+ * to the type's build, the verdict on a receiver's answer (the type's check,
+ * the HTTP default, Retry-After) and its summary with secrets masked. */
 #include "alerts/notify.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,7 +15,6 @@
 
 #define KEY_MAX 200             /* PagerDuty's dedup_key holds 255 with our prefix */
 #define SUMMARY_BODY_MAX 200    /* bytes of the receiver's words in a summary */
-#define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
 
 char *notify_title(const struct alert_event *ev)
 {
@@ -34,114 +32,6 @@ char *notify_title(const struct alert_event *ev)
 		return xasprintf("FIRING [%s] %s \xe2\x80\x94 %s", sev, notify_str(ev->rule),
 		                 notify_str(ev->check));
 	}
-}
-
-const char *notify_str(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
-/* Length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF) starting at p, or 0 when p does not start one. p is
- * NUL-terminated, so reading continuation bytes stops at the terminator. */
-static size_t utf8_seq_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* The core of notify_utf8 and notify_mrkdwn: copies s as valid UTF-8,
- * escaping for mrkdwn when asked, and cuts it to max bytes at a character
- * (or entity) boundary, with a closing ellipsis when it cut. */
-static char *text_fit(const char *s, size_t max, bool mrkdwn)
-{
-	const unsigned char *p = (const unsigned char *)notify_str(s);
-	size_t len = strlen((const char *)p);
-	size_t o = 0, fit = 0;          /* fit: output length at the last boundary <= max - 3 */
-	char *out;
-
-	if (max < 4)
-		max = 4;
-	/* Worst case per input byte: 5 ("&amp;") or 3 (U+FFFD). */
-	out = xmalloc(len * 5 + sizeof(ELLIPSIS));
-	while (*p != '\0') {
-		size_t n = utf8_seq_len(p);
-		const char *rep = NULL;
-		size_t rlen;
-
-		if (n == 0) {
-			rep = "\xef\xbf\xbd";
-			n = 1;
-		} else if (mrkdwn && *p == '&') {
-			rep = "&amp;";
-		} else if (mrkdwn && *p == '<') {
-			rep = "&lt;";
-		} else if (mrkdwn && *p == '>') {
-			rep = "&gt;";
-		}
-		rlen = rep != NULL ? strlen(rep) : n;
-		memcpy(out + o, rep != NULL ? rep : (const char *)p, rlen);
-		o += rlen;
-		p += n;
-		if (o <= max - 3)
-			fit = o;
-	}
-	if (o > max) {
-		memcpy(out + fit, ELLIPSIS, 3);
-		o = fit + 3;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-char *notify_utf8(const char *s, size_t max)
-{
-	return text_fit(s, max, false);
-}
-
-char *notify_mrkdwn(const char *s, size_t max)
-{
-	return text_fit(s, max, true);
-}
-
-json_t *notify_json_str(const char *s, size_t max)
-{
-	char *t = notify_utf8(s, max);
-	json_t *j = json_string(t);
-
-	free(t);
-	/* Cannot happen (t is valid UTF-8), but a NULL here would be a crash later. */
-	return j != NULL ? j : json_string("");
-}
-
-void notify_time(int64_t wall_us, char buf[NOTIFY_TIME_LEN])
-{
-	util_format_time(wall_us, buf, NOTIFY_TIME_LEN);
 }
 
 void notify_request_add_header(struct notify_request *r, const char *fmt, ...)
@@ -213,7 +103,8 @@ int notify_build(const struct notifier_conf *n, const struct alert_event *ev,
                  const char *idempotency_key, int64_t now_s,
                  struct notify_request *out, char *err, size_t errlen)
 {
-	int rc = -1;
+	const char *url;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (n == NULL || ev == NULL) {
@@ -229,33 +120,22 @@ int notify_build(const struct notifier_conf *n, const struct alert_event *ev,
 		snprintf(err, errlen, "event has no rule or no check");
 		return -1;
 	}
+	if (n->type == NULL || n->type->build == NULL) {
+		snprintf(err, errlen, "notifier %s has no type", notify_str(n->name));
+		return -1;
+	}
 	/* URLs may carry a token (Slack's always does): never quote them in err. */
-	if (n->type != NOTIFIER_PAGERDUTY && (n->url == NULL || n->url[0] == '\0')) {
+	url = notifier_get(n, "url");
+	if (url == NULL || url[0] == '\0') {
 		snprintf(err, errlen, "notifier %s has no url", notify_str(n->name));
 		return -1;
 	}
-	if (n->url != NULL && strpbrk(n->url, "\r\n\t ") != NULL) {
+	if (strpbrk(url, "\r\n\t ") != NULL) {
 		snprintf(err, errlen, "notifier %s: url contains blanks or line breaks",
 		         notify_str(n->name));
 		return -1;
 	}
-	switch (n->type) {
-	case NOTIFIER_SLACK:
-		rc = notify_slack_build(n, ev, idempotency_key, now_s, out, err, errlen);
-		break;
-	case NOTIFIER_PAGERDUTY:
-		rc = notify_pagerduty_build(n, ev, idempotency_key, now_s, out, err, errlen);
-		break;
-	case NOTIFIER_WEBHOOK:
-		rc = notify_webhook_build(n, ev, idempotency_key, now_s, out, err, errlen);
-		break;
-	case NOTIFIER_ALERTMANAGER:
-		rc = notify_alertmanager_build(n, ev, idempotency_key, now_s, out, err, errlen);
-		break;
-	default:
-		snprintf(err, errlen, "unknown notifier type");
-		break;
-	}
+	rc = n->type->build(n, ev, idempotency_key, now_s, out, err, errlen);
 	if (rc < 0)
 		notify_request_clear(out);
 	return rc;
@@ -273,7 +153,7 @@ const char *notify_verdict_name(enum notify_verdict v)
 
 uint64_t notify_refire_ms(const struct notifier_conf *n)
 {
-	return n != NULL && n->type == NOTIFIER_ALERTMANAGER ? 60000 : 0;
+	return n != NULL && n->type != NULL ? n->type->refire_ms : 0;
 }
 
 /* Parses an HTTP-date in any of the three forms RFC 9110 asks recipients to
@@ -368,17 +248,14 @@ static void mask_one(char **s, const char *secret)
 	}
 }
 
-/* The receiver's words for a summary: for PagerDuty, its status, message and
- * errors; for Alertmanager, the JSON string it answers; else the body as is. */
-static char *body_words(const struct notifier_conf *n, const char *body, size_t body_len)
+char *notify_json_words(const char *body, size_t body_len)
 {
 	json_t *j = NULL;
 	char *r = NULL;
 
 	if (body == NULL || body_len == 0)
 		return xstrdup("");
-	if (n != NULL && (n->type == NOTIFIER_PAGERDUTY || n->type == NOTIFIER_ALERTMANAGER))
-		j = json_loadb(body, body_len, JSON_DECODE_ANY, NULL);
+	j = json_loadb(body, body_len, JSON_DECODE_ANY, NULL);
 	if (json_is_string(j)) {
 		r = xstrdup(json_string_value(j));
 	} else if (json_is_object(j)) {
@@ -414,6 +291,17 @@ static char *body_words(const struct notifier_conf *n, const char *body, size_t 
 	return r;
 }
 
+/* The receiver's words for a summary: through the type's answer_words,
+ * else the body as text. */
+static char *body_words(const struct notifier_conf *n, const char *body, size_t body_len)
+{
+	if (body == NULL || body_len == 0)
+		return xstrdup("");
+	if (n != NULL && n->type != NULL && n->type->answer_words != NULL)
+		return n->type->answer_words(body, body_len);
+	return xstrndup(body, body_len);   /* stops at an embedded NUL */
+}
+
 /* Drops an incomplete UTF-8 sequence at the end of s (left by a cut). */
 static void trim_partial_utf8(char *s)
 {
@@ -424,8 +312,37 @@ static void trim_partial_utf8(char *s)
 	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0) {
 		const unsigned char *p = (const unsigned char *)s + i - 1;
 
-		if (utf8_seq_len(p) == 0)
+		if (notify_utf8_seq_len(p) == 0)
 			s[i - 1] = '\0';
+	}
+}
+
+/* Masks in *words every secret setting of n and every URL it has: a URL
+ * may carry a token, and a receiver may echo only its path ("Cannot POST
+ * /services/T0/B0/XXXX"). */
+static void mask_settings(const struct notifier_conf *n, char **words)
+{
+	if (n == NULL || n->type == NULL || n->values == NULL)
+		return;
+	for (size_t i = 0; n->type->settings[i].name != NULL; i++) {
+		const struct notifier_setting *st = &n->type->settings[i];
+		const char *v = n->values[i];
+
+		if (v == NULL)
+			continue;
+		if (st->flags & NOTIFIER_SECRET) {
+			mask_one(words, v);
+			/* A Standard Webhooks secret is "whsec_" and the key: mask the key alone too. */
+			if (strncmp(v, "whsec_", 6) == 0)
+				mask_one(words, v + 6);
+		}
+		if (st->kind == NOTIFIER_URL || st->kind == NOTIFIER_BASE_URL) {
+			const char *path = strstr(v, "://") != NULL ? strchr(strstr(v, "://") + 3, '/') : NULL;
+
+			mask_one(words, v);
+			if (path != NULL && strlen(path) >= 8)
+				mask_one(words, path);
+		}
 	}
 }
 
@@ -453,21 +370,7 @@ static void make_summary(const struct notifier_conf *n, long status, const char 
 	while (o > 0 && words[o - 1] == ' ')
 		o--;
 	words[o] = '\0';
-	if (n != NULL) {
-		mask_one(&words, n->routing_key);
-		mask_one(&words, n->secret);
-		if (n->secret != NULL && strncmp(n->secret, "whsec_", 6) == 0)
-			mask_one(&words, n->secret + 6);
-		mask_one(&words, n->url);
-		/* A receiver may echo only the path ("Cannot POST
-		 * /services/T0/B0/XXXX"), which holds a Slack URL's token. */
-		if (n->url != NULL && strstr(n->url, "://") != NULL) {
-			const char *path = strchr(strstr(n->url, "://") + 3, '/');
-
-			if (path != NULL && strlen(path) >= 8)
-				mask_one(&words, path);
-		}
-	}
+	mask_settings(n, &words);
 	masked = log_mask_secrets(words);
 	fitted = notify_utf8(masked, SUMMARY_BODY_MAX);
 	if (status == 0)
@@ -481,16 +384,31 @@ static void make_summary(const struct notifier_conf *n, long status, const char 
 	free(words);
 }
 
-/* True when body is "ok", blanks around it aside. */
-static bool body_is_ok(const char *body, size_t len)
+enum notify_verdict notify_check_http(const struct notify_answer *a, int64_t now_s,
+                                      uint64_t *retry_after_ms, const char **note)
 {
-	while (len > 0 && isspace((unsigned char)body[len - 1]))
-		len--;
-	while (len > 0 && isspace((unsigned char)*body)) {
-		body++;
-		len--;
+	long status = a->status;
+
+	*retry_after_ms = 0;
+	if (status >= 200 && status <= 299)
+		return NOTIFY_DELIVERED;
+	if (status == 429 || (status >= 500 && status <= 599)) {
+		if (a->retry_after != NULL
+		    && notify_parse_retry_after(a->retry_after, now_s, retry_after_ms) < 0)
+			*retry_after_ms = 0;
+		return NOTIFY_RETRY;
 	}
-	return len == 2 && memcmp(body, "ok", 2) == 0;
+	if (status >= 300 && status <= 399) {
+		/* Redirects are not followed (a receiver that moved is a config
+		 * problem), but they may be temporary: retry, and say why. */
+		*note = "redirect not followed; check the notifier url";
+		return NOTIFY_RETRY;
+	}
+	if (status >= 400 && status <= 499)
+		return NOTIFY_PERMANENT;
+	if (status != 0)
+		*note = "unexpected status";
+	return NOTIFY_RETRY;
 }
 
 enum notify_verdict notify_classify(const struct notifier_conf *n, long http_status,
@@ -499,37 +417,22 @@ enum notify_verdict notify_classify(const struct notifier_conf *n, long http_sta
                                     uint64_t *retry_after_ms,
                                     char *summary, size_t summarylen)
 {
+	struct notify_answer a = { http_status, body, body != NULL ? body_len : 0,
+	                           retry_after_header };
+	notify_answer_fn *check = n != NULL && n->type != NULL && n->type->check_answer != NULL
+	                          ? n->type->check_answer : notify_check_http;
 	enum notify_verdict v;
-	const char *what = "";
+	const char *note = NULL;
 	uint64_t ms = 0;
 
-	if (body == NULL)
-		body_len = 0;
-	if (http_status >= 200 && http_status <= 299) {
-		v = NOTIFY_DELIVERED;
-		/* Slack's own advice: 200 is success. Its body is "ok"; say so when not. */
-		if (n != NULL && n->type == NOTIFIER_SLACK && !body_is_ok(body, body_len))
-			what = "(receiver did not answer \"ok\")";
-	} else if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
-		v = NOTIFY_RETRY;
-		if (retry_after_header != NULL
-		    && notify_parse_retry_after(retry_after_header, now_s, &ms) < 0)
-			ms = 0;
-	} else if (http_status >= 300 && http_status <= 399) {
-		/* Redirects are not followed (a receiver that moved is a config
-		 * problem), but they may be temporary: retry, and say why. */
-		v = NOTIFY_RETRY;
-		what = "redirect not followed; check the notifier url";
-		body_len = 0;
-	} else if (http_status >= 400 && http_status <= 499) {
-		v = NOTIFY_PERMANENT;
-	} else {
-		v = NOTIFY_RETRY;
-		if (http_status != 0)
-			what = "unexpected status";
-	}
+	v = check(&a, now_s, &ms, &note);
+	if (v != NOTIFY_RETRY)
+		ms = 0;
 	if (retry_after_ms != NULL)
 		*retry_after_ms = ms;
-	make_summary(n, http_status, what, body, body_len, summary, summarylen);
+	/* A redirect's body is the server's, not the receiver's words. */
+	if (http_status >= 300 && http_status <= 399)
+		a.body_len = 0;
+	make_summary(n, http_status, notify_str(note), a.body, a.body_len, summary, summarylen);
 	return v;
 }

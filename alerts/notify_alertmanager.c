@@ -28,7 +28,7 @@ static char *am_url(const char *base)
 	return xasprintf("%.*s%s", (int)len, base, API_PATH);
 }
 
-int notify_alertmanager_build(const struct notifier_conf *n, const struct alert_event *ev,
+static int alertmanager_build(const struct notifier_conf *n, const struct alert_event *ev,
                               const char *key, int64_t now_s, struct notify_request *out,
                               char *err, size_t errlen)
 {
@@ -77,7 +77,24 @@ int notify_alertmanager_build(const struct notifier_conf *n, const struct alert_
 	if (notify_str(ev->url)[0] != '\0')
 		json_object_set_new(alert, "generatorURL", notify_json_str(ev->url, 2048));
 
-	out->url = am_url(n->url);
+	out->url = am_url(notifier_get(n, "url"));
 	notify_request_add_header(out, "X-Pharos-Idempotency-Key: %s", key);
 	return notify_request_set_json(out, json_pack("[o]", alert), err, errlen);
 }
+
+static const struct notifier_setting alertmanager_settings[] = {
+	{ "url", NOTIFIER_BASE_URL, NOTIFIER_REQUIRED,
+	  "the base URL of Alertmanager; /api/v2/alerts is appended", "http://127.0.0.1:9093",
+	  "url = \"http://127.0.0.1:9093\"", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+const struct notifier_type notifier_alertmanager = {
+	.name = "alertmanager",
+	.doc = "Prometheus Alertmanager API v2: one postableAlert, re-posted while firing",
+	.settings = alertmanager_settings,
+	.build = alertmanager_build,
+	.answer_words = notify_json_words,
+	.default_rate = 10,
+	.refire_ms = 60000,         /* well inside Alertmanager's default 5 m resolve_timeout */
+};

@@ -14,17 +14,18 @@
 #define DEDUP_MAX 255           /* dedup_key */
 #define DETAIL_MAX 4096         /* each custom_details string (whole event <= 512 KB) */
 
-int notify_pagerduty_build(const struct notifier_conf *n, const struct alert_event *ev,
+static int pagerduty_build(const struct notifier_conf *n, const struct alert_event *ev,
                            const char *key, int64_t now_s, struct notify_request *out,
                            char *err, size_t errlen)
 {
 	json_t *root = NULL;
 	char *dedup = NULL, *tmp = NULL;
 	char ts[NOTIFY_TIME_LEN];
-	const char *url = notify_str(n->url)[0] != '\0' ? n->url : PD_DEFAULT_URL;
+	const char *url = notifier_get(n, "url");
+	const char *routing_key = notifier_get(n, "routing_key");
 	int rc = -1;
 
-	if (notify_str(n->routing_key)[0] == '\0') {
+	if (notify_str(routing_key)[0] == '\0') {
 		snprintf(err, errlen, "notifier %s has no routing_key", notify_str(n->name));
 		goto out;
 	}
@@ -40,7 +41,7 @@ int notify_pagerduty_build(const struct notifier_conf *n, const struct alert_eve
 	}
 
 	root = json_object();
-	json_object_set_new(root, "routing_key", notify_json_str(n->routing_key, 256));
+	json_object_set_new(root, "routing_key", notify_json_str(routing_key, 256));
 	json_object_set_new(root, "dedup_key", notify_json_str(dedup, DEDUP_MAX));
 	if (ev->kind == ALERT_EVENT_RESOLVED) {
 		/* resolve needs exactly routing_key, dedup_key and event_action. */
@@ -110,3 +111,22 @@ out:
 	free(dedup);
 	return rc;
 }
+
+static const struct notifier_setting pagerduty_settings[] = {
+	{ "routing_key", NOTIFIER_TEXT, NOTIFIER_REQUIRED | NOTIFIER_SECRET | NOTIFIER_NONEMPTY,
+	  "the Events API v2 integration key (a credential: never shown)",
+	  "R0123456789abcdef0123456789abcde", "routing_key = \"${file:/etc/pharos/pd.key}\"", NULL },
+	{ "url", NOTIFIER_URL, 0, "the Events API v2 enqueue endpoint (default " PD_DEFAULT_URL ")",
+	  PD_DEFAULT_URL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+const struct notifier_type notifier_pagerduty = {
+	.name = "pagerduty",
+	.doc = "PagerDuty Events API v2: trigger and resolve by dedup_key",
+	.settings = pagerduty_settings,
+	.build = pagerduty_build,
+	.answer_words = notify_json_words,
+	.default_url = PD_DEFAULT_URL,
+	.default_rate = 2,          /* 120 a minute, PagerDuty's limit per integration key */
+};

@@ -7,6 +7,7 @@
  * resolved and test messages differ by emoji and headline instead. */
 #include "alerts/notify.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,43 +92,11 @@ static char *slack_url(const char *url)
 	return out;
 }
 
-int notify_slack_build(const struct notifier_conf *n, const struct alert_event *ev,
-                       const char *key, int64_t now_s, struct notify_request *out,
-                       char *err, size_t errlen)
+/* The facts of ev as section fields (at most 10). New reference. */
+static json_t *slack_fields(const struct alert_event *ev)
 {
-	const char *emoji = slack_emoji(ev);
-	char *title = notify_title(ev);
-	char *text = NULL, *header = NULL, *tmp = NULL;
-	json_t *root = json_object();
-	json_t *blocks = json_array();
 	json_t *fields = json_array();
-	json_t *context = json_array();
-	int rc = -1;
 
-	/* text: the headline, and the message while firing (what a phone shows). */
-	if (ev->kind != ALERT_EVENT_RESOLVED && notify_str(ev->message)[0] != '\0')
-		tmp = xasprintf("%s %s: %s", emoji, title, ev->message);
-	else
-		tmp = xasprintf("%s %s", emoji, title);
-	text = notify_mrkdwn(tmp, TEXT_MAX);
-	free(tmp);
-	tmp = NULL;
-	json_object_set_new(root, "text", json_string(text));
-
-	/* Header: plain_text, so no escaping; at most 150. */
-	tmp = xasprintf("%s %s", emoji, title);
-	header = notify_utf8(tmp, HEADER_MAX);
-	free(tmp);
-	tmp = NULL;
-	json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s, s:b}}", "type", "header",
-	                                        "text", "type", "plain_text", "text", header,
-	                                        "emoji", 1));
-
-	if (ev->kind == ALERT_EVENT_TEST)
-		json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
-		        mrkdwn("*This is a test* sent by `pharos notify-test`: nothing is wrong.")));
-
-	/* The facts, as fields (at most 10). */
 	add_field(fields, "Check", ev->check, false);
 	add_field(fields, "Rule", ev->rule, false);
 	add_field(fields, "Severity", alert_severity_name(ev->severity), false);
@@ -155,8 +124,67 @@ int notify_slack_build(const struct notifier_conf *n, const struct alert_event *
 		free(f);
 		free(d);
 	}
-	json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
-	fields = NULL;
+	return fields;
+}
+
+/* The context elements: the link to the check on the status page, and who
+ * sent it. New reference. */
+static json_t *slack_context(const struct alert_event *ev)
+{
+	json_t *context = json_array();
+	char *loc = notify_mrkdwn(ev->location, 256);
+	char *tmp;
+
+	if (notify_str(ev->url)[0] != '\0') {
+		char *u = slack_url(ev->url);
+		char *c = notify_mrkdwn(ev->check, 256);
+
+		tmp = xasprintf("<%s|View %s on the status page>", u, c);
+		json_array_append_new(context, mrkdwn(tmp));
+		free(tmp);
+		free(c);
+		free(u);
+	}
+	tmp = xasprintf("pharos%s%s", loc[0] != '\0' ? " @ " : "", loc);
+	json_array_append_new(context, mrkdwn(tmp));
+	free(tmp);
+	free(loc);
+	return context;
+}
+
+static int slack_build(const struct notifier_conf *n, const struct alert_event *ev,
+                       const char *key, int64_t now_s, struct notify_request *out,
+                       char *err, size_t errlen)
+{
+	const char *emoji = slack_emoji(ev);
+	char *title = notify_title(ev);
+	char *text, *header, *tmp;
+	json_t *root = json_object();
+	json_t *blocks = json_array();
+
+	/* text: the headline, and the message while firing (what a phone shows). */
+	if (ev->kind != ALERT_EVENT_RESOLVED && notify_str(ev->message)[0] != '\0')
+		tmp = xasprintf("%s %s: %s", emoji, title, ev->message);
+	else
+		tmp = xasprintf("%s %s", emoji, title);
+	text = notify_mrkdwn(tmp, TEXT_MAX);
+	free(tmp);
+	json_object_set_new(root, "text", json_string(text));
+
+	/* Header: plain_text, so no escaping; at most 150. */
+	tmp = xasprintf("%s %s", emoji, title);
+	header = notify_utf8(tmp, HEADER_MAX);
+	free(tmp);
+	json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s, s:b}}", "type", "header",
+	                                        "text", "type", "plain_text", "text", header,
+	                                        "emoji", 1));
+
+	if (ev->kind == ALERT_EVENT_TEST)
+		json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
+		        mrkdwn("*This is a test* sent by `pharos notify-test`: nothing is wrong.")));
+
+	json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields",
+	                                        slack_fields(ev)));
 
 	/* The message in its own section: it can be long (3000 at most). */
 	if (notify_str(ev->message)[0] != '\0') {
@@ -167,46 +195,56 @@ int notify_slack_build(const struct notifier_conf *n, const struct alert_event *
 		json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
 		                                        mrkdwn(tmp)));
 		free(tmp);
-		tmp = NULL;
 	}
 
-	/* Context: the link to the check on the status page, and who sent it. */
-	if (notify_str(ev->url)[0] != '\0') {
-		char *u = slack_url(ev->url);
-		char *c = notify_mrkdwn(ev->check, 256);
-
-		tmp = xasprintf("<%s|View %s on the status page>", u, c);
-		json_array_append_new(context, mrkdwn(tmp));
-		free(tmp);
-		tmp = NULL;
-		free(c);
-		free(u);
-	}
-	{
-		char *loc = notify_mrkdwn(ev->location, 256);
-
-		tmp = xasprintf("pharos%s%s", loc[0] != '\0' ? " @ " : "", loc);
-		json_array_append_new(context, mrkdwn(tmp));
-		free(tmp);
-		tmp = NULL;
-		free(loc);
-	}
 	json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "context", "elements",
-	                                        context));
-	context = NULL;
+	                                        slack_context(ev)));
 	json_object_set_new(root, "blocks", blocks);
-	blocks = NULL;
 
-	out->url = xstrdup(n->url);
+	out->url = xstrdup(notifier_get(n, "url"));
 	notify_request_add_header(out, "X-Pharos-Idempotency-Key: %s", key);
-	rc = notify_request_set_json(out, root, err, errlen);
-	root = NULL;
-	json_decref(fields);
-	json_decref(context);
-	json_decref(blocks);
-	json_decref(root);
 	free(header);
 	free(text);
 	free(title);
-	return rc;
+	return notify_request_set_json(out, root, err, errlen);
 }
+
+/* True when body is "ok", blanks around it aside. */
+static bool body_is_ok(const char *body, size_t len)
+{
+	while (len > 0 && isspace((unsigned char)body[len - 1]))
+		len--;
+	while (len > 0 && isspace((unsigned char)*body)) {
+		body++;
+		len--;
+	}
+	return len == 2 && memcmp(body, "ok", 2) == 0;
+}
+
+/* Slack's own advice: 200 is success. Its body is "ok"; say so when not. */
+static enum notify_verdict slack_check_answer(const struct notify_answer *a, int64_t now_s,
+                                              uint64_t *retry_after_ms, const char **note)
+{
+	enum notify_verdict v = notify_check_http(a, now_s, retry_after_ms, note);
+
+	if (v == NOTIFY_DELIVERED && !body_is_ok(a->body != NULL ? a->body : "", a->body_len))
+		*note = "(receiver did not answer \"ok\")";
+	return v;
+}
+
+static const struct notifier_setting slack_settings[] = {
+	{ "url", NOTIFIER_URL, NOTIFIER_REQUIRED | NOTIFIER_SECRET,
+	  "the incoming-webhook URL (a credential: never shown)",
+	  "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+	  "url = \"https://hooks.slack.com/services/...\"", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+const struct notifier_type notifier_slack = {
+	.name = "slack",
+	.doc = "a Slack incoming webhook: Block Kit message",
+	.settings = slack_settings,
+	.build = slack_build,
+	.check_answer = slack_check_answer,
+	.default_rate = 1,
+};

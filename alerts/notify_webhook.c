@@ -13,7 +13,7 @@
 
 #define FIELD_MAX 4096          /* each free-text field; Standard Webhooks: keep bodies < 20 KB */
 
-int notify_webhook_build(const struct notifier_conf *n, const struct alert_event *ev,
+static int webhook_build(const struct notifier_conf *n, const struct alert_event *ev,
                          const char *key, int64_t now_s, struct notify_request *out,
                          char *err, size_t errlen)
 {
@@ -21,6 +21,7 @@ int notify_webhook_build(const struct notifier_conf *n, const struct alert_event
 	                   : ev->kind == ALERT_EVENT_TEST ? "alert.test" : "alert.firing";
 	char ts[NOTIFY_TIME_LEN];
 	char sig[SIGN_V1_LEN];
+	const char *secret = notifier_get(n, "secret");
 	char *id = xstrdup(key);
 	json_t *root = json_object();
 	int rc = -1;
@@ -41,7 +42,7 @@ int notify_webhook_build(const struct notifier_conf *n, const struct alert_event
 	json_object_set_new(root, "message", notify_json_str(ev->message, FIELD_MAX));
 	json_object_set_new(root, "url", notify_json_str(ev->url, FIELD_MAX));
 
-	out->url = xstrdup(n->url);
+	out->url = xstrdup(notifier_get(n, "url"));
 	notify_request_add_header(out, "webhook-id: %s", id);
 	notify_request_add_header(out, "webhook-timestamp: %" PRId64, now_s);
 	if (notify_request_set_json(out, root, err, errlen) < 0) {
@@ -49,9 +50,9 @@ int notify_webhook_build(const struct notifier_conf *n, const struct alert_event
 		goto out;
 	}
 	root = NULL;
-	if (n->secret != NULL && n->secret[0] != '\0') {
+	if (secret != NULL && secret[0] != '\0') {
 		/* Over the body exactly as it will be sent. */
-		if (sign_webhook(n->secret, id, now_s, out->body, strlen(out->body), sig, sizeof(sig),
+		if (sign_webhook(secret, id, now_s, out->body, strlen(out->body), sig, sizeof(sig),
 		                 err, errlen) < 0)
 			goto out;
 		notify_request_add_header(out, "webhook-signature: %s", sig);
@@ -63,3 +64,31 @@ out:
 	free(id);
 	return rc;
 }
+
+/* Standard Webhooks: "whsec_" and the base64 of a 24 to 64 byte key. */
+static const char *check_secret(const char *value)
+{
+	int len = sign_secret_key_len(value);
+
+	if (len < 24 || len > 64)
+		return "must be \"whsec_\" followed by the base64 of a 24 to 64 byte key, as Standard Webhooks specifies";
+	return NULL;
+}
+
+static const struct notifier_setting webhook_settings[] = {
+	{ "url", NOTIFIER_URL, NOTIFIER_REQUIRED | NOTIFIER_SECRET,
+	  "where to POST (may carry a token: never shown)", "https://hooks.example.com/pharos",
+	  "url = \"https://hooks.example.com/pharos\"", NULL },
+	{ "secret", NOTIFIER_TEXT, NOTIFIER_SECRET,
+	  "whsec_... : signs per Standard Webhooks (unsigned without)",
+	  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL, check_secret },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+const struct notifier_type notifier_webhook = {
+	.name = "webhook",
+	.doc = "any HTTP endpoint: a small JSON body, signed per Standard Webhooks",
+	.settings = webhook_settings,
+	.build = webhook_build,
+	.default_rate = 10,
+};

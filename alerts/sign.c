@@ -2,6 +2,7 @@
  * OpenSSL libcrypto: HMAC(), EVP_DecodeBlock/EVP_EncodeBlock, CRYPTO_memcmp. */
 #include "alerts/sign.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,38 @@ static int secret_decode(const char *secret, unsigned char key[KEY_MAX + 3],
 	}
 	/* EVP_DecodeBlock counts the padding as zero bytes. */
 	return n - (int)pad;
+}
+
+int sign_secret_key_len(const char *s)
+{
+	unsigned char out[128];
+	size_t n, pad = 0;
+	int len;
+
+	if (s == NULL || strncmp(s, "whsec_", 6) != 0)
+		return -1;
+	s += 6;
+	n = strlen(s);
+	if (n == 0 || n % 4 != 0 || n > 4 * (sizeof(out) / 3))
+		return -1;
+	/* EVP_DecodeBlock skips blanks and ignores what '=' means: check the
+	 * alphabet here and subtract the padding below. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '=') {
+			if (i < n - 2 || (i == n - 2 && s[n - 1] != '='))
+				return -1;
+			pad++;
+		} else if (!isalnum(ch) && ch != '+' && ch != '/') {
+			return -1;
+		}
+	}
+	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	OPENSSL_cleanse(out, sizeof(out));
+	if (len < 0)
+		return -1;
+	return len - (int)pad;
 }
 
 int sign_secret_check(const char *secret, char *err, size_t errlen)

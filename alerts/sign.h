@@ -19,6 +19,11 @@
  * err that never contains the secret. For the config loader. */
 int sign_secret_check(const char *secret, char *err, size_t errlen);
 
+/* The length in bytes of the key of a strict Standard Webhooks secret:
+ * "whsec_" and padded standard base64, nothing else. -1 when s is not that.
+ * The webhook notifier accepts keys of 24 to 64 bytes (its `secret` check). */
+int sign_secret_key_len(const char *s);
+
 /* Writes "v1,<base64 HMAC-SHA256>" of "<msg_id>.<timestamp>.<body>" into out
  * (at least SIGN_V1_LEN bytes). msg_id must not contain '.'. Returns 0, or -1
  * (bad secret, bad id, small buffer) with a message in err (never the secret). */

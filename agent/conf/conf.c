@@ -610,18 +610,13 @@ static const char *check_type_str(int t)
 	return check_type_name((enum check_type)t);
 }
 
-static const char *notifier_type_str(int t)
-{
-	return notifier_type_name((enum notifier_type)t);
-}
-
 /* The types other than type whose table in defs knows name, for a message:
  * "\"tcp\"", "\"tcp\" and \"tls\"", "\"http\", \"tcp\" and \"tls\"". NULL
  * when none. */
 static const char *types_with(struct loader *ld, const struct def *const *defs, int n_types,
                               int type, const char *name, const char *(*type_str)(int))
 {
-	int found[CHECK_TYPE_COUNT + NOTIFIER_TYPE_COUNT];
+	int found[CHECK_TYPE_COUNT];
 	int n = 0;
 	char *out = xstrdup("");
 
@@ -672,10 +667,10 @@ static void unknown_setting(struct loader *ld, const config_setting_t *s, const 
 		}
 	}
 	if (scope == SCOPE_NOTIFIER) {
-		others = types_with(ld, conf_notifier_type_defs, NOTIFIER_TYPE_COUNT, type, name, notifier_type_str);
+		others = conf_notifier_types_with(ld, type, name);
 		if (others != NULL) {
 			conf_err(ld, s, "setting \"%s\" in %s does not apply to notifier type \"%s\" (it is a setting of %s notifiers)",
-			         name, where, notifier_type_str(type), others);
+			         name, where, notifier_types[type]->name, others);
 			return;
 		}
 	}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "alerts/alert.h"
+#include "alerts/notify.h"
 #include "probes/check.h"
 #include "core/log.h"
 

@@ -8,14 +8,14 @@
  *
  * Forms the SPEC's example does not show:
  *   notifiers: max_attempts (1-100, default 12), max_age ("24h"), timeout
- *              ("10s"), rate (per second: slack 1, pagerduty 2, others 10)
+ *              ("10s"), rate (per second; default the type's default_rate);
+ *              each type's own settings are read through its settings table
+ *              (alerts/notify.h), nothing here names a type
  *   maintenance: weekly as maintenance_parse_weekly() reads it ("sun 01:00",
  *              "Sunday 01:00"); timezone as maintenance_timezone_valid();
  *              timezone only for weekly windows (start carries its offset);
  *              a weekly window lasts at most 7d */
-#include <ctype.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +27,7 @@
 /* --- the settings tables -------------------------------------------------- */
 
 static parse_fn parse_rule_checks, parse_when, parse_recover, parse_severity, parse_notify;
-static parse_fn parse_notifier_url, parse_webhook_secret, parse_rate;
+static parse_fn parse_notifier_setting, parse_rate;
 static parse_fn parse_maint_checks, parse_start, parse_weekly, parse_timezone;
 
 static const struct def rule_defs[] = {
@@ -50,34 +50,6 @@ static const struct def notifier_defs[] = {
 	D_DUR("timeout", struct notifier_conf, timeout_ms, 1),
 	D_FN("rate", parse_rate, 0, NULL),
 	D_END
-};
-
-static const struct def slack_defs[] = {
-	D_FN("url", parse_notifier_url, F_REQUIRED, "url = \"https://hooks.slack.com/services/...\""),
-	D_END
-};
-
-static const struct def pagerduty_defs[] = {
-	{ "routing_key", K_STR, offsetof(struct notifier_conf, routing_key), 0, 0, 0,
-	  F_REQUIRED | F_SECRET | F_NONEMPTY, NULL, "routing_key = \"${file:/etc/pharos/pd.key}\"" },
-	D_FN("url", parse_notifier_url, 0, NULL),
-	D_END
-};
-
-static const struct def webhook_defs[] = {
-	D_FN("url", parse_notifier_url, F_REQUIRED, "url = \"https://hooks.example.com/pharos\""),
-	D_FN("secret", parse_webhook_secret, 0, NULL),
-	D_END
-};
-
-static const struct def alertmanager_defs[] = {
-	D_FN("url", parse_notifier_url, F_REQUIRED, "url = \"http://127.0.0.1:9093\""),
-	D_END
-};
-
-const struct def *const conf_notifier_type_defs[NOTIFIER_TYPE_COUNT] = {
-	[NOTIFIER_SLACK] = slack_defs, [NOTIFIER_PAGERDUTY] = pagerduty_defs,
-	[NOTIFIER_WEBHOOK] = webhook_defs, [NOTIFIER_ALERTMANAGER] = alertmanager_defs,
 };
 
 static const struct def maintenance_defs[] = {
@@ -279,91 +251,97 @@ static void parse_notify(struct loader *ld, const config_setting_t *s, void *bas
 
 /* --- notifiers ------------------------------------------------------------ */
 
-static void parse_notifier_url(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+/* The setting s of n's type, stored through its entry in the type's
+ * settings table: URLs checked (trailing slashes dropped from a base),
+ * secrets registered and never quoted, the entry's own check applied. */
+static void parse_notifier_setting(struct loader *ld, const config_setting_t *s, void *base,
+                                   const char *where)
 {
 	struct notifier_conf *n = base;
-	/* A Slack incoming-webhook URL is the credential itself; a webhook
-	 * receiver's often carries one too. */
-	bool secret = n->type == NOTIFIER_SLACK || n->type == NOTIFIER_WEBHOOK;
-	char *v = conf_get_str(ld, s, where);
+	int idx = notifier_type_setting_index(n->type, config_setting_name(s));
+	const struct notifier_setting *st;
 	const char *why;
-	bool https;
-	size_t len;
+	bool secret, https;
+	char *v;
 
+	if (idx < 0)
+		return;     /* cannot happen: the loader's table came from the type's */
+	st = &n->type->settings[idx];
+	secret = (st->flags & NOTIFIER_SECRET) != 0;
+	v = conf_get_str(ld, s, where);
 	if (v == NULL)
 		return;
 	if (secret)
 		conf_secret_add(ld, v);
-	if (conf_check_http_url(v, &https, &why) < 0) {
-		if (secret)
-			conf_err(ld, s, "\"url\" in %s is not a valid URL: %s (not shown: a %s URL is a secret)", where, why,
-			         notifier_type_name(n->type));
-		else
-			conf_err_url(ld, s, where, why);
-		free(v);
-		return;
-	}
-	free(conf_url_hide_password(ld, v));         /* registers a userinfo password */
-	/* Alertmanager's url is a base: /api/v2/alerts is appended. */
-	len = strlen(v);
-	while (n->type == NOTIFIER_ALERTMANAGER && len > 0 && v[len - 1] == '/')
-		v[--len] = '\0';
-	free(n->url);
-	n->url = v;
-}
-
-/* Standard Webhooks: "whsec_" and the base64 of the key. Returns the key's
- * length in bytes, or -1 when s is not that. */
-static int webhook_key_len(const char *s)
-{
-	unsigned char out[128];
-	size_t n, pad = 0;
-	int len;
-
-	if (strncmp(s, "whsec_", 6) != 0)
-		return -1;
-	s += 6;
-	n = strlen(s);
-	if (n == 0 || n % 4 != 0 || n > 4 * (sizeof(out) / 3))
-		return -1;
-	/* EVP_DecodeBlock skips blanks and ignores what '=' means: check the
-	 * alphabet here and subtract the padding below. */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '=') {
-			if (i < n - 2 || (i == n - 2 && s[n - 1] != '='))
-				return -1;
-			pad++;
-		} else if (!isalnum(ch) && ch != '+' && ch != '/') {
-			return -1;
-		}
-	}
-	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	explicit_bzero(out, sizeof(out));
-	if (len < 0)
-		return -1;
-	return len - (int)pad;
-}
-
-static void parse_webhook_secret(struct loader *ld, const config_setting_t *s, void *base, const char *where)
-{
-	struct notifier_conf *n = base;
-	char *v = conf_get_str(ld, s, where);
-	int len;
-
-	if (v == NULL)
-		return;
-	conf_secret_add(ld, v);
-	len = webhook_key_len(v);
-	if (len < 24 || len > 64) {
-		conf_err(ld, s, "\"secret\" in %s must be \"whsec_\" followed by the base64 of a 24 to 64 byte key, as Standard Webhooks specifies (the value is not shown)",
-		         where);
+	if ((st->flags & NOTIFIER_NONEMPTY) && *v == '\0') {
+		conf_err(ld, s, "%s in %s must not be empty", conf_sname(ld, s), where);
 		conf_free_secret(v);
 		return;
 	}
-	conf_free_secret(n->secret);
-	n->secret = v;
+	if (st->kind == NOTIFIER_URL || st->kind == NOTIFIER_BASE_URL) {
+		if (conf_check_http_url(v, &https, &why) < 0) {
+			if (secret)
+				conf_err(ld, s, "\"%s\" in %s is not a valid URL: %s (not shown: a %s URL is a secret)",
+				         st->name, where, why, n->type->name);
+			else
+				conf_err_url(ld, s, where, why);
+			conf_free_secret(v);
+			return;
+		}
+		free(conf_url_hide_password(ld, v));     /* registers a userinfo password */
+	}
+	if (st->kind == NOTIFIER_BASE_URL) {
+		size_t len = strlen(v);
+
+		while (len > 0 && v[len - 1] == '/')
+			v[--len] = '\0';
+	}
+	if (st->check != NULL && (why = st->check(v)) != NULL) {
+		conf_err(ld, s, "\"%s\" in %s %s%s", st->name, where, why,
+		         secret ? " (the value is not shown)" : "");
+		conf_free_secret(v);
+		return;
+	}
+	notifier_set(n, st->name, v);
+	conf_free_secret(v);
+}
+
+const char *conf_notifier_types_with(struct loader *ld, int type, const char *name)
+{
+	const struct notifier_type *found[NOTIFIER_TYPES_MAX];
+	size_t n = 0;
+	char *out = xstrdup("");
+
+	for (int t = 0; notifier_types[t] != NULL && n < NOTIFIER_TYPES_MAX; t++)
+		if (t != type && notifier_type_setting_index(notifier_types[t], name) >= 0)
+			found[n++] = notifier_types[t];
+	for (size_t i = 0; i < n; i++) {
+		char *next = xasprintf("%s%s\"%s\"", out, i == 0 ? "" : i == n - 1 ? " and " : ", ",
+		                       found[i]->name);
+
+		free(out);
+		out = next;
+	}
+	conf_tmp(ld, out);
+	return n > 0 ? out : NULL;
+}
+
+/* The loader's table for the settings of type t: each a custom entry
+ * that parse_notifier_setting stores; required ones with their hint. */
+static void notifier_type_defs(const struct notifier_type *t, struct def defs[NOTIFIER_SETTINGS_MAX + 1])
+{
+	size_t n = notifier_type_n_settings(t);
+
+	if (n > NOTIFIER_SETTINGS_MAX)
+		n = NOTIFIER_SETTINGS_MAX;      /* test_notifier_types keeps every type below */
+	for (size_t i = 0; i < n; i++) {
+		const struct notifier_setting *st = &t->settings[i];
+		struct def d = D_FN(st->name, parse_notifier_setting,
+		                    (st->flags & NOTIFIER_REQUIRED) ? F_REQUIRED : 0u, st->hint);
+
+		defs[i] = d;
+	}
+	defs[n] = (struct def)D_END;
 }
 
 /* Notifications per second: an integer or a number with a fraction. */
@@ -450,14 +428,46 @@ static void parse_timezone(struct loader *ld, const config_setting_t *s, void *b
 
 /* --- the sections --------------------------------------------------------- */
 
+/* The type of notifier g (its index in notifier_types[]), or -1 after an
+ * error. */
+static int read_notifier_type(struct loader *ld, const config_setting_t *g, const char *where)
+{
+	const config_setting_t *ts = config_setting_get_member(g, "type");
+	const char *names = conf_tmp(ld, notifier_type_names());
+	const char *cands[NOTIFIER_TYPES_MAX];
+	const char *hint;
+	size_t n = 0;
+	char *v;
+	int type = -1;
+
+	if (ts == NULL) {
+		conf_err(ld, g, "missing required setting \"type\" in %s (one of: %s)", where, names);
+		return -1;
+	}
+	v = conf_get_str(ld, ts, where);
+	if (v == NULL)
+		return -1;
+	for (int i = 0; notifier_types[i] != NULL && n < NOTIFIER_TYPES_MAX; i++) {
+		cands[n++] = notifier_types[i]->name;
+		if (strcmp(v, notifier_types[i]->name) == 0)
+			type = i;
+	}
+	if (type < 0) {
+		hint = conf_closest(v, cands, n);
+		conf_err(ld, ts, "unknown notifier type %s in %s (%s%s%ssupported: %s)",
+		         conf_quote(ld, config_setting_get_string(ts)), where,
+		         hint ? "did you mean \"" : "", hint ? hint : "", hint ? "\"? " : "", names);
+	}
+	free(v);
+	return type;
+}
+
 static void parse_notifier(struct loader *ld, struct conf *conf, const config_setting_t *g,
                            size_t idx, struct name_seen *seen, size_t *n_seen)
 {
-	static const char *const types[] = { "slack", "pagerduty", "webhook", "alertmanager" };
 	struct notifier_conf *n = &conf->notifiers[idx];
-	const config_setting_t *ts;
 	const char *where;
-	int type = -1;
+	int type;
 
 	n->line = conf_setting_line(g);
 	n->max_attempts = 12;
@@ -470,39 +480,22 @@ static void parse_notifier(struct loader *ld, struct conf *conf, const config_se
 		return;
 	}
 	n->name = conf_read_name(ld, g, "notifier", idx, seen, n_seen, &where);
-	ts = config_setting_get_member(g, "type");
-	if (ts == NULL) {
-		conf_err(ld, g, "missing required setting \"type\" in %s (one of: slack, pagerduty, webhook, alertmanager)", where);
-	} else {
-		char *v = conf_get_str(ld, ts, where);
-
-		for (int i = 0; v != NULL && i < NOTIFIER_TYPE_COUNT; i++)
-			if (strcmp(v, types[i]) == 0)
-				type = i;
-		if (v != NULL && type < 0) {
-			const char *hint = conf_closest(v, types, COUNT(types));
-
-			conf_err(ld, ts, "unknown notifier type %s in %s (%s%s%ssupported: slack, pagerduty, webhook, alertmanager)",
-			         conf_quote(ld, config_setting_get_string(ts)), where,
-			         hint ? "did you mean \"" : "", hint ? hint : "", hint ? "\"? " : "");
-		}
-		free(v);
-	}
+	type = read_notifier_type(ld, g, where);
 	if (type >= 0) {
-		const struct def *tables[] = { notifier_defs, conf_notifier_type_defs[type], NULL };
+		struct def type_defs[NOTIFIER_SETTINGS_MAX + 1];
+		const struct def *tables[] = { notifier_defs, type_defs, NULL };
 
-		/* Before conf_apply: whether the url is a secret depends on it. */
-		n->type = (enum notifier_type)type;
+		/* Before conf_apply: the type's table says how to read its settings. */
+		n->type = notifier_types[type];
+		notifier_type_defs(n->type, type_defs);
 		conf_apply(ld, g, tables, n, where, SCOPE_NOTIFIER, type, false);
+		if (n->rate_per_s < 0)
+			n->rate_per_s = n->type->default_rate;
 	} else {
 		static const struct def *const tables[] = { notifier_defs, NULL };
 
 		conf_apply(ld, g, tables, n, where, SCOPE_PLAIN, 0, true);
 	}
-	if (n->type == NOTIFIER_PAGERDUTY && n->url == NULL)
-		n->url = xstrdup("https://events.pagerduty.com/v2/enqueue");
-	if (n->rate_per_s < 0)
-		n->rate_per_s = n->type == NOTIFIER_SLACK ? 1 : n->type == NOTIFIER_PAGERDUTY ? 2 : 10;
 }
 
 void conf_parse_notifiers(struct loader *ld, struct conf *conf, const config_setting_t *s)

@@ -88,10 +88,9 @@ struct def {
 #define D_FN(n, fn, fl, h)         { n, K_CUSTOM, 0, 0, 0, 0, fl, fn, h }
 #define D_END                      { NULL, K_SKIP, 0, 0, 0, 0, 0, NULL, NULL }
 
-/* Where an unknown name is looked up for a better message. */
+/* Where an unknown name is looked up for a better message (SCOPE_NOTIFIER:
+ * type is the index in notifier_types[]). */
 enum scope { SCOPE_PLAIN, SCOPE_CHECK, SCOPE_EXPECT, SCOPE_STEP, SCOPE_NOTIFIER };
-
-#define NOTIFIER_TYPE_COUNT 4
 
 /* The tables other files look names up in for a better message (conf.c's
  * unknown-setting errors): conf_checks.c and conf_alerts.c. */
@@ -99,7 +98,10 @@ extern const struct def conf_check_defs[];
 extern const struct def conf_step_defs[];
 extern const struct def *const conf_type_defs[CHECK_TYPE_COUNT];
 extern const struct def *const conf_expect_defs[CHECK_TYPE_COUNT];
-extern const struct def *const conf_notifier_type_defs[NOTIFIER_TYPE_COUNT];
+/* The notifier types other than notifier_types[type] that have a setting
+ * called name, for a message: "\"pagerduty\"", "\"slack\" and \"webhook\"";
+ * NULL when none (conf_alerts.c). */
+const char *conf_notifier_types_with(struct loader *ld, int type, const char *name);
 
 /* --- conf.c: errors and messages ------------------------------------------ */
 

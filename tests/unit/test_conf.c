@@ -1123,31 +1123,31 @@ static void test_alerts_notifiers_maintenance(void **state)
 	assert_null(conf_find_rule(c, NULL));
 
 	n = conf_find_notifier(c, "ops-slack");
-	assert_int_equal(n->type, NOTIFIER_SLACK);
+	assert_string_equal(n->type->name, "slack");
 	assert_int_equal(n->line, 17);
-	assert_string_equal(n->url, "https://hooks.slack.com/services/T0/B0/slack-secret-1");
+	assert_string_equal(notifier_get(n, "url"), "https://hooks.slack.com/services/T0/B0/slack-secret-1");
 	assert_true(n->rate_per_s == 1.0);
 	assert_int_equal(n->max_attempts, 12);
 	assert_int_equal(n->max_age_ms, 24ull * 3600 * 1000);
 	assert_int_equal(n->timeout_ms, 10000);
 	n = conf_find_notifier(c, "oncall");
-	assert_int_equal(n->type, NOTIFIER_PAGERDUTY);
-	assert_string_equal(n->url, "https://events.pagerduty.com/v2/enqueue");
-	assert_string_equal(n->routing_key, "pd-routing-key-2");
+	assert_string_equal(n->type->name, "pagerduty");
+	assert_string_equal(notifier_get(n, "url"), "https://events.pagerduty.com/v2/enqueue");
+	assert_string_equal(notifier_get(n, "routing_key"), "pd-routing-key-2");
 	assert_true(n->rate_per_s == 2.0);
 	n = conf_find_notifier(c, "pd-test");
-	assert_string_equal(n->url, "http://127.0.0.1:9/enqueue");
+	assert_string_equal(notifier_get(n, "url"), "http://127.0.0.1:9/enqueue");
 	assert_int_equal(n->max_attempts, 3);
 	assert_int_equal(n->max_age_ms, 3600 * 1000);
 	assert_int_equal(n->timeout_ms, 2000);
 	assert_true(n->rate_per_s == 0.5);
 	n = conf_find_notifier(c, "audit");
-	assert_int_equal(n->type, NOTIFIER_WEBHOOK);
-	assert_string_equal(n->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+	assert_string_equal(n->type->name, "webhook");
+	assert_string_equal(notifier_get(n, "secret"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
 	assert_true(n->rate_per_s == 25.0);
 	n = conf_find_notifier(c, "am");
-	assert_int_equal(n->type, NOTIFIER_ALERTMANAGER);
-	assert_string_equal(n->url, "http://127.0.0.1:9093");      /* a base: no trailing slash */
+	assert_string_equal(n->type->name, "alertmanager");
+	assert_string_equal(notifier_get(n, "url"), "http://127.0.0.1:9093");      /* a base: no trailing slash */
 	assert_true(n->rate_per_s == 10.0);
 	assert_null(conf_find_notifier(c, "nope"));
 	assert_null(conf_find_notifier(NULL, "am"));

@@ -189,10 +189,14 @@ static struct delivery *make(struct fake *f, struct notifier_conf *nc, size_t n)
 	return d;
 }
 
-static struct notifier_conf hook_conf(const char *name, enum notifier_type t)
+/* Every type used here has url as its first setting; the others unset. */
+static char *hook_values[] = { (char *)"http://127.0.0.1:9/x", NULL, NULL, NULL };
+
+static struct notifier_conf hook_conf(const char *name, const char *type)
 {
+	const struct notifier_type *t = notifier_type_find(type);
 	struct notifier_conf c = {
-		.name = (char *)name, .type = t, .url = (char *)"http://127.0.0.1:9/x",
+		.name = (char *)name, .type = t, .values = hook_values,
 		.max_attempts = 12, .max_age_ms = 86400000, .timeout_ms = 1000, .rate_per_s = 0,
 	};
 	return c;
@@ -232,7 +236,7 @@ static void add(struct delivery *d, int64_t id, const char *notifier, const char
 static void test_retry_after_and_same_key(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("slack", NOTIFIER_SLACK);
+	struct notifier_conf nc = hook_conf("slack", "slack");
 	struct delivery *d = make(&f, &nc, 1);
 
 	add(d, 1, "slack", "web", ALERT_EVENT_FIRING, f.wall);
@@ -262,7 +266,7 @@ static void test_retry_after_and_same_key(void **state)
 static void test_permanent_and_max_attempts(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("hook", NOTIFIER_WEBHOOK);
+	struct notifier_conf nc = hook_conf("hook", "webhook");
 	struct delivery *d;
 
 	nc.max_attempts = 3;
@@ -290,7 +294,7 @@ static void test_permanent_and_max_attempts(void **state)
 static void test_max_age(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = UINT64_MAX };
-	struct notifier_conf nc = hook_conf("hook", NOTIFIER_WEBHOOK);
+	struct notifier_conf nc = hook_conf("hook", "webhook");
 	struct delivery *d;
 	struct outbox_row r;
 
@@ -310,7 +314,7 @@ static void test_max_age(void **state)
 static void test_order_per_alert(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 500 };
-	struct notifier_conf nc = hook_conf("hook", NOTIFIER_WEBHOOK);
+	struct notifier_conf nc = hook_conf("hook", "webhook");
 	struct delivery *d = make(&f, &nc, 1);
 
 	add(d, 1, "hook", "web", ALERT_EVENT_FIRING, f.wall);
@@ -344,7 +348,7 @@ static void test_order_per_alert(void **state)
 static void test_breaker_in_delivery(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("hook", NOTIFIER_WEBHOOK);
+	struct notifier_conf nc = hook_conf("hook", "webhook");
 	struct delivery *d = make(&f, &nc, 1);
 	struct delivery_stats st;
 
@@ -377,7 +381,7 @@ static void test_breaker_in_delivery(void **state)
 static void test_rate_limit(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("slack", NOTIFIER_SLACK);
+	struct notifier_conf nc = hook_conf("slack", "slack");
 	struct delivery *d;
 
 	nc.rate_per_s = 1;
@@ -405,7 +409,7 @@ static void test_rate_limit(void **state)
 static void test_alertmanager_refire(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("am", NOTIFIER_ALERTMANAGER);
+	struct notifier_conf nc = hook_conf("am", "alertmanager");
 	struct delivery *d = make(&f, &nc, 1);
 
 	add(d, 1, "am", "web", ALERT_EVENT_FIRING, f.wall);
@@ -434,7 +438,7 @@ static void test_alertmanager_refire(void **state)
 static void test_stop_abandons(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("hook", NOTIFIER_WEBHOOK);
+	struct notifier_conf nc = hook_conf("hook", "webhook");
 	struct delivery *d = make(&f, &nc, 1);
 
 	add(d, 1, "hook", "web", ALERT_EVENT_FIRING, f.wall);
@@ -450,7 +454,7 @@ static void test_stop_abandons(void **state)
 static void test_unknown_notifier_dead(void **state)
 {
 	struct fake f = { .mono = 1000, .wall = 1700000000000000LL, .rnd = 0 };
-	struct notifier_conf nc = hook_conf("hook", NOTIFIER_WEBHOOK);
+	struct notifier_conf nc = hook_conf("hook", "webhook");
 	struct delivery *d = make(&f, &nc, 1);
 
 	add(d, 1, "gone", "web", ALERT_EVENT_FIRING, f.wall);
