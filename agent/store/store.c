@@ -167,9 +167,134 @@ static void ops_give_up(struct store *s)
 	}
 }
 
-/* The writer thread: waits for rows, lets a batch gather for up to
- * BATCH_WINDOW_US (or BATCH_MAX rows, or a flush, or stop), commits it without
- * holding the lock, and on failure puts it back at the head and backs off. */
+/* Lets a batch gather for up to BATCH_WINDOW_US from the oldest row's (or
+ * op's) arrival, unless a flush, a full batch or stop cuts it short. Lock
+ * held. Returns false when the queues emptied meanwhile. */
+static bool writer_gather(struct store *s)
+{
+	struct timespec deadline;
+	uint64_t now, first, due;
+
+	if (s->stopping || s->flush_waiters > 0 || s->n_queued >= BATCH_MAX)
+		return true;
+	now = util_mono_us();
+	first = s->head != NULL ? s->head->enqueued_us : UINT64_MAX;
+	if (s->ops_head != NULL && s->ops_head->enqueued_us < first)
+		first = s->ops_head->enqueued_us;
+	due = first + BATCH_WINDOW_US;
+	now_plus(&deadline, due > now ? due - now : 0);
+	while (!s->stopping && s->flush_waiters == 0 && s->n_queued < BATCH_MAX &&
+	       (s->head != NULL || s->ops_head != NULL) &&
+	       pthread_cond_timedwait(&s->wake, &s->lock, &deadline) == 0)
+		;
+	return s->head != NULL || s->ops_head != NULL;
+}
+
+/* One batch taken off the queues: up to BATCH_MAX rows and every op. */
+struct batch {
+	struct store_row *rows, *last;
+	size_t n;
+	struct store_op *ops, *last_op;
+};
+
+/* Detaches a batch from the heads of the queues. Lock held. */
+static void writer_detach(struct store *s, struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	if (s->head != NULL) {
+		b->rows = b->last = s->head;
+		for (b->n = 1; b->n < BATCH_MAX && b->last->next != NULL; b->n++)
+			b->last = b->last->next;
+		s->head = b->last->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		b->last->next = NULL;
+		s->n_queued -= b->n;
+	}
+	b->ops = s->ops_head;
+	b->last_op = s->ops_tail;
+	s->ops_head = s->ops_tail = NULL;
+}
+
+/* After a commit: frees the rows, runs the completions, marks progress and
+ * runs one retention step. Called and returns with the lock held. */
+static void writer_committed(struct store *s, struct batch *b)
+{
+	uint64_t pending = UINT64_MAX;
+
+	pthread_mutex_unlock(&s->lock);
+	while (b->rows != NULL) {
+		struct store_row *next = b->rows->next;
+
+		row_free(b->rows);
+		b->rows = next;
+	}
+	/* Completions only after the commit (delivery starts from them), and
+	 * before a flush returns: a flush covers them. */
+	while (b->ops != NULL) {
+		struct store_op *next = b->ops->next;
+
+		if (b->ops->done != NULL)
+			b->ops->done(0, b->ops->ids, b->ops->n_ids, b->ops->arg);
+		op_free(b->ops);
+		b->ops = next;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (!s->healthy)
+		log_info("store: commits succeed again");
+	s->healthy = true;
+	s->last_error[0] = '\0';
+	/* Rows and ops each stay in seq order: everything below the oldest
+	 * still queued is done. */
+	if (s->head != NULL)
+		pending = s->head->seq;
+	if (s->ops_head != NULL && s->ops_head->seq < pending)
+		pending = s->ops_head->seq;
+	s->seq_done = pending == UINT64_MAX ? s->seq_last : pending - 1;
+	pthread_cond_broadcast(&s->progress);
+	/* Retention: at most one short step between batches, after the
+	 * flushers were released. */
+	pthread_mutex_unlock(&s->lock);
+	s->conn->ops->maintain(s->conn, util_wall_us());
+	pthread_mutex_lock(&s->lock);
+}
+
+/* After a failed commit: the rows and ops go back in front, in order; the
+ * store turns unhealthy. Returns true when the writer must stop (closing:
+ * everything left was dropped or given up). Lock held. */
+static bool writer_failed(struct store *s, struct batch *b, uint64_t attempt, const char *err)
+{
+	if (b->rows != NULL) {
+		b->last->next = s->head;
+		s->head = b->rows;
+		if (s->tail == NULL)
+			s->tail = b->last;
+		s->n_queued += b->n;
+	}
+	if (b->ops != NULL) {
+		b->last_op->next = s->ops_head;
+		s->ops_head = b->ops;
+		if (s->ops_tail == NULL)
+			s->ops_tail = b->last_op;
+	}
+	s->healthy = false;
+	util_strlcpy(s->last_error, err, sizeof(s->last_error));
+	s->failed_attempt = attempt;
+	log_error("store: commit failed, will retry", "error", err, "path", s->path);
+	drop_oldest(s, QUEUE_MAX, "queue full while commits fail");
+	pthread_cond_broadcast(&s->progress);
+	if (!s->stopping)
+		return false;
+	drop_oldest(s, 0, "store closing while commits fail");
+	ops_give_up(s);
+	s->seq_done = s->seq_last;
+	pthread_cond_broadcast(&s->progress);
+	return true;
+}
+
+/* The writer thread: waits for rows, lets a batch gather, commits it through
+ * the implementation without holding the lock, and on failure puts it back
+ * at the head and backs off. */
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
@@ -178,9 +303,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct timespec deadline;
-		struct store_row *batch = NULL, *last = NULL;
-		struct store_op *ops, *last_op;
-		size_t n = 0;
+		struct batch b;
 		uint64_t attempt, flushes_seen;
 		char err[256];
 		int rc;
@@ -189,112 +312,23 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&s->wake, &s->lock);
 		if (s->head == NULL && s->ops_head == NULL)     /* stopping and nothing left */
 			break;
-		/* Gather: the window runs from the oldest row's (or op's) arrival. */
-		if (!s->stopping && s->flush_waiters == 0 && s->n_queued < BATCH_MAX) {
-			uint64_t now = util_mono_us();
-			uint64_t first = s->head != NULL ? s->head->enqueued_us : UINT64_MAX;
-			uint64_t due;
-
-			if (s->ops_head != NULL && s->ops_head->enqueued_us < first)
-				first = s->ops_head->enqueued_us;
-			due = first + BATCH_WINDOW_US;
-			now_plus(&deadline, due > now ? due - now : 0);
-			while (!s->stopping && s->flush_waiters == 0 && s->n_queued < BATCH_MAX &&
-			       (s->head != NULL || s->ops_head != NULL) &&
-			       pthread_cond_timedwait(&s->wake, &s->lock, &deadline) == 0)
-				;
-			if (s->head == NULL && s->ops_head == NULL)
-				continue;
-		}
-		/* Detach up to BATCH_MAX rows from the head, and every op. */
-		if (s->head != NULL) {
-			batch = last = s->head;
-			for (n = 1; n < BATCH_MAX && last->next != NULL; n++)
-				last = last->next;
-			s->head = last->next;
-			if (s->head == NULL)
-				s->tail = NULL;
-			last->next = NULL;
-			s->n_queued -= n;
-		}
-		ops = s->ops_head;
-		last_op = s->ops_tail;
-		s->ops_head = s->ops_tail = NULL;
+		if (!writer_gather(s))
+			continue;
+		writer_detach(s, &b);
 		attempt = ++s->attempts;
 		flushes_seen = s->flush_requests;
 		pthread_mutex_unlock(&s->lock);
 
-		rc = s->conn->ops->commit(s->conn, batch, n, ops, err, sizeof(err));
+		rc = s->conn->ops->commit(s->conn, b.rows, b.n, b.ops, err, sizeof(err));
 
 		pthread_mutex_lock(&s->lock);
 		if (rc == 0) {
-			uint64_t pending = UINT64_MAX;
-
-			pthread_mutex_unlock(&s->lock);
-			while (batch != NULL) {
-				struct store_row *next = batch->next;
-
-				row_free(batch);
-				batch = next;
-			}
-			/* Completions only after the commit (delivery starts from
-			 * them), and before a flush returns: a flush covers them. */
-			while (ops != NULL) {
-				struct store_op *next = ops->next;
-
-				if (ops->done != NULL)
-					ops->done(0, ops->ids, ops->n_ids, ops->arg);
-				op_free(ops);
-				ops = next;
-			}
-			pthread_mutex_lock(&s->lock);
-			if (!s->healthy)
-				log_info("store: commits succeed again");
-			s->healthy = true;
-			s->last_error[0] = '\0';
+			writer_committed(s, &b);
 			backoff_us = 0;
-			/* Rows and ops each stay in seq order: everything below the
-			 * oldest still queued is done. */
-			if (s->head != NULL)
-				pending = s->head->seq;
-			if (s->ops_head != NULL && s->ops_head->seq < pending)
-				pending = s->ops_head->seq;
-			s->seq_done = pending == UINT64_MAX ? s->seq_last : pending - 1;
-			pthread_cond_broadcast(&s->progress);
-			/* Retention: at most one short transaction between batches,
-			 * after the flushers were released. */
-			pthread_mutex_unlock(&s->lock);
-			s->conn->ops->maintain(s->conn, util_wall_us());
-			pthread_mutex_lock(&s->lock);
 			continue;
 		}
-		/* Failure: the rows and ops go back in front, in order. */
-		if (batch != NULL) {
-			last->next = s->head;
-			s->head = batch;
-			if (s->tail == NULL)
-				s->tail = last;
-			s->n_queued += n;
-		}
-		if (ops != NULL) {
-			last_op->next = s->ops_head;
-			s->ops_head = ops;
-			if (s->ops_tail == NULL)
-				s->ops_tail = last_op;
-		}
-		s->healthy = false;
-		util_strlcpy(s->last_error, err, sizeof(s->last_error));
-		s->failed_attempt = attempt;
-		log_error("store: commit failed, will retry", "error", err, "path", s->path);
-		drop_oldest(s, QUEUE_MAX, "queue full while commits fail");
-		pthread_cond_broadcast(&s->progress);
-		if (s->stopping) {
-			drop_oldest(s, 0, "store closing while commits fail");
-			ops_give_up(s);
-			s->seq_done = s->seq_last;
-			pthread_cond_broadcast(&s->progress);
+		if (writer_failed(s, &b, attempt, err))
 			break;
-		}
 		backoff_us = backoff_us == 0 ? BACKOFF_MIN_US : backoff_us * 2;
 		if (backoff_us > BACKOFF_MAX_US)
 			backoff_us = BACKOFF_MAX_US;
@@ -308,7 +342,6 @@ static void *writer_main(void *arg)
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
-
 
 /* --- writer API -------------------------------------------------------------- */
 
