@@ -303,8 +303,7 @@ static void agent_on_ping(const struct check *c, int64_t ping_ms, void *arg)
 	agent_alert_flush(a);
 }
 
-/* Feeds the engine the recent past of every check (oldest first), so windows
- * and consecutive counts do not start empty after a restart. */
+/* One check being primed (store_recent_results callback). */
 struct prime_ctx {
 	struct agent *agent;
 	const char *check;
@@ -319,6 +318,8 @@ static void agent_prime_result(void *arg, const struct store_result *res)
 		             (double)res->duration_us / 1000.0, res->ok);
 }
 
+/* Feeds the engine the recent past of every check (oldest first), so windows
+ * and consecutive counts do not start empty after a restart. */
 static void agent_prime_engine(struct agent *a, struct store_reader *r)
 {
 	int64_t since = util_wall_us() - PRIME_SPAN_US;
@@ -762,8 +763,7 @@ static int agent_setup_signals(struct agent *a)
 	return loop_fd_set(a->loop, a->signal_fd, LOOP_READ, agent_on_signal, a);
 }
 
-/* The state a check had before a restart, so the page is not blank until
- * every check ran again. */
+/* One check being seeded (store_recent_results callback). */
 struct seed_ctx {
 	struct agent *agent;
 	const char *check;
@@ -783,6 +783,8 @@ static void agent_seed_result(void *arg, const struct store_result *res)
 		sched_seed_heartbeat(sc->agent->sched, sc->check, lp_us / 1000);
 }
 
+/* The state a check had before a restart, so the page is not blank until
+ * every check ran again. */
 static void agent_seed_from_store(struct agent *a)
 {
 	char err[256];
