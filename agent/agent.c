@@ -303,6 +303,21 @@ static void agent_on_ping(const struct check *c, int64_t ping_ms, void *arg)
 	agent_alert_flush(a);
 }
 
+/* One check being primed (store_recent_results callback). */
+struct prime_ctx {
+	struct agent *agent;
+	const char *check;
+};
+
+static void agent_prime_result(void *arg, const struct store_result *res)
+{
+	struct prime_ctx *p = arg;
+
+	if (res->error != PROBE_ERR_ABORTED)
+		engine_prime(p->agent->engine, p->check, res->ts_us / 1000,
+		             (double)res->duration_us / 1000.0, res->ok);
+}
+
 /* Feeds the engine the recent past of every check (oldest first), so windows
  * and consecutive counts do not start empty after a restart. */
 static void agent_prime_engine(struct agent *a, struct store_reader *r)
@@ -310,24 +325,9 @@ static void agent_prime_engine(struct agent *a, struct store_reader *r)
 	int64_t since = util_wall_us() - PRIME_SPAN_US;
 
 	for (size_t i = 0; i < a->conf->n_checks; i++) {
-		const char *name = a->conf->checks[i].name;
-		json_t *rows = store_results(r, name, since, 0, PRIME_RESULTS_MAX);
-		size_t n = rows ? json_array_size(rows) : 0;
+		struct prime_ctx p = { a, a->conf->checks[i].name };
 
-		for (size_t k = n; k-- > 0;) {
-			json_t *row = json_array_get(rows, k);
-			const char *err = json_string_value(json_object_get(row, "error"));
-			int64_t ts = 0;
-
-			if (err != NULL && strcmp(err, probe_error_name(PROBE_ERR_ABORTED)) == 0)
-				continue;
-			if (util_parse_time(json_string_value(json_object_get(row, "ts")), &ts) != 0)
-				continue;
-			engine_prime(a->engine, name, ts / 1000,
-			             json_number_value(json_object_get(row, "duration_ms")),
-			             json_is_true(json_object_get(row, "ok")));
-		}
-		json_decref(rows);
+		store_recent_results(r, p.check, since, PRIME_RESULTS_MAX, agent_prime_result, &p);
 	}
 }
 
@@ -763,6 +763,26 @@ static int agent_setup_signals(struct agent *a)
 	return loop_fd_set(a->loop, a->signal_fd, LOOP_READ, agent_on_signal, a);
 }
 
+/* One check being seeded (store_recent_results callback). */
+struct seed_ctx {
+	struct agent *agent;
+	const char *check;
+};
+
+static void agent_seed_result(void *arg, const struct store_result *res)
+{
+	struct seed_ctx *sc = arg;
+	const char *lp = json_string_value(json_object_get(res->details, "last_ping"));
+	int64_t lp_us = 0;
+
+	if (res->error != PROBE_ERR_ABORTED)
+		sched_seed_state(sc->agent->sched, sc->check, res->ts_us, res->ok, res->duration_us,
+		                 res->error, res->message);
+	/* A heartbeat's last ping, so a restart keeps its lateness. */
+	if (lp && util_parse_time(lp, &lp_us) == 0)
+		sched_seed_heartbeat(sc->agent->sched, sc->check, lp_us / 1000);
+}
+
 /* The state a check had before a restart, so the page is not blank until
  * every check ran again. */
 static void agent_seed_from_store(struct agent *a)
@@ -773,30 +793,9 @@ static void agent_seed_from_store(struct agent *a)
 	if (!r)
 		return;
 	for (size_t i = 0; i < a->conf->n_checks; i++) {
-		const char *name = a->conf->checks[i].name;
-		json_t *rows = store_results(r, name, 0, 0, 1);
-		json_t *row = rows ? json_array_get(rows, 0) : NULL;
-		int64_t ts = 0;
+		struct seed_ctx sc = { a, a->conf->checks[i].name };
 
-		if (row && util_parse_time(json_string_value(json_object_get(row, "ts")), &ts) == 0) {
-			const char *errname = json_string_value(json_object_get(row, "error"));
-			enum probe_error e = PROBE_OK;
-			for (int k = 0; k < PROBE_ERR_COUNT; k++)
-				if (errname && strcmp(errname, probe_error_name(k)) == 0)
-					e = k;
-			if (e != PROBE_ERR_ABORTED)
-				sched_seed_state(a->sched, name, ts,
-					json_is_true(json_object_get(row, "ok")),
-					(int64_t)(json_number_value(json_object_get(row, "duration_ms")) * 1000),
-					e, json_string_value(json_object_get(row, "message")));
-			/* A heartbeat's last ping, so a restart keeps its lateness. */
-			const char *lp = json_string_value(json_object_get(
-				json_object_get(row, "details"), "last_ping"));
-			int64_t lp_us = 0;
-			if (lp && util_parse_time(lp, &lp_us) == 0)
-				sched_seed_heartbeat(a->sched, name, lp_us / 1000);
-		}
-		json_decref(rows);
+		store_recent_results(r, sc.check, 0, 1, agent_seed_result, &sc);
 	}
 	store_reader_close(r);
 }

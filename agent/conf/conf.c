@@ -52,6 +52,7 @@
 
 #include "conf/conf.h"
 #include "conf/conf_internal.h"
+#include "core/database.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -841,11 +842,11 @@ void conf_section_entries(struct loader *ld, struct conf *conf, const config_set
 
 /* --- agent and defaults --------------------------------------------------- */
 
-static parse_fn parse_listen, parse_public_url, parse_log_format, parse_retention;
+static parse_fn parse_listen, parse_database, parse_public_url, parse_log_format, parse_retention;
 
 static const struct def agent_defs[] = {
 	D_FN("listen", parse_listen, 0, NULL),
-	D_STR("database", struct conf_agent, database, F_NONEMPTY),
+	D_FN("database", parse_database, 0, NULL),
 	D_FN("public_url", parse_public_url, 0, NULL),
 	D_STR("admin_token", struct conf_agent, admin_token, F_SECRET | F_NONEMPTY),
 	D_FN("log_format", parse_log_format, 0, NULL),
@@ -884,6 +885,31 @@ static void parse_listen(struct loader *ld, const config_setting_t *s, void *bas
 	}
 	free(a->listen);
 	a->listen = v;
+}
+
+/* A path (SQLite) or a store URI: a store this build does not have is a
+ * config error here, at its line, rather than a failure at run. The message
+ * never repeats the value (a URI may hold a password). */
+static void parse_database(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct conf_agent *a = base;
+	char *v = conf_get_str(ld, s, where);
+	char why[160];
+
+	if (v == NULL)
+		return;
+	if (*v == '\0') {
+		conf_err(ld, s, "%s in %s must not be empty", conf_sname(ld, s), where);
+		free(v);
+		return;
+	}
+	if (database_unsupported(v, why, sizeof(why)) != NULL) {
+		conf_err(ld, s, "%s in %s: %s", conf_sname(ld, s), where, why);
+		free(v);
+		return;
+	}
+	free(a->database);
+	a->database = v;
 }
 
 static void parse_public_url(struct loader *ld, const config_setting_t *s, void *base, const char *where)

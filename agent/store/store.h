@@ -1,10 +1,14 @@
-/* store.h — the SQLite database: results, written by one writer thread in
- * batches, read by the HTTP threads through their own read-only connections.
+/* store.h — the store: results, written by one writer thread in batches,
+ * alert state, history and the outbox, read by the HTTP threads through their
+ * own read connections. The rest of pharos calls only these functions.
  *
- * WAL mode; schema changes are numbered migrations applied at open
- * (PRAGMA user_version). store_append() never blocks on disk: it copies the
- * result into a queue that the writer thread commits about every 100 ms or
- * every 500 rows, whichever comes first. */
+ * Behind them sits one implementation chosen from agent.database: a path is
+ * the SQLite store (WAL, numbered migrations at open); a postgresql:// or
+ * postgres:// URI names the PostgreSQL store, which is not built yet (open
+ * fails with that reason). store_impl.h is the interface an implementation
+ * provides; docs/storage.md says what it must guarantee. store_append() never
+ * blocks on disk: it copies the result into a queue that the writer thread
+ * commits about every 100 ms or every 500 rows, whichever comes first. */
 #ifndef PHAROS_STORE_H
 #define PHAROS_STORE_H
 
@@ -19,9 +23,11 @@
 struct store;
 struct store_reader;
 
-/* Opens (creating file and parent directory when missing), migrates, starts
- * the writer thread. Returns NULL with a message in err on failure. */
-struct store *store_open(const char *path, char *err, size_t errlen);
+/* Opens the store database names (agent.database: a path, or a URI), creating
+ * what is missing (SQLite: the file and its parent directory) and migrating
+ * it, then starts the writer thread. Returns NULL with a message in err on
+ * failure (an unsupported URI too; the message never repeats the URI). */
+struct store *store_open(const char *database, char *err, size_t errlen);
 /* Commits everything queued, stops the writer, closes. */
 void store_close(struct store *s);
 
@@ -72,8 +78,31 @@ void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_com
 
 /* --- reading (any thread; one reader per thread at a time) ----------------- */
 
-struct store_reader *store_reader_open(const char *path, char *err, size_t errlen);
+/* A read connection to the store database names (which must exist: a reader
+ * never creates it). NULL with err on failure. store_reader_close(NULL) is a
+ * no-op. */
+struct store_reader *store_reader_open(const char *database, char *err, size_t errlen);
 void store_reader_close(struct store_reader *r);
+
+/* One stored result, typed: for code that acts on past results (the agent's
+ * start) rather than showing them. Strings and details are valid during the
+ * callback only. */
+struct store_result {
+	int64_t ts_us, duration_us;
+	bool ok;
+	enum probe_error error;     /* PROBE_OK when the stored name is unknown */
+	const char *message;
+	const char *run_id;
+	int attempts;
+	int status_code;            /* -1: none */
+	const json_t *details;      /* the result's details object, or NULL */
+};
+typedef void store_result_fn(void *arg, const struct store_result *res);
+
+/* The newest limit results of check with ts >= since_us (0: any), handed to
+ * fn oldest first. Returns 0, or -1 on a database error (logged). */
+int store_recent_results(struct store_reader *r, const char *check, int64_t since_us, int limit,
+                         store_result_fn *fn, void *arg);
 
 /* Raw results of check, newest first, with since_us <= ts < until_us
  * (0 = unbounded), at most limit rows. A JSON array of objects like
@@ -145,7 +174,7 @@ int store_durations(struct store_reader *r, const char *check, int64_t since_us,
  * store_results() shapes them. New reference, NULL on error. */
 json_t *store_failures(struct store_reader *r, const char *check, int64_t since_us, int limit);
 
-/* --- rollups and retention (rollup.c; docs/storage.md) -------------------------
+/* --- rollups and retention (rollup*.c; docs/storage.md) -------------------------
  * Every result is also added to a per-minute aggregate of its check, in the same
  * transaction; closed hours and days are derived from those. Windows are read
  * from the coarsest level that covers each part: days, then hours, then the

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "store/rollup.h"
+#include "store/rollup_sqlite.h"
 #include "store/store.h"
 #include "core/util.h"
 

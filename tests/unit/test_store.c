@@ -12,9 +12,11 @@
 
 #include "unit.h"
 
+#include "core/database.h"
 #include "core/log.h"
 #include "probes/result.h"
 #include "store/store.h"
+#include "store/store_impl.h"
 #include "core/util.h"
 
 #define SEC 1000000LL
@@ -364,6 +366,141 @@ static void test_close_while_failing(void **state)
 	store_close(s);
 }
 
+/* agent.database: a path is SQLite, postgresql:// and postgres:// (any case)
+ * name the PostgreSQL store, any other "scheme://" is unknown. */
+static void test_database_kind(void **state)
+{
+	static const char *const paths[] = {
+		"/var/lib/pharos/pharos.db", "pharos.db", "./data/p.db", "../x://y.db",
+		"C:/pharos.db", "file.db?mode=ro", "1abc://x",
+	};
+	char scheme[32];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_int_equal(database_kind(paths[i], scheme, sizeof(scheme)), DATABASE_SQLITE);
+		assert_string_equal(scheme, "");
+	}
+	assert_int_equal(database_kind("postgresql://pharos@db/pharos", scheme, sizeof(scheme)),
+	                 DATABASE_POSTGRESQL);
+	assert_string_equal(scheme, "postgresql");
+	assert_int_equal(database_kind("postgres://db", NULL, 0), DATABASE_POSTGRESQL);
+	assert_int_equal(database_kind("PostgreSQL://db", scheme, sizeof(scheme)), DATABASE_POSTGRESQL);
+	assert_string_equal(scheme, "postgresql");
+	assert_int_equal(database_kind("mysql://db/x", scheme, sizeof(scheme)), DATABASE_UNKNOWN);
+	assert_string_equal(scheme, "mysql");
+	assert_int_equal(database_kind("sqlite+wal://x", NULL, 0), DATABASE_UNKNOWN);
+}
+
+/* The dispatch: a path gets the SQLite implementation; a URI of a store this
+ * build lacks fails at open (writer and reader) with a reason that never
+ * repeats the URI, which may hold a password. */
+static void test_dispatch(void **state)
+{
+	char path[128], err[256] = "";
+
+	snprintf(path, sizeof(path), "%s/dispatch.db", tmpdir);
+	assert_ptr_equal(store_ops_for(path, err, sizeof(err)), &store_sqlite_ops);
+	assert_null(store_ops_for("", err, sizeof(err)));
+	assert_string_equal(err, "no database path");
+
+	err[0] = '\0';
+	assert_null(store_ops_for("postgresql://pharos:s3cret@db/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "not built yet"));
+	assert_null(strstr(err, "s3cret"));
+	err[0] = '\0';
+	assert_null(store_open("postgres://pharos:s3cret@db/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "PostgreSQL"));
+	assert_null(strstr(err, "s3cret"));
+	err[0] = '\0';
+	assert_null(store_reader_open("postgresql://db/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "not built yet"));
+
+	err[0] = '\0';
+	assert_null(store_open("mysql://root:s3cret@db/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown database scheme \"mysql://\""));
+	assert_null(strstr(err, "s3cret"));
+	err[0] = '\0';
+	assert_null(store_reader_open("redis://db", err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown database scheme"));
+}
+
+struct typed_seen {
+	int n;
+	int64_t ts[4];
+	enum probe_error err[4];
+	bool ok[4];
+	int64_t duration_us[4];
+	char rcode[4][16];
+};
+
+static void typed_collect(void *arg, const struct store_result *res)
+{
+	struct typed_seen *t = arg;
+	const char *rcode = json_string_value(json_object_get(res->details, "rcode"));
+
+	assert_true(t->n < 4);
+	t->ts[t->n] = res->ts_us;
+	t->err[t->n] = res->error;
+	t->ok[t->n] = res->ok;
+	t->duration_us[t->n] = res->duration_us;
+	snprintf(t->rcode[t->n], sizeof(t->rcode[t->n]), "%s", rcode ? rcode : "");
+	t->n++;
+}
+
+/* The typed read the agent restarts from: the newest results, oldest first,
+ * with the error as its enum and the details as an object. */
+static void test_recent_results_typed(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+	struct store_reader *rd;
+	struct probe_result r;
+	struct typed_seen seen = { 0 };
+	int64_t t0 = util_wall_us() - 60 * SEC;
+
+	snprintf(path, sizeof(path), "%s/typed.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	for (int i = 0; i < 3; i++) {       /* i = 0: failed (timeout), with details */
+		make_result(&r, t0 + i * SEC, i);
+		store_append(s, "dns", &r);
+		json_decref(r.details);
+	}
+	make_result(&r, t0 + 3 * SEC, 4);
+	r.ok = false;
+	r.error = PROBE_ERR_ABORTED;
+	store_append(s, "dns", &r);
+	store_flush(s);
+	rd = store_reader_open(path, err, sizeof(err));
+	assert_non_null(rd);
+
+	assert_int_equal(store_recent_results(rd, "dns", 0, 3, typed_collect, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_true(seen.ts[0] == t0 + 1 * SEC && seen.ts[1] == t0 + 2 * SEC && seen.ts[2] == t0 + 3 * SEC);
+	assert_int_equal(seen.err[0], PROBE_OK);
+	assert_int_equal(seen.err[2], PROBE_ERR_ABORTED);
+	assert_false(seen.ok[2]);
+	assert_int_equal(seen.duration_us[1], 3000);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_recent_results(rd, "dns", t0, 1, typed_collect, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.err[0], PROBE_ERR_ABORTED);
+
+	memset(&seen, 0, sizeof(seen));       /* since_us cuts the older ones */
+	assert_int_equal(store_recent_results(rd, "dns", t0, 10, typed_collect, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_int_equal(seen.err[0], PROBE_ERR_TIMEOUT);
+	assert_string_equal(seen.rcode[0], "NOERROR");
+	assert_string_equal(seen.rcode[1], "");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_recent_results(rd, "dns", t0 + 2 * SEC, 10, typed_collect, &seen), 0);
+	assert_int_equal(seen.n, 2);
+
+	store_reader_close(rd);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +512,9 @@ int main(void)
 		cmocka_unit_test(test_unhealthy_and_recover),
 		cmocka_unit_test(test_queue_bounded),
 		cmocka_unit_test(test_close_while_failing),
+		cmocka_unit_test(test_database_kind),
+		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_recent_results_typed),
 	};
 
 	log_setup(LOG_FORMAT_LOGFMT, LOG_ERROR);

@@ -1,0 +1,157 @@
+/* store_impl.h — the inside of the store interface: what one implementation
+ * (SQLite today, PostgreSQL next) provides to the shared code in store.c.
+ * Only agent/store/ includes this; the rest of pharos calls store.h.
+ *
+ * store.c owns everything that is not about a particular database: the queue
+ * of results and of alert/outbox operations, the writer thread that gathers
+ * them into batches, flush, health, retries with backoff, dropping the oldest
+ * results when the queue is full, the result JSON shape and the rollup-based
+ * window reads (rollup_read.c). An implementation owns its connections, its
+ * schema and migrations, and the SQL that writes one batch and answers the
+ * reads. See docs/storage.md for the guarantees an implementation must keep. */
+#ifndef PHAROS_STORE_IMPL_H
+#define PHAROS_STORE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/rollup.h"
+#include "store/store.h"
+
+/* One queued result: only what the INSERT needs, so a full queue of
+ * QUEUE_MAX rows stays in the tens of megabytes (a struct probe_result carries
+ * its assertions and would be ~7 KiB). */
+struct store_row {
+	struct store_row *next;
+	uint64_t seq;
+	uint64_t enqueued_us;       /* monotonic */
+	char *check;
+	int64_t ts_us, duration_us;
+	bool ok;
+	const char *error;          /* static, from probe_error_name() */
+	char *message;
+	int64_t dns_us, connect_us, tls_us, ttfb_us;    /* -1: phase did not happen */
+	int status_code;            /* -1: none */
+	int64_t bytes;              /* -1: none */
+	int64_t cert_expiry;        /* 0: none */
+	int attempts;
+	char run_id[17];
+	char *details;              /* compact JSON or NULL */
+};
+
+/* One alert unit (state + notifications + history), a delivery progress
+ * update or a requeue: queued apart from results, never dropped. */
+enum store_op_type { STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE };
+
+struct store_op {
+	struct store_op *next;
+	uint64_t seq;
+	uint64_t enqueued_us;
+	enum store_op_type type;
+	struct outbox_tx tx;                /* ALERT */
+	struct store_outbox_update upd;     /* UPDATE (last_error owned); REQUEUE: id */
+	int64_t now_us;                     /* REQUEUE */
+	store_commit_fn *done;
+	void *arg;
+	int64_t *ids;                       /* filled by the implementation's commit */
+	size_t n_ids;
+};
+
+/* The writer connection of an implementation; each embeds this first. */
+struct store_conn {
+	const struct store_ops *ops;
+};
+
+/* A read connection of an implementation; each embeds this first. */
+struct store_reader {
+	const struct store_ops *ops;
+};
+
+/* A result row as an implementation reads it; strings valid during the
+ * callback. store.c turns it into JSON or into a store_result. */
+struct store_raw_result {
+	int64_t ts_us, duration_us;
+	bool ok;
+	const char *error;          /* as stored: probe_error_name() */
+	const char *message;
+	int64_t dns_us, connect_us, tls_us, ttfb_us;    /* -1: none */
+	int status_code;            /* -1: none */
+	int64_t bytes;              /* -1: none */
+	int64_t cert_expiry;        /* Unix seconds; 0: none */
+	int attempts;
+	const char *run_id;
+	const char *details;        /* JSON text or NULL */
+};
+typedef void store_raw_fn(void *arg, const struct store_raw_result *row);
+
+/* Which results a read wants: check's with since_us <= ts < until_us (0 =
+ * unbounded), only failed ones when failed_only, the newest limit of them
+ * (limit <= 0: none), handed over newest first, or oldest first when
+ * oldest_first. */
+struct store_query {
+	const char *check;
+	int64_t since_us, until_us;
+	int limit;
+	bool failed_only;
+	bool oldest_first;
+};
+
+/* One implementation. Every function is required. Errors are returned as -1
+ * (or NULL) after logging, except where err is given. */
+struct store_ops {
+	const char *name;                   /* "sqlite" */
+
+	/* --- the writer connection (the writer thread only, once open returned) */
+
+	/* Connects (creating and migrating what is missing). NULL with err. */
+	struct store_conn *(*open)(const char *database, char *err, size_t errlen);
+	/* Writes the n results from rows and every op of the list in ONE
+	 * transaction: all or nothing. Fills each op's ids/n_ids (see
+	 * store_commit_fn) and adds the results to the minute rollups in the
+	 * same transaction. Returns 0, or -1 with err (nothing written). */
+	int (*commit)(struct store_conn *c, const struct store_row *rows, size_t n,
+	              struct store_op *ops, char *err, size_t errlen);
+	/* Retention, in short steps, outside any transaction: called after each
+	 * successful commit. */
+	void (*maintain)(struct store_conn *c, int64_t now_us);
+	/* Any thread. 0 keeps forever. */
+	void (*set_retention)(struct store_conn *c, uint64_t raw_ms, uint64_t rollups_ms);
+	void (*close)(struct store_conn *c);
+
+	/* --- read connections (one thread at a time each) -------------------- */
+
+	struct store_reader *(*reader_open)(const char *database, char *err, size_t errlen);
+	void (*reader_close)(struct store_reader *r);
+	/* The rollup tables of this connection, for the shared window reads. */
+	void (*rollup_source)(struct store_reader *r, struct rollup_source *out);
+	/* fn once per result of q. Returns 0 or -1. */
+	int (*results)(struct store_reader *r, const struct store_query *q, store_raw_fn *fn,
+	               void *arg);
+	/* As store_durations(). */
+	int (*durations)(struct store_reader *r, const char *check, int64_t since_us,
+	                 int64_t until_us, store_sample_fn *fn, void *arg);
+	int (*outbox_pending)(struct store_reader *r, struct outbox_row **rows, size_t *n);
+	int (*outbox_get)(struct store_reader *r, int64_t id, struct outbox_row *out);
+	json_t *(*notifications)(struct store_reader *r, const char *state, int limit);
+	json_t *(*notification_counts)(struct store_reader *r);
+	int (*alert_states)(struct store_reader *r, struct alert_state_row **rows, size_t *n);
+	json_t *(*alert_history)(struct store_reader *r, const char *check, int limit);
+};
+
+/* The implementations. */
+extern const struct store_ops store_sqlite_ops;
+
+/* The implementation for an agent.database value: a path is SQLite; a
+ * postgresql:// URI is "not built yet" and an unknown scheme an error, both
+ * NULL with err (which never repeats the value: it may hold a password). */
+const struct store_ops *store_ops_for(const char *database, char *err, size_t errlen);
+
+/* --- helpers shared by the implementations (store.c) --------------------- */
+
+/* A JSON string of s even when s is not valid UTF-8: such bytes become '?'. */
+json_t *store_text_json(const char *s);
+/* Sets o[key] to wall_us as an RFC 3339 time. */
+void store_set_time(json_t *o, const char *key, int64_t wall_us);
+
+#endif

@@ -1,0 +1,328 @@
+/* store_read.c — the store's reads as the rest of pharos calls them: a read
+ * connection opened through the implementation agent.database names, each
+ * read dispatched to it, results shaped into the API's JSON here (one shape
+ * whatever the database), and the window reads (uptime, latency, summaries,
+ * series) computed from the implementation's rollups by rollup_read.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "store/store_impl.h"
+
+/* --- JSON helpers ------------------------------------------------------------- */
+
+void store_set_time(json_t *o, const char *key, int64_t wall_us)
+{
+	char buf[40];
+
+	util_format_time(wall_us, buf, sizeof(buf));
+	json_object_set_new(o, key, json_string(buf));
+}
+
+/* jansson refuses invalid UTF-8 (a message may hold a truncated multi-byte
+ * character or raw bytes from a banner), and a missing field would be worse
+ * than a replaced byte. */
+json_t *store_text_json(const char *s)
+{
+	json_t *j = json_string(s);
+
+	if (j == NULL) {
+		char *copy = xstrdup(s);
+
+		for (char *p = copy; *p != '\0'; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	return j;
+}
+
+/* The stored details text as an object, or NULL: a row written by a broken
+ * build must not break the API. New reference. */
+static json_t *details_object(const char *text)
+{
+	json_t *d = text != NULL ? json_loads(text, 0, NULL) : NULL;
+
+	if (json_is_object(d))
+		return d;
+	json_decref(d);
+	return NULL;
+}
+
+static void set_phase(json_t *phases, const char *key, int64_t us)
+{
+	if (us != -1)
+		json_object_set_new(phases, key, json_real((double)us / 1000.0));
+}
+
+static json_t *int_or_null(int64_t v, int64_t none)
+{
+	return v == none ? json_null() : json_integer(v);
+}
+
+/* One result as JSON, shaped like probe_result_to_json() without assertions. */
+static json_t *result_json(const struct store_raw_result *row)
+{
+	json_t *o = json_object();
+	json_t *phases = json_object();
+	json_t *details = details_object(row->details);
+
+	json_object_set_new(o, "run_id", store_text_json(row->run_id));
+	store_set_time(o, "ts", row->ts_us);
+	json_object_set_new(o, "duration_ms", json_real((double)row->duration_us / 1000.0));
+	json_object_set_new(o, "ok", json_boolean(row->ok));
+	json_object_set_new(o, "error", store_text_json(row->error));
+	json_object_set_new(o, "message", store_text_json(row->message));
+	set_phase(phases, "dns", row->dns_us);
+	set_phase(phases, "connect", row->connect_us);
+	set_phase(phases, "tls", row->tls_us);
+	set_phase(phases, "ttfb", row->ttfb_us);
+	json_object_set_new(o, "phases_ms", phases);
+	json_object_set_new(o, "status_code", int_or_null(row->status_code, -1));
+	json_object_set_new(o, "bytes", int_or_null(row->bytes, -1));
+	if (row->cert_expiry == 0)
+		json_object_set_new(o, "cert_expiry", json_null());
+	else
+		store_set_time(o, "cert_expiry", row->cert_expiry * 1000000);
+	json_object_set_new(o, "attempts", json_integer(row->attempts));
+	json_object_set_new(o, "details", details != NULL ? details : json_object());
+	return o;
+}
+
+static void append_result_json(void *arg, const struct store_raw_result *row)
+{
+	json_array_append_new(arg, result_json(row));
+}
+
+/* An array of the results of q, or NULL on a database error. */
+static json_t *results_array(struct store_reader *r, const struct store_query *q)
+{
+	json_t *arr = json_array();
+
+	if (r->ops->results(r, q, append_result_json, arr) != 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* --- connections ---------------------------------------------------------------- */
+
+struct store_reader *store_reader_open(const char *database, char *err, size_t errlen)
+{
+	const struct store_ops *ops = store_ops_for(database, err, errlen);
+
+	return ops != NULL ? ops->reader_open(database, err, errlen) : NULL;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (r != NULL)
+		r->ops->reader_close(r);
+}
+
+/* --- results ---------------------------------------------------------------------- */
+
+json_t *store_results(struct store_reader *r, const char *check,
+                      int64_t since_us, int64_t until_us, int limit)
+{
+	struct store_query q = { .check = check, .since_us = since_us, .until_us = until_us,
+	                         .limit = limit };
+
+	return results_array(r, &q);
+}
+
+json_t *store_failures(struct store_reader *r, const char *check, int64_t since_us, int limit)
+{
+	struct store_query q = { .check = check, .since_us = since_us, .limit = limit,
+	                         .failed_only = true };
+
+	return results_array(r, &q);
+}
+
+struct typed_ctx {
+	store_result_fn *fn;
+	void *arg;
+};
+
+/* The stored error name back to its enum, once, here: callers get types. */
+static enum probe_error error_from_name(const char *name)
+{
+	for (int k = 0; k < PROBE_ERR_COUNT; k++)
+		if (strcmp(name, probe_error_name((enum probe_error)k)) == 0)
+			return (enum probe_error)k;
+	return PROBE_OK;
+}
+
+static void typed_row(void *arg, const struct store_raw_result *row)
+{
+	struct typed_ctx *t = arg;
+	json_t *details = details_object(row->details);
+	struct store_result res = {
+		.ts_us = row->ts_us,
+		.duration_us = row->duration_us,
+		.ok = row->ok,
+		.error = error_from_name(row->error),
+		.message = row->message,
+		.run_id = row->run_id,
+		.attempts = row->attempts,
+		.status_code = row->status_code,
+		.details = details,
+	};
+
+	t->fn(t->arg, &res);
+	json_decref(details);
+}
+
+int store_recent_results(struct store_reader *r, const char *check, int64_t since_us, int limit,
+                         store_result_fn *fn, void *arg)
+{
+	struct store_query q = { .check = check, .since_us = since_us, .limit = limit,
+	                         .oldest_first = true };
+	struct typed_ctx t = { fn, arg };
+
+	return r->ops->results(r, &q, typed_row, &t);
+}
+
+int store_durations(struct store_reader *r, const char *check, int64_t since_us,
+                    int64_t until_us, store_sample_fn *fn, void *arg)
+{
+	return r->ops->durations(r, check, since_us, until_us, fn, arg);
+}
+
+/* --- alerts and the outbox --------------------------------------------------------- */
+
+int store_outbox_pending(struct store_reader *r, struct outbox_row **rows, size_t *n)
+{
+	return r->ops->outbox_pending(r, rows, n);
+}
+
+int store_outbox_get(struct store_reader *r, int64_t id, struct outbox_row *out)
+{
+	return r->ops->outbox_get(r, id, out);
+}
+
+json_t *store_notifications(struct store_reader *r, const char *state, int limit)
+{
+	return r->ops->notifications(r, state, limit);
+}
+
+json_t *store_notification_counts(struct store_reader *r)
+{
+	return r->ops->notification_counts(r);
+}
+
+int store_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n)
+{
+	return r->ops->alert_states(r, rows, n);
+}
+
+json_t *store_alert_history(struct store_reader *r, const char *check, int limit)
+{
+	return r->ops->alert_history(r, check, limit);
+}
+
+/* --- window reads from the rollups -------------------------------------------------- */
+
+/* Percentage of successful runs of check since since_us (exact while raw
+ * results of the start edge are kept); -1 when there is no result in the
+ * window or on a database error. */
+double store_uptime(struct store_reader *r, const char *check, int64_t since_us)
+{
+	struct rollup_source src;
+	struct rollup_agg a;
+
+	r->ops->rollup_source(r, &src);
+	if (rollup_window(&src, check, since_us, util_wall_us(), &a) != 0)
+		return -1;
+	return rollup_uptime(&a);
+}
+
+/* p50 and p95 from the rollups' histogram (within one bucket; exact when every
+ * run took the same time). -1 when there is no result (or on a database
+ * error) leaving the outputs untouched. */
+int store_latency(struct store_reader *r, const char *check, int64_t since_us,
+                  double *p50_ms, double *p95_ms)
+{
+	struct rollup_source src;
+	struct rollup_agg a;
+
+	r->ops->rollup_source(r, &src);
+	if (rollup_window(&src, check, since_us, util_wall_us(), &a) != 0 || a.count == 0)
+		return -1;
+	*p50_ms = rollup_percentile(&a, 0.50);
+	*p95_ms = rollup_percentile(&a, 0.95);
+	return 0;
+}
+
+/* Adapts a window aggregate to store_count_fn. */
+struct count_adapter {
+	store_count_fn *fn;
+	void *arg;
+};
+
+static void count_adapt(void *arg, const char *check, const struct rollup_agg *a)
+{
+	struct count_adapter *ca = arg;
+
+	ca->fn(ca->arg, check, 0, a->count, a->count - a->failures);
+}
+
+int store_uptime_by_check(struct store_reader *r, int64_t since_us, store_count_fn *fn,
+                          void *arg)
+{
+	struct count_adapter ca = { fn, arg };
+	struct rollup_source src;
+
+	r->ops->rollup_source(r, &src);
+	return rollup_window_all(&src, since_us, util_wall_us(), count_adapt, &ca);
+}
+
+int store_uptime_by_day(struct store_reader *r, const char *check, int64_t since_us,
+                        store_count_fn *fn, void *arg)
+{
+	struct rollup_source src;
+
+	r->ops->rollup_source(r, &src);
+	return rollup_days(&src, check, since_us, util_wall_us(), fn, arg);
+}
+
+struct summary_adapter {
+	store_summary_fn *fn;
+	void *arg;
+};
+
+static void summary_adapt(void *arg, const char *check, const struct rollup_agg *a)
+{
+	struct summary_adapter *sa = arg;
+	struct store_summary sm = {
+		.check = check,
+		.runs = a->count,
+		.ok = a->count - a->failures,
+		.uptime_pct = rollup_uptime(a),
+		.p50_ms = rollup_percentile(a, 0.50),
+		.p95_ms = rollup_percentile(a, 0.95),
+		.avg_ms = a->count > 0 ? (double)a->latency_sum_us / 1000.0 / (double)a->count : -1,
+	};
+
+	sa->fn(sa->arg, &sm);
+}
+
+int store_summary_all(struct store_reader *r, int64_t since_us, store_summary_fn *fn, void *arg)
+{
+	struct summary_adapter sa = { fn, arg };
+	struct rollup_source src;
+
+	r->ops->rollup_source(r, &src);
+	return rollup_window_all(&src, since_us, util_wall_us(), summary_adapt, &sa);
+}
+
+int store_latency_series(struct store_reader *r, const char *check, int64_t since_us,
+                         int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg)
+{
+	struct rollup_source src;
+
+	r->ops->rollup_source(r, &src);
+	return rollup_series(&src, check, since_us, until_us, step_s, fn, arg);
+}
