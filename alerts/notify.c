@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts/notify_template.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -32,6 +33,74 @@ char *notify_title(const struct alert_event *ev)
 		return xasprintf("FIRING [%s] %s \xe2\x80\x94 %s", sev, notify_str(ev->rule),
 		                 notify_str(ev->check));
 	}
+}
+
+char *notify_headline(const struct notifier_conf *n, const struct alert_event *ev)
+{
+	char *filled, *line;
+
+	if (n == NULL || n->template_title == NULL)
+		return notify_title(ev);
+	filled = notify_template_fill(n->template_title, ev, false);
+	line = notify_one_line(filled);
+	free(filled);
+	return line;
+}
+
+char *notify_template_text(const struct notifier_conf *n, const struct alert_event *ev)
+{
+	if (n == NULL || n->template_body == NULL)
+		return NULL;
+	return notify_template_fill(n->template_body, ev, false);
+}
+
+const char *notify_link(const struct alert_event *ev)
+{
+	const char *u = notify_str(ev->url);
+
+	if ((strncmp(u, "http://", 7) == 0 && u[7] != '\0' && u[7] != '/')
+	    || (strncmp(u, "https://", 8) == 0 && u[8] != '\0' && u[8] != '/'))
+		return u;
+	return NULL;
+}
+
+void notify_down_for(const struct alert_event *ev, char buf[NOTIFY_DOWN_LEN])
+{
+	char d[32];
+
+	buf[0] = '\0';
+	if (ev->kind != ALERT_EVENT_RESOLVED || ev->started_us <= 0)
+		return;
+	notify_duration_words(ev->ts_us > ev->started_us ? (uint64_t)(ev->ts_us - ev->started_us) / 1000 : 0,
+	                      d, sizeof(d));
+	snprintf(buf, NOTIFY_DOWN_LEN, "resolved after %s", d);
+}
+
+char **notify_list(const struct notifier_conf *n, const char *name, size_t *count)
+{
+	const char *v = notifier_get(n, name);
+	char **list = NULL;
+
+	*count = 0;
+	while (v != NULL && *v != '\0') {
+		size_t len = strcspn(v, "\n");
+
+		if (len > 0) {
+			list = xrealloc(list, (*count + 1) * sizeof(*list));
+			list[(*count)++] = xstrndup(v, len);
+		}
+		v += len;
+		if (*v == '\n')
+			v++;
+	}
+	return list;
+}
+
+void notify_list_free(char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
 }
 
 void notify_request_add_header(struct notify_request *r, const char *fmt, ...)
@@ -80,6 +149,15 @@ void notify_request_clear(struct notify_request *r)
 	free(r->headers);
 	free(r->body);
 	free(r->content_type);
+	free(r->mail_from);
+	for (size_t i = 0; i < r->n_mail_rcpt; i++)
+		free(r->mail_rcpt[i]);
+	free(r->mail_rcpt);
+	free(r->username);
+	if (r->password != NULL)
+		explicit_bzero(r->password, strlen(r->password));
+	free(r->password);
+	free(r->ca_file);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -261,6 +339,12 @@ char *notify_json_words(const char *body, size_t body_len)
 	} else if (json_is_object(j)) {
 		const char *status = json_string_value(json_object_get(j, "status"));
 		const char *msg = json_string_value(json_object_get(j, "message"));
+		json_t *error = json_object_get(j, "error");
+
+		/* ntfy {"error":"..."}, Teams {"error":{"code","message"}} */
+		if (msg == NULL)
+			msg = json_is_string(error) ? json_string_value(error)
+			      : json_string_value(json_object_get(error, "message"));
 		json_t *errs = json_object_get(j, "errors");
 		char *e = NULL;
 

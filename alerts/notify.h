@@ -57,6 +57,8 @@ struct notifier_conf {
 	uint64_t max_age_ms;        /* default 24h */
 	uint64_t timeout_ms;        /* per attempt, default 10s */
 	double rate_per_s;          /* default: the type's default_rate */
+	char *template_title;       /* `template = { title; }`: NULL: the type's own headline */
+	char *template_body;        /* `template = { body; }`: NULL: the type's own text */
 	int line;
 };
 
@@ -74,13 +76,23 @@ int notifier_set(struct notifier_conf *n, const char *name, const char *value);
 
 /* --- requests and verdicts ----------------------------------------------- */
 
-/* One HTTP POST. Owned by the struct; free with notify_request_clear. */
+/* One HTTP POST, or one mail when url is smtp:// or smtps:// (then body is
+ * the whole message, headers included, with CRLF line ends, and headers is
+ * empty). Owned by the struct; free with notify_request_clear. */
 struct notify_request {
 	char *url;
 	char **headers;             /* "Name: value", every header to send, Content-Type included */
 	size_t n_headers;
 	char *body;                 /* NUL-terminated; send strlen(body) bytes exactly */
 	char *content_type;         /* the Content-Type value, for information: already in headers */
+	/* SMTP only: */
+	char *mail_from;            /* the envelope sender (MAIL FROM) */
+	char **mail_rcpt;           /* the envelope recipients (RCPT TO) */
+	size_t n_mail_rcpt;
+	bool require_tls;           /* smtp://: STARTTLS or no mail at all */
+	char *username;             /* AUTH, when set */
+	char *password;             /* wiped on clear */
+	char *ca_file;              /* trust these CAs instead of the system's (NULL: system) */
 };
 
 enum notify_verdict { NOTIFY_DELIVERED, NOTIFY_RETRY, NOTIFY_PERMANENT };
@@ -99,6 +111,8 @@ enum notifier_setting_kind {
 	NOTIFIER_TEXT,              /* a string */
 	NOTIFIER_URL,               /* an http(s) URL */
 	NOTIFIER_BASE_URL,          /* an http(s) URL; trailing slashes dropped (a path is appended) */
+	NOTIFIER_LIST,              /* a string or an array of strings; stored one per line */
+	NOTIFIER_BOOL,              /* true or false; stored as "true" / "false" */
 };
 
 #define NOTIFIER_REQUIRED 1u    /* a config error when missing */
@@ -145,6 +159,7 @@ struct notifier_type {
 	const char *default_url;    /* NULL: the url setting is required */
 	double default_rate;        /* notifications per second */
 	uint64_t refire_ms;         /* re-post a firing alert this often (0: never) */
+	bool json_template;         /* template.body replaces a JSON body: placeholders JSON-escaped */
 };
 
 /* Every notifier type, in the order docs and messages list them; ends with
@@ -227,6 +242,28 @@ uint64_t notify_refire_ms(const struct notifier_conf *n);
  * payments-api", "RESOLVED [critical] ...", "TEST — pharos notify-test
  * [critical] ...". Caller frees. */
 char *notify_title(const struct alert_event *ev);
+
+/* The headline of ev for n: its template's title filled in (on one line),
+ * else notify_title(ev). Caller frees. */
+char *notify_headline(const struct notifier_conf *n, const struct alert_event *ev);
+
+/* n's template body filled in for ev (placeholders as they are, not
+ * escaped), or NULL when n has no template body. Caller frees. */
+char *notify_template_text(const struct notifier_conf *n, const struct alert_event *ev);
+
+/* ev->url when it is an absolute http(s) URL (receivers refuse others as
+ * links), else NULL. */
+const char *notify_link(const struct alert_event *ev);
+
+/* "resolved after 1m 5s": how long a resolved alert was firing, in words,
+ * into buf; "" for other events. */
+#define NOTIFY_DOWN_LEN 48
+void notify_down_for(const struct alert_event *ev, char buf[NOTIFY_DOWN_LEN]);
+
+/* The values of a NOTIFIER_LIST setting (one per line) as a new array of
+ * *count strings; NULL and 0 when not set. Free with notify_list_free. */
+char **notify_list(const struct notifier_conf *n, const char *name, size_t *count);
+void notify_list_free(char **list, size_t count);
 
 /* Appends a formatted "Name: value" header to r. */
 void notify_request_add_header(struct notify_request *r, const char *fmt, ...)

@@ -52,12 +52,15 @@ static int alertmanager_build(const struct notifier_conf *n, const struct alert_
 		json_object_set_new(labels, "pharos_test", json_string("true"));
 	json_object_set_new(alert, "labels", labels);
 
-	tmp = xasprintf("%s%s \xe2\x80\x94 %s",
-	                ev->kind == ALERT_EVENT_TEST ? "TEST \xe2\x80\x94 pharos notify-test: " : "",
-	                ev->rule, ev->check);
+	if (n->template_title != NULL)
+		tmp = notify_headline(n, ev);
+	else
+		tmp = xasprintf("%s%s \xe2\x80\x94 %s",
+		                ev->kind == ALERT_EVENT_TEST ? "TEST \xe2\x80\x94 pharos notify-test: " : "",
+		                ev->rule, ev->check);
 	json_object_set_new(ann, "summary", notify_json_str(tmp, ANNOTATION_MAX));
 	free(tmp);
-	tmp = xasprintf("%s%s%s%s", notify_str(ev->message),
+	tmp = n->template_body != NULL ? notify_template_text(n, ev) : xasprintf("%s%s%s%s", notify_str(ev->message),
 	                notify_str(ev->value)[0] != '\0' ? (notify_str(ev->message)[0] != '\0'
 	                                                    ? " (value " : "value ") : "",
 	                notify_str(ev->value),

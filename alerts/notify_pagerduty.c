@@ -52,12 +52,15 @@ static int pagerduty_build(const struct notifier_conf *n, const struct alert_eve
 
 		json_object_set_new(root, "event_action", json_string("trigger"));
 
-		tmp = xasprintf("%s%s \xe2\x80\x94 %s%s%s%s%s%s",
-		                ev->kind == ALERT_EVENT_TEST ? "TEST \xe2\x80\x94 pharos notify-test: " : "",
-		                ev->rule, ev->check,
-		                notify_str(ev->message)[0] != '\0' ? ": " : "", notify_str(ev->message),
-		                notify_str(ev->value)[0] != '\0' ? " (value " : "", notify_str(ev->value),
-		                notify_str(ev->value)[0] != '\0' ? ")" : "");
+		if (n->template_title != NULL)
+			tmp = notify_headline(n, ev);
+		else
+			tmp = xasprintf("%s%s \xe2\x80\x94 %s%s%s%s%s%s",
+			                ev->kind == ALERT_EVENT_TEST ? "TEST \xe2\x80\x94 pharos notify-test: " : "",
+			                ev->rule, ev->check,
+			                notify_str(ev->message)[0] != '\0' ? ": " : "", notify_str(ev->message),
+			                notify_str(ev->value)[0] != '\0' ? " (value " : "", notify_str(ev->value),
+			                notify_str(ev->value)[0] != '\0' ? ")" : "");
 		json_object_set_new(payload, "summary", notify_json_str(tmp, SUMMARY_MAX));
 		free(tmp);
 		tmp = NULL;
@@ -77,6 +80,12 @@ static int pagerduty_build(const struct notifier_conf *n, const struct alert_eve
 		json_object_set_new(details, "group", notify_json_str(ev->group, DETAIL_MAX));
 		json_object_set_new(details, "value", notify_json_str(ev->value, DETAIL_MAX));
 		json_object_set_new(details, "message", notify_json_str(ev->message, DETAIL_MAX));
+		if (n->template_body != NULL) {
+			tmp = notify_template_text(n, ev);
+			json_object_set_new(details, "text", notify_json_str(tmp, DETAIL_MAX));
+			free(tmp);
+			tmp = NULL;
+		}
 		json_object_set_new(details, "expression", notify_json_str(ev->expr, DETAIL_MAX));
 		json_object_set_new(details, "alert_id", notify_json_str(ev->alert_id, DETAIL_MAX));
 		json_object_set_new(details, "idempotency_key", notify_json_str(key, DETAIL_MAX));

@@ -157,14 +157,16 @@ static int slack_build(const struct notifier_conf *n, const struct alert_event *
                        char *err, size_t errlen)
 {
 	const char *emoji = slack_emoji(ev);
-	char *title = notify_title(ev);
+	char *title = notify_headline(n, ev);
+	char *templated = notify_template_text(n, ev);
+	const char *message = templated != NULL ? templated : notify_str(ev->message);
 	char *text, *header, *tmp;
 	json_t *root = json_object();
 	json_t *blocks = json_array();
 
 	/* text: the headline, and the message while firing (what a phone shows). */
-	if (ev->kind != ALERT_EVENT_RESOLVED && notify_str(ev->message)[0] != '\0')
-		tmp = xasprintf("%s %s: %s", emoji, title, ev->message);
+	if (ev->kind != ALERT_EVENT_RESOLVED && message[0] != '\0')
+		tmp = xasprintf("%s %s: %s", emoji, title, message);
 	else
 		tmp = xasprintf("%s %s", emoji, title);
 	text = notify_mrkdwn(tmp, TEXT_MAX);
@@ -187,8 +189,8 @@ static int slack_build(const struct notifier_conf *n, const struct alert_event *
 	                                        slack_fields(ev)));
 
 	/* The message in its own section: it can be long (3000 at most). */
-	if (notify_str(ev->message)[0] != '\0') {
-		char *m = notify_mrkdwn(ev->message, TEXT_MAX - 32);
+	if (message[0] != '\0') {
+		char *m = notify_mrkdwn(message, TEXT_MAX - 32);
 
 		tmp = xasprintf("*Message*\n%s", m);
 		free(m);
@@ -206,6 +208,7 @@ static int slack_build(const struct notifier_conf *n, const struct alert_event *
 	free(header);
 	free(text);
 	free(title);
+	free(templated);
 	return notify_request_set_json(out, root, err, errlen);
 }
 

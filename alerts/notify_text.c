@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "core/buf.h"
 #include "core/util.h"
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
@@ -116,4 +119,85 @@ json_t *notify_json_str(const char *s, size_t max)
 void notify_time(int64_t wall_us, char buf[NOTIFY_TIME_LEN])
 {
 	util_format_time(wall_us, buf, NOTIFY_TIME_LEN);
+}
+
+char *notify_one_line(const char *s)
+{
+	char *out = xstrdup(notify_str(s));
+
+	for (char *p = out; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	return out;
+}
+
+/* Whether s can be a header value as it is: printable ASCII and blanks. */
+static bool plain_ascii(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return true;
+}
+
+/* 45 bytes of UTF-8 make 60 characters of base64: with "=?UTF-8?B?" and
+ * "?=", an encoded-word of 72, under RFC 2047's 75. */
+#define RFC2047_CHUNK 45
+
+char *notify_rfc2047(const char *s)
+{
+	struct buf b = BUF_INIT;
+	const unsigned char *p = (const unsigned char *)notify_str(s);
+
+	if (plain_ascii((const char *)p))
+		return xstrdup((const char *)p);
+	while (*p != '\0') {
+		unsigned char b64[4 * ((RFC2047_CHUNK + 2) / 3) + 1];
+		size_t n = 0;
+
+		/* Whole characters only: an encoded-word must decode on its own. */
+		while (p[n] != '\0') {
+			size_t l = notify_utf8_seq_len(p + n);
+
+			if (l == 0)
+				l = 1;
+			if (n + l > RFC2047_CHUNK)
+				break;
+			n += l;
+		}
+		EVP_EncodeBlock(b64, p, (int)n);
+		buf_printf(&b, "%s=?UTF-8?B?%s?=", b.len > 0 ? " " : "", (const char *)b64);
+		p += n;
+	}
+	return buf_steal(&b, NULL);
+}
+
+void notify_duration_words(uint64_t ms, char *buf, size_t len)
+{
+	static const struct { const char *unit; uint64_t ms; } units[] = {
+		{ "d", 86400000ULL }, { "h", 3600000ULL }, { "m", 60000ULL }, { "s", 1000ULL },
+	};
+
+	if (ms < 1000) {
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+		return;
+	}
+	/* The largest unit and the next one: "1m 5s", "2h 3m"; enough for people. */
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		uint64_t big = ms / units[i].ms;
+
+		if (big == 0)
+			continue;
+		if (i + 1 < sizeof(units) / sizeof(units[0])) {
+			uint64_t small = (ms % units[i].ms) / units[i + 1].ms;
+
+			if (small > 0) {
+				snprintf(buf, len, "%llu%s %llu%s", (unsigned long long)big, units[i].unit,
+				         (unsigned long long)small, units[i + 1].unit);
+				return;
+			}
+		}
+		snprintf(buf, len, "%llu%s", (unsigned long long)big, units[i].unit);
+		return;
+	}
 }

@@ -10,13 +10,17 @@
 #include "core/util.h"
 
 extern const struct notifier_type notifier_slack, notifier_pagerduty, notifier_webhook,
-	notifier_alertmanager;
+	notifier_alertmanager, notifier_teams, notifier_discord, notifier_opsgenie, notifier_ntfy;
 
 const struct notifier_type *const notifier_types[] = {
 	&notifier_slack,
 	&notifier_pagerduty,
 	&notifier_webhook,
 	&notifier_alertmanager,
+	&notifier_teams,
+	&notifier_discord,
+	&notifier_opsgenie,
+	&notifier_ntfy,
 	NULL
 };
 
@@ -78,6 +82,8 @@ void notifier_conf_clear(struct notifier_conf *n)
 		for (size_t i = 0; i < notifier_type_n_settings(n->type); i++)
 			free_value(n->values[i]);
 	free(n->values);
+	free(n->template_title);
+	free(n->template_body);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -88,6 +94,8 @@ void notifier_conf_copy(struct notifier_conf *dst, const struct notifier_conf *s
 	*dst = *src;
 	dst->name = src->name != NULL ? xstrdup(src->name) : NULL;
 	dst->values = NULL;
+	dst->template_title = xstrdup(src->template_title);
+	dst->template_body = xstrdup(src->template_body);
 	if (src->values == NULL)
 		return;
 	dst->values = xcalloc(count + 1, sizeof(*dst->values));

@@ -1,4 +1,5 @@
-/* notify_webhook.c — the generic webhook: a small JSON body, signed by the
+/* notify_webhook.c — the generic webhook: a small JSON body, or the
+ * notifier's template body filled in with JSON-escaped values, signed by the
  * Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature)
  * when the notifier has a secret. */
 #include "alerts/notify.h"
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/notify_template.h"
 #include "alerts/sign.h"
 #include "core/util.h"
 
@@ -45,7 +47,14 @@ static int webhook_build(const struct notifier_conf *n, const struct alert_event
 	out->url = xstrdup(notifier_get(n, "url"));
 	notify_request_add_header(out, "webhook-id: %s", id);
 	notify_request_add_header(out, "webhook-timestamp: %" PRId64, now_s);
-	if (notify_request_set_json(out, root, err, errlen) < 0) {
+	if (n->template_body != NULL) {
+		/* The service's own JSON (Mattermost, Google Chat, ...): the loader
+		 * checked that it stays JSON once filled, values JSON-escaped. */
+		json_decref(root);
+		out->body = notify_template_fill(n->template_body, ev, true);
+		out->content_type = xstrdup("application/json");
+		notify_request_add_header(out, "Content-Type: application/json");
+	} else if (notify_request_set_json(out, root, err, errlen) < 0) {
 		root = NULL;
 		goto out;
 	}
@@ -91,4 +100,5 @@ const struct notifier_type notifier_webhook = {
 	.settings = webhook_settings,
 	.build = webhook_build,
 	.default_rate = 10,
+	.json_template = true,
 };

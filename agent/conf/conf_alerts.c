@@ -22,12 +22,13 @@
 #include "conf/conf_internal.h"
 #include "alerts/expr.h"
 #include "alerts/maintenance.h"
+#include "alerts/notify_template.h"
 #include "core/util.h"
 
 /* --- the settings tables -------------------------------------------------- */
 
 static parse_fn parse_rule_checks, parse_when, parse_recover, parse_severity, parse_notify;
-static parse_fn parse_notifier_setting, parse_rate;
+static parse_fn parse_notifier_setting, parse_rate, parse_template;
 static parse_fn parse_maint_checks, parse_start, parse_weekly, parse_timezone;
 
 static const struct def rule_defs[] = {
@@ -49,6 +50,7 @@ static const struct def notifier_defs[] = {
 	D_DUR("max_age", struct notifier_conf, max_age_ms, 1),
 	D_DUR("timeout", struct notifier_conf, timeout_ms, 1),
 	D_FN("rate", parse_rate, 0, NULL),
+	D_FN("template", parse_template, 0, NULL),
 	D_END
 };
 
@@ -251,6 +253,46 @@ static void parse_notify(struct loader *ld, const config_setting_t *s, void *bas
 
 /* --- notifiers ------------------------------------------------------------ */
 
+/* A NOTIFIER_BOOL ("true" / "false") or NOTIFIER_LIST (a string or an
+ * array of them, stored one per line, each checked) setting s of n. */
+static void parse_notifier_value(struct loader *ld, const config_setting_t *s,
+                                 struct notifier_conf *n, const struct notifier_setting *st,
+                                 const char *where)
+{
+	char **v = NULL, *joined = NULL, *next;
+	size_t count = 0;
+	const char *why;
+
+	if (st->kind == NOTIFIER_BOOL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			conf_err(ld, s, "\"%s\" in %s must be true or false (got %s)", st->name, where,
+			         conf_type_desc(config_setting_type(s)));
+		else
+			notifier_set(n, st->name, config_setting_get_bool(s) ? "true" : "false");
+		return;
+	}
+	if (conf_values(ld, s, where, "a string or an array of strings like [ \"a\", \"b\" ]",
+	                st->hint != NULL ? st->hint : "leave it out instead") == 0
+	    || conf_get_strlist(ld, s, where, &v, &count) < 0)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		if (strpbrk(v[i], "\r\n") != NULL || (st->check != NULL && (why = st->check(v[i])) != NULL)) {
+			conf_err(ld, s, "\"%s\" in %s: %s %s", st->name, where, conf_quote(ld, v[i]),
+			         strpbrk(v[i], "\r\n") != NULL ? "has a line break" : why);
+			goto out;
+		}
+		next = xasprintf("%s%s%s", joined != NULL ? joined : "", joined != NULL ? "\n" : "", v[i]);
+		free(joined);
+		joined = next;
+	}
+	notifier_set(n, st->name, joined);
+out:
+	for (size_t i = 0; i < count; i++)
+		free(v[i]);
+	free(v);
+	free(joined);
+}
+
 /* The setting s of n's type, stored through its entry in the type's
  * settings table: URLs checked (trailing slashes dropped from a base),
  * secrets registered and never quoted, the entry's own check applied. */
@@ -267,6 +309,10 @@ static void parse_notifier_setting(struct loader *ld, const config_setting_t *s,
 	if (idx < 0)
 		return;     /* cannot happen: the loader's table came from the type's */
 	st = &n->type->settings[idx];
+	if (st->kind == NOTIFIER_LIST || st->kind == NOTIFIER_BOOL) {
+		parse_notifier_value(ld, s, n, st, where);
+		return;
+	}
 	secret = (st->flags & NOTIFIER_SECRET) != 0;
 	v = conf_get_str(ld, s, where);
 	if (v == NULL)
@@ -342,6 +388,77 @@ static void notifier_type_defs(const struct notifier_type *t, struct def defs[NO
 		defs[i] = d;
 	}
 	defs[n] = (struct def)D_END;
+}
+
+/* One member (title or body) of a template: its placeholders checked, and
+ * for a type whose body is JSON, the body filled with a sample event must
+ * still be JSON. Returns the string, or NULL after an error. */
+static char *template_member(struct loader *ld, const config_setting_t *s,
+                             const struct notifier_conf *n, const char *where)
+{
+	char why[160];
+	char *v = conf_get_str(ld, s, where);
+
+	if (v == NULL)
+		return NULL;
+	if (notify_template_check(v, why, sizeof(why)) < 0) {
+		conf_err(ld, s, "template.%s in %s %s", config_setting_name(s), where, why);
+		free(v);
+		return NULL;
+	}
+	if (n->type != NULL && n->type->json_template && strcmp(config_setting_name(s), "body") == 0) {
+		struct alert_event ev;
+		json_error_t jerr;
+		char *filled;
+		json_t *j;
+
+		notify_template_sample(&ev);
+		filled = notify_template_fill(v, &ev, true);
+		j = json_loads(filled, JSON_DECODE_ANY, &jerr);
+		if (j == NULL)
+			conf_err(ld, s, "template.body in %s is not JSON once filled in: %s (at character %d); "
+			         "write placeholders inside JSON strings, like \"text\": \"{{message}}\"",
+			         where, jerr.text, jerr.position);
+		json_decref(j);
+		free(filled);
+		alert_event_clear(&ev);
+		if (j == NULL) {
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* template = { title = "..."; body = "..."; } (notify_template.h). */
+static void parse_template(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct notifier_conf *n = base;
+	int len;
+
+	if (!conf_want_group(ld, s, where))
+		return;
+	len = config_setting_length(s);
+	if (len == 0)
+		conf_err(ld, s, "template in %s is empty (give it a title, a body or both)", where);
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(m);
+		char **slot = strcmp(name, "title") == 0 ? &n->template_title
+		              : strcmp(name, "body") == 0 ? &n->template_body : NULL;
+		char *v;
+
+		if (slot == NULL) {
+			conf_err(ld, m, "unknown setting \"%s\" in the template of %s (a template has a title and a body)",
+			         name, where);
+			continue;
+		}
+		v = template_member(ld, m, n, where);
+		if (v != NULL) {
+			free(*slot);
+			*slot = v;
+		}
+	}
 }
 
 /* Notifications per second: an integer or a number with a fraction. */

@@ -165,6 +165,11 @@ def wait_kind(rcv, k, count=1, timeout=None):
                         timeout, what="%d %s notification(s) accepted" % (count, k))
 
 
+def answered(req):
+    """A request the fake has answered (it is logged before its answer is set)."""
+    return req.answer is not None
+
+
 def rows_of(agent, notifier):
     return [r for r in agent.notifications() if r["notifier"] == notifier]
 
@@ -289,7 +294,7 @@ def test_retried_after_a_server_error(more, name):
     a = more.start([name])
     wait_state(a, "api", "up")
     more.rig.target.down()
-    reqs = rcv.wait_for(None, 2, timeout=detection_bound_s() + 15, what="the failure and the retry")
+    reqs = rcv.wait_for(answered, 2, timeout=detection_bound_s() + 15, what="the failure and the retry")
     assert reqs[0].answer != rcv.success_status and reqs[1].answer == rcv.success_status, reqs
     assert reqs[0].key == reqs[1].key, "a retry must keep the idempotency key (Message-ID)"
     U.wait_until(lambda: [(r["state"], r["attempts"]) for r in rows_of(a, name)] == [("delivered", 2)],
@@ -315,7 +320,7 @@ def test_429_waits_as_told(more, case):
     a = more.start([name])
     wait_state(a, "api", "up")
     more.rig.target.down()
-    first, second = rcv.wait_for(None, 2, timeout=detection_bound_s() + 15, what="the 429 and the retry")[:2]
+    first, second = rcv.wait_for(answered, 2, timeout=detection_bound_s() + 15, what="the 429 and the retry")[:2]
     assert first.answer == 429 and second.answer == rcv.success_status, (first, second)
     assert first.key == second.key
     gap = second.t - first.t_answered

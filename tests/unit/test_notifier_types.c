@@ -202,8 +202,10 @@ static char *config_for(const struct notifier_type *ty)
 	char *text = xasprintf("notifiers = (\n  { name = \"n\"; type = \"%s\";", ty->name);
 
 	for (size_t i = 0; ty->settings[i].name != NULL; i++) {
-		char *next = xasprintf("%s %s = \"%s\";", text, ty->settings[i].name,
-		                       ty->settings[i].example);
+		/* A boolean is written bare; everything else as a string. */
+		bool bare = ty->settings[i].kind == NOTIFIER_BOOL;
+		char *next = xasprintf("%s %s = %s%s%s;", text, ty->settings[i].name, bare ? "" : "\"",
+		                       ty->settings[i].example, bare ? "" : "\"");
 
 		free(text);
 		text = next;
