@@ -1,7 +1,8 @@
 /* delivery_curl.c — the default delivery transport: one POST through curl
  * multi on the loop (or curl easy, blocking, for `pharos notify-test`), no
  * redirects, the first DELIVERY_BODY_MAX bytes of the answer and its
- * Retry-After kept. */
+ * Retry-After kept; or, for an smtp:// or smtps:// request, one mail through
+ * curl's SMTP, whose last reply code stands for the HTTP status. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,10 @@ struct cxfer {
 	struct curlm *m;
 	CURL *easy;
 	struct curl_slist *headers;
+	struct curl_slist *rcpt;    /* SMTP: the envelope recipients */
 	char *body;                 /* what we post (curl does not copy POSTFIELDS) */
+	size_t sent;                /* SMTP: bytes of body handed to curl so far */
+	bool smtp;
 	char buf[DELIVERY_BODY_MAX];
 	size_t len;
 	char retry_after[128];
@@ -64,6 +68,7 @@ static void cx_free(struct cxfer *x)
 {
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->rcpt);
 	free(x->body);
 	free(x);
 }
@@ -76,6 +81,13 @@ static void cx_done(CURL *easy, CURLcode code, void *arg)
 
 	if (code == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	else if (x->smtp) {
+		/* A refusal (4xx, 5xx) is the server's answer; anything else (a
+		 * refused connection, no STARTTLS, a TLS error) is no answer. */
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status < 400)
+			status = 0;
+	}
 	a.status = status;
 	a.body = x->buf;
 	a.body_len = x->len;
@@ -84,6 +96,56 @@ static void cx_done(CURL *easy, CURLcode code, void *arg)
 		a.error = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(code);
 	x->done(x->token, &a);
 	cx_free(x);
+}
+
+/* Hands curl the next piece of the mail (SMTP uploads it). */
+static size_t cx_read(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct cxfer *x = arg;
+	size_t left = strlen(x->body) - x->sent, n = size * nmemb;
+
+	if (n > left)
+		n = left;
+	memcpy(p, x->body + x->sent, n);
+	x->sent += n;
+	return n;
+}
+
+/* The SMTP options of x for rq: envelope, TLS as the notifier says, AUTH. */
+static void cx_smtp(struct cxfer *x, const struct notify_request *rq)
+{
+	CURL *e = x->easy;
+	char *from = xasprintf("<%s>", rq->mail_from != NULL ? rq->mail_from : "");
+
+	x->smtp = true;
+	for (size_t i = 0; i < rq->n_mail_rcpt; i++) {
+		char *to = xasprintf("<%s>", rq->mail_rcpt[i]);
+
+		x->rcpt = curl_slist_append(x->rcpt, to);
+		free(to);
+	}
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);      /* curl copies it */
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt);
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, cx_read);
+	curl_easy_setopt(e, CURLOPT_READDATA, x);
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)strlen(x->body));
+	/* smtps:// is TLS from the first byte whatever this says. */
+	curl_easy_setopt(e, CURLOPT_USE_SSL, rq->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	if (rq->username != NULL)
+		curl_easy_setopt(e, CURLOPT_USERNAME, rq->username);
+	if (rq->password != NULL)
+		curl_easy_setopt(e, CURLOPT_PASSWORD, rq->password);
+	if (rq->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, rq->ca_file);
+	free(from);
+}
+
+/* Whether rq is a mail (smtp:// or smtps://) rather than an HTTP POST. */
+static bool is_smtp(const struct notify_request *rq)
+{
+	return rq->url != NULL && (strncmp(rq->url, "smtp://", 7) == 0 || strncmp(rq->url, "smtps://", 8) == 0);
 }
 
 /* A transfer of rq with the answer collected into x: what every delivery
@@ -105,12 +167,18 @@ static struct cxfer *cx_new(const struct notify_request *rq, uint64_t timeout_ms
 		x->headers = curl_slist_append(x->headers, rq->headers[i]);
 	x->headers = curl_slist_append(x->headers, "Expect:");
 	curl_easy_setopt(e, CURLOPT_URL, rq->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos/" PHAROS_VERSION);
+	if (is_smtp(rq)) {
+		cx_smtp(x, rq);
+	} else {
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+		curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos/" PHAROS_VERSION);
+		if (rq->ca_file != NULL)
+			curl_easy_setopt(e, CURLOPT_CAINFO, rq->ca_file);
+	}
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

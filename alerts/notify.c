@@ -437,6 +437,9 @@ static void make_summary(const struct notifier_conf *n, long status, const char 
 {
 	char *words, *masked, *fitted;
 	size_t o = 0;
+	const char *url = notifier_get(n, "url");
+	/* An email notifier's status is the SMTP server's last reply code. */
+	const char *protocol = url != NULL && strncmp(url, "smtp", 4) == 0 ? "SMTP" : "HTTP";
 
 	if (summary == NULL || len == 0)
 		return;
@@ -458,9 +461,9 @@ static void make_summary(const struct notifier_conf *n, long status, const char 
 	masked = log_mask_secrets(words);
 	fitted = notify_utf8(masked, SUMMARY_BODY_MAX);
 	if (status == 0)
-		snprintf(summary, len, "no HTTP answer (network error or timeout)");
+		snprintf(summary, len, "no %s answer (network error or timeout)", protocol);
 	else
-		snprintf(summary, len, "HTTP %ld%s%s%s%s", status, what[0] != '\0' ? " " : "", what,
+		snprintf(summary, len, "%s %ld%s%s%s%s", protocol, status, what[0] != '\0' ? " " : "", what,
 		         fitted[0] != '\0' ? (what[0] != '\0' ? ": " : " ") : "", fitted);
 	trim_partial_utf8(summary);
 	free(fitted);

@@ -10,7 +10,8 @@
 #include "core/util.h"
 
 extern const struct notifier_type notifier_slack, notifier_pagerduty, notifier_webhook,
-	notifier_alertmanager, notifier_teams, notifier_discord, notifier_opsgenie, notifier_ntfy;
+	notifier_alertmanager, notifier_teams, notifier_discord, notifier_opsgenie, notifier_ntfy,
+	notifier_email;
 
 const struct notifier_type *const notifier_types[] = {
 	&notifier_slack,
@@ -21,6 +22,7 @@ const struct notifier_type *const notifier_types[] = {
 	&notifier_discord,
 	&notifier_opsgenie,
 	&notifier_ntfy,
+	&notifier_email,
 	NULL
 };
 

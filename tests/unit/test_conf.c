@@ -1389,9 +1389,9 @@ static const struct error_case new_error_cases[] = {
 	  "t.conf:4: \"notify\" in rule \"r\" must not be empty (leave it out instead)" },
 	/* notifiers */
 	{ NOTIF("url = \"http://h/\";"),
-	  "t.conf:2: missing required setting \"type\" in notifier \"n\" (one of: slack, pagerduty, webhook, alertmanager, teams, discord, opsgenie, ntfy)" },
+	  "t.conf:2: missing required setting \"type\" in notifier \"n\" (one of: slack, pagerduty, webhook, alertmanager, teams, discord, opsgenie, ntfy, email)" },
 	{ NOTIF("type = \"slak\"; url = \"http://h/\";"),
-	  "t.conf:2: unknown notifier type \"slak\" in notifier \"n\" (did you mean \"slack\"? supported: slack, pagerduty, webhook, alertmanager, teams, discord, opsgenie, ntfy)" },
+	  "t.conf:2: unknown notifier type \"slak\" in notifier \"n\" (did you mean \"slack\"? supported: slack, pagerduty, webhook, alertmanager, teams, discord, opsgenie, ntfy, email)" },
 	{ NOTIF("type = \"slack\";"),
 	  "t.conf:2: missing required setting \"url\" in notifier \"n\" (url = \"https://hooks.slack.com/services/...\")" },
 	{ NOTIF("type = \"pagerduty\";"),
