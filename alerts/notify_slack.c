@@ -124,6 +124,16 @@ static json_t *slack_fields(const struct alert_event *ev)
 		free(f);
 		free(d);
 	}
+	if (ev->kind == ALERT_EVENT_RESOLVED && ev->started_us > 0 && ev->ts_us >= ev->started_us) {
+		/* The tenth field at most: how long it was down, in words. */
+		char words[32];
+		char *f;
+
+		notify_duration_words((uint64_t)(ev->ts_us - ev->started_us) / 1000, words, sizeof(words));
+		f = xasprintf("*Down for*\n%s", words);
+		json_array_append_new(fields, mrkdwn(f));
+		free(f);
+	}
 	return fields;
 }
 
