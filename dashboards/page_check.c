@@ -279,71 +279,88 @@ static void put_json_time(struct buf *b, const char *iso)
 		page_escape(b, iso);
 }
 
-static void put_failures(struct buf *b, struct store_reader *r, const char *name,
-                         int64_t now)
+/* A card of the rows of a store read: a table with one row per element of
+ * rows, or a sentence when there are none. */
+struct table_card {
+	const char *id, *title;     /* ours: written as is */
+	const char *empty;          /* the sentence when there are no rows */
+	const char *head;           /* the <th> cells */
+	void (*put_row)(struct buf *b, const json_t *o);    /* one <tr> */
+};
+
+/* Appends the card t of rows (a JSON array or NULL) and releases rows. */
+static void put_table_card(struct buf *b, const struct table_card *t, json_t *rows)
 {
-	json_t *rows = r ? store_failures(r, name, now - 90 * US_PER_DAY, FAILURES_SHOWN) : NULL;
 	size_t i;
 	json_t *o;
 
-	buf_adds(b, "<section class=\"card\" id=\"failures\"><h2>Recent failures</h2>");
+	buf_printf(b, "<section class=\"card\" id=\"%s\"><h2>%s</h2>", t->id, t->title);
 	if (json_array_size(rows) == 0) {
-		buf_adds(b, "<p class=\"muted\">No failures in the last 90 days.</p>");
+		buf_printf(b, "<p class=\"muted\">%s</p>", t->empty);
 	} else {
-		buf_adds(b, "<div class=\"tscroll\"><table><thead><tr><th>Time</th><th>Error</th>"
-		            "<th>Duration</th><th>Message</th></tr></thead><tbody>");
-		json_array_foreach(rows, i, o) {
-			char dur[32];
-
-			page_fmt_ms(json_number_value(json_object_get(o, "duration_ms")), dur, sizeof(dur));
-			buf_adds(b, "<tr><td class=\"nowrap\">");
-			put_json_time(b, jstr(o, "ts"));
-			buf_adds(b, "</td><td><span class=\"eclass\">");
-			page_escape(b, jstr(o, "error"));
-			buf_printf(b, "</span></td><td class=\"nowrap num\">%s</td><td class=\"msg\">",
-			           dur);
-			page_escape(b, jstr(o, "message"));
-			buf_adds(b, "</td></tr>");
-		}
+		buf_printf(b, "<div class=\"tscroll\"><table><thead><tr>%s</tr></thead><tbody>",
+		           t->head);
+		json_array_foreach(rows, i, o)
+			t->put_row(b, o);
 		buf_adds(b, "</tbody></table></div>");
 	}
 	buf_adds(b, "</section>\n");
 	json_decref(rows);
 }
 
+static void put_failure_row(struct buf *b, const json_t *o)
+{
+	char dur[32];
+
+	page_fmt_ms(json_number_value(json_object_get(o, "duration_ms")), dur, sizeof(dur));
+	buf_adds(b, "<tr><td class=\"nowrap\">");
+	put_json_time(b, jstr(o, "ts"));
+	buf_adds(b, "</td><td><span class=\"eclass\">");
+	page_escape(b, jstr(o, "error"));
+	buf_printf(b, "</span></td><td class=\"nowrap num\">%s</td><td class=\"msg\">", dur);
+	page_escape(b, jstr(o, "message"));
+	buf_adds(b, "</td></tr>");
+}
+
+static void put_alert_row(struct buf *b, const json_t *o)
+{
+	buf_adds(b, "<tr><td class=\"nowrap\">");
+	put_json_time(b, jstr(o, "ts"));
+	buf_adds(b, "</td><td>");
+	page_escape(b, jstr(o, "rule"));
+	buf_adds(b, "</td><td class=\"nowrap\"><span class=\"as as-");
+	page_escape(b, jstr(o, "from"));
+	buf_adds(b, "\">");
+	page_escape(b, jstr(o, "from"));
+	buf_adds(b, "</span> → <span class=\"as as-");
+	page_escape(b, jstr(o, "to"));
+	buf_adds(b, "\">");
+	page_escape(b, jstr(o, "to"));
+	buf_adds(b, "</span></td><td class=\"msg\">");
+	page_escape(b, jstr(o, "value"));
+	buf_adds(b, "</td></tr>");
+}
+
+static const struct table_card failures_card = {
+	"failures", "Recent failures", "No failures in the last 90 days.",
+	"<th>Time</th><th>Error</th><th>Duration</th><th>Message</th>", put_failure_row,
+};
+
+static const struct table_card alerts_card = {
+	"alert-history", "Alert history", "No alerts.",
+	"<th>Time</th><th>Rule</th><th>Change</th><th>Value</th>", put_alert_row,
+};
+
+static void put_failures(struct buf *b, struct store_reader *r, const char *name,
+                         int64_t now)
+{
+	put_table_card(b, &failures_card,
+	               r ? store_failures(r, name, now - 90 * US_PER_DAY, FAILURES_SHOWN) : NULL);
+}
+
 static void put_alert_history(struct buf *b, struct store_reader *r, const char *name)
 {
-	json_t *rows = r ? store_alert_history(r, name, ALERTS_SHOWN) : NULL;
-	size_t i;
-	json_t *o;
-
-	buf_adds(b, "<section class=\"card\" id=\"alert-history\"><h2>Alert history</h2>");
-	if (json_array_size(rows) == 0) {
-		buf_adds(b, "<p class=\"muted\">No alerts.</p>");
-	} else {
-		buf_adds(b, "<div class=\"tscroll\"><table><thead><tr><th>Time</th><th>Rule</th>"
-		            "<th>Change</th><th>Value</th></tr></thead><tbody>");
-		json_array_foreach(rows, i, o) {
-			buf_adds(b, "<tr><td class=\"nowrap\">");
-			put_json_time(b, jstr(o, "ts"));
-			buf_adds(b, "</td><td>");
-			page_escape(b, jstr(o, "rule"));
-			buf_adds(b, "</td><td class=\"nowrap\"><span class=\"as as-");
-			page_escape(b, jstr(o, "from"));
-			buf_adds(b, "\">");
-			page_escape(b, jstr(o, "from"));
-			buf_adds(b, "</span> → <span class=\"as as-");
-			page_escape(b, jstr(o, "to"));
-			buf_adds(b, "\">");
-			page_escape(b, jstr(o, "to"));
-			buf_adds(b, "</span></td><td class=\"msg\">");
-			page_escape(b, jstr(o, "value"));
-			buf_adds(b, "</td></tr>");
-		}
-		buf_adds(b, "</tbody></table></div>");
-	}
-	buf_adds(b, "</section>\n");
-	json_decref(rows);
+	put_table_card(b, &alerts_card, r ? store_alert_history(r, name, ALERTS_SHOWN) : NULL);
 }
 
 /* GET /check/NAME[?range=24h|7d|30d]. */
