@@ -117,7 +117,41 @@ void alert_event_clear(struct alert_event *e)
 	free(e->url);
 	free(e->expr);
 	free(e->location);
+	free(e->run_id);
 	memset(e, 0, sizeof(*e));
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+void alert_event_build(struct alert_event *ev, const struct alert_event_spec *s)
+{
+	const char *base = s->public_url != NULL ? s->public_url : "";
+	size_t blen = strlen(base);
+
+	/* One slash between the base and what follows, whatever the user wrote. */
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = s->kind;
+	ev->rule = dup_or_empty(s->rule);
+	ev->check = dup_or_empty(s->check);
+	ev->group = dup_or_empty(s->group);
+	ev->severity = s->severity;
+	ev->alert_id = dup_or_empty(s->alert_id);
+	ev->ts_us = s->ts_us;
+	ev->started_us = s->started_us;
+	ev->value = dup_or_empty(s->value);
+	ev->message = dup_or_empty(s->message);
+	if (s->kind == ALERT_EVENT_TEST)
+		ev->url = xasprintf("%.*s/", (int)blen, base);
+	else
+		ev->url = xasprintf("%.*s/check/%s", (int)blen, base, s->check != NULL ? s->check : "");
+	ev->expr = dup_or_empty(s->expr);
+	ev->location = dup_or_empty(s->location);
+	ev->run_id = s->run_id != NULL && s->run_id[0] != '\0' ? xstrdup(s->run_id) : NULL;
 }
 
 static const char *const kind_names[] = {
@@ -130,18 +164,20 @@ static const char *const kind_names[] = {
 struct str_field {
 	const char *key;
 	size_t off;
+	bool optional;              /* left out of the JSON when NULL (added later) */
 };
 
 static const struct str_field str_fields[] = {
-	{ "rule", offsetof(struct alert_event, rule) },
-	{ "check", offsetof(struct alert_event, check) },
-	{ "group", offsetof(struct alert_event, group) },
-	{ "alert_id", offsetof(struct alert_event, alert_id) },
-	{ "value", offsetof(struct alert_event, value) },
-	{ "message", offsetof(struct alert_event, message) },
-	{ "url", offsetof(struct alert_event, url) },
-	{ "expr", offsetof(struct alert_event, expr) },
-	{ "location", offsetof(struct alert_event, location) },
+	{ "rule", offsetof(struct alert_event, rule), false },
+	{ "check", offsetof(struct alert_event, check), false },
+	{ "group", offsetof(struct alert_event, group), false },
+	{ "alert_id", offsetof(struct alert_event, alert_id), false },
+	{ "value", offsetof(struct alert_event, value), false },
+	{ "message", offsetof(struct alert_event, message), false },
+	{ "url", offsetof(struct alert_event, url), false },
+	{ "expr", offsetof(struct alert_event, expr), false },
+	{ "location", offsetof(struct alert_event, location), false },
+	{ "run_id", offsetof(struct alert_event, run_id), true },
 };
 
 #define N_STR_FIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
@@ -173,9 +209,12 @@ json_t *alert_event_to_json(const struct alert_event *e)
 	json_object_set_new(j, "severity", json_string(alert_severity_name(e->severity)));
 	json_object_set_new(j, "ts_us", json_integer((json_int_t)e->ts_us));
 	json_object_set_new(j, "started_us", json_integer((json_int_t)e->started_us));
-	for (size_t i = 0; i < N_STR_FIELDS; i++)
-		json_object_set_new(j, str_fields[i].key,
-		                    str_or_null(*field_ptr((struct alert_event *)e, i)));
+	for (size_t i = 0; i < N_STR_FIELDS; i++) {
+		const char *v = *field_ptr((struct alert_event *)e, i);
+
+		if (v != NULL || !str_fields[i].optional)
+			json_object_set_new(j, str_fields[i].key, str_or_null(v));
+	}
 	return j;
 }
 

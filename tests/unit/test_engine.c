@@ -23,6 +23,31 @@
 
 /* --- a config built by hand (the loader does not read alerts yet) --------- */
 
+static void hold(void *c)
+{
+	conf_ref(c);
+}
+
+static void release(void *c)
+{
+	conf_unref(c);
+}
+
+/* engine_set_conf with c's arrays, the engine holding a reference to c (as
+ * the agent's alert glue does). */
+static void install(struct engine *e, struct conf *c, int64_t now_ms)
+{
+	struct engine_conf v = {
+		.checks = c->checks, .n_checks = c->n_checks,
+		.rules = c->rules, .n_rules = c->n_rules,
+		.maintenance = c->maintenance, .n_maintenance = c->n_maintenance,
+		.public_url = c->agent.public_url, .location = c->agent.location,
+		.owner = c, .hold = hold, .release = release,
+	};
+
+	engine_set_conf(e, &v, now_ms);
+}
+
 static struct conf *tconf_new(void)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
@@ -289,7 +314,7 @@ static void test_fires_on_third_failure(void **state)
 
 	tconf_check(c, "payments-api", "Payments", NULL);
 	tconf_rule(c, "down", "*", "consecutive_failures >= 3", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	assert_int_equal(engine_instance_count(e), 1);
 	assert_int_equal(n_recs, 0);
 
@@ -344,7 +369,7 @@ static void test_recover_after_two_successes(void **state)
 
 	tconf_check(c, "db", NULL, NULL);
 	tconf_rule(c, "down", "db", "consecutive_failures >= 3", "consecutive_successes >= 2", 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	for (int i = 1; i <= 3; i++)
 		result(e, c, "db", false, 5, T0 + i * S);
 	assert_int_equal(count_events(0, "down", "db", ALERT_EVENT_FIRING), 1);
@@ -386,7 +411,7 @@ static void test_default_recover_is_not_when(void **state)
 
 	tconf_check(c, "db", NULL, NULL);
 	tconf_rule(c, "down", "db", "consecutive_failures >= 2", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "db", false, 5, T0 + 1 * S);
 	result(e, c, "db", false, 5, T0 + 2 * S);
 	assert_int_equal(state_of(e, "down", "db"), ALERT_FIRING);
@@ -405,7 +430,7 @@ static void test_for_pending_then_fires(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 2 * MIN, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(n_recs, 1);
@@ -444,7 +469,7 @@ static void test_for_fires_on_result(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 20 * S, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	result(e, c, "api", false, 5, T0 + 10 * S);
 	assert_int_equal(state_of(e, "down", "api"), ALERT_PENDING);
@@ -463,7 +488,7 @@ static void test_pending_back_to_ok_silently(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 2", NULL, 5 * MIN, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	result(e, c, "api", false, 5, T0 + 10 * S);
 	assert_int_equal(state_of(e, "down", "api"), ALERT_PENDING);
@@ -493,7 +518,7 @@ static void test_repeat(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 0, 10 * MIN);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(count_events(0, "down", "api", ALERT_EVENT_FIRING), 1);
 	util_strlcpy(id, last_rec()->alert_id, sizeof(id));
@@ -533,7 +558,7 @@ static void test_maintenance_one_off(void **state)
 	m = tconf_maint(c, "payments-*");
 	m->start_us = (T0 + 1 * HOUR) * 1000;
 	m->duration_ms = 2 * HOUR;
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* payments-db fires before the window. */
 	result(e, c, "payments-db", false, 5, T0 + 50 * MIN);
@@ -589,7 +614,7 @@ static void test_maintenance_holds_pending(void **state)
 	m = tconf_maint(c, "api");
 	m->start_us = (T0 + 2 * MIN) * 1000;
 	m->duration_ms = 30 * MIN;
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(state_of(e, "down", "api"), ALERT_PENDING);
 	/* The window starts: pending falls back to ok, nothing fires inside. */
@@ -625,7 +650,7 @@ static void test_maintenance_weekly_midnight(void **state)
 	m->weekly_day = 6;                  /* Saturday 23:00 for 2h, into Sunday */
 	m->weekly_minute = 23 * 60;
 	m->duration_ms = 2 * HOUR;
-	engine_set_conf(e, c, SAT_23_UTC - HOUR);
+	install(e, c, SAT_23_UTC - HOUR);
 
 	assert_false(engine_in_maintenance(e, "batch", SAT_23_UTC - 1));
 	assert_true(engine_in_maintenance(e, "batch", SAT_23_UTC));
@@ -662,7 +687,7 @@ static void test_maintenance_weekly_timezone(void **state)
 	m->weekly_minute = 60;
 	m->timezone = xstrdup("America/New_York");
 	m->duration_ms = 90 * MIN;
-	engine_set_conf(e, c, SUN_01_NY - HOUR);
+	install(e, c, SUN_01_NY - HOUR);
 
 	/* 01:00 UTC (the UTC reading) is not the window. */
 	assert_false(engine_in_maintenance(e, "batch", SUN_01_NY - 5 * HOUR));
@@ -694,7 +719,7 @@ static void test_dependency_blocks(void **state)
 	tconf_check(c, "app2", NULL, "gateway");
 	tconf_rule(c, "down", "*", "consecutive_failures >= 3", NULL, 0, 0);
 	tconf_rule(c, "errors", "app*", "error_rate(5m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* app2 is already firing when the gateway goes down. */
 	for (int i = 0; i < 3; i++)
@@ -753,7 +778,7 @@ static void test_restore_does_not_refire(void **state)
 	tconf_check(c, "api", NULL, NULL);
 	tconf_check(c, "db", NULL, NULL);
 	tconf_rule(c, "down", "*", "consecutive_failures >= 3", NULL, 0, 4 * HOUR);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	engine_restore(e, "down", "api", ALERT_FIRING, T0 - HOUR, T0 - HOUR, T0 - HOUR,
 	               "0123456789abcdef", "3", T0);
 	engine_restore(e, "down", "db", ALERT_FIRING, T0 - HOUR, T0 - HOUR, T0 - HOUR,
@@ -806,7 +831,7 @@ static void test_restore_pending(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "flaky", "api", "consecutive_failures >= 2", NULL, 10 * MIN, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	engine_restore(e, "flaky", "api", ALERT_PENDING, T0 - 5 * MIN, 0, 0, NULL, "2", T0);
 	/* No run yet: the counts are not data, pending stays pending. */
 	ticks(e, T0, T0 + 60 * S);
@@ -831,7 +856,7 @@ static void test_error_rate_window(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "errors", "api", "error_rate(1m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* No data: nothing happens. */
 	ticks(e, T0, T0 + 10 * S);
@@ -871,7 +896,7 @@ static void test_p95_window(void **state)
 
 	tconf_check(c, "api", NULL, NULL)->interval_ms = 1 * S;
 	tconf_rule(c, "slow", "api", "p95_latency(1m) > 800ms", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	/* 19 fast runs and one slow: p95 of 20 is the 19th smallest, fast. */
 	for (t = T0 + S; t <= T0 + 19 * S; t += S)
 		result(e, c, "api", true, 100, t);
@@ -908,7 +933,7 @@ static void test_unknown_keeps_state(void **state)
 	tconf_check(c, "site", NULL, NULL);
 	tconf_rule(c, "late", "nightly", "heartbeat_age > 1h", NULL, 0, 0);
 	tconf_rule(c, "cert", "site", "cert_expiry_days < 14", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* No heartbeat yet, no certificate seen: unknown, nothing moves. */
 	ticks(e, T0, T0 + 5 * S);
@@ -953,7 +978,7 @@ static void test_unknown_window_keeps_firing(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "errors", "api", "error_rate(1m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_FIRING);
 	/* The run ages out and none follows: no data, still firing, no event. */
@@ -978,7 +1003,7 @@ static void test_reload_keeps_state(void **state)
 	/* Not in name order: the engine sorts its instances itself. */
 	tconf_rule(c1, "errors", "*", "error_rate(5m) > 50%", NULL, 0, 0);
 	tconf_rule(c1, "down", "*", "consecutive_failures >= 3", NULL, 0, 0);
-	engine_set_conf(e, c1, T0);
+	install(e, c1, T0);
 	assert_int_equal(engine_instance_count(e), 4);
 	for (int i = 1; i <= 3; i++) {
 		result(e, c1, "api", false, 5, T0 + i * S);
@@ -996,7 +1021,7 @@ static void test_reload_keeps_state(void **state)
 	tconf_rule(c2, "down", "*", "consecutive_failures >= 3", "consecutive_successes >= 2", 0, 0);
 	tconf_rule(c2, "errors", "api", "error_rate(5m) > 50%", NULL, 0, 0);
 	mark = n_recs;
-	engine_set_conf(e, c2, T0 + 10 * S);
+	install(e, c2, T0 + 10 * S);
 	tconf_free(c1);
 	assert_int_equal(engine_instance_count(e), 3);
 	/* The gone ones: (down, db) and (errors, db) were firing: resolved. */
@@ -1037,7 +1062,7 @@ static void test_reload_resizes_window(void **state)
 
 	tconf_check(c1, "api", NULL, NULL);
 	tconf_rule(c1, "errors", "api", "error_rate(1m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c1, T0);
+	install(e, c1, T0);
 	for (int i = 0; i < 6; i++)
 		result(e, c1, "api", i < 2, 5, T0 + i * 10 * S);    /* 2 ok then 4 failed */
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_FIRING);
@@ -1045,7 +1070,7 @@ static void test_reload_resizes_window(void **state)
 	/* A longer window on reload keeps the history it has. */
 	tconf_check(c2, "api", NULL, NULL);
 	tconf_rule(c2, "errors", "api", "error_rate(10m) > 80%", NULL, 0, 0);
-	engine_set_conf(e, c2, T0 + 55 * S);
+	install(e, c2, T0 + 55 * S);
 	tconf_free(c1);
 	result(e, c2, "api", false, 5, T0 + 60 * S);     /* 5 of 7: 71% -> resolves */
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_OK);
@@ -1073,7 +1098,7 @@ static void test_no_conf_and_unknown_checks(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	check_init(&other);
 	other.name = (char *)"not-configured";
 	memset(&r, 0, sizeof(r));
@@ -1092,7 +1117,7 @@ static void test_prime(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 3", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	engine_prime(e, "api", T0 - 20 * S, 5, false);
 	engine_prime(e, "api", T0 - 10 * S, 5, false);
 	assert_int_equal(n_recs, 0);
@@ -1132,7 +1157,7 @@ static void test_loaded_conf(void **state)
 		print_error("%s\n", errs.lines[i]);
 	assert_non_null(c);
 	conf_errors_free(&errs);
-	engine_set_conf(e, c, t);
+	install(e, c, t);
 	assert_int_equal(engine_instance_count(e), 3);
 	/* Sunday 2026-01-04 01:00 Berlin is 00:00 UTC. */
 	assert_true(engine_in_maintenance(e, "payments-api", 1767484800000LL));
