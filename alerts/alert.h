@@ -7,11 +7,15 @@
  *   window.c       per-check in-memory ring of recent results (error_rate, pXX_latency)
  *   engine.c       per (rule, check) state: ok -> pending -> firing -> ok; for, repeat,
  *                  maintenance and dependency hold-back; emits alert events
+ *                  (engine_build.c: its instances from a configuration)
  *   maintenance.c  one-off and weekly windows
  *   notify.c       one notifier type per notify_*.c: event -> HTTP request; answer -> verdict
  *   outbox.c       notification rows (durable, in SQLite through the store's writer)
  *   delivery.c     sending from the loop through curl multi: backoff, Retry-After,
  *                  circuit breaker, rate limit, max_attempts / max_age -> dead
+ *   alert_json.c   an alert event as JSON and back (the outbox's event column)
+ * Which checks a rule or window selects: probes/selector.h. The glue that
+ * runs all this in the agent: agent/alerting.c.
  * Everything here is owned by its struct and freed by the matching *_clear(). */
 #ifndef PHAROS_ALERT_H
 #define PHAROS_ALERT_H
@@ -125,7 +129,8 @@ struct alert_event_spec {
  * alerts, `pharos notify-test`): fills *ev from s with copies of its strings.
  * Caller clears ev with alert_event_clear. */
 void alert_event_build(struct alert_event *ev, const struct alert_event_spec *s);
-/* The event as a JSON object (used for the outbox and the webhook body). New reference. */
+/* The event as a JSON object (used for the outbox; alert_json.c). run_id is
+ * left out when NULL. New reference. */
 json_t *alert_event_to_json(const struct alert_event *e);
 /* Parses what alert_event_to_json wrote. Returns 0 or -1. */
 int alert_event_from_json(const json_t *j, struct alert_event *e);
