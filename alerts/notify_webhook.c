@@ -40,8 +40,6 @@ int notify_webhook_build(const struct notifier_conf *n, const struct alert_event
 	json_object_set_new(root, "value", notify_json_str(ev->value, FIELD_MAX));
 	json_object_set_new(root, "message", notify_json_str(ev->message, FIELD_MAX));
 	json_object_set_new(root, "url", notify_json_str(ev->url, FIELD_MAX));
-	if (ev->run_id != NULL)         /* the probe run that caused it; none for a test */
-		json_object_set_new(root, "run_id", notify_json_str(ev->run_id, FIELD_MAX));
 
 	out->url = xstrdup(n->url);
 	notify_request_add_header(out, "webhook-id: %s", id);
