@@ -197,9 +197,9 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 	if (value != NULL)
 		util_strlcpy(in->value, value, sizeof(in->value));
 	/* The latest run of the check caused this move (a timer move too: the
-	 * run whose verdict still holds when `for` runs out or `repeat` is due). */
-	if (ec->run_id[0] != '\0')
-		util_strlcpy(in->run_id, ec->run_id, sizeof(in->run_id));
+	 * run whose verdict still holds when `for` runs out or `repeat` is due);
+	 * "" when the check has not run since start. */
+	util_strlcpy(in->run_id, ec->run_id, sizeof(in->run_id));
 	switch (to) {
 	case ALERT_PENDING:
 		in->since_ms = now_ms;

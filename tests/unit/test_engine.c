@@ -156,11 +156,13 @@ struct rec {
 	int64_t since_ms, fired_ms, last_sent_ms;
 	char alert_id[UTIL_ID_LEN];
 	char value[64];
+	char run_id[UTIL_ID_LEN];
 	bool has_event;
 	struct {
 		enum alert_event_kind kind;
 		char rule[64], check[64], group[64], alert_id[UTIL_ID_LEN], value[64];
 		char message[128], url[160], expr[128], location[64];
+		char run_id[UTIL_ID_LEN];       /* "(null)" when the event has none */
 		enum alert_severity severity;
 		int64_t ts_us, started_us;
 	} ev;
@@ -191,6 +193,7 @@ static void on_emit(const struct engine_transition *t, void *ctx)
 	r->last_sent_ms = t->last_sent_ms;
 	util_strlcpy(r->alert_id, t->alert_id, sizeof(r->alert_id));
 	util_strlcpy(r->value, t->value, sizeof(r->value));
+	util_strlcpy(r->run_id, t->run_id, sizeof(r->run_id));
 	if (t->event != NULL) {
 		const struct alert_event *e = t->event;
 
@@ -205,6 +208,7 @@ static void on_emit(const struct engine_transition *t, void *ctx)
 		util_strlcpy(r->ev.url, e->url, sizeof(r->ev.url));
 		util_strlcpy(r->ev.expr, e->expr, sizeof(r->ev.expr));
 		util_strlcpy(r->ev.location, e->location, sizeof(r->ev.location));
+		util_strlcpy(r->ev.run_id, e->run_id != NULL ? e->run_id : "(null)", sizeof(r->ev.run_id));
 		r->ev.severity = e->severity;
 		r->ev.ts_us = e->ts_us;
 		r->ev.started_us = e->started_us;
@@ -287,6 +291,29 @@ static void result(struct engine *e, const struct conf *c, const char *check, bo
 	r.status_code = -1;
 	r.bytes = -1;
 	engine_on_result(e, k, &r, now_ms);
+}
+
+/* result() with the run's id set, as every real run has one. */
+static void result_run(struct engine *e, const struct conf *c, const char *check, bool ok,
+                       int64_t now_ms, const char *run_id)
+{
+	struct probe_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = ok;
+	r.error = ok ? PROBE_OK : PROBE_ERR_CONNECT;
+	r.duration_us = 5000;
+	r.status_code = -1;
+	r.bytes = -1;
+	util_strlcpy(r.run_id, run_id, sizeof(r.run_id));
+	engine_on_result(e, conf_find_check(c, check), &r, now_ms);
+}
+
+/* The run_id the named instance shows through engine_foreach_instance. */
+static void run_id_fn(const struct engine_instance_info *i, void *ctx)
+{
+	if (strcmp(i->rule, "down") == 0)
+		util_strlcpy(ctx, i->run_id, UTIL_ID_LEN);
 }
 
 static void ticks(struct engine *e, int64_t from_ms, int64_t to_ms)
@@ -1176,6 +1203,92 @@ static void test_loaded_conf(void **state)
 	conf_unref(c);
 }
 
+/* Every event, transition and instance names the run behind its change: the
+ * run that made `when` true, the latest run when `for` runs out on a tick,
+ * and the run that recovered it. */
+static void test_events_carry_run_id(void **state)
+{
+	struct conf *c = tconf_new();
+	struct engine *e = engine_new(&hooks);
+	char shown[UTIL_ID_LEN] = "";
+	(void)state;
+
+	tconf_check(c, "api", NULL, NULL);
+	tconf_check(c, "db", NULL, NULL);
+	tconf_rule(c, "down", "api", "consecutive_failures >= 2", NULL, 0, 0);
+	tconf_rule(c, "slow", "db", "consecutive_failures >= 1", NULL, 30 * S, 0);
+	install(e, c, T0);
+
+	result_run(e, c, "api", false, T0 + 1 * S, "00000000000000a1");
+	assert_int_equal(n_recs, 0);
+	result_run(e, c, "api", false, T0 + 2 * S, "00000000000000a2");
+	assert_int_equal(n_recs, 1);
+	assert_int_equal(last_rec()->to, ALERT_FIRING);
+	assert_string_equal(last_rec()->run_id, "00000000000000a2");
+	assert_string_equal(last_rec()->ev.run_id, "00000000000000a2");
+	engine_foreach_instance(e, run_id_fn, shown);
+	assert_string_equal(shown, "00000000000000a2");
+
+	/* Pending at one run, firing on a tick after a later run. */
+	result_run(e, c, "db", false, T0 + 3 * S, "00000000000000b1");
+	assert_int_equal(last_rec()->to, ALERT_PENDING);
+	assert_string_equal(last_rec()->run_id, "00000000000000b1");
+	assert_false(last_rec()->has_event);
+	result_run(e, c, "db", false, T0 + 20 * S, "00000000000000b2");
+	ticks(e, T0 + 21 * S, T0 + 40 * S);
+	assert_int_equal(last_rec()->to, ALERT_FIRING);
+	assert_string_equal(last_rec()->ev.run_id, "00000000000000b2");
+
+	result_run(e, c, "api", true, T0 + 50 * S, "00000000000000a3");
+	assert_int_equal(last_rec()->to, ALERT_OK);
+	assert_int_equal(last_rec()->ev.kind, ALERT_EVENT_RESOLVED);
+	assert_string_equal(last_rec()->ev.run_id, "00000000000000a3");
+
+	/* A run without an id (the tests' result()) leaves the event without one. */
+	result(e, c, "api", false, 5, T0 + 60 * S);
+	result(e, c, "api", false, 5, T0 + 61 * S);
+	assert_int_equal(last_rec()->to, ALERT_FIRING);
+	assert_string_equal(last_rec()->run_id, "");
+	assert_string_equal(last_rec()->ev.run_id, "(null)");
+
+	engine_free(e);
+	tconf_free(c);
+}
+
+/* The one event builder: its url, its defaults and run_id's NULL. */
+static void test_event_builder(void **state)
+{
+	struct alert_event ev;
+	json_t *j;
+	(void)state;
+
+	alert_event_build(&ev, &(struct alert_event_spec){
+		.kind = ALERT_EVENT_FIRING, .rule = "down", .check = "api",
+		.severity = SEVERITY_ERROR, .public_url = "https://status.example.com//",
+		.run_id = "00000000000000c1",
+	});
+	assert_string_equal(ev.url, "https://status.example.com/check/api");
+	assert_string_equal(ev.group, "");
+	assert_string_equal(ev.message, "");
+	assert_string_equal(ev.location, "");
+	assert_string_equal(ev.run_id, "00000000000000c1");
+	j = alert_event_to_json(&ev);
+	assert_string_equal(json_string_value(json_object_get(j, "run_id")), "00000000000000c1");
+	json_decref(j);
+	alert_event_clear(&ev);
+
+	alert_event_build(&ev, &(struct alert_event_spec){
+		.kind = ALERT_EVENT_TEST, .rule = "notify-test", .check = "pharos-notify-test",
+		.public_url = NULL, .run_id = "",
+	});
+	assert_string_equal(ev.url, "/");
+	assert_null(ev.run_id);
+	j = alert_event_to_json(&ev);
+	assert_null(json_object_get(j, "run_id"));
+	json_decref(j);
+	alert_event_clear(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1202,6 +1315,8 @@ int main(void)
 		cmocka_unit_test_setup(test_no_conf_and_unknown_checks, setup),
 		cmocka_unit_test_setup(test_prime, setup),
 		cmocka_unit_test_setup(test_loaded_conf, setup),
+		cmocka_unit_test_setup(test_events_carry_run_id, setup),
+		cmocka_unit_test_setup(test_event_builder, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
