@@ -68,6 +68,7 @@ static void engine_install(struct alerting *al, struct conf *conf)
 	engine_set_conf(al->engine, &v, util_wall_us() / 1000);
 }
 
+/* --- engine -> outbox (one transaction) -> delivery ------------------------- */
 
 /* Rows of one committed alert unit, kept here so that delivery gets
  * them (with their new ids) once the writer has committed the unit. */
