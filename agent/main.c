@@ -412,23 +412,19 @@ static void test_event(const struct conf *conf, struct alert_event *ev)
 {
 	int64_t now = util_wall_us();
 	char id[UTIL_ID_LEN];
+	char *alert_id;
 
 	util_random_id(id);
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = ALERT_EVENT_TEST;
-	ev->rule = xstrdup("notify-test");
-	ev->check = xstrdup("pharos-notify-test");
-	ev->group = xstrdup("");
-	ev->severity = SEVERITY_INFO;
-	ev->alert_id = xasprintf("test%s", id);
-	ev->ts_us = now;
-	ev->started_us = now;
-	ev->value = xstrdup("test");
-	ev->message = xstrdup("This is a test notification sent by `pharos notify-test`; "
-	                      "no check is failing.");
-	ev->url = xasprintf("%s/", conf->agent.public_url ? conf->agent.public_url : "");
-	ev->expr = xstrdup("test");
-	ev->location = xstrdup(conf->agent.location ? conf->agent.location : "");
+	alert_id = xasprintf("test%s", id);
+	alert_event_build(ev, &(struct alert_event_spec){
+		.kind = ALERT_EVENT_TEST, .rule = "notify-test", .check = "pharos-notify-test",
+		.severity = SEVERITY_INFO, .alert_id = alert_id, .ts_us = now, .started_us = now,
+		.value = "test",
+		.message = "This is a test notification sent by `pharos notify-test`; "
+		           "no check is failing.",
+		.public_url = conf->agent.public_url, .expr = "test", .location = conf->agent.location,
+	});
+	free(alert_id);
 }
 
 static int cmd_notify_test(const struct cli *cli)

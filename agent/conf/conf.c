@@ -41,7 +41,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +50,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "probes/selector.h"
 #include "conf/conf_internal.h"
 #include "core/database.h"
 #include "core/log.h"
@@ -1356,19 +1356,10 @@ const struct notifier_conf *conf_find_notifier(const struct conf *c, const char 
 	return NULL;
 }
 
-/* "*" and globs by fnmatch(3) on the name (names hold no '/', so no flag
- * matters); "group:NAME" exactly on the group; anything else exactly on the
- * name. A check without a name (only in a config being rejected) matches
- * nothing. */
+/* Kept for the loader's callers and tests: the rule itself is probes/selector.c. */
 bool conf_selector_matches(const char *selector, const struct check *c)
 {
-	if (selector == NULL || c == NULL || c->name == NULL)
-		return false;
-	if (strncmp(selector, "group:", 6) == 0)
-		return c->group != NULL && strcmp(c->group, selector + 6) == 0;
-	if (strpbrk(selector, "*?[") != NULL)
-		return fnmatch(selector, c->name, 0) == 0;
-	return strcmp(selector, c->name) == 0;
+	return selector_matches(selector, c);
 }
 
 const char *conf_default_path(const char *opt_path)

@@ -74,7 +74,8 @@ const struct alert_rule *conf_find_rule(const struct conf *c, const char *name);
 const struct notifier_conf *conf_find_notifier(const struct conf *c, const char *name);
 
 /* True when check c is selected by selector: an exact name, a glob
- * ("payments-*", fnmatch rules), "group:NAME" or "*". */
+ * ("payments-*", fnmatch rules), "group:NAME" or "*" (selector_matches,
+ * probes/selector.h). */
 bool conf_selector_matches(const char *selector, const struct check *c);
 
 /* The path to use: -c FILE, else $PHAROS_CONFIG, else CONF_DEFAULT_PATH. */

@@ -23,6 +23,7 @@
 #include "alerts/expr.h"
 #include "alerts/maintenance.h"
 #include "core/util.h"
+#include "probes/selector.h"
 
 /* --- the settings tables -------------------------------------------------- */
 
@@ -73,7 +74,7 @@ static bool is_glob(const char *s)
 static bool selects_any(const struct conf *conf, const char *sel)
 {
 	for (size_t i = 0; i < conf->n_checks; i++)
-		if (conf_selector_matches(sel, &conf->checks[i]))
+		if (selector_matches(sel, &conf->checks[i]))
 			return true;
 	return false;
 }

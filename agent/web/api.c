@@ -596,6 +596,25 @@ static json_t *rule_severity(const struct snapshot *snap, const char *name)
 	return r ? json_string(alert_severity_name(r->severity)) : json_null();
 }
 
+/* The run behind an instance's latest change, from the engine's view in the
+ * snapshot (the database keeps no run id). null when unknown, or when the
+ * snapshot (published every 250 ms) does not show the same state yet. */
+static json_t *alert_run_id(const struct snapshot *snap, const struct alert_state_row *st)
+{
+	for (size_t i = 0; snap != NULL && i < snap->n_alerts; i++) {
+		const struct snapshot_alert *sa = &snap->alerts[i];
+
+		if (strcmp(sa->rule, st->rule) != 0 || strcmp(sa->check, st->check) != 0)
+			continue;
+		if (sa->state != (int)st->state ||
+		    strcmp(sa->alert_id, st->alert_id != NULL ? st->alert_id : "") != 0 ||
+		    sa->run_id == NULL || sa->run_id[0] == '\0')
+			return json_null();
+		return json_string(sa->run_id);
+	}
+	return json_null();
+}
+
 /* GET /api/v1/alerts: {"alerts": [instances pending or firing], "history":
  * [recent transitions, newest first]}. Instances come from the database's
  * alert state (written in the transaction of each change), so the answer
@@ -634,6 +653,7 @@ void api_alerts(struct api_request *rq, struct api_response *rs)
 			json_object_set_new(o, "value", st[i].value ? text_json(st[i].value) : json_null());
 			json_object_set_new(o, "alert_id",
 			                    st[i].alert_id ? text_json(st[i].alert_id) : json_null());
+			json_object_set_new(o, "run_id", alert_run_id(rq->snap, &st[i]));
 			json_array_append_new(alerts, o);
 		}
 		alert_state_row_clear(&st[i]);

@@ -105,6 +105,7 @@ void snapshot_release(struct snapshot *s)
 		free(s->alerts[i].severity);
 		free(s->alerts[i].value);
 		free(s->alerts[i].alert_id);
+		free(s->alerts[i].run_id);
 	}
 	free(s->alerts);
 	for (size_t i = 0; i < s->n_notifiers; i++)

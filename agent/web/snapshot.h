@@ -38,6 +38,7 @@ void check_metrics_add(struct check_metrics *m, const struct probe_result *r);
 /* One alert instance that is pending or firing. */
 struct snapshot_alert {
 	char *rule, *check, *severity, *value, *alert_id;   /* owned */
+	char *run_id;               /* owned; the run behind the latest change, "" unknown */
 	int state;                  /* enum alert_state */
 	int64_t since_us;
 };
