@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heartbeat.h"
+#include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "sched.h"
@@ -457,7 +457,7 @@ static void entry_heartbeat_due(struct loop *l, struct loop_timer *t)
 /* Heartbeat checks are never probed: their timer only watches lateness. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
-	if (e->check->type == CHECK_HEARTBEAT) {
+	if (probe_type_passive(e->check)) {
 		loop_timer_init(&e->timer, entry_heartbeat_due, e);
 		entry_heartbeat_arm(s, e);
 		return;
@@ -584,7 +584,7 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 
 	if (!e || s->stopping)
 		return -1;
-	if (e->check->type == CHECK_HEARTBEAT) {
+	if (probe_type_passive(e->check)) {
 		heartbeat_run_now(s, e, fn, arg);
 		return 0;
 	}
@@ -722,7 +722,7 @@ void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
 	entry_set_message(e, message ? message : "");
 	e->consecutive_failures = ok ? 0 : 1;
 	e->consecutive_successes = ok ? 1 : 0;
-	if (e->check->type == CHECK_HEARTBEAT && ts_us > 0) {
+	if (probe_type_passive(e->check) && ts_us > 0) {
 		int64_t ts_ms = ts_us / 1000;
 
 		if (!ok && err == PROBE_ERR_TIMEOUT) {
@@ -744,7 +744,7 @@ void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_m
 {
 	struct sched_entry *e = sched_find(s, name);
 
-	if (!e || e->check->type != CHECK_HEARTBEAT || last_ping_ms <= 0)
+	if (!e || !probe_type_passive(e->check) || last_ping_ms <= 0)
 		return;
 	e->hb.last_ping_ms = last_ping_ms;
 	if (e->hb.late_reported_ms > 0 && e->hb.late_reported_ms < last_ping_ms)
@@ -767,7 +767,7 @@ int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const cha
 	int64_t now = sched_wall_ms();
 	const char *body = message ? message : "";
 
-	if (!e || e->check->type != CHECK_HEARTBEAT)
+	if (!e || !probe_type_passive(e->check))
 		return -1;
 	if (s->stopping)
 		return -2;
@@ -803,7 +803,7 @@ int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name)
 {
 	const struct sched_entry *e = sched_find(s, name);
 
-	if (!e || e->check->type != CHECK_HEARTBEAT)
+	if (!e || !probe_type_passive(e->check))
 		return 0;
 	return e->hb.last_ping_ms;
 }

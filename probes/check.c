@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "probes/check.h"
+#include "probes/probe_type.h"
 
 /* The names users write, in the order the SPEC lists them. */
 static const struct {
@@ -38,21 +39,6 @@ static const struct {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* "http", "tcp", "dns", ...; "unknown" for anything else (never NULL). */
-const char *check_type_name(enum check_type t)
-{
-	switch (t) {
-	case CHECK_HTTP: return "http";
-	case CHECK_TCP: return "tcp";
-	case CHECK_DNS: return "dns";
-	case CHECK_TLS: return "tls";
-	case CHECK_ICMP: return "icmp";
-	case CHECK_HEARTBEAT: return "heartbeat";
-	case CHECK_TYPE_COUNT: break;
-	}
-	return "unknown";
-}
-
 /* Every pointer NULL, every count 0, every int assertion -1 ("not asserted").
  * The numeric settings get the SPEC's defaults (max_redirects 5, max_body
  * 1 MiB, retry_interval 1s, interval 30s, timeout 10s, dns record A, tls
@@ -81,7 +67,7 @@ void check_init(struct check *c)
 	c->expect.max_loss_pct = -1;
 }
 
-static void free_strv(char **v, size_t n)
+void check_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
@@ -90,7 +76,7 @@ static void free_strv(char **v, size_t n)
 
 /* Frees a string that may hold a credential, wiping it first so it does not
  * linger in freed memory. */
-static void free_secret(char *s)
+void check_free_secret(char *s)
 {
 	if (s == NULL)
 		return;
@@ -98,22 +84,8 @@ static void free_secret(char *s)
 	free(s);
 }
 
-/* Frees one request's settings (the check's own, or a step's). */
-static void http_clear(struct check_http *h)
-{
-	free(h->url);
-	free(h->method);
-	free_strv(h->headers, h->n_headers);
-	free(h->body);
-	free(h->basic_user);
-	free_secret(h->basic_pass);
-	free(h->ca_file);
-	free(h->client_cert);
-	free(h->client_key);
-}
-
 /* Frees one set of assertions (the check's own, or a step's). */
-static void expect_clear(struct check_expect *e)
+void check_expect_clear(struct check_expect *e)
 {
 	free(e->status);
 	free(e->body_contains);
@@ -130,8 +102,8 @@ static void expect_clear(struct check_expect *e)
 		pcre2_code_free(e->headers[i].re);
 	}
 	free(e->headers);
-	free_strv(e->answers_contain, e->n_answers_contain);
-	free_strv(e->answers_exact, e->n_answers_exact);
+	check_strv_free(e->answers_contain, e->n_answers_contain);
+	check_strv_free(e->answers_exact, e->n_answers_exact);
 	free(e->banner_regex);
 	pcre2_code_free(e->banner_re);
 	free(e->expect_regex);
@@ -139,47 +111,22 @@ static void expect_clear(struct check_expect *e)
 }
 
 /* Frees everything c owns and leaves it as check_init() would (so clearing
- * twice is harmless). c->file is borrowed from the conf and not freed. */
+ * twice is harmless). c->file is borrowed from the conf and not freed. Every
+ * type's free runs: each frees only its own settings, which are NULL in a
+ * check of another type. */
 void check_clear(struct check *c)
 {
 	free(c->name);
 	free(c->group);
 	free(c->target);
+	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
+		const struct probe_type *pt = probe_type_get((enum check_type)t);
 
-	http_clear(&c->http);
-
-	free(c->tcp.host);
-	free(c->tcp.send);
-
-	free(c->dns.query);
-	free(c->dns.server);
-
-	free(c->tls.host);
-	free(c->tls.server_name);
-	free(c->tls.ca_file);
-
-	free(c->icmp.host);
-
-	free_secret(c->heartbeat.token);
-
-	for (size_t i = 0; i < c->n_steps; i++) {
-		struct http_step *st = &c->steps[i];
-
-		free(st->name);
-		http_clear(&st->http);
-		expect_clear(&st->expect);
-		for (size_t j = 0; j < st->n_extract; j++) {
-			free(st->extract[j].var);
-			free(st->extract[j].json_path);
-			free(st->extract[j].header);
-		}
-		free(st->extract);
+		if (pt->free != NULL)
+			pt->free(c);
 	}
-	free(c->steps);
-	free_strv(c->depends_on, c->n_depends_on);
-
-	expect_clear(&c->expect);
-
+	check_strv_free(c->depends_on, c->n_depends_on);
+	check_expect_clear(&c->expect);
 	check_init(c);
 }
 

@@ -42,6 +42,7 @@
 #include "core/curlm.h"
 #include "probes/jsonpath.h"
 #include "core/log.h"
+#include "probes/http.h"
 #include "probes/probe.h"
 #include "core/resolver.h"
 #include "core/util.h"
@@ -1499,8 +1500,8 @@ static void http_request_over(struct http_run *h)
 		http_end(h);
 }
 
-/* probe_ops.start: see probe.h. On failure everything is released here. */
-static int http_start(struct probe_run *run)
+/* The type's start: see probe.h. On failure everything is released here. */
+int http_run_start(struct probe_run *run)
 {
 	struct http_run *h = xcalloc(1, sizeof(*h));
 
@@ -1537,11 +1538,11 @@ static int http_start(struct probe_run *run)
 	return 0;
 }
 
-/* probe_ops.abort: records how far the run got (so the timeout message names
+/* The type's abort: records how far the run got (so the timeout message names
  * the phase, and for a multi-step run the step), then releases everything.
  * The step's phase text is kept in details.phase: run->phase must outlive h,
  * and the details live until the run is finished. */
-static void http_abort(struct probe_run *run)
+void http_run_abort(struct probe_run *run)
 {
 	struct http_run *h = run->impl;
 
@@ -1564,9 +1565,3 @@ static void http_abort(struct probe_run *run)
 	http_details(h);
 	http_free(h);
 }
-
-const struct probe_ops probe_http_ops = {
-	.name = "http",
-	.start = http_start,
-	.abort = http_abort,
-};
