@@ -219,7 +219,7 @@ static void http_request_free(struct check_http *h)
 	free(h->client_key);
 }
 
-static void http_free(struct check *c)
+static void http_settings_free(struct check *c)
 {
 	http_request_free(&c->http);
 	for (size_t i = 0; i < c->n_steps; i++) {
@@ -250,5 +250,5 @@ const struct probe_type probe_type_http = {
 	.start = http_run_start,
 	.abort = http_run_abort,
 	.details = http_print_details,
-	.free = http_free,
+	.free = http_settings_free,
 };
