@@ -71,7 +71,7 @@ struct probe_setting {
 	const char *parser;         /* PROBE_KIND_CUSTOM: "url", "method", ... (agent/conf) */
 	probe_hash_fn *hash;        /* PROBE_STORE_FN */
 	const char *hint;           /* for a missing required setting: "port = 5432" */
-	const char *doc;            /* one line for people (docs, `pharos check --help`) */
+	const char *doc;            /* one line for people: what it does, its default */
 };
 
 /* Table helpers: s is the struct the offsets are in, f its field. */
