@@ -39,13 +39,12 @@ static const struct {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Every pointer NULL, every count 0, every int assertion -1 ("not asserted").
- * The numeric settings get the SPEC's defaults (max_redirects 5, max_body
- * 1 MiB, retry_interval 1s, interval 30s, timeout 10s, dns record A, tls
- * port 443, icmp count 3 every 200ms, heartbeat grace 1m), so a
- * check built by hand in a test behaves like one loaded from a config.
- * http.method stays NULL here (nothing is allocated); the loader always sets
- * it, and NULL means "GET" to anyone reading a hand-built check. */
+/* Every pointer NULL, every count 0, every int assertion -1 ("not
+ * asserted"). The common settings get the SPEC's defaults (interval 30s,
+ * timeout 10s, retry_interval 1s) and each type's init sets its own (http
+ * max_redirects 5 and max_body 1 MiB, dns record A, tls port 443, icmp
+ * count 3 every 200ms, heartbeat grace 1m), so a check built by hand in a
+ * test behaves like one loaded from a config. */
 void check_init(struct check *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -54,17 +53,16 @@ void check_init(struct check *c)
 	c->timeout_ms = 10000;
 	c->retries = 0;
 	c->retry_interval_ms = 1000;
-	c->http.max_redirects = 5;
-	c->http.max_body = 1024 * 1024;
-	c->dns.record = ns_t_a;
-	c->tls.port = 443;
-	c->icmp.count = 3;
-	c->icmp.spacing_ms = 200;
-	c->heartbeat.grace_ms = 60000;
 	c->expect.cert_min_days = -1;
 	c->expect.rcode = -1;
 	c->expect.min_answers = -1;
 	c->expect.max_loss_pct = -1;
+	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
+		const struct probe_type *pt = probe_type_get((enum check_type)t);
+
+		if (pt->init != NULL)
+			pt->init(c);
+	}
 }
 
 void check_strv_free(char **v, size_t n)

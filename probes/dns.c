@@ -696,6 +696,11 @@ static void dns_details(const struct check *c, const struct probe_result *r, FIL
 	fprintf(out, "\n");
 }
 
+static void dns_init(struct check *c)
+{
+	c->dns.record = ns_t_a;
+}
+
 static void dns_free(struct check *c)
 {
 	free(c->dns.query);
@@ -711,5 +716,6 @@ const struct probe_type probe_type_dns = {
 	.start = dns_start,
 	.abort = dns_abort,
 	.details = dns_details,
+	.init = dns_init,
 	.free = dns_free,
 };

@@ -226,6 +226,11 @@ static char *heartbeat_target(const struct check *c)
 	return xasprintf("push /api/v1/push/%s", c->name ? c->name : "");
 }
 
+static void heartbeat_init(struct check *c)
+{
+	c->heartbeat.grace_ms = 60000;
+}
+
 static void heartbeat_free(struct check *c)
 {
 	check_free_secret(c->heartbeat.token);
@@ -238,5 +243,6 @@ const struct probe_type probe_type_heartbeat = {
 	.expect = heartbeat_expect,
 	.validate = heartbeat_validate,
 	.target = heartbeat_target,
+	.init = heartbeat_init,
 	.free = heartbeat_free,
 };

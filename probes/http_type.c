@@ -198,6 +198,14 @@ static char *http_target(const struct check *c)
 	return out;
 }
 
+/* The SPEC's defaults; method stays NULL ("GET" to anyone reading a check
+ * built by hand: the loader always sets it). */
+static void http_init(struct check *c)
+{
+	c->http.max_redirects = 5;
+	c->http.max_body = 1024 * 1024;
+}
+
 static void http_print_details(const struct check *c, const struct probe_result *r, FILE *out)
 {
 	(void)c;
@@ -250,5 +258,6 @@ const struct probe_type probe_type_http = {
 	.start = http_run_start,
 	.abort = http_run_abort,
 	.details = http_print_details,
+	.init = http_init,
 	.free = http_settings_free,
 };

@@ -557,6 +557,12 @@ static char *icmp_target(const struct check *c)
 	return xstrdup(c->icmp.host ? c->icmp.host : "");
 }
 
+static void icmp_init(struct check *c)
+{
+	c->icmp.count = 3;
+	c->icmp.spacing_ms = 200;
+}
+
 static void icmp_free(struct check *c)
 {
 	free(c->icmp.host);
@@ -571,5 +577,6 @@ const struct probe_type probe_type_icmp = {
 	.target = icmp_target,
 	.start = icmp_start,
 	.abort = icmp_abort,
+	.init = icmp_init,
 	.free = icmp_free,
 };

@@ -135,6 +135,9 @@ struct probe_type {
 	void (*abort)(struct probe_run *run);
 	/* Prints the type's own lines of a result for `pharos probe` (NULL: none). */
 	void (*details)(const struct check *c, const struct probe_result *r, FILE *out);
+	/* Sets the defaults of the type's settings in c (check_init calls every
+	 * type's; NULL: all zero). */
+	void (*init)(struct check *c);
 	/* Frees the type's settings in c (NULL: nothing of its own to free). */
 	void (*free)(struct check *c);
 };

@@ -739,6 +739,11 @@ static char *tls_target(const struct check *c)
 	                 c->tls.server_name ? ")" : "");
 }
 
+static void tls_init(struct check *c)
+{
+	c->tls.port = 443;
+}
+
 static void tls_free(struct check *c)
 {
 	free(c->tls.host);
@@ -754,5 +759,6 @@ const struct probe_type probe_type_tls = {
 	.target = tls_target,
 	.start = tls_start,
 	.abort = tls_abort,
+	.init = tls_init,
 	.free = tls_free,
 };
