@@ -544,35 +544,14 @@ static void manual_done(struct probe_result *r, void *arg)
 /* "Run now" of a heartbeat check: there is nothing to probe, so the answer
  * (not recorded) says where the check stands. fn is called before this
  * returns. */
-static void heartbeat_run_now(struct sched *s, struct sched_entry *e, sched_now_fn *fn, void *arg)
+static void heartbeat_run_now(struct sched_entry *e, sched_now_fn *fn, void *arg)
 {
+	struct heartbeat_last last = { e->last_ok, e->last_error, e->last_message };
 	struct probe_result r;
-	char every[32], grace[32], ago[32];
-	int64_t now = sched_wall_ms();
 
 	probe_result_init(&r);
-	util_format_duration(e->check->interval_ms, every, sizeof(every));
-	util_format_duration(e->check->heartbeat.grace_ms, grace, sizeof(grace));
-	if (e->hb.last_ping_ms <= 0) {
-		probe_result_fail(&r, PROBE_ERR_TIMEOUT,
-		                  "heartbeat checks are passive: no ping yet (expected every %s + %s grace)",
-		                  every, grace);
-	} else {
-		util_format_duration((uint64_t)(now > e->hb.last_ping_ms ? now - e->hb.last_ping_ms : 0),
-		                     ago, sizeof(ago));
-		if (e->has_last && !e->last_ok)
-			probe_result_fail(&r, e->last_error == PROBE_OK ? PROBE_ERR_ASSERTION : e->last_error,
-			                  "heartbeat checks are passive: last ping %s ago; %s", ago,
-			                  e->last_message ? e->last_message : "");
-		else
-			snprintf(r.message, sizeof(r.message),
-			         "heartbeat checks are passive: last ping %s ago (expected every %s + %s grace)",
-			         ago, every, grace);
-	}
-	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
-	r.ok = r.error == PROBE_OK;
-	r.duration_us = 0;
-	r.attempts = 1;
+	heartbeat_status_result(&r, &e->hb, sched_wall_ms(), e->check->interval_ms,
+	                        e->check->heartbeat.grace_ms, e->has_last ? &last : NULL);
 	fn(&r, arg);
 	probe_result_clear(&r);
 }
@@ -585,7 +564,7 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 	if (!e || s->stopping)
 		return -1;
 	if (probe_type_passive(e->check)) {
-		heartbeat_run_now(s, e, fn, arg);
+		heartbeat_run_now(e, fn, arg);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -765,29 +744,13 @@ int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const cha
 	struct probe_result r;
 	const char *blocked_by;
 	int64_t now = sched_wall_ms();
-	const char *body = message ? message : "";
 
 	if (!e || !probe_type_passive(e->check))
 		return -1;
 	if (s->stopping)
 		return -2;
 	probe_result_init(&r);
-	r.start_us = now * 1000;
-	if (fail) {
-		if (body[0] != '\0')
-			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure: %s", body);
-		else
-			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure");
-	} else {
-		heartbeat_copy_text(r.message, sizeof(r.message), body[0] ? body : "ping received");
-	}
-	/* probe_result_fail may have cut a character in two. */
-	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
-	probe_result_detail(&r, "ping", json_string(fail ? "fail" : "success"));
-	if (body[0] != '\0')
-		probe_result_detail(&r, "body", json_string(body));
-	if (truncated)
-		probe_result_detail(&r, "body_truncated", json_true());
+	heartbeat_ping_result(&r, now, fail, message, truncated);
 	heartbeat_on_ping(&e->hb, now);
 	entry_heartbeat_record(s, e, &r);
 	probe_result_clear(&r);

@@ -191,6 +191,60 @@ void heartbeat_late_message(int64_t age_ms, uint64_t interval_ms, uint64_t grace
 	snprintf(buf, len, "no ping for %s (expected every %s + %s grace)", age, every, grace);
 }
 
+/* --- results ------------------------------------------------------------------ */
+
+void heartbeat_ping_result(struct probe_result *r, int64_t now_ms, bool fail, const char *body,
+                           bool truncated)
+{
+	if (body == NULL)
+		body = "";
+	r->start_us = now_ms * 1000;
+	if (fail) {
+		if (body[0] != '\0')
+			probe_result_fail(r, PROBE_ERR_ASSERTION, "job reported failure: %s", body);
+		else
+			probe_result_fail(r, PROBE_ERR_ASSERTION, "job reported failure");
+	} else {
+		heartbeat_copy_text(r->message, sizeof(r->message), body[0] ? body : "ping received");
+	}
+	/* probe_result_fail may have cut a character in two. */
+	heartbeat_copy_text(r->message, sizeof(r->message), r->message);
+	probe_result_detail(r, "ping", json_string(fail ? "fail" : "success"));
+	if (body[0] != '\0')
+		probe_result_detail(r, "body", json_string(body));
+	if (truncated)
+		probe_result_detail(r, "body_truncated", json_true());
+}
+
+void heartbeat_status_result(struct probe_result *r, const struct heartbeat_clock *hc, int64_t now_ms,
+                             uint64_t interval_ms, uint64_t grace_ms, const struct heartbeat_last *last)
+{
+	char every[32], grace[32], ago[32];
+
+	util_format_duration(interval_ms, every, sizeof(every));
+	util_format_duration(grace_ms, grace, sizeof(grace));
+	if (hc->last_ping_ms <= 0) {
+		probe_result_fail(r, PROBE_ERR_TIMEOUT,
+		                  "heartbeat checks are passive: no ping yet (expected every %s + %s grace)",
+		                  every, grace);
+	} else {
+		util_format_duration((uint64_t)(now_ms > hc->last_ping_ms ? now_ms - hc->last_ping_ms : 0),
+		                     ago, sizeof(ago));
+		if (last != NULL && !last->ok)
+			probe_result_fail(r, last->error == PROBE_OK ? PROBE_ERR_ASSERTION : last->error,
+			                  "heartbeat checks are passive: last ping %s ago; %s", ago,
+			                  last->message ? last->message : "");
+		else
+			snprintf(r->message, sizeof(r->message),
+			         "heartbeat checks are passive: last ping %s ago (expected every %s + %s grace)",
+			         ago, every, grace);
+	}
+	heartbeat_copy_text(r->message, sizeof(r->message), r->message);
+	r->ok = r->error == PROBE_OK;
+	r->duration_us = 0;
+	r->attempts = 1;
+}
+
 /* --- the type's descriptor ------------------------------------------------ */
 
 static const struct probe_setting heartbeat_settings[] = {

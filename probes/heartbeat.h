@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probes/result.h"
+
 #define HEARTBEAT_BODY_MAX 10000    /* bytes of a push body kept; the rest is ignored */
 
 /* --- the push endpoint's input (pure; fuzzed by tests/fuzz/fuzz_push.c) ----- */
@@ -67,5 +69,27 @@ bool heartbeat_late_due(struct heartbeat_clock *hc, int64_t now_ms, uint64_t int
  * as 0. */
 void heartbeat_late_message(int64_t age_ms, uint64_t interval_ms, uint64_t grace_ms,
                             char *buf, size_t len);
+
+/* --- results (pure) ---------------------------------------------------------- */
+
+/* Fills r (initialised by the caller) with the result of a ping at now_ms:
+ * a success whose message is the body ("ping received" when none), or for
+ * /fail an assertion failure "job reported failure: BODY"; details ping,
+ * body and body_truncated. body may be NULL. */
+void heartbeat_ping_result(struct probe_result *r, int64_t now_ms, bool fail, const char *body,
+                           bool truncated);
+
+/* The check's last recorded result, for heartbeat_status_result. */
+struct heartbeat_last {
+	bool ok;
+	enum probe_error error;
+	const char *message;        /* may be NULL */
+};
+
+/* Fills r (initialised) with the answer to "run now" of a heartbeat check:
+ * nothing is probed, so it says where the check stands (no ping yet, or the
+ * last ping's age and, when it failed, why). last: NULL when none. */
+void heartbeat_status_result(struct probe_result *r, const struct heartbeat_clock *hc, int64_t now_ms,
+                             uint64_t interval_ms, uint64_t grace_ms, const struct heartbeat_last *last);
 
 #endif

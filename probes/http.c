@@ -325,6 +325,70 @@ static bool http_is_credential_header(const char *line)
 	return strncasecmp(line, "Authorization:", 14) == 0 || strncasecmp(line, "Cookie:", 7) == 0;
 }
 
+/* Pins every address c-ares found ("host:port:a1,[v6],..."): curl then
+ * finds the name in its cache and starts no resolver thread. */
+static void http_pin_addresses(struct http_run *h, const struct resolver_addrs *a)
+{
+	size_t cap = strlen(h->host) + 32 + (size_t)a->n * 72, used;
+	char *entry = xmalloc(cap);
+
+	used = (size_t)snprintf(entry, cap, "%s:%ld:", h->host, h->port);
+	for (int i = 0; i < a->n && used < cap; i++) {
+		bool v6 = strchr(a->text[i], ':') != NULL;
+
+		used += (size_t)snprintf(entry + used, cap - used, "%s%s%s%s", i ? "," : "",
+		                         v6 ? "[" : "", a->text[i], v6 ? "]" : "");
+	}
+	h->resolve = http_slist_add(NULL, entry);
+	free(entry);
+	curl_easy_setopt(h->easy, CURLOPT_RESOLVE, h->resolve);
+}
+
+/* The method, the body and basic auth (credentials to the first origin only). */
+static void http_set_method(struct http_run *h, CURL *e)
+{
+	const struct check_http *c = h->http;
+
+	if (strcasecmp(h->method, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else {
+		if (h->send_body && c->body) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(c->body));
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body);
+		} else if (strcasecmp(h->method, "POST") == 0) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+		}
+		if (strcasecmp(h->method, "GET") != 0 || (h->send_body && c->body))
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
+	}
+	if (c->basic_user && h->same_origin) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, c->basic_user);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, c->basic_pass ? c->basic_pass : "");
+	}
+}
+
+/* Certificate details for the result; the TLS settings of the request. */
+static void http_set_tls(struct http_run *h, CURL *e)
+{
+	const struct check_http *c = h->http;
+
+	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	/* Every run does a full handshake, also on a recycled handle. */
+	curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	if (c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (c->client_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->client_cert);
+	if (c->client_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->client_key);
+	if (c->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
 /* Builds the easy handle for the current hop on the resolved addresses and
  * adds it to the multi handle. Returns 0, or -1 with the result failed. */
 static int http_transfer_start(struct http_run *h, const struct resolver_addrs *a)
@@ -347,23 +411,8 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 	h->hop_collected = false;
 	h->errbuf[0] = '\0';
 
-	/* Pin every address c-ares found ("host:port:a1,[v6],..."): curl then
-	 * finds the name in its cache and starts no resolver thread. */
-	if (!literal) {
-		size_t cap = strlen(h->host) + 32 + (size_t)a->n * 72, used;
-		char *entry = xmalloc(cap);
-
-		used = (size_t)snprintf(entry, cap, "%s:%ld:", h->host, h->port);
-		for (int i = 0; i < a->n && used < cap; i++) {
-			bool v6 = strchr(a->text[i], ':') != NULL;
-
-			used += (size_t)snprintf(entry + used, cap - used, "%s%s%s%s", i ? "," : "",
-			                         v6 ? "[" : "", a->text[i], v6 ? "]" : "");
-		}
-		h->resolve = http_slist_add(NULL, entry);
-		free(entry);
-		curl_easy_setopt(e, CURLOPT_RESOLVE, h->resolve);
-	}
+	if (!literal)
+		http_pin_addresses(h, a);
 
 	for (size_t i = 0; i < c->n_headers; i++) {
 		if (!h->same_origin && http_is_credential_header(c->headers[i]))
@@ -397,38 +446,8 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
 
-	if (strcasecmp(h->method, "HEAD") == 0) {
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	} else {
-		if (h->send_body && c->body) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(c->body));
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body);
-		} else if (strcasecmp(h->method, "POST") == 0) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-		}
-		if (strcasecmp(h->method, "GET") != 0 || (h->send_body && c->body))
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
-	}
-	if (c->basic_user && h->same_origin) {
-		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(e, CURLOPT_USERNAME, c->basic_user);
-		curl_easy_setopt(e, CURLOPT_PASSWORD, c->basic_pass ? c->basic_pass : "");
-	}
-
-	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
-	/* Every run does a full handshake, also on a recycled handle. */
-	curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-	if (c->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-	if (c->client_cert)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, c->client_cert);
-	if (c->client_key)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, c->client_key);
-	if (c->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	http_set_method(h, e);
+	http_set_tls(h, e);
 
 	/* A backstop only: our own timer (probe.c) fires first. */
 	remaining_ms = (int64_t)chk->timeout_ms - probe_elapsed_us(run) / 1000;
