@@ -99,7 +99,8 @@ struct probe_setting {
 
 /* What validate() may ask of the config loader about the check (or the step
  * of a multi-step http check) being read. Setting names are as written:
- * "timeout", "expect.cert_min_days". */
+ * "timeout", "expect.cert_min_days". The loader embeds it in a struct of its
+ * own (agent/conf/conf_checks.c), so probes/ knows nothing of libconfig. */
 struct probe_validate {
 	const char *where;          /* how messages name it: "check \"api\"", "step 2 of check \"api\"" */
 	bool step;                  /* a step of a multi-step http check */
@@ -111,8 +112,6 @@ struct probe_validate {
 	 * name is NULL or not written). */
 	void (*error)(const struct probe_validate *v, const char *name, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
-	void *loader;               /* the loader's own */
-	const void *group;
 };
 
 struct probe_type {

@@ -441,7 +441,7 @@ static void tcp_on_resolved(int status, const char *errmsg, const struct resolve
 	tcp_connect(t, addrs);
 }
 
-/* probe_ops.start: resolve check->tcp.host; everything else follows from the loop. */
+/* The descriptor's start: resolve check->tcp.host; everything else follows from the loop. */
 static int tcp_start(struct probe_run *run)
 {
 	struct tcp_run *t = xcalloc(1, sizeof(*t));
@@ -464,7 +464,7 @@ static int tcp_start(struct probe_run *run)
 	return 0;
 }
 
-/* probe_ops.abort: cancel the lookup, unregister and close the socket, free. */
+/* The descriptor's abort: cancel the lookup, unregister and close the socket, free. */
 static void tcp_abort(struct probe_run *run)
 {
 	struct tcp_run *t = run->impl;

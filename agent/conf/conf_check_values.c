@@ -18,6 +18,7 @@
 
 /* --- expect and depends_on ----------------------------------------------- */
 
+/* expect = { ... } of a check or a step: its type's expect table. */
 void conf_parse_expect(struct loader *ld, const config_setting_t *s, void *base, const char *where)
 {
 	struct check *c = base;
@@ -32,7 +33,7 @@ void conf_parse_expect(struct loader *ld, const config_setting_t *s, void *base,
 }
 
 /* Names only: whether they exist and loop is known after every check is
-  * read (conf_resolve_dependencies). */
+ * read (conf_resolve_dependencies). */
 static void parse_depends_on(struct loader *ld, const config_setting_t *s, void *base, const char *where)
 {
 	struct check *c = base;

@@ -112,6 +112,8 @@ void conf_check_tables_init(void)
 
 /* --- the type's rules, asked through struct probe_validate ----------------- */
 
+/* struct probe_validate as the loader answers it: v first, so the
+ * callbacks get back to the loader and the group from the v they are given. */
 struct validate_ctx {
 	struct probe_validate v;
 	struct loader *ld;
@@ -174,7 +176,7 @@ void conf_validate_check(struct loader *ld, const config_setting_t *g, const str
 	const struct probe_type *pt = probe_type_of(c);
 	struct validate_ctx x = {
 		.v = { .where = where, .step = step, .present = ctx_present, .valid = ctx_valid,
-		       .error = ctx_error, .loader = ld, .group = g },
+		       .error = ctx_error },
 		.ld = ld,
 		.g = g,
 	};

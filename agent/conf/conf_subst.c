@@ -10,7 +10,7 @@
  *   $${             a literal "${" (the only escape; a lone "$" is literal)
  * Substituted text is taken as is: it is not scanned for further ${...}.
  * ${var:NAME} (a step's, for run time) is checked here and kept as written
- * (see conf_checks.c).
+ * (see conf_check_http.c).
  *
  * Every substituted value is a secret (log_secret_add); so are admin_token,
  * basic_auth.password, a password in a URL, the value of any request
