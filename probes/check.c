@@ -1,14 +1,14 @@
-/* check.c — one check's settings: initialisation, release (steps, extracts
- * and dependencies included; credentials wiped before they are freed), and
- * the DNS record type and rcode names shared by the config loader, the dns
- * probe and the API. */
+/* check.c — helpers on one check's settings that know no type: releasing
+ * a set of assertions, a string array, a credential (wiped before it is
+ * freed), and the DNS record type and rcode names shared by the config
+ * loader, the dns probe and the API. check_init and check_clear run every
+ * type's init and free, so they live with the table (types.c). */
 #include <arpa/nameser.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "probes/check.h"
-#include "probes/probe_type.h"
 
 /* The names users write, in the order the SPEC lists them. */
 static const struct {
@@ -38,32 +38,6 @@ static const struct {
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Every pointer NULL, every count 0, every int assertion -1 ("not
- * asserted"). The common settings get the SPEC's defaults (interval 30s,
- * timeout 10s, retry_interval 1s) and each type's init sets its own (http
- * max_redirects 5 and max_body 1 MiB, dns record A, tls port 443, icmp
- * count 3 every 200ms, heartbeat grace 1m), so a check built by hand in a
- * test behaves like one loaded from a config. */
-void check_init(struct check *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->type = CHECK_HTTP;
-	c->interval_ms = 30000;
-	c->timeout_ms = 10000;
-	c->retries = 0;
-	c->retry_interval_ms = 1000;
-	c->expect.cert_min_days = -1;
-	c->expect.rcode = -1;
-	c->expect.min_answers = -1;
-	c->expect.max_loss_pct = -1;
-	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
-		const struct probe_type *pt = probe_type_get((enum check_type)t);
-
-		if (pt->init != NULL)
-			pt->init(c);
-	}
-}
 
 void check_strv_free(char **v, size_t n)
 {
@@ -106,26 +80,6 @@ void check_expect_clear(struct check_expect *e)
 	pcre2_code_free(e->banner_re);
 	free(e->expect_regex);
 	pcre2_code_free(e->expect_re);
-}
-
-/* Frees everything c owns and leaves it as check_init() would (so clearing
- * twice is harmless). c->file is borrowed from the conf and not freed. Every
- * type's free runs: each frees only its own settings, which are NULL in a
- * check of another type. */
-void check_clear(struct check *c)
-{
-	free(c->name);
-	free(c->group);
-	free(c->target);
-	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
-		const struct probe_type *pt = probe_type_get((enum check_type)t);
-
-		if (pt->free != NULL)
-			pt->free(c);
-	}
-	check_strv_free(c->depends_on, c->n_depends_on);
-	check_expect_clear(&c->expect);
-	check_init(c);
 }
 
 /* Case-insensitive: "aaaa" is AAAA. */

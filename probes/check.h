@@ -145,9 +145,10 @@ struct check {
 	uint64_t fingerprint;       /* hash over every setting: equal means unchanged on reload */
 };
 
-/* Sets every field to its "not set" value (-1 for the int assertions). */
+/* Sets every field to its "not set" value (-1 for the int assertions) and
+ * every type's defaults (types.c). */
 void check_init(struct check *c);
-/* Frees everything c owns (not c itself). */
+/* Frees everything c owns (not c itself), through every type's free (types.c). */
 void check_clear(struct check *c);
 
 /* Frees one set of assertions (a check's or a step's) and nothing else. */

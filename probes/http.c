@@ -550,6 +550,31 @@ out:
 	return rc;
 }
 
+/* Opens the current step and starts its request. Returns 0, or -1 with the
+ * step result failed. */
+static int http_step_start(struct http_run *h)
+{
+	if (http_step_open(h) < 0)
+		return -1;
+	return http_hop_begin(h, h->s_url);
+}
+
+/* The current step's request is over: close it, then start the next step
+ * (a step that cannot start is closed as failed at once) or end the run. */
+static void http_steps_advance(struct http_run *h)
+{
+	for (;;) {
+		if (!http_step_close(h, true) || h->step + 1 >= h->run->check->n_steps) {
+			h->res = &h->run->result;
+			http_end(h);
+			return;
+		}
+		h->step++;
+		if (http_step_start(h) == 0)
+			return;
+	}
+}
+
 /* The request (single, or one step's) is over: end the run or go on. */
 void http_request_over(struct http_run *h)
 {
@@ -577,7 +602,7 @@ int http_run_start(struct probe_run *run)
 		h->steps = json_array();
 		h->step_res = xcalloc(1, sizeof(*h->step_res));
 		/* The first step opens here; one that cannot start ends the run now. */
-		if (http_step_open(h) == 0)
+		if (http_step_start(h) == 0)
 			return 0;
 		http_step_close(h, true);
 		h->res = &run->result;

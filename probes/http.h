@@ -148,15 +148,13 @@ int64_t http_cert_expiry(CURL *easy);
 
 /* Frees the current step's substituted url, headers and body. */
 void http_step_strings_free(struct http_run *h);
-/* Sets up the current step and starts its request. Returns 0, or -1 with
- * the step result failed. */
+/* Sets up the current step (its url in h->s_url). Returns 0, or -1 with the
+ * step result failed. */
 int http_step_open(struct http_run *h);
 /* The current step is over: extracts, details.steps entry, outcome folded
  * into the run's result. Returns true when it passed. */
 bool http_step_close(struct http_run *h, bool completed);
 /* "step 2 \"login\"", or "step 2". */
 void http_step_label(const struct http_run *h, char *buf, size_t len);
-/* Closes the current step, then opens the next one or ends the run. */
-void http_steps_advance(struct http_run *h);
 
 #endif

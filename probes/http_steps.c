@@ -274,9 +274,10 @@ static void http_extract(struct http_run *h)
 	}
 }
 
-/* Sets up the current step: its settings with the variables substituted,
- * a fresh step result, the per-step timing marks; then starts its request.
- * Returns 0, or -1 with the step result failed. */
+/* Sets up the current step: its settings with the variables substituted
+ * (its url in h->s_url), a fresh step result, the per-step timing marks.
+ * Returns 0 (http.c then starts its request), or -1 with the step result
+ * failed. */
 int http_step_open(struct http_run *h)
 {
 	const struct http_step *st = http_cur_step(h);
@@ -334,7 +335,7 @@ int http_step_open(struct http_run *h)
 			return -1;
 		}
 	}
-	return http_hop_begin(h, h->s_url);
+	return 0;
 }
 
 /* A phase mark of the step: offset from the step start, in ms. */
@@ -436,20 +437,4 @@ bool http_step_close(struct http_run *h, bool completed)
 	http_drop_easy(h);
 	http_reset_response(h);
 	return ok;
-}
-
-/* The current step's request is over: close it, then open the next step
- * (a step that cannot start is closed as failed at once) or end the run. */
-void http_steps_advance(struct http_run *h)
-{
-	for (;;) {
-		if (!http_step_close(h, true) || h->step + 1 >= h->run->check->n_steps) {
-			h->res = &h->run->result;
-			http_end(h);
-			return;
-		}
-		h->step++;
-		if (http_step_open(h) == 0)
-			return;
-	}
 }

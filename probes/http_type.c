@@ -117,10 +117,8 @@ static uint64_t hash_steps(uint64_t h, const void *base)
 	h = probe_hash_u64(h, c->n_steps);
 	for (size_t i = 0; i < c->n_steps; i++) {
 		const struct http_step *st = &c->steps[i];
-		struct check request;
+		struct check request = { .http = st->http };
 
-		check_init(&request);
-		request.http = st->http;
 		h = probe_hash_str(h, st->name);
 		h = probe_hash_table(h, http_settings, &request);
 		h = probe_hash_table(h, http_expect, &st->expect);

@@ -1,6 +1,9 @@
 /* types.c — the ONE table of check types (one entry per line of
- * PROBE_TYPE_LIST), the settings every check has, and what is computed from
- * the tables alone: the reload fingerprint and the target. */
+ * PROBE_TYPE_LIST), the settings every check has, and what is done to a
+ * check through the table: its defaults and release (check_init and
+ * check_clear run every type's init and free), its reload fingerprint and
+ * its target. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "probes/probe_type.h"
@@ -77,75 +80,55 @@ const struct probe_setting *probe_setting_find(const struct probe_setting *table
 	return NULL;
 }
 
-/* --- the fingerprint ------------------------------------------------------ */
+/* --- a check's settings, whatever its type ---------------------------------- */
 
-uint64_t probe_hash_bytes(uint64_t h, const void *p, size_t n)
+/* Every pointer NULL, every count 0, every int assertion -1 ("not
+ * asserted"). The common settings get the SPEC's defaults (interval 30s,
+ * timeout 10s, retry_interval 1s) and each type's init sets its own (http
+ * max_redirects 5 and max_body 1 MiB, dns record A, tls port 443, icmp
+ * count 3 every 200ms, heartbeat grace 1m), so a check built by hand in a
+ * test behaves like one loaded from a config. */
+void check_init(struct check *c)
 {
-	uint64_t len = n;
+	memset(c, 0, sizeof(*c));
+	c->type = CHECK_HTTP;
+	c->interval_ms = 30000;
+	c->timeout_ms = 10000;
+	c->retries = 0;
+	c->retry_interval_ms = 1000;
+	c->expect.cert_min_days = -1;
+	c->expect.rcode = -1;
+	c->expect.min_answers = -1;
+	c->expect.max_loss_pct = -1;
+	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
+		const struct probe_type *pt = probe_type_get((enum check_type)t);
 
-	/* Length first: ("ab","c") and ("a","bc") must differ. */
-	h = util_hash64_update(h, &len, sizeof(len));
-	return util_hash64_update(h, p, n);
-}
-
-uint64_t probe_hash_str(uint64_t h, const char *s)
-{
-	if (s == NULL)
-		return probe_hash_bytes(h, "\xff", 1);   /* NULL differs from "" */
-	return probe_hash_bytes(h, s, strlen(s));
-}
-
-uint64_t probe_hash_u64(uint64_t h, uint64_t v)
-{
-	return probe_hash_bytes(h, &v, sizeof(v));
-}
-
-/* Adds one setting's stored value; its name goes first so that two settings
- * swapping values still change the hash. */
-static uint64_t hash_setting(uint64_t h, const struct probe_setting *s, const void *base)
-{
-	const char *p = (const char *)base + s->off;
-
-	if (s->flags & PROBE_NO_RELOAD)
-		return h;
-	h = probe_hash_str(h, s->name);
-	switch (s->store) {
-	case PROBE_STORE_NONE:
-		return h;
-	case PROBE_STORE_STR:
-		return probe_hash_str(h, *(char *const *)p);
-	case PROBE_STORE_INT:
-		return probe_hash_u64(h, (uint64_t)(int64_t)*(const int *)p);
-	case PROBE_STORE_BOOL:
-		return probe_hash_u64(h, *(const bool *)p);
-	case PROBE_STORE_U64:
-		return probe_hash_u64(h, *(const uint64_t *)p);
-	case PROBE_STORE_SIZE:
-		return probe_hash_u64(h, *(const size_t *)p);
-	case PROBE_STORE_DOUBLE:
-		/* The bits: -1 (not asserted) and every value differ. */
-		return probe_hash_bytes(h, p, sizeof(double));
-	case PROBE_STORE_STRV: {
-		char *const *v = *(char **const *)p;
-		size_t n = *(const size_t *)((const char *)base + s->off2);
-
-		h = probe_hash_u64(h, n);
-		for (size_t i = 0; i < n; i++)
-			h = probe_hash_str(h, v[i]);
-		return h;
+		if (pt->init != NULL)
+			pt->init(c);
 	}
-	case PROBE_STORE_FN:
-		return s->hash(h, base);
-	}
-	return h;
 }
 
-uint64_t probe_hash_table(uint64_t h, const struct probe_setting *table, const void *base)
+/* Frees everything c owns and leaves it as check_init() would (so clearing
+ * twice is harmless). c->file is borrowed from the conf and not freed. Every
+ * type's free runs: each frees only its own settings, which are NULL in a
+ * check of another type. */
+void check_clear(struct check *c)
 {
-	for (; table != NULL && table->name != NULL; table++)
-		h = hash_setting(h, table, base);
-	return h;
+	free(c->name);
+	free(c->group);
+	free(c->target);
+	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
+		const struct probe_type *pt = probe_type_get((enum check_type)t);
+
+		if (pt->free != NULL)
+			pt->free(c);
+	}
+	check_strv_free(c->depends_on, c->n_depends_on);
+	check_expect_clear(&c->expect);
+	check_init(c);
 }
+
+/* --- the fingerprint and the target ---------------------------------------- */
 
 /* Every setting that changes what or how the check probes, and what it
  * depends on: all three tables walked, so a setting added to a table is in
