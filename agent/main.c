@@ -267,29 +267,13 @@ static void print_result(const struct check *c, const struct probe_result *r)
 	print_phase("first byte", r->ttfb_us, &first);
 	print_phase("total", r->duration_us, &first);
 	printf("\n");
-	if (c->type == CHECK_HTTP && r->status_code >= 0)
-		printf("response    HTTP %d, %lld bytes\n", r->status_code, (long long)r->bytes);
-	else if (c->type == CHECK_TCP && r->bytes >= 0)
-		printf("received    %lld bytes\n", (long long)r->bytes);
+	if (probe_type_of(c)->details != NULL)      /* "response HTTP 200, ...", dns answers */
+		probe_type_of(c)->details(c, r, stdout);
 	if (r->cert_expiry > 0) {
 		char exp[40];
 		util_format_time(r->cert_expiry * 1000000, exp, sizeof(exp));
 		printf("certificate expires %s (%lld days)\n", exp,
 		       (long long)((r->cert_expiry - r->start_us / 1000000) / 86400));
-	}
-	if (r->details) {
-		json_t *answers = json_object_get(r->details, "answers");
-		const char *rcode = json_string_value(json_object_get(r->details, "rcode"));
-		if (rcode)
-			printf("rcode       %s\n", rcode);
-		if (json_is_array(answers)) {
-			size_t i;
-			json_t *v;
-			printf("answers     %s", json_array_size(answers) ? "" : "(none)");
-			json_array_foreach(answers, i, v)
-				printf("%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
-			printf("\n");
-		}
 	}
 	if (r->n_assertions > 0) {
 		printf("assertions\n");
@@ -330,7 +314,7 @@ static int cmd_probe(const struct cli *cli)
 		conf_unref(conf);
 		return EXIT_USAGE;
 	}
-	if (c->type == CHECK_HEARTBEAT) {
+	if (probe_type_passive(c)) {
 		fprintf(stderr, "pharos probe: \"%s\" is a heartbeat check: nothing is probed; it is fed by "
 		        "pings to /api/v1/push/%s (see its state with GET /api/v1/checks/%s)\n",
 		        c->name, c->name, c->name);

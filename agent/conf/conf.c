@@ -7,8 +7,9 @@
  * the agent and defaults sections, and the public lookups. The rest is
  * split by concern (conf_internal.h holds what they share):
  *   conf_subst.c    ${env:NAME}, ${file:/path}, $${ and secret registration
- *   conf_checks.c   the checks: their tables and type-specific parsers,
- *                   steps, depends_on and its cycles, targets, fingerprints
+ *   conf_checks.c   the checks, read through the probe-type tables
+ *                   (probes/probe_type.h); depends_on and its cycles
+ *   conf_check_values.c, conf_check_http.c   the parsers those tables name
  *   conf_alerts.c   notifiers, alert rules, maintenance windows, selectors
  *
  * Shape (STYLE rule 10): each context (agent, agent.retention, defaults, a

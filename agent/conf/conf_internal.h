@@ -1,5 +1,6 @@
 /* conf_internal.h — what the files of the config loader share (conf.c,
- * conf_subst.c, conf_checks.c, conf_alerts.c): the loader's state, the shape
+ * conf_subst.c, conf_checks.c, conf_check_values.c, conf_check_http.c,
+ * conf_alerts.c): the loader's state, the shape
  * of a settings table, and the helpers every section parser uses. Not part of
  * the contract: nothing outside agent/conf*.c includes it (see conf.h). */
 #ifndef PHAROS_CONF_INTERNAL_H
@@ -11,13 +12,20 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "probes/probe_type.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* --- the loader: state of one conf_load ----------------------------------- */
 
 struct err_line;            /* conf.c */
-struct dep_ref;             /* conf_checks.c */
+
+/* One depends_on entry: check `from` names `name`, written at setting s. */
+struct dep_ref {
+	size_t from;
+	const char *name;           /* borrowed from the check's depends_on */
+	const config_setting_t *s;
+};
 
 struct loader {
 	const char *name;           /* what error lines start with */
@@ -93,11 +101,13 @@ struct def {
 enum scope { SCOPE_PLAIN, SCOPE_CHECK, SCOPE_EXPECT, SCOPE_STEP, SCOPE_NOTIFIER };
 
 /* The tables other files look names up in for a better message (conf.c's
- * unknown-setting errors): conf_checks.c and conf_alerts.c. */
-extern const struct def conf_check_defs[];
+ * unknown-setting errors): conf_checks.c and conf_alerts.c. The check
+ * tables are built from the probe-type descriptors by
+ * conf_check_tables_init() (conf_parse_checks calls it first). */
+extern const struct def *conf_check_defs;
 extern const struct def conf_step_defs[];
-extern const struct def *const conf_type_defs[CHECK_TYPE_COUNT];
-extern const struct def *const conf_expect_defs[CHECK_TYPE_COUNT];
+extern const struct def *conf_type_defs[CHECK_TYPE_COUNT];
+extern const struct def *conf_expect_defs[CHECK_TYPE_COUNT];
 /* The notifier types other than notifier_types[type] that have a setting
  * called name, for a message: "\"pagerduty\"", "\"slack\" and \"webhook\"";
  * NULL when none (conf_alerts.c). */
@@ -198,6 +208,13 @@ void conf_free_secret(char *s);
 
 /* --- conf_checks.c: the checks section ------------------------------------ */
 
+/* Builds the check tables above, once per process (thread-safe). */
+void conf_check_tables_init(void);
+/* Runs the type's rules that combine settings on c, read from the group g
+ * (a check's, or a step's when step). */
+void conf_validate_check(struct loader *ld, const config_setting_t *g, const struct check *c,
+                         const char *where, bool step);
+
 void conf_parse_checks(struct loader *ld, struct conf *conf, const config_setting_t *s);
 /* After the checks: depends_on names existing checks, without a cycle. */
 void conf_resolve_dependencies(struct loader *ld, struct conf *conf);
@@ -206,6 +223,20 @@ void conf_resolve_dependencies(struct loader *ld, struct conf *conf);
 const char **conf_check_names(const struct conf *conf, bool groups, size_t *n);
 /* Forgets the variables extracted by the steps of a check. */
 void conf_free_vars(struct loader *ld);
+
+/* --- conf_check_values.c, conf_check_http.c: the parsers of check settings -- */
+
+/* A parser as the probe-type tables name it (struct probe_setting.parser). */
+struct conf_parser {
+	const char *name;
+	parse_fn *fn;
+};
+/* conf_check_http.c's parsers (url, method, ..., steps, status, json). */
+extern const struct conf_parser conf_http_parsers[];
+/* The parser called name, or NULL. */
+parse_fn *conf_check_parser(const char *name);
+/* expect = { ... } of a check or of a step, through its type's expect table. */
+parse_fn conf_parse_expect;
 
 /* --- conf_alerts.c: notifiers, alert rules, maintenance windows ----------- */
 

@@ -10,7 +10,7 @@
  *   $${             a literal "${" (the only escape; a lone "$" is literal)
  * Substituted text is taken as is: it is not scanned for further ${...}.
  * ${var:NAME} (a step's, for run time) is checked here and kept as written
- * (see conf_checks.c).
+ * (see conf_check_http.c).
  *
  * Every substituted value is a secret (log_secret_add); so are admin_token,
  * basic_auth.password, a password in a URL, the value of any request
@@ -284,27 +284,12 @@ void conf_secret_add(struct loader *ld, const char *s)
  * of url with it replaced by "***" (the text is kept as the user wrote it). */
 char *conf_url_hide_password(struct loader *ld, const char *url)
 {
-	const char *auth = strstr(url, "://");
-	const char *end, *at = NULL, *colon = NULL;
-	char *pass, *out;
+	char *pass;
+	char *out = util_url_hide_password(url, &pass);
 
-	if (auth == NULL)
-		return xstrdup(url);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return xstrdup(url);
-	colon = memchr(auth, ':', (size_t)(at - auth));
-	if (colon == NULL || colon + 1 == at)
-		return xstrdup(url);
-	pass = xstrndup(colon + 1, (size_t)(at - colon - 1));
-	if (ld != NULL)
+	if (pass != NULL && ld != NULL)
 		conf_secret_add(ld, pass);
 	free(pass);
-	out = xasprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
 	return out;
 }
 
