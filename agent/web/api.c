@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "web/api.h"
+#include "web/httpd.h"
 #include "core/log.h"
 #include "web/rcache.h"
 #include "core/util.h"
@@ -374,16 +375,13 @@ static json_t *checks_json(const struct snapshot *snap, struct store_reader *r, 
 	return arr;
 }
 
-/* The snapshot entry for rq->name, or NULL after answering 404/503. */
+/* The snapshot entry for rq->name, or NULL after answering 404. The route is
+ * flagged ROUTE_CONF: the router answered 503 when there is no snapshot. */
 static const struct snapshot_check *find_check(struct api_request *rq, struct api_response *rs)
 {
 	const struct snapshot_check *sc;
 	char detail[128];
 
-	if (rq->snap == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
-		return NULL;
-	}
 	sc = snapshot_find(rq->snap, rq->name);
 	if (sc == NULL) {
 		snprintf(detail, sizeof(detail), "no check named %s", rq->name);
@@ -447,10 +445,6 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 	size_t len;
 	char *text;
 
-	if (rq->snap == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
-		return;
-	}
 	key.conf = rq->snap->conf;
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
@@ -537,11 +531,6 @@ void api_check_results(struct api_request *rq, struct api_response *rs)
 		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", "since must be before until");
 		return;
 	}
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
-		return;
-	}
 	rows = store_results(rq->reader, rq->name, since, until, limit);
 	if (rows == NULL) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
@@ -606,11 +595,6 @@ void api_alerts(struct api_request *rq, struct api_response *rs)
 	size_t n = 0;
 	json_t *alerts, *history, *o;
 
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
-		return;
-	}
 	if (store_alert_states(rq->reader, &st, &n) != 0) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
 		return;
@@ -667,11 +651,6 @@ void api_notifications(struct api_request *rq, struct api_response *rs)
 		return;
 	if (api_query(rq, "limit") == NULL)
 		limit = NOTIF_DEFAULT;
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
-		return;
-	}
 	rows = store_notifications(rq->reader, state, limit);
 	if (rows == NULL) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
@@ -695,11 +674,6 @@ void api_notification_retry(struct api_request *rq, struct api_response *rs)
 	if (rq->name[0] < '0' || rq->name[0] > '9' || *end != '\0' || errno != 0 || id <= 0) {
 		snprintf(detail, sizeof(detail), "no notification with id %s", rq->name);
 		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
-		return;
-	}
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
 		return;
 	}
 	rc = store_outbox_get(rq->reader, id, &row);

@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "web/httpd.h"
 #include "web/snapshot.h"
 #include "store/store.h"
 
@@ -18,11 +17,13 @@
 #define API_BODY_MAX (64 * 1024)    /* larger request bodies are answered 413 */
 
 struct MHD_Connection;
+struct httpd_ops;
 
 struct api_request {
 	struct MHD_Connection *conn;    /* for query arguments and headers */
 	const char *method;             /* "GET", "POST", ... (HEAD arrives as "GET") */
-	const char *path;               /* decoded path, without the query string */
+	const char *path;               /* decoded path, without the query string; every
+	                                   segment was checked (no NUL, '/', "..") */
 	char name[API_NAME_MAX + 1];    /* the {name} path segment, validated; "" when none */
 	struct snapshot *snap;          /* current snapshot (a reference), or NULL */
 	struct store_reader *reader;    /* for routes flagged ROUTE_STORE; may be NULL */
@@ -45,6 +46,7 @@ struct api_response {
 	struct rbody *shared;
 	const char *content_encoding;   /* static; NULL: none (identity) */
 	const char *vary;               /* static; sets Vary when not NULL */
+	const char *retry_after;        /* static; sets Retry-After when not NULL */
 };
 
 typedef void api_handler(struct api_request *rq, struct api_response *rs);
