@@ -9,6 +9,7 @@
 
 #include <microhttpd.h>
 
+#include "core/buf.h"
 #include "web/api.h"
 #include "web/httpd.h"
 #include "core/log.h"
@@ -88,49 +89,24 @@ static void mask_strings(json_t *j)
 
 static const char json_content_type[] = "application/json; charset=utf-8";
 
-/* A growing output buffer for json_dump_callback. */
-struct dump_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int dump_add(const char *s, size_t n, void *arg)
-{
-	struct dump_buf *b = arg;
-
-	if (b->len + n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-
-		while (b->len + n + 2 > cap)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	return 0;
-}
-
 /* j (stolen; NULL: an "internal" error object) with secrets masked,
  * serialized with a final newline into malloc'ed memory of ours (written
  * straight into our buffer: no copy, whatever jansson's allocator is). */
 static char *json_text(json_t *j, size_t *len)
 {
-	struct dump_buf b = { 0 };
+	struct buf b = BUF_INIT;
 
 	if (j == NULL)                  /* only on allocation failure inside jansson */
 		j = json_pack("{s:s, s:s}", "error", "internal", "detail", "cannot build the answer");
 	mask_strings(j);
-	if (json_dump_callback(j, dump_add, &b,
+	if (json_dump_callback(j, buf_json_dump, &b,
 	                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0) {
-		b.len = 0;
-		dump_add("{}", 2, &b);
+		buf_reset(&b);
+		buf_adds(&b, "{}");
 	}
 	json_decref(j);
-	dump_add("\n", 1, &b);
-	b.p[b.len] = '\0';
-	*len = b.len;
-	return b.p;
+	buf_addc(&b, '\n');
+	return buf_steal(&b, len);
 }
 
 /* Sets rs to status with j serialized (j stolen, secrets masked). */
