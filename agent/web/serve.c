@@ -44,6 +44,12 @@ static const struct httpd_route core_routes[] = {
 };
 #define N_CORE_ROUTES (sizeof(core_routes) / sizeof(core_routes[0]))
 
+const struct httpd_route *httpd_core_routes(size_t *n)
+{
+	*n = N_CORE_ROUTES;
+	return core_routes;
+}
+
 /* Per-request state, from the raw target (serve_on_uri) to the completion. */
 struct conn_ctx {
 	uint64_t start_us;
