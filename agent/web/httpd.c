@@ -493,6 +493,9 @@ void httpd_update_conf(struct httpd *h, const struct conf *conf)
 	h->admin_token = token;
 	pthread_mutex_unlock(&h->lock);
 	httpd_update_tls(h, conf);
+	if (!str_same(conf->agent.health_listen, h->health_listen))
+		log_warn("httpd: reload: agent.health_listen changed; it takes effect at the next start",
+		         "health_listen", h->health_listen ? h->health_listen : "");
 }
 
 /* Stops libmicrohttpd (waiting for requests in progress, an admin run
