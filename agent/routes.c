@@ -15,11 +15,12 @@ const struct httpd_route agent_routes[] = {
 	{ "GET",  "/badge/{name}/uptime/7d.svg",  badge_uptime, badge_not_found, ROUTE_STORE },
 	{ "GET",  "/badge/{name}/uptime/30d.svg", badge_uptime, badge_not_found, ROUTE_STORE },
 	{ "GET",  "/badge/{name}/uptime/90d.svg", badge_uptime, badge_not_found, ROUTE_STORE },
-	/* A push waits (up to HEARTBEAT_WAIT_MS) for the loop to apply it. */
-	{ "GET",  "/api/v1/push/{name}",          heartbeat_api_push, NULL, ROUTE_SLOW },
-	{ "POST", "/api/v1/push/{name}",          heartbeat_api_push, NULL, ROUTE_SLOW },
-	{ "GET",  "/api/v1/push/{name}/fail",     heartbeat_api_push, NULL, ROUTE_SLOW },
-	{ "POST", "/api/v1/push/{name}/fail",     heartbeat_api_push, NULL, ROUTE_SLOW },
+	/* A push waits (up to HEARTBEAT_WAIT_MS) for the loop to apply it; without
+	 * a configuration the router answers 503. */
+	{ "GET",  "/api/v1/push/{name}",          heartbeat_api_push, NULL, ROUTE_SLOW | ROUTE_CONF },
+	{ "POST", "/api/v1/push/{name}",          heartbeat_api_push, NULL, ROUTE_SLOW | ROUTE_CONF },
+	{ "GET",  "/api/v1/push/{name}/fail",     heartbeat_api_push, NULL, ROUTE_SLOW | ROUTE_CONF },
+	{ "POST", "/api/v1/push/{name}/fail",     heartbeat_api_push, NULL, ROUTE_SLOW | ROUTE_CONF },
 };
 
 const size_t agent_n_routes = sizeof(agent_routes) / sizeof(agent_routes[0]);
