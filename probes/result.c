@@ -129,28 +129,6 @@ static void mask_buf(char *buf, size_t size)
 	free(m);
 }
 
-/* Masks every string value of j, recursively. */
-static void mask_json(json_t *j)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v)
-			mask_json(v);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			mask_json(v);
-	} else if (json_is_string(j)) {
-		char *m = log_mask_secrets(json_string_value(j));
-
-		if (strcmp(m, json_string_value(j)) != 0)
-			json_string_set(j, m);
-		free(m);
-	}
-}
-
 void probe_result_mask(struct probe_result *r)
 {
 	mask_buf(r->message, sizeof(r->message));
@@ -158,7 +136,7 @@ void probe_result_mask(struct probe_result *r)
 		mask_buf(r->assertions[i].what, sizeof(r->assertions[i].what));
 		mask_buf(r->assertions[i].detail, sizeof(r->assertions[i].detail));
 	}
-	mask_json(r->details);
+	log_mask_json(r->details);
 }
 
 void probe_result_detail(struct probe_result *r, const char *key, json_t *value)

@@ -192,6 +192,27 @@ char *log_mask_secrets(const char *s)
 	return r;
 }
 
+void log_mask_json(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v)
+			log_mask_json(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			log_mask_json(v);
+	} else if (json_is_string(j)) {
+		char *m = log_mask_secrets(json_string_value(j));
+
+		if (strcmp(m, json_string_value(j)) != 0 && json_string_set(j, m) != 0)
+			json_string_set(j, "***");
+		free(m);
+	}
+}
+
 /* logfmt needs quotes when a value is empty or contains a space, '=', '"',
  * '\' or a control character; bytes >= 0x80 (UTF-8) are left as they are. */
 static bool needs_quotes(const char *v)

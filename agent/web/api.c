@@ -52,41 +52,6 @@ static json_t *text_json(const char *s)
 	return j;
 }
 
-/* Replaces every registered secret in every string value of j (recursively)
- * with "***". Keys are left alone: they are ours, not the user's. */
-static void mask_strings(json_t *j)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
-			if (json_is_string(v)) {
-				char *m = log_mask_secrets(json_string_value(v));
-
-				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
-					json_string_set(v, "***");
-				free(m);
-			} else {
-				mask_strings(v);
-			}
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v)) {
-				char *m = log_mask_secrets(json_string_value(v));
-
-				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
-					json_string_set(v, "***");
-				free(m);
-			} else {
-				mask_strings(v);
-			}
-		}
-	}
-}
-
 static const char json_content_type[] = "application/json; charset=utf-8";
 
 /* j (stolen; NULL: an "internal" error object) with secrets masked,
@@ -98,7 +63,7 @@ static char *json_text(json_t *j, size_t *len)
 
 	if (j == NULL)                  /* only on allocation failure inside jansson */
 		j = json_pack("{s:s, s:s}", "error", "internal", "detail", "cannot build the answer");
-	mask_strings(j);
+	log_mask_json(j);
 	if (json_dump_callback(j, buf_json_dump, &b,
 	                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0) {
 		buf_reset(&b);
