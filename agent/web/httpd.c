@@ -238,45 +238,68 @@ static bool str_same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* Starts libmicrohttpd on the listening socket fd, over TLS when cert and
+/* How one daemon is set up: its listener, limits and TLS material. */
+struct daemon_setup {
+	struct listener *l;
+	int fd;
+	bool v6;
+	unsigned pool;              /* polling threads; 0 or 1: one */
+	unsigned limit;             /* connections */
+	unsigned per_ip;            /* connections from one address; 0: no cap */
+	const char *cert, *key;     /* PEM text; NULL: plain HTTP */
+};
+
+#define OPT(o, n, opt, val, ptr) \
+	((o)[(n)++] = (struct MHD_OptionItem){ (opt), (intptr_t)(val), (void *)(ptr) })
+
+/* Starts libmicrohttpd as ds says. The socket stays ours when this fails. */
+static struct MHD_Daemon *daemon_run(struct httpd *h, const struct daemon_setup *ds)
+{
+	/* MHD_USE_ITC: needed by MHD_quiesce_daemon, which hands the socket to
+	 * the next daemon when a reload changes the certificate; suspend and
+	 * resume let slow routes run on workers (serve.c). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	                 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
+	struct MHD_OptionItem o[16];
+	size_t n = 0;
+
+	if (ds->v6)
+		flags |= MHD_USE_IPv6;
+	if (ds->cert != NULL)
+		flags |= MHD_USE_TLS;
+	/* The logger goes first: libmicrohttpd uses its own for anything said
+	 * while parsing the options before it. */
+	OPT(o, n, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h);
+	OPT(o, n, MHD_OPTION_LISTEN_SOCKET, ds->fd, NULL);
+	if (ds->pool > 1)
+		OPT(o, n, MHD_OPTION_THREAD_POOL_SIZE, ds->pool, NULL);
+	OPT(o, n, MHD_OPTION_CONNECTION_LIMIT, ds->limit, NULL);
+	if (ds->per_ip > 0)
+		OPT(o, n, MHD_OPTION_PER_IP_CONNECTION_LIMIT, ds->per_ip, NULL);
+	OPT(o, n, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL);
+	OPT(o, n, MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, NULL);
+	OPT(o, n, MHD_OPTION_URI_LOG_CALLBACK, serve_on_uri, h);
+	OPT(o, n, MHD_OPTION_NOTIFY_COMPLETED, serve_on_completed, h);
+	if (ds->cert != NULL) {
+		OPT(o, n, MHD_OPTION_HTTPS_MEM_CERT, 0, ds->cert);
+		OPT(o, n, MHD_OPTION_HTTPS_MEM_KEY, 0, ds->key);
+	}
+	OPT(o, n, MHD_OPTION_END, 0, NULL);
+	return MHD_start_daemon(flags, 0, NULL, NULL, serve_on_request, ds->l,
+	                        MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
+/* Starts the main daemon on the listening socket fd, over TLS when cert and
  * key (PEM text) are given. The socket stays ours when this fails. */
 static struct MHD_Daemon *daemon_start(struct httpd *h, int fd, bool v6,
                                        const char *cert, const char *key)
 {
-	/* MHD_USE_ITC: needed by MHD_quiesce_daemon, which hands the socket to
-	 * the next daemon when a reload changes the certificate. */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-	                 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
+	struct daemon_setup ds = {
+		.l = &h->main_l, .fd = fd, .v6 = v6, .pool = POLL_THREADS, .limit = h->conn_limit,
+		.per_ip = CONN_PER_IP, .cert = cert, .key = key,
+	};
 
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	/* The logger goes first: libmicrohttpd uses its own for anything said
-	 * while parsing the options before it. */
-	if (cert != NULL)
-		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, serve_on_request, &h->main_l,
-		                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-		                        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)POLL_THREADS,
-		                        MHD_OPTION_CONNECTION_LIMIT, h->conn_limit,
-		                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CONN_PER_IP,
-		                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
-		                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-		                        MHD_OPTION_URI_LOG_CALLBACK, serve_on_uri, h,
-		                        MHD_OPTION_NOTIFY_COMPLETED, serve_on_completed, h,
-		                        MHD_OPTION_HTTPS_MEM_CERT, cert,
-		                        MHD_OPTION_HTTPS_MEM_KEY, key,
-		                        MHD_OPTION_END);
-	return MHD_start_daemon(flags, 0, NULL, NULL, serve_on_request, &h->main_l,
-	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-	                        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)POLL_THREADS,
-	                        MHD_OPTION_CONNECTION_LIMIT, h->conn_limit,
-	                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CONN_PER_IP,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
-	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	                        MHD_OPTION_URI_LOG_CALLBACK, serve_on_uri, h,
-	                        MHD_OPTION_NOTIFY_COMPLETED, serve_on_completed, h,
-	                        MHD_OPTION_END);
+	return daemon_run(h, &ds);
 }
 
 /* Loads cert and key into a throwaway daemon that has no socket: libmicrohttpd
@@ -392,31 +415,18 @@ out:
  * health routes only, its own connection budget. Returns 0, or -1 with err. */
 static int health_start(struct httpd *h, char *err, size_t errlen)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-	                 MHD_USE_ITC;
-	bool v6 = false;
-	int fd;
+	struct daemon_setup ds = { .l = &h->health_l, .limit = HEALTH_CONN_LIMIT };
 
 	if (h->health_listen == NULL)
 		return 0;
-	fd = open_listener(h->health_listen, &v6, err, errlen);
-	if (fd < 0)
+	ds.fd = open_listener(h->health_listen, &ds.v6, err, errlen);
+	if (ds.fd < 0)
 		return -1;
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	h->health = MHD_start_daemon(flags, 0, NULL, NULL, serve_on_request, &h->health_l,
-	                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-	                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HEALTH_CONN_LIMIT,
-	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
-	                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	                             MHD_OPTION_URI_LOG_CALLBACK, serve_on_uri, h,
-	                             MHD_OPTION_NOTIFY_COMPLETED, serve_on_completed, h,
-	                             MHD_OPTION_END);
+	h->health = daemon_run(h, &ds);
 	if (h->health == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: libmicrohttpd failed to start",
 		         h->health_listen);
-		close(fd);
+		close(ds.fd);
 		return -1;
 	}
 	log_info("httpd: health listener", "listen", h->health_listen);

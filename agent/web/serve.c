@@ -299,6 +299,15 @@ static void request_init(struct api_request *rq, struct listener *l, struct conn
 
 /* --- workers ----------------------------------------------------------------- */
 
+/* Counts a worker out; the last one wakes serve_workers_wait. */
+static void worker_gone(struct httpd *h)
+{
+	pthread_mutex_lock(&h->lock);
+	if (--h->workers == 0)
+		pthread_cond_broadcast(&h->workers_idle);
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* A worker thread: runs the slow route of a suspended connection, queues the
  * answer (allowed on a suspended connection) and resumes it. */
 static void *worker_main(void *arg)
@@ -313,10 +322,7 @@ static void *worker_main(void *arg)
 	run_route(h, cx->route, &rq, &rs);
 	send_response(cx->conn, &rs, cx->method, cx->path, cx->start_us);
 	MHD_resume_connection(cx->conn);
-	pthread_mutex_lock(&h->lock);
-	if (--h->workers == 0)
-		pthread_cond_broadcast(&h->workers_idle);
-	pthread_mutex_unlock(&h->lock);
+	worker_gone(h);
 	return NULL;
 }
 
@@ -342,10 +348,7 @@ static bool worker_start(struct httpd *h, struct conn_ctx *cx)
 	pthread_attr_destroy(&attr);
 	if (!ok) {
 		MHD_resume_connection(cx->conn);
-		pthread_mutex_lock(&h->lock);
-		if (--h->workers == 0)
-			pthread_cond_broadcast(&h->workers_idle);
-		pthread_mutex_unlock(&h->lock);
+		worker_gone(h);
 	}
 	return ok;
 }
