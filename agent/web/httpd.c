@@ -45,6 +45,7 @@
 #define HEALTH_CONN_LIMIT 64        /* connections of agent.health_listen */
 #define POLL_THREADS      4
 #define LISTEN_BACKLOG    512
+#define MHD_LOG_EVERY_MS  1000      /* libmicrohttpd's complaints: one line a second */
 
 /* --- listening --------------------------------------------------------------- */
 
@@ -155,7 +156,12 @@ static unsigned conn_limit(void)
 /* libmicrohttpd's error messages, into our log. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char buf[512];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t last_ms;        /* guarded by lock */
+	static unsigned suppressed;
+	char buf[512], more[16] = "";
+	uint64_t now = util_mono_ms();
+	bool say;
 	size_t n;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -164,8 +170,27 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 		buf[--n] = '\0';
 	/* A client that is not speaking TLS to a TLS listener (a tcp check, a
 	 * port scan) is the client's problem, not the agent's: debug, not warn. */
-	if (strstr(buf, "andshake") || strstr(buf, "TLS") || strstr(buf, "GnuTLS"))
+	if (strstr(buf, "andshake") || strstr(buf, "TLS") || strstr(buf, "GnuTLS")) {
 		log_debug("httpd: libmicrohttpd", "error", buf);
+		return;
+	}
+	/* A flood (connections past a limit, broken requests) would write a line
+	 * per connection: one line a second at most, with a count of the rest. */
+	pthread_mutex_lock(&lock);
+	say = last_ms == 0 || now - last_ms >= MHD_LOG_EVERY_MS;
+	if (say) {
+		if (suppressed > 0)
+			snprintf(more, sizeof(more), "%u", suppressed);
+		last_ms = now;
+		suppressed = 0;
+	} else {
+		suppressed++;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!say)
+		return;
+	if (more[0] != '\0')
+		log_warn("httpd: libmicrohttpd", "error", buf, "suppressed", more);
 	else
 		log_warn("httpd: libmicrohttpd", "error", buf);
 }
