@@ -233,6 +233,8 @@ static const struct httpd_route *find_route(struct listener *l, struct conn_ctx 
 	int rc;
 
 	rc = router_clean_path(cx->raw_uri, raw_len, cx->path, sizeof(cx->path));
+	if (rc != 0)
+		snprintf(cx->path, sizeof(cx->path), "-");  /* what the log shows */
 	if (rc == -2) {
 		api_error(rs, MHD_HTTP_URI_TOO_LONG, "uri_too_long", "the request path is too long");
 		return NULL;
@@ -252,8 +254,11 @@ static const struct httpd_route *find_route(struct listener *l, struct conn_ctx 
 	router_match(core_routes, N_CORE_ROUTES, rq->method, cx->path, &m);
 	if (h->ops.routes != NULL)
 		router_match(h->ops.routes, h->ops.n_routes, rq->method, cx->path, &m);
-	if (l->health_only && m.path_found && (m.hit == NULL || !(m.hit->flags & ROUTE_HEALTH)))
-		m.hit = NULL, m.path_found = false;
+	/* The health listener knows its few routes only. */
+	if (l->health_only && m.path_found && (m.hit == NULL || !(m.hit->flags & ROUTE_HEALTH))) {
+		m.hit = NULL;
+		m.path_found = false;
+	}
 	if (!m.path_found) {
 		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
 		return NULL;
@@ -415,7 +420,7 @@ static enum MHD_Result dispatch(struct listener *l, struct conn_ctx *cx, const c
 
 	snprintf(cx->method, sizeof(cx->method), "%s",
 	         strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method);
-	snprintf(cx->path, sizeof(cx->path), "/");
+	snprintf(cx->path, sizeof(cx->path), "-");
 	request_init(&rq, l, cx);
 	memset(&rs, 0, sizeof(rs));
 	cx->answered = true;
