@@ -1,8 +1,11 @@
 /* api.h — the route handlers of the HTTP interface and the small request /
- * response shapes they share with httpd.c (which owns libmicrohttpd, routing,
- * authentication and errors). Internal to the HTTP server: only httpd.c and
- * the handler files include it. A new route (status page, badges, /metrics)
- * is a handler with this signature plus one line in httpd.c's route table. */
+ * response shapes they share with the server (httpd.c: libmicrohttpd;
+ * serve.c: routing, authentication, shared errors). The handler files
+ * include it: the API's here, and those of the layers above (dashboards/,
+ * the heartbeat push), which stays below them: it includes nothing of
+ * theirs. A new route is a handler with this signature plus one line in a
+ * route table: serve.c's for the web layer's own, agent/routes.c for the
+ * layers above. */
 #ifndef PHAROS_API_H
 #define PHAROS_API_H
 
