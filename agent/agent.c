@@ -16,6 +16,7 @@
 #include "core/curlm.h"
 #include "heartbeat.h"
 #include "web/httpd.h"
+#include "routes.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/resolver.h"
@@ -444,7 +445,8 @@ int agent_run(struct conf *conf)
 
 	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive,
 	                         .push = agent_push,
-	                         .retry_notification = agent_retry_notification, .ctx = &a };
+	                         .retry_notification = agent_retry_notification, .ctx = &a,
+	                         .routes = agent_routes, .n_routes = agent_n_routes };
 	a.httpd = httpd_start(conf, &ops, err, sizeof(err));
 	if (!a.httpd) {
 		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);

@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "web/api.h"
+#include "web/httpd.h"
 #include "heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -103,14 +104,10 @@ void heartbeat_api_push(struct api_request *rq, struct api_response *rs)
 	enum heartbeat_auth auth;
 	char client[64], detail[160], state[16], bytes[24];
 	bool truncated = false;
-	char *text;
+	char *text, *masked;
 	int rc;
 
 	heartbeat_client(rq, client, sizeof(client));
-	if (rq->snap == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
-		return;
-	}
 	c = conf_find_check(rq->snap->conf, rq->name);
 	if (c == NULL || !probe_type_passive(c)) {
 		if (c == NULL)
@@ -143,7 +140,9 @@ void heartbeat_api_push(struct api_request *rq, struct api_response *rs)
 		return;
 	}
 	text = heartbeat_body_text(rq->body, rq->body_len, &truncated);
-	rc = rq->ops->push(rq->ops->ctx, c->name, fail, text, truncated, state, sizeof(state));
+	masked = log_mask_secrets(text);    /* the message is stored and notified */
+	rc = rq->ops->push(rq->ops->ctx, c->name, fail, masked, truncated, state, sizeof(state));
+	free(masked);
 	snprintf(bytes, sizeof(bytes), "%zu", rq->body_len);
 	free(text);
 	if (rc < 0) {

@@ -13,22 +13,10 @@
 
 /* --- input ------------------------------------------------------------------- */
 
-/* The token of "Bearer TOKEN" (scheme case-insensitive, blanks skipped), or
- * NULL when auth is not a bearer header with a token. */
-static const char *heartbeat_bearer(const char *auth)
-{
-	if (auth == NULL || strncasecmp(auth, "Bearer", 6) != 0 || (auth[6] != ' ' && auth[6] != '\t'))
-		return NULL;
-	auth += 6;
-	while (*auth == ' ' || *auth == '\t')
-		auth++;
-	return *auth != '\0' ? auth : NULL;
-}
-
 enum heartbeat_auth heartbeat_check_token(const char *authorization, const char *query_token,
                                           const char *expected)
 {
-	const char *given = heartbeat_bearer(authorization);
+	const char *given = util_bearer_token(authorization);
 
 	if (given == NULL && query_token != NULL && query_token[0] != '\0')
 		given = query_token;

@@ -47,6 +47,8 @@ void probe_finish(struct probe_run *run)
 		          run->result.ok ? "true" : "false", "error",
 		          probe_error_name(run->result.error), "duration_ms", ms);
 	}
+	/* The one place a result leaves the probe: no secret gets past it. */
+	probe_result_mask(&run->result);
 	if (run->done)
 		run->done(run, &run->result, run->arg);
 	probe_result_clear(&run->result);

@@ -856,6 +856,7 @@ static const struct def agent_defs[] = {
 	D_STR("location", struct conf_agent, location, F_NONEMPTY),
 	D_STR("tls_cert", struct conf_agent, tls_cert, F_NONEMPTY | F_FILE),
 	D_STR("tls_key", struct conf_agent, tls_key, F_NONEMPTY | F_FILE),
+	D_STR("health_listen", struct conf_agent, health_listen, F_NONEMPTY),
 	D_END
 };
 
@@ -1045,6 +1046,7 @@ static void conf_free(struct conf *c)
 	free(c->agent.location);
 	free(c->agent.tls_cert);
 	free(c->agent.tls_key);
+	free(c->agent.health_listen);
 	free(c->path);
 	free(c);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -476,4 +477,14 @@ char *util_url_hide_password(const char *url, char **password)
 	if (password != NULL)
 		*password = xstrndup(colon + 1, (size_t)(at - colon - 1));
 	return xasprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
+}
+
+const char *util_bearer_token(const char *auth)
+{
+	if (auth == NULL || strncasecmp(auth, "Bearer", 6) != 0 || (auth[6] != ' ' && auth[6] != '\t'))
+		return NULL;
+	auth += 6;
+	while (*auth == ' ' || *auth == '\t')
+		auth++;
+	return *auth != '\0' ? auth : NULL;
 }

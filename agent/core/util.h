@@ -60,4 +60,8 @@ size_t util_strlcpy(char *dst, const char *src, size_t size);
  * is set to a copy of that password (caller frees), or NULL when none. */
 char *util_url_hide_password(const char *url, char **password);
 
+/* The token of "Bearer TOKEN" (scheme case-insensitive, blanks skipped), or
+ * NULL when auth is not a bearer header with a token (admin API, heartbeat). */
+const char *util_bearer_token(const char *auth);
+
 #endif

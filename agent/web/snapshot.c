@@ -11,6 +11,13 @@
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *current;    /* guarded by current_lock; holds one reference */
 
+/* From half a millisecond (the loop's own resolution) to ten seconds (a
+ * stalled agent). */
+const double snapshot_lag_bounds[SNAPSHOT_LAG_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+	0.25, 0.5, 1, 2.5, 5, 10, 1e300,
+};
+
 /* Names as the API shows them; indexed by enum check_state. */
 static const char *const state_names[] = {
 	[CHECK_STATE_PENDING] = "pending",

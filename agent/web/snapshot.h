@@ -68,6 +68,9 @@ struct snapshot_check {
 };
 
 #define SNAPSHOT_LAG_BUCKETS 15
+/* Upper bounds, seconds, of the scheduler lag histogram (the scheduler fills
+ * it, /metrics shows it); the last is +Inf. */
+extern const double snapshot_lag_bounds[SNAPSHOT_LAG_BUCKETS];
 
 struct snapshot {
 	int refs;                   /* atomic; use acquire/release */
@@ -79,7 +82,7 @@ struct snapshot {
 	double lag_p99_ms;
 	bool store_ok;
 	char store_error[256];
-	/* scheduler lag histogram since start (bounds: sched_lag_bounds) */
+	/* scheduler lag histogram since start (bounds: snapshot_lag_bounds) */
 	uint64_t lag_buckets[SNAPSHOT_LAG_BUCKETS];
 	uint64_t lag_count;
 	double lag_sum_s;
