@@ -14,9 +14,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "probes/types.h"
+#include "probes/type_list.h"
 
-/* One value per line of PROBE_TYPE_LIST (probes/types.h). */
+/* One value per line of PROBE_TYPE_LIST (probes/type_list.h). */
 #define CHECK_TYPE_ENUM(upper, lower) CHECK_##upper,
 enum check_type { PROBE_TYPE_LIST(CHECK_TYPE_ENUM) CHECK_TYPE_COUNT };
 #undef CHECK_TYPE_ENUM

@@ -3,7 +3,7 @@
  * rules that combine them, the target shown for a check, how a run starts,
  * what `pharos probe` prints of a result, and how the type's settings are
  * freed. The ONE table of descriptors is in types.c, indexed by enum
- * check_type; the list of types is PROBE_TYPE_LIST (types.h).
+ * check_type; the list of types is PROBE_TYPE_LIST (type_list.h).
  *
  * A passive type (heartbeat) has no start: nothing is probed, its results
  * are fed by pushes (agent/heartbeat.c, sched.c).
