@@ -53,9 +53,10 @@
 #include "conf/conf.h"
 #include "conf/conf_internal.h"
 #include "core/log.h"
+#include "core/suggest.h"
 #include "core/util.h"
 
-#define CONF_FILE_MAX      (8u * 1024 * 1024)   /* the config file itself */
+#define CONF_FILE_MAX      (64u * 1024 * 1024)  /* each config file */
 #define ERRORS_MAX         100                  /* then "too many errors" */
 #define NAME_MAX_LEN       64
 
@@ -218,51 +219,11 @@ const char *conf_sname(struct loader *ld, const config_setting_t *s)
 	return "value";
 }
 
-static size_t levenshtein(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[NAME_MAX_LEN + 1];
-
-	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-			size_t best = diag + cost;
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* The closest candidate to word (case-insensitive equal, or at most 2 edits
  * and fewer edits than the word has characters), or NULL. */
 const char *conf_closest(const char *word, const char *const *cands, size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = levenshtein(word, cands[i]);
-
-		if (d < best_d && d < strlen(word)) {
-			best = cands[i];
-			best_d = d;
-		}
-	}
-	return best;
+	return suggest_closest(word, cands, n, 2);
 }
 
 /* " (did you mean \"hint\"?)" for the end of a message, or "" when hint
@@ -1259,7 +1220,7 @@ struct conf *conf_load(const char *path, struct conf_errors *errs)
 			break;
 		len += (size_t)r;
 		if (len > CONF_FILE_MAX) {
-			errs_add(errs, xasprintf("%s: the configuration is larger than 8 MiB", path));
+			errs_add(errs, xasprintf("%s: the configuration is larger than 64 MiB", path));
 			goto out;
 		}
 	}
