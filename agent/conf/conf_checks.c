@@ -1367,15 +1367,18 @@ static void check_combinations(struct loader *ld, const config_setting_t *g, str
 		}
 		return;
 	}
-	/* When neither is set here, the defaults decided (and were checked). */
-	if ((iv != NULL || to != NULL) && !conf_had_error(ld, iv) && !conf_had_error(ld, to) &&
+	/* A timeout written here must fit in the interval; one inherited from
+	 * defaults is cut to it (as Prometheus does with scrape_timeout). */
+	if (to == NULL && c->timeout_ms > c->interval_ms)
+		c->timeout_ms = c->interval_ms;
+	if (to != NULL && !conf_had_error(ld, iv) && !conf_had_error(ld, to) &&
 	    c->timeout_ms > c->interval_ms) {
 		char a[32], b[32];
 
 		util_format_duration(c->timeout_ms, a, sizeof(a));
 		util_format_duration(c->interval_ms, b, sizeof(b));
-		conf_err(ld, to ? to : iv, "timeout \"%s\"%s is longer than interval \"%s\"%s in %s (a run must end before the next one starts)",
-		         a, to ? "" : " (from defaults)", b, iv ? "" : " (from defaults)", where);
+		conf_err(ld, to, "timeout \"%s\" is longer than interval \"%s\"%s in %s (a run must end before the next one starts)",
+		         a, b, iv ? "" : " (from defaults)", where);
 	}
 	if (c->type == CHECK_HTTP) {
 		if (config_setting_get_member(g, "steps") != NULL)
@@ -1471,8 +1474,9 @@ void conf_parse_checks(struct loader *ld, struct conf *conf, const config_settin
 	conf_section_entries(ld, conf, s, (size_t)n, parse_check);
 }
 
-/* The names (or the distinct groups) of the checks read so far, for "did
- * you mean". Caller frees the array only. */
+/* The names (or the groups) of the checks read so far, for "did you mean".
+ * Linear: a group repeats, which changes no suggestion. Caller frees the
+ * array only. */
 const char **conf_check_names(const struct conf *conf, bool groups, size_t *n)
 {
 	const char **v = xcalloc(conf->n_checks + 1, sizeof(*v));
@@ -1480,13 +1484,8 @@ const char **conf_check_names(const struct conf *conf, bool groups, size_t *n)
 	*n = 0;
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const char *s = groups ? conf->checks[i].group : conf->checks[i].name;
-		bool seen = false;
 
-		if (s == NULL || *s == '\0')
-			continue;
-		for (size_t j = 0; j < *n; j++)
-			seen = seen || strcmp(v[j], s) == 0;
-		if (!seen)
+		if (s != NULL && *s != '\0')
 			v[(*n)++] = s;
 	}
 	return v;
