@@ -226,7 +226,8 @@ static struct conf_names **names_of(struct conf *conf, const char *what)
  * required, [A-Za-z0-9_.-]{1,64}, unique across every file (the conf's
  * index finds a duplicate in constant time). Returns it (a new string) or
  * NULL after recording an error; sets *where to how messages name the entry
- * ("check \"api\"", else "check #3": its position in its file's list). */
+ * ("check \"api\"", else "check #3": its position in its file's list;
+ * config_setting_index() would say it too, but in linear time). */
 char *conf_read_name(struct loader *ld, const config_setting_t *g, const char *what, size_t idx,
                      struct name_seen *seen, size_t *n_seen, const char **where)
 {
@@ -235,7 +236,7 @@ char *conf_read_name(struct loader *ld, const config_setting_t *g, const char *w
 	int line, first_line;
 	char *v;
 
-	*where = conf_tmp(ld, xasprintf("%s #%d", what, config_setting_index(g) + 1));
+	*where = conf_tmp(ld, xasprintf("%s #%zu", what, ld->entry_number));
 	if (ns == NULL) {
 		conf_err(ld, g, "missing required setting \"name\" in %s", *where);
 		return NULL;
@@ -313,7 +314,9 @@ void conf_section_entries(struct loader *ld, struct conf *conf, const config_set
 			continue;
 		len = (size_t)config_setting_length(list);
 		assert(idx + len <= n);
-		for (size_t i = 0; i < len; i++)
+		for (size_t i = 0; i < len; i++) {
+			ld->entry_number = i + 1;
 			fn(ld, conf, config_setting_get_elem(list, (unsigned)i), idx++, NULL, NULL);
+		}
 	}
 }

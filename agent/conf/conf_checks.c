@@ -1538,7 +1538,7 @@ void conf_resolve_dependencies(struct loader *ld, struct conf *conf)
 
 		to[k] = SIZE_MAX;
 		if (target == NULL) {
-			const char *hint = conf_closest(d->name, names, nn);
+			const char *hint = conf_errors_full(ld) ? NULL : conf_closest(d->name, names, nn);
 
 			conf_err(ld, d->s, "%s in check \"%s\" names an unknown check \"%s\"%s", conf_sname(ld, d->s),
 			         where ? where : "?", d->name, conf_did_you_mean(ld, hint));

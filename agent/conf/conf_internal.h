@@ -47,6 +47,7 @@ struct loader {
 	char **tmp;                 /* strings built for messages, freed at the end */
 	size_t n_tmp, cap_tmp;
 	struct conf *conf;          /* what is being built (checks before rules) */
+	size_t entry_number;        /* of the section entry being read, in its file's list, from 1 */
 	struct dep_ref *deps;       /* every depends_on entry, resolved after all checks */
 	size_t n_deps;
 	char **warnings;            /* "FILE:LINE: ..." logged when the load succeeds */
