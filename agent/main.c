@@ -226,12 +226,16 @@ static void print_phase(const char *name, int64_t us, bool *first)
 
 static void print_result(const struct check *c, const struct probe_result *r)
 {
-	char ts[40];
+	char ts[40], timeout[32], interval[32];
 	bool first = true;
 
 	util_format_time(r->start_us, ts, sizeof(ts));
+	util_format_duration(c->timeout_ms, timeout, sizeof(timeout));
+	util_format_duration(c->interval_ms, interval, sizeof(interval));
 	printf("check       %s (%s)\n", c->name, check_type_name(c->type));
 	printf("target      %s\n", c->target);
+	/* The timeout in force: one inherited from defaults is cut to the interval. */
+	printf("timeout     %s (interval %s)\n", timeout, interval);
 	printf("run         %s at %s, attempt %d of %d\n", r->run_id, ts, r->attempts, c->retries + 1);
 	printf("phases      ");
 	print_phase("dns", r->dns_us, &first);
@@ -328,6 +332,8 @@ static int cmd_probe(const struct cli *cli)
 		json_object_set_new(j, "check", json_string(c->name));
 		json_object_set_new(j, "type", json_string(check_type_name(c->type)));
 		json_object_set_new(j, "target", json_string(c->target));
+		json_object_set_new(j, "timeout_ms", json_integer((json_int_t)c->timeout_ms));
+		json_object_set_new(j, "interval_ms", json_integer((json_int_t)c->interval_ms));
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("\n");
 		json_decref(j);
