@@ -48,6 +48,7 @@ struct loader {
 	size_t n_tmp, cap_tmp;
 	struct conf *conf;          /* what is being built (checks before rules) */
 	size_t entry_number;        /* of the section entry being read, in its file's list, from 1 */
+	struct conf_select *select; /* built on the first conf_selects_any() */
 	struct dep_ref *deps;       /* every depends_on entry, resolved after all checks */
 	size_t n_deps;
 	char **warnings;            /* "FILE:LINE: ..." logged when the load succeeds */
@@ -262,6 +263,14 @@ long conf_names_find(const struct conf_names *idx, const char *name);
 /* How many names idx holds (0 for NULL). */
 size_t conf_names_count(const struct conf_names *idx);
 void conf_names_free(struct conf_names *idx);
+
+/* --- conf_select.c: selectors at scale ----------------------------------- */
+
+struct conf_select;
+/* Whether selector ("*", a name, a glob, "group:NAME") selects any check;
+ * ask only once every check is read (the answer is built then). */
+bool conf_selects_any(struct loader *ld, const char *selector);
+void conf_select_free(struct conf_select *sel);
 
 /* --- conf_agent.c: the agent and defaults sections ------------------------ */
 

@@ -316,5 +316,6 @@ void conf_loader_free(struct loader *ld)
 		free(ld->warnings[i]);
 	free(ld->warnings);
 	free(ld->deps);
+	conf_select_free(ld->select);
 	conf_free_vars(ld);
 }

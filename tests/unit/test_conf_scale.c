@@ -41,8 +41,8 @@ static char *many_checks(long dup_at, long dep_at, const char *dep_name)
 
 	buf_adds(&b, "checks = (\n");
 	for (long i = 0; i < MANY; i++) {
-		buf_printf(&b, "  { name = \"c%06ld\"; type = \"tcp\"; host = \"127.0.0.1\"; port = 1;",
-		           i == dup_at ? 7 : i);
+		buf_printf(&b, "  { name = \"c%06ld\"; group = \"g%03ld\"; type = \"tcp\"; host = \"127.0.0.1\"; port = 1;",
+		           i == dup_at ? 7 : i, i % 100);
 		if (i == dep_at)
 			buf_printf(&b, " depends_on = \"%s\";", dep_name);
 		buf_adds(&b, i + 1 < MANY ? " },\n" : " }\n");
@@ -123,7 +123,7 @@ static void test_lookups_among_many(void **state)
 {
 	char *text = many_checks(-1, MANY - 1, "c000000");
 	struct conf *c;
-	char name[16];
+	char name[24];
 
 	(void)state;
 	c = conf_load_string(text, "t.conf", &(struct conf_errors){ 0 });
@@ -137,6 +137,59 @@ static void test_lookups_among_many(void **state)
 	assert_null(conf_find_check(c, "C000001"));
 	conf_unref(c);
 	free(text);
+}
+
+/* What loading text logs (its warnings), and whether it loaded. */
+static char *log_of_load(const char *text, bool *loaded)
+{
+	char path[] = "/tmp/pharos-test-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	struct conf_errors e = { 0 };
+	struct conf *c;
+	char *out = xcalloc(1, 65536);
+	FILE *f;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	c = conf_load_string(text, "t.conf", &e);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	*loaded = c != NULL;
+	conf_unref(c);
+	conf_errors_free(&e);
+	f = fdopen(fd, "r");
+	rewind(f);
+	(void)!fread(out, 1, 65535, f);
+	fclose(f);
+	unlink(path);
+	return out;
+}
+
+static void test_selectors_among_many(void **state)
+{
+	char *checks = many_checks(-1, -1, NULL);
+	char *text = xasprintf("%s"
+		"alerts = (\n"
+		"  { name = \"a\"; checks = [ \"c0999*\", \"c1*\", \"c00000[0-3]\", \"*x\" ]; when = \"consecutive_failures >= 1\"; },\n"
+		"  { name = \"b\"; checks = [ \"group:g042\", \"group:nope\", \"?099999\", \"c000001\" ]; when = \"consecutive_failures >= 1\"; }\n"
+		");\n", checks);
+	bool loaded;
+	char *log = log_of_load(text, &loaded);
+
+	(void)state;
+	assert_true(loaded);
+	assert_non_null(strstr(log, "the pattern \\\"c1*\\\" matches no check"));
+	assert_non_null(strstr(log, "the pattern \\\"*x\\\" matches no check"));
+	assert_non_null(strstr(log, "no check has group \\\"nope\\\""));
+	assert_null(strstr(log, "c0999*"));
+	assert_null(strstr(log, "[0-3]"));
+	assert_null(strstr(log, "g042"));
+	assert_null(strstr(log, "?099999"));
+	free(log);
+	free(text);
+	free(checks);
 }
 
 /* --- include ----------------------------------------------------------------- */
@@ -268,7 +321,7 @@ static void test_suggest(void **state)
 {
 	static const char *const names[] = { "interval", "timeout", "Title", "retries" };
 	const char **many = xcalloc(MANY, sizeof(*many));
-	char (*buf)[12] = xcalloc(MANY, sizeof(*buf));
+	char (*buf)[28] = xcalloc(MANY, sizeof(*buf));
 	struct suggest s;
 
 	(void)state;
@@ -299,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_one_duplicate_among_many),
 		cmocka_unit_test(test_one_unknown_dependency_among_many),
 		cmocka_unit_test(test_lookups_among_many),
+		cmocka_unit_test(test_selectors_among_many),
 		cmocka_unit_test(test_include_joins_files_in_order),
 		cmocka_unit_test(test_include_errors_in_their_files),
 		cmocka_unit_test(test_include_missing_and_broken_files),
