@@ -238,12 +238,11 @@ void conf_unref(struct conf *c)
 		conf_free(c);
 }
 
-/* The position of name in an array of n entries by the index idx, or -1
- * when the index cannot say: a conf built by hand, or entries added to it
- * since (tests), has no complete index; the caller then walks the array. */
-static long indexed(const struct conf_names *idx, size_t n, const char *name, bool *known)
+/* The position of name by the index idx, or -1. A conf built by hand (tests)
+ * has no index: *known is false and the caller walks the array. */
+static long indexed(const struct conf_names *idx, const char *name, bool *known)
 {
-	*known = idx != NULL && conf_names_count(idx) == n;
+	*known = idx != NULL;
 	return *known ? conf_names_find(idx, name) : -1;
 }
 
@@ -255,7 +254,7 @@ const struct check *conf_find_check(const struct conf *c, const char *name)
 
 	if (c == NULL || name == NULL)
 		return NULL;
-	pos = indexed(c->check_names, c->n_checks, name, &known);
+	pos = indexed(c->check_names, name, &known);
 	if (known)
 		return pos >= 0 ? &c->checks[pos] : NULL;
 	for (size_t i = 0; i < c->n_checks; i++)
@@ -271,7 +270,7 @@ const struct alert_rule *conf_find_rule(const struct conf *c, const char *name)
 
 	if (c == NULL || name == NULL)
 		return NULL;
-	pos = indexed(c->rule_names, c->n_rules, name, &known);
+	pos = indexed(c->rule_names, name, &known);
 	if (known)
 		return pos >= 0 ? &c->rules[pos] : NULL;
 	for (size_t i = 0; i < c->n_rules; i++)
@@ -287,7 +286,7 @@ const struct notifier_conf *conf_find_notifier(const struct conf *c, const char 
 
 	if (c == NULL || name == NULL)
 		return NULL;
-	pos = indexed(c->notifier_names, c->n_notifiers, name, &known);
+	pos = indexed(c->notifier_names, name, &known);
 	if (known)
 		return pos >= 0 ? &c->notifiers[pos] : NULL;
 	for (size_t i = 0; i < c->n_notifiers; i++)

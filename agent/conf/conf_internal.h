@@ -260,8 +260,6 @@ bool conf_names_add(struct conf_names **idx, const char *name, size_t pos, size_
                     size_t *first_file, int *first_line);
 /* The position of name, or -1. */
 long conf_names_find(const struct conf_names *idx, const char *name);
-/* How many names idx holds (0 for NULL). */
-size_t conf_names_count(const struct conf_names *idx);
 void conf_names_free(struct conf_names *idx);
 
 /* --- conf_select.c: selectors at scale ----------------------------------- */

@@ -92,11 +92,6 @@ long conf_names_find(const struct conf_names *idx, const char *name)
 	return slot->name != NULL ? (long)slot->pos : -1;
 }
 
-size_t conf_names_count(const struct conf_names *idx)
-{
-	return idx != NULL ? idx->n : 0;
-}
-
 void conf_names_free(struct conf_names *idx)
 {
 	if (idx == NULL)
