@@ -12,10 +12,11 @@
 #include "conf/conf_internal.h"
 #include "core/util.h"
 
+/* 24 bytes: a loaded conf keeps its index (100,000 checks: 6 MiB). */
 struct name_slot {
 	const char *name;           /* NULL: empty */
-	size_t pos;
-	size_t file;                /* where it is defined: the file's order, and line */
+	uint32_t pos;               /* sections hold at most INT_MAX entries */
+	uint32_t file;              /* where it is defined: the file's order, and line */
 	int line;
 };
 
@@ -75,8 +76,8 @@ bool conf_names_add(struct conf_names **idx, const char *name, size_t pos, size_
 		return false;
 	}
 	slot->name = name;
-	slot->pos = pos;
-	slot->file = file;
+	slot->pos = (uint32_t)pos;
+	slot->file = (uint32_t)file;
 	slot->line = line;
 	(*idx)->n++;
 	return true;
