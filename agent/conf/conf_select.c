@@ -6,9 +6,7 @@
  * Built once, on the first question, after every check is read: an index of
  * the groups, and the check names sorted, so that a glob with a literal
  * prefix ("payments-*") only looks at the names that start with it. The
- * matching itself is conf_selector_matches()'s: fnmatch(3) with no flags on
- * the name, exact on the group. */
-#include <fnmatch.h>
+ * matching itself stays conf_selector_matches()'s. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,13 +15,13 @@
 
 struct conf_select {
 	struct conf_names *groups;  /* group -> a check that has it */
-	const char **names;         /* every check name, sorted (borrowed) */
+	const struct check **by_name;   /* every named check, sorted by name */
 	size_t n_names;
 };
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp((*(const struct check *const *)a)->name, (*(const struct check *const *)b)->name);
 }
 
 static struct conf_select *select_build(const struct conf *conf)
@@ -32,17 +30,17 @@ static struct conf_select *select_build(const struct conf *conf)
 	size_t first_file;
 	int first_line;
 
-	sel->names = xcalloc(conf->n_checks + 1, sizeof(*sel->names));
+	sel->by_name = xcalloc(conf->n_checks + 1, sizeof(*sel->by_name));
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const struct check *c = &conf->checks[i];
 
 		if (c->name == NULL)
 			continue;
-		sel->names[sel->n_names++] = c->name;
+		sel->by_name[sel->n_names++] = c;
 		if (c->group != NULL && *c->group != '\0')
 			conf_names_add(&sel->groups, c->group, i, 0, 0, &first_file, &first_line);
 	}
-	qsort(sel->names, sel->n_names, sizeof(*sel->names), cmp_name);
+	qsort(sel->by_name, sel->n_names, sizeof(*sel->by_name), cmp_name);
 	return sel;
 }
 
@@ -54,7 +52,7 @@ static size_t lower_bound(const struct conf_select *sel, const char *prefix)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(sel->names[mid], prefix) < 0)
+		if (strcmp(sel->by_name[mid]->name, prefix) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -71,9 +69,9 @@ static bool glob_matches_any(const struct conf_select *sel, const char *pattern)
 	bool found = false;
 
 	for (size_t i = lower_bound(sel, prefix); i < sel->n_names && !found; i++) {
-		if (strncmp(sel->names[i], prefix, plen) != 0)
+		if (strncmp(sel->by_name[i]->name, prefix, plen) != 0)
 			break;
-		found = fnmatch(pattern, sel->names[i], 0) == 0;
+		found = conf_selector_matches(pattern, sel->by_name[i]);
 	}
 	free(prefix);
 	return found;
@@ -97,6 +95,6 @@ void conf_select_free(struct conf_select *sel)
 	if (sel == NULL)
 		return;
 	conf_names_free(sel->groups);
-	free(sel->names);
+	free(sel->by_name);
 	free(sel);
 }
