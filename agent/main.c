@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "probes/probe.h"
 #include "core/resolver.h"
+#include "core/suggest.h"
 #include "sched.h"
 #include "core/util.h"
 
@@ -175,28 +176,6 @@ static int cmd_run(const struct cli *cli)
 	return agent_run(conf);
 }
 
-/* Edit distance of a and b (short names only), for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[80], cur[80];
-
-	if (la >= 79 || lb >= 79)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
-	}
-	return prev[lb];
-}
-
 static const char *check_name_at(const struct conf *conf, size_t i)
 {
 	return conf->checks[i].name;
@@ -212,18 +191,12 @@ static const char *notifier_name_at(const struct conf *conf, size_t i)
 static const char *closest_name(const char *want, const struct conf *conf, size_t n,
                                 const char *(*name_at)(const struct conf *conf, size_t i))
 {
-	const char *best = NULL;
-	size_t bd = SIZE_MAX;
+	struct suggest s;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(want, name_at(conf, i));
-
-		if (d < bd) {
-			bd = d;
-			best = name_at(conf, i);
-		}
-	}
-	return bd <= 3 ? best : NULL;
+	suggest_init(&s, want, strlen(want), 3);
+	for (size_t i = 0; i < n; i++)
+		suggest_offer(&s, name_at(conf, i));
+	return s.best;
 }
 
 /* --- probe ------------------------------------------------------------------- */
@@ -253,12 +226,16 @@ static void print_phase(const char *name, int64_t us, bool *first)
 
 static void print_result(const struct check *c, const struct probe_result *r)
 {
-	char ts[40];
+	char ts[40], timeout[32], interval[32];
 	bool first = true;
 
 	util_format_time(r->start_us, ts, sizeof(ts));
+	util_format_duration(c->timeout_ms, timeout, sizeof(timeout));
+	util_format_duration(c->interval_ms, interval, sizeof(interval));
 	printf("check       %s (%s)\n", c->name, check_type_name(c->type));
 	printf("target      %s\n", c->target);
+	/* The timeout in force: one inherited from defaults is cut to the interval. */
+	printf("timeout     %s (interval %s)\n", timeout, interval);
 	printf("run         %s at %s, attempt %d of %d\n", r->run_id, ts, r->attempts, c->retries + 1);
 	printf("phases      ");
 	print_phase("dns", r->dns_us, &first);
@@ -339,6 +316,8 @@ static int cmd_probe(const struct cli *cli)
 		json_object_set_new(j, "check", json_string(c->name));
 		json_object_set_new(j, "type", json_string(check_type_name(c->type)));
 		json_object_set_new(j, "target", json_string(c->target));
+		json_object_set_new(j, "timeout_ms", json_integer((json_int_t)c->timeout_ms));
+		json_object_set_new(j, "interval_ms", json_integer((json_int_t)c->interval_ms));
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("\n");
 		json_decref(j);

@@ -21,6 +21,8 @@
 
 #define CONF_DEFAULT_PATH "/etc/pharos/pharos.conf"
 
+struct conf_names;          /* name -> position (conf_names.c) */
+
 struct conf_agent {
 	char *listen;               /* "127.0.0.1:9470" */
 	char *database;             /* "/var/lib/pharos/pharos.db" */
@@ -36,7 +38,9 @@ struct conf_agent {
 };
 
 struct conf {
-	char *path;
+	char *path;                     /* the main file */
+	char **included;                /* the files its `include` read, in order */
+	size_t n_included;
 	struct conf_agent agent;
 	uint64_t default_interval_ms;   /* 30s */
 	uint64_t default_timeout_ms;    /* 10s */
@@ -48,6 +52,10 @@ struct conf {
 	size_t n_notifiers;
 	struct maintenance_window *maintenance;
 	size_t n_maintenance;
+	/* The names of checks, rules and notifiers to their positions: lookups
+	 * by name take constant time at any size. NULL in a conf built by
+	 * hand (tests): lookups then walk the array. */
+	struct conf_names *check_names, *rule_names, *notifier_names;
 	int refs;                       /* conf_ref / conf_unref; starts at 1 */
 };
 
@@ -56,7 +64,7 @@ struct conf_errors {
 	size_t n;
 };
 
-/* Reads and validates path. Returns a new conf (refs = 1), or NULL with at
+/* Reads and validates path and the files its `include` names. Returns a new conf (refs = 1), or NULL with at
  * least one line in errs. errs must be zeroed by the caller. */
 struct conf *conf_load(const char *path, struct conf_errors *errs);
 

@@ -237,16 +237,23 @@ static void check_combinations(struct loader *ld, const config_setting_t *g, str
 	const config_setting_t *iv = config_setting_get_member(g, "interval");
 	const config_setting_t *to = config_setting_get_member(g, "timeout");
 
-	/* When neither is set here, the defaults decided (and were checked). A
-	 * passive check runs nothing: its type says what applies. */
-	if (!probe_type_passive(c) && (iv != NULL || to != NULL) && !conf_had_error(ld, iv) &&
-	    !conf_had_error(ld, to) && c->timeout_ms > c->interval_ms) {
+	/* A passive check runs nothing: its type says what applies. A timeout
+	 * written here must fit in the interval; one inherited from defaults is
+	 * cut to it (as Prometheus does with scrape_timeout). */
+	if (probe_type_passive(c)) {
+		conf_validate_check(ld, g, c, where, false);
+		return;
+	}
+	if (to == NULL && c->timeout_ms > c->interval_ms)
+		c->timeout_ms = c->interval_ms;
+	if (to != NULL && !conf_had_error(ld, iv) && !conf_had_error(ld, to) &&
+	    c->timeout_ms > c->interval_ms) {
 		char a[32], b[32];
 
 		util_format_duration(c->timeout_ms, a, sizeof(a));
 		util_format_duration(c->interval_ms, b, sizeof(b));
-		conf_err(ld, to ? to : iv, "timeout \"%s\"%s is longer than interval \"%s\"%s in %s (a run must end before the next one starts)",
-		         a, to ? "" : " (from defaults)", b, iv ? "" : " (from defaults)", where);
+		conf_err(ld, to, "timeout \"%s\" is longer than interval \"%s\"%s in %s (a run must end before the next one starts)",
+		         a, b, iv ? "" : " (from defaults)", where);
 	}
 	conf_validate_check(ld, g, c, where, false);
 }
@@ -316,8 +323,9 @@ void conf_parse_checks(struct loader *ld, struct conf *conf, const config_settin
 	conf_section_entries(ld, conf, s, (size_t)n, parse_check);
 }
 
-/* The names (or the distinct groups) of the checks read so far, for "did
- * you mean". Caller frees the array only. */
+/* The names (or the groups) of the checks read so far, for "did you mean".
+ * Linear: a group repeats, which changes no suggestion. Caller frees the
+ * array only. */
 const char **conf_check_names(const struct conf *conf, bool groups, size_t *n)
 {
 	const char **v = xcalloc(conf->n_checks + 1, sizeof(*v));
@@ -325,13 +333,8 @@ const char **conf_check_names(const struct conf *conf, bool groups, size_t *n)
 	*n = 0;
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const char *s = groups ? conf->checks[i].group : conf->checks[i].name;
-		bool seen = false;
 
-		if (s == NULL || *s == '\0')
-			continue;
-		for (size_t j = 0; j < *n; j++)
-			seen = seen || strcmp(v[j], s) == 0;
-		if (!seen)
+		if (s != NULL && *s != '\0')
 			v[(*n)++] = s;
 	}
 	return v;
@@ -384,7 +387,7 @@ void conf_resolve_dependencies(struct loader *ld, struct conf *conf)
 
 		to[k] = SIZE_MAX;
 		if (target == NULL) {
-			const char *hint = conf_closest(d->name, names, nn);
+			const char *hint = conf_errors_full(ld) ? NULL : conf_closest(d->name, names, nn);
 
 			conf_err(ld, d->s, "%s in check \"%s\" names an unknown check \"%s\"%s", conf_sname(ld, d->s),
 			         where ? where : "?", d->name, conf_did_you_mean(ld, hint));
