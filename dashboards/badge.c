@@ -67,7 +67,8 @@ static char *cut(const char *s)
 
 char *badge_svg(const char *label, const char *message, const char *color, size_t *len)
 {
-	struct page_buf b = { 0 }, el = { 0 }, em = { 0 };
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES), el = BUF_MAX(PAGE_MAX_BYTES);
+	struct buf em = BUF_MAX(PAGE_MAX_BYTES);
 	char *l = cut(label), *m = cut(message);
 	double lw = round(badge_text_width(l) + 2 * BADGE_PAD);
 	double mw = round(badge_text_width(m) + 2 * BADGE_PAD);
@@ -75,45 +76,44 @@ char *badge_svg(const char *label, const char *message, const char *color, size_
 
 	page_escape(&el, l);
 	page_escape(&em, m);
-	page_buf_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"20\" "
-	                "role=\"img\" aria-label=\"", w);
-	page_buf_puts(&b, el.data ? el.data : "");
-	page_buf_puts(&b, ": ");
-	page_buf_puts(&b, em.data ? em.data : "");
-	page_buf_puts(&b, "\"><title>");
-	page_buf_puts(&b, el.data ? el.data : "");
-	page_buf_puts(&b, ": ");
-	page_buf_puts(&b, em.data ? em.data : "");
-	page_buf_printf(&b, "</title><linearGradient id=\"s\" x2=\"0\" y2=\"100%%\">"
-	                "<stop offset=\"0\" stop-color=\"#bbb\" stop-opacity=\".1\"/>"
-	                "<stop offset=\"1\" stop-opacity=\".1\"/></linearGradient>"
-	                "<clipPath id=\"r\"><rect width=\"%.0f\" height=\"20\" rx=\"3\" "
-	                "fill=\"#fff\"/></clipPath><g clip-path=\"url(#r)\">"
-	                "<rect width=\"%.0f\" height=\"20\" fill=\"#555\"/>"
-	                "<rect x=\"%.0f\" width=\"%.0f\" height=\"20\" fill=\"%s\"/>"
-	                "<rect width=\"%.0f\" height=\"20\" fill=\"url(#s)\"/></g>"
-	                "<g fill=\"#fff\" text-anchor=\"middle\" "
-	                "font-family=\"Verdana,Geneva,DejaVu Sans,sans-serif\" "
-	                "text-rendering=\"geometricPrecision\" font-size=\"11\">",
-	                w, lw, lw, mw, color, w);
+	buf_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"20\" "
+	           "role=\"img\" aria-label=\"", w);
+	buf_adds(&b, el.p ? el.p : "");
+	buf_adds(&b, ": ");
+	buf_adds(&b, em.p ? em.p : "");
+	buf_adds(&b, "\"><title>");
+	buf_adds(&b, el.p ? el.p : "");
+	buf_adds(&b, ": ");
+	buf_adds(&b, em.p ? em.p : "");
+	buf_printf(&b, "</title><linearGradient id=\"s\" x2=\"0\" y2=\"100%%\">"
+	           "<stop offset=\"0\" stop-color=\"#bbb\" stop-opacity=\".1\"/>"
+	           "<stop offset=\"1\" stop-opacity=\".1\"/></linearGradient>"
+	           "<clipPath id=\"r\"><rect width=\"%.0f\" height=\"20\" rx=\"3\" "
+	           "fill=\"#fff\"/></clipPath><g clip-path=\"url(#r)\">"
+	           "<rect width=\"%.0f\" height=\"20\" fill=\"#555\"/>"
+	           "<rect x=\"%.0f\" width=\"%.0f\" height=\"20\" fill=\"%s\"/>"
+	           "<rect width=\"%.0f\" height=\"20\" fill=\"url(#s)\"/></g>"
+	           "<g fill=\"#fff\" text-anchor=\"middle\" "
+	           "font-family=\"Verdana,Geneva,DejaVu Sans,sans-serif\" "
+	           "text-rendering=\"geometricPrecision\" font-size=\"11\">",
+	           w, lw, lw, mw, color, w);
 	for (int i = 0; i < 2; i++) {
-		const char *t = i == 0 ? (el.data ? el.data : "") : (em.data ? em.data : "");
+		const char *t = i == 0 ? (el.p ? el.p : "") : (em.p ? em.p : "");
 		double x = i == 0 ? lw / 2 : lw + mw / 2;
 
-		page_buf_printf(&b, "<text x=\"%.1f\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\">",
-		                x);
-		page_buf_puts(&b, t);
-		page_buf_printf(&b, "</text><text x=\"%.1f\" y=\"14\">", x);
-		page_buf_puts(&b, t);
-		page_buf_puts(&b, "</text>");
+		buf_printf(&b, "<text x=\"%.1f\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\">",
+		           x);
+		buf_adds(&b, t);
+		buf_printf(&b, "</text><text x=\"%.1f\" y=\"14\">", x);
+		buf_adds(&b, t);
+		buf_adds(&b, "</text>");
 	}
-	page_buf_puts(&b, "</g></svg>\n");
-	page_buf_free(&el);
-	page_buf_free(&em);
+	buf_adds(&b, "</g></svg>\n");
+	buf_free(&el);
+	buf_free(&em);
 	free(l);
 	free(m);
-	*len = b.len;
-	return b.data;
+	return buf_steal(&b, len);
 }
 
 const char *badge_state_color(const char *state)

@@ -17,6 +17,7 @@
  * Each request also has its own deadline timer, so timeout_ms holds even when
  * c-ares would take longer (several servers, search domains, A+AAAA). */
 #include "core/resolver.h"
+#include "core/resolver_addr.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
@@ -306,42 +307,6 @@ static void lookup_error(struct resolver_req *q, int status)
 	}
 }
 
-/* Appends sa to addrs unless it is there already or addrs is full. */
-static void addrs_add(struct resolver_addrs *a, const struct sockaddr *sa)
-{
-	char text[64];
-	socklen_t len;
-	const void *src;
-
-	if (a->n >= RESOLVER_MAX_ADDRS)
-		return;
-	if (sa->sa_family == AF_INET) {
-		src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-		len = sizeof(struct sockaddr_in);
-	} else if (sa->sa_family == AF_INET6) {
-		src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		return;
-	}
-	if (inet_ntop(sa->sa_family, src, text, sizeof(text)) == NULL)
-		return;
-	for (int i = 0; i < a->n; i++) {
-		if (strcmp(a->text[i], text) == 0)
-			return;
-	}
-	memset(&a->addr[a->n], 0, sizeof(a->addr[a->n]));
-	memcpy(&a->addr[a->n], sa, len);
-	/* Port 0 by contract: callers pin the address, the port is theirs. */
-	if (sa->sa_family == AF_INET)
-		((struct sockaddr_in *)(void *)&a->addr[a->n])->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)(void *)&a->addr[a->n])->sin6_port = 0;
-	a->len[a->n] = len;
-	util_strlcpy(a->text[a->n], text, sizeof(a->text[a->n]));
-	a->n++;
-}
-
 /* --- cache ------------------------------------------------------------------- */
 
 static char *host_key(const char *host)
@@ -462,7 +427,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 				continue;
 			if (q->family != AF_UNSPEC && n->ai_family != q->family)
 				continue;
-			addrs_add(&q->addrs, n->ai_addr);
+			resolver_addrs_add(&q->addrs, n->ai_addr);
 			if (min_ttl < 0 || n->ai_ttl < min_ttl)
 				min_ttl = n->ai_ttl;
 		}
@@ -508,69 +473,6 @@ static void on_query(void *arg, int status, int timeouts, unsigned char *abuf, i
 
 /* --- public -------------------------------------------------------------------- */
 
-/* Parses "ip", "ip:port", "[v6]", "[v6]:port" or a bare v6 address into the
- * "ip:port" / "[v6]:port" form c-ares' csv parser takes. -1 when invalid. */
-static int server_csv(const char *s, char *out, size_t outlen)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	unsigned char bin[sizeof(struct in6_addr)];
-	const char *port = NULL, *colon;
-	unsigned long p = 53;
-	size_t hl;
-	bool v6;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL)
-			return -1;
-		hl = (size_t)(end - s - 1);
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-		if (hl == 0 || hl >= sizeof(host))
-			return -1;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		v6 = true;
-	} else {
-		colon = strchr(s, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-			/* Two colons or more: a bare IPv6 address, no port. */
-			hl = strlen(s);
-			v6 = true;
-		} else {
-			hl = colon ? (size_t)(colon - s) : strlen(s);
-			port = colon ? colon + 1 : NULL;
-			v6 = false;
-		}
-		if (hl == 0 || hl >= sizeof(host))
-			return -1;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-	}
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
-		return -1;
-	if (port != NULL) {
-		char *end;
-
-		if (*port < '0' || *port > '9')
-			return -1;
-		errno = 0;
-		p = strtoul(port, &end, 10);
-		if (errno != 0 || *end != '\0' || p == 0 || p > 65535)
-			return -1;
-	}
-	if (v6)
-		snprintf(out, outlen, "[%s]:%lu", host, p);
-	else
-		snprintf(out, outlen, "%s:%lu", host, p);
-	return 0;
-}
-
 /* One c-ares channel on l. Each try waits timeout_ms/3 and there are two tries,
  * whose waits c-ares doubles (t + 2t): one server's worst case is timeout_ms.
  * The per-request deadline covers the rest. */
@@ -591,7 +493,7 @@ struct resolver *resolver_new(struct loop *l, const char *server, uint64_t timeo
 		timeout_ms = 5000;
 	if (timeout_ms > 600000)
 		timeout_ms = 600000;
-	if (server != NULL && server_csv(server, csv, sizeof(csv)) < 0) {
+	if (server != NULL && resolver_server_csv(server, csv, sizeof(csv)) < 0) {
 		snprintf(err, errlen,
 		         "invalid DNS server \"%s\": expected an IP address with an optional port "
 		         "(\"1.1.1.1\", \"127.0.0.1:5353\", \"[::1]:53\")", server);
@@ -681,7 +583,7 @@ static int literal_answer(struct resolver_req *q, const char *host, int family)
 			return 1;
 		}
 		sin.sin_family = AF_INET;
-		addrs_add(&q->addrs, (struct sockaddr *)&sin);
+		resolver_addrs_add(&q->addrs, (struct sockaddr *)&sin);
 		return 1;
 	}
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
@@ -699,7 +601,7 @@ static int literal_answer(struct resolver_req *q, const char *host, int family)
 			return 1;
 		}
 		sin6.sin6_family = AF_INET6;
-		addrs_add(&q->addrs, (struct sockaddr *)&sin6);
+		resolver_addrs_add(&q->addrs, (struct sockaddr *)&sin6);
 		return 1;
 	}
 	return 0;
@@ -727,9 +629,9 @@ static int localhost_answer(struct resolver_req *q, const char *host, int family
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_addr = in6addr_loopback;
 	if (family != AF_INET6)
-		addrs_add(&q->addrs, (struct sockaddr *)&sin);
+		resolver_addrs_add(&q->addrs, (struct sockaddr *)&sin);
 	if (family != AF_INET)
-		addrs_add(&q->addrs, (struct sockaddr *)&sin6);
+		resolver_addrs_add(&q->addrs, (struct sockaddr *)&sin6);
 	return 1;
 }
 

@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "core/log.h"
 #include "dashboards/page.h"
+#include "dashboards/page_chart.h"
 #include "web/snapshot.h"
 #include "store/store.h"
 #include "core/util.h"
@@ -20,10 +21,10 @@
 
 static char *escaped(const char *s)
 {
-	struct page_buf b = { 0 };
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
 
 	page_escape(&b, s);
-	return b.data ? b.data : xstrdup("");
+	return buf_steal(&b, NULL);
 }
 
 static void test_escape(void **state)
@@ -52,7 +53,7 @@ static void test_escape(void **state)
 		free(got);
 	}
 	{
-		struct page_buf b = { 0 };
+		struct buf b = BUF_MAX(PAGE_MAX_BYTES);
 
 		page_escape(&b, NULL);
 		assert_int_equal(b.len, 0);
@@ -94,26 +95,31 @@ static void test_pct(void **state)
 	}
 }
 
+/* Read through a volatile pointer: the compiler must not see its size. */
+static const char *volatile never_read = "never read";
+
 static void test_buf(void **state)
 {
-	struct page_buf b = { 0 };
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
 	char big[2000];
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	page_buf_puts(&b, "a");
-	page_buf_printf(&b, "%d-%s", 42, "b");
-	page_buf_printf(&b, "%s", big);        /* longer than the stack buffer */
+	buf_adds(&b, "a");
+	buf_printf(&b, "%d-%s", 42, "b");
+	buf_printf(&b, "%s", big);        /* longer than the stack buffer */
 	assert_int_equal(b.len, 5 + strlen(big));
-	assert_memory_equal(b.data, "a42-b", 5);
-	assert_false(b.full);
-	/* Past the ceiling: dropped (s is not even read), and full stays set. */
-	page_buf_add(&b, "never read", (size_t)PAGE_MAX_BYTES + 1);
-	assert_true(b.full);
-	page_buf_puts(&b, "more");
+	assert_memory_equal(b.p, "a42-b", 5);
+	assert_false(b.over);
+	/* Past the page ceiling: dropped (s is not even read), and over stays set
+	 * (a page that went over answers 500, whatever came after). */
+	assert_int_equal(buf_add(&b, never_read, (size_t)PAGE_MAX_BYTES + 1), -1);
+	assert_true(b.over);
 	assert_int_equal(b.len, 5 + strlen(big));
-	page_buf_free(&b);
-	assert_null(b.data);
+	buf_adds(&b, "more");
+	assert_true(b.over);
+	buf_free(&b);
+	assert_null(b.p);
 }
 
 /* Shuffles v with a fixed sequence (the function must not need order). */
@@ -199,28 +205,28 @@ static void test_latency_svg(void **state)
 		{ 55 * US_PER_S, 90000, false },    /* bucket 5: alone */
 	};
 	struct page_point p[10];
-	struct page_buf b = { 0 };
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
 
 	page_latency_points(v, 3, since, until, p, 10);
 	page_latency_svg(&b, p, 10, since, until);
-	assert_non_null(strstr(b.data, "<svg class=\"chart\""));
-	assert_non_null(strstr(b.data, "</svg>"));
-	assert_int_equal(count(b.data, "class=\"ch-p50\""), 1);
-	assert_int_equal(count(b.data, "class=\"ch-p95\""), 1);
-	assert_int_equal(count(b.data, "class=\"ch-fail\""), 1);
-	assert_int_equal(count(b.data, "<title>"), 3);          /* one per bucket with data */
+	assert_non_null(strstr(b.p, "<svg class=\"chart\""));
+	assert_non_null(strstr(b.p, "</svg>"));
+	assert_int_equal(count(b.p, "class=\"ch-p50\""), 1);
+	assert_int_equal(count(b.p, "class=\"ch-p95\""), 1);
+	assert_int_equal(count(b.p, "class=\"ch-fail\""), 1);
+	assert_int_equal(count(b.p, "<title>"), 3);          /* one per bucket with data */
 	/* p50 path: a two-point line then an isolated dot. The y scale tops at
 	 * 100 ms (nice ceiling of 90 ms * 1.05), plot height 202 from y=12. */
-	assert_non_null(strstr(b.data, "<path class=\"ch-p50\" d=\"M92.7 173.6L166.1 153.4"
-	                                "M459.7 32.2l0 0\"/>"));
-	assert_null(strstr(b.data, "no results"));
-	page_buf_free(&b);
+	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"M92.7 173.6L166.1 153.4"
+	                            "M459.7 32.2l0 0\"/>"));
+	assert_null(strstr(b.p, "no results"));
+	buf_free(&b);
 
 	page_latency_points(NULL, 0, since, until, p, 10);
 	page_latency_svg(&b, p, 10, since, until);
-	assert_non_null(strstr(b.data, "no results in this range"));
-	assert_non_null(strstr(b.data, "<path class=\"ch-p50\" d=\"\"/>"));
-	page_buf_free(&b);
+	assert_non_null(strstr(b.p, "no results in this range"));
+	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"\"/>"));
+	buf_free(&b);
 }
 
 /* --- the index page from a snapshot and a database ---------------------------------- */

@@ -1,10 +1,12 @@
 /* test_resolver.c — c-ares on the loop: literals answered from the loop,
  * localhost, a fake DNS server on 127.0.0.1 (answers, cache), a silent server
  * (timeout message within the timeout), cancel. Every test ends with an empty
- * loop. */
+ * loop. Also the address helpers without c-ares: the server option's syntax
+ * and the address list (no duplicates, port 0). */
 #include "unit.h"
 #include "core/loop.h"
 #include "core/resolver.h"
+#include "core/resolver_addr.h"
 #include "core/util.h"
 
 #include <ares.h>
@@ -361,6 +363,68 @@ static void test_cancel(void **state)
 	loop_free(l);
 }
 
+/* The server option: the forms accepted, the port defaulted to 53, and the
+ * rest refused. */
+static void test_server_csv(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "1.1.1.1", "1.1.1.1:53" },
+		{ "127.0.0.1:5353", "127.0.0.1:5353" },
+		{ "[::1]", "[::1]:53" },
+		{ "[::1]:5300", "[::1]:5300" },
+		{ "2001:db8::1", "[2001:db8::1]:53" },
+	};
+	static const char *const bad[] = {
+		"", "dns.example", "1.1.1.1:", "1.1.1.1:0", "1.1.1.1:65536", "1.1.1.1:53x",
+		"1.1.1.1:+53", "[::1", "[::1]x", "[]", "[1.1.1.1]", "300.1.1.1",
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(resolver_server_csv(ok[i].in, out, sizeof(out)), 0);
+		assert_string_equal(out, ok[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(resolver_server_csv(bad[i], out, sizeof(out)), -1);
+	assert_int_equal(resolver_server_csv(NULL, out, sizeof(out)), -1);
+}
+
+/* Addresses are kept once each, with port 0 and their numeric text. */
+static void test_addrs_add(void **state)
+{
+	struct resolver_addrs a;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr other;
+
+	memset(&a, 0, sizeof(a));
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	memset(&other, 0, sizeof(other));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(80);
+	inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
+	sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::7", &sin6.sin6_addr);
+	other.sa_family = AF_UNIX;
+
+	resolver_addrs_add(&a, (struct sockaddr *)&sin);
+	resolver_addrs_add(&a, (struct sockaddr *)&sin);
+	resolver_addrs_add(&a, (struct sockaddr *)&sin6);
+	resolver_addrs_add(&a, &other);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.text[0], "192.0.2.7");
+	assert_string_equal(a.text[1], "2001:db8::7");
+	assert_int_equal(a.len[0], sizeof(struct sockaddr_in));
+	assert_int_equal(a.len[1], sizeof(struct sockaddr_in6));
+	assert_int_equal(((struct sockaddr_in *)(void *)&a.addr[0])->sin_port, 0);
+	for (int i = 0; i < 2 * RESOLVER_MAX_ADDRS; i++) {
+		sin.sin_addr.s_addr = htonl(0xc0000200u + (unsigned)i);
+		resolver_addrs_add(&a, (struct sockaddr *)&sin);
+	}
+	assert_int_equal(a.n, RESOLVER_MAX_ADDRS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +435,8 @@ int main(void)
 		cmocka_unit_test(test_closed_port),
 		cmocka_unit_test(test_fake_server_and_cache),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_server_csv),
+		cmocka_unit_test(test_addrs_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,44 @@
+/* page_hist.h — the history of every check for the index page: uptime over
+ * 24 hours and 90 days and per day, read from the store in three grouped
+ * statements and shared by every render until it goes stale. */
+#ifndef PHAROS_PAGE_HIST_H
+#define PHAROS_PAGE_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dashboards/page.h"
+
+struct store_reader;
+
+struct page_hist_row {
+	char *name;
+	int64_t runs24, ok24, runs90, ok90;
+	int32_t day_runs[PAGE_DAYS], day_ok[PAGE_DAYS];     /* [PAGE_DAYS - 1] is today */
+};
+
+struct page_hist {
+	int refs;                   /* under the cache's lock */
+	int64_t built_us;
+	int64_t ttl_us;
+	int64_t today;              /* UTC day number of built_us */
+	struct page_hist_row *rows; /* sorted by name */
+	size_t n, cap;
+};
+
+/* The cached history (a reference; page_hist_release it), rebuilt when stale.
+ * One thread rebuilds while the others keep using the stale copy. NULL when
+ * there is no reader (r NULL) and nothing cached, or the database cannot be
+ * read and nothing is cached. */
+struct page_hist *page_hist_acquire(struct store_reader *r, int64_t now_us);
+
+/* Drops a reference (h may be NULL). */
+void page_hist_release(struct page_hist *h);
+
+/* The row of check name, or NULL (h may be NULL). */
+struct page_hist_row *page_hist_find(const struct page_hist *h, const char *name);
+
+/* Forgets the cached history: the next page_hist_acquire reads anew. */
+void page_hist_clear(void);
+
+#endif

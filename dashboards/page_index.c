@@ -1,0 +1,275 @@
+/* page_index.c — GET /, the status page: a summary, the firing alerts and
+ * checks in maintenance, then every check by group with its state, its 90-day
+ * bar and its uptime over 24 hours and 90 days.
+ *
+ * States come from the published snapshot. History comes from the cache of
+ * page_hist.c (three grouped reads for every check, never a query per check),
+ * and the rendered page itself is reused for a second or two under load. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "core/util.h"
+#include "dashboards/page.h"
+#include "dashboards/page_hist.h"
+#include "dashboards/page_parts.h"
+#include "web/rcache.h"
+
+#define BAR_MERGE_ABOVE    300      /* more checks: equal neighbouring days share a cell */
+
+static const struct snapshot *sort_snap;   /* qsort context, under sort_lock */
+static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Groups by name, the ungrouped last, config order within a group. */
+static int order_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const char *gi = sort_snap->checks[i].check->group, *gj = sort_snap->checks[j].check->group;
+	bool ni = gi == NULL || gi[0] == '\0', nj = gj == NULL || gj[0] == '\0';
+	int c;
+
+	if (ni != nj)
+		return ni ? 1 : -1;
+	c = ni ? 0 : strcmp(gi, gj);
+	if (c != 0)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+static size_t *check_order(const struct snapshot *snap)
+{
+	size_t *order = xmalloc((snap->n_checks ? snap->n_checks : 1) * sizeof(*order));
+
+	for (size_t i = 0; i < snap->n_checks; i++)
+		order[i] = i;
+	pthread_mutex_lock(&sort_lock);
+	sort_snap = snap;
+	qsort(order, snap->n_checks, sizeof(*order), order_cmp);
+	sort_snap = NULL;
+	pthread_mutex_unlock(&sort_lock);
+	return order;
+}
+
+static const char *group_of(const struct snapshot_check *sc)
+{
+	return sc->check->group && sc->check->group[0] ? sc->check->group : NULL;
+}
+
+static bool same_group(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Banner listing the checks in maintenance (hidden when none). */
+static void put_maint_banner(struct buf *b, const struct snapshot *snap, size_t n_maint)
+{
+	size_t shown = 0;
+
+	buf_printf(b, "<section id=\"maint\" class=\"banner b-maint\"%s><h2>"
+	           "<span class=\"ic\" aria-hidden=\"true\"></span>In maintenance "
+	           "<span class=\"n\">%zu</span></h2><ul>", n_maint ? "" : " hidden", n_maint);
+	for (size_t i = 0; i < snap->n_checks && shown < 50; i++) {
+		const struct snapshot_check *sc = &snap->checks[i];
+
+		if (sc->state != CHECK_STATE_MAINTENANCE)
+			continue;
+		buf_adds(b, "<li><a href=\"/check/");
+		page_escape(b, sc->check->name);
+		buf_adds(b, "\">");
+		page_escape(b, sc->check->name);
+		buf_adds(b, "</a></li>");
+		shown++;
+	}
+	if (shown < n_maint)
+		buf_printf(b, "<li>and %zu more</li>", n_maint - shown);
+	buf_adds(b, "</ul></section>\n");
+}
+
+/* One check's row: name, state, bar, uptime 24h / 90d. */
+static void put_check_row(struct buf *b, const struct snapshot_check *sc,
+                          const struct page_hist *h, bool merge)
+{
+	const struct page_hist_row *row = page_hist_find(h, sc->check->name);
+	double up24 = row ? page_pct_of(row->ok24, row->runs24) : -1;
+	double up90 = row ? page_pct_of(row->ok90, row->runs90) : -1;
+	char p24[16], p90[16];
+
+	page_format_pct(up24, p24, sizeof(p24));
+	page_format_pct(up90, p90, sizeof(p90));
+	buf_adds(b, "<li class=\"check\" data-name=\"");
+	page_escape(b, sc->check->name);
+	buf_printf(b, "\" data-state=\"%s\"><div class=\"c-name\"><a href=\"/check/",
+	           check_state_name(sc->state));
+	page_escape(b, sc->check->name);
+	buf_adds(b, "\">");
+	page_escape(b, sc->check->name);
+	buf_printf(b, "</a><span class=\"c-type\">%s</span></div>",
+	           check_type_name(sc->check->type));
+	if (!merge) {
+		page_put_state(b, sc->state);
+	} else {
+		/* Big fleets: the row without what repeats in every row and says
+		 * nothing new (aria-hidden on an empty icon, tooltips that repeat
+		 * "24h" / "90d" and the group's "uptime" heading): ~80 bytes of
+		 * ~700 per check. */
+		buf_printf(b, "<span class=\"state st-%s\"><span class=\"ic\"></span>%s</span>",
+		           check_state_name(sc->state), page_state_label(sc->state));
+	}
+	page_put_bar(b, row ? row->day_runs : NULL, row ? row->day_ok : NULL,
+	             h ? h->today : util_wall_us() / US_PER_DAY, merge);
+	if (!merge)
+		buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\" title=\"uptime, last "
+		           "24 hours\"><b>%s</b> 24h</span><span class=\"up90 %s\" title=\"uptime, "
+		           "last 90 days\"><b>%s</b> 90d</span></div></li>\n",
+		           page_uptime_class(up24), p24, page_uptime_class(up90), p90);
+	else
+		buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\"><b>%s</b> 24h</span>"
+		           "<span class=\"up90 %s\"><b>%s</b> 90d</span></div></li>\n",
+		           page_uptime_class(up24), p24, page_uptime_class(up90), p90);
+}
+
+/* The summary at the top: how many checks are down, or that all is well,
+ * the counts and when the page was made. counts is indexed by check state. */
+static void put_summary(struct buf *b, const struct snapshot *snap, const size_t *counts,
+                        int64_t now)
+{
+	size_t failing = counts[CHECK_STATE_DOWN] + counts[CHECK_STATE_BLOCKED];
+
+	buf_printf(b, "<section id=\"summary\" class=\"summary %s\"><span class=\"ic\" "
+	           "aria-hidden=\"true\"></span><div><h1 id=\"summary-text\">",
+	           failing ? "s-down" : counts[CHECK_STATE_UP] ? "s-up" : "s-pending");
+	if (failing)
+		buf_printf(b, "%zu check%s down", failing, failing == 1 ? "" : "s");
+	else if (snap->n_checks == 0)
+		buf_adds(b, "No checks configured");
+	else if (counts[CHECK_STATE_UP] == 0 && counts[CHECK_STATE_PENDING] > 0)
+		buf_adds(b, "Waiting for the first results");
+	else
+		buf_adds(b, "All systems operational");
+	buf_printf(b, "</h1><p class=\"counts\" id=\"counts\">%zu checks · %zu up · %zu down"
+	           "%s</p></div><p class=\"updated\">Last updated ", snap->n_checks,
+	           counts[CHECK_STATE_UP], failing,
+	           counts[CHECK_STATE_PENDING] ? " · some pending" : "");
+	buf_adds(b, "<span id=\"updated\">");
+	page_put_time(b, now);
+	buf_adds(b, "</span></p></section>\n");
+}
+
+/* Opens the section of group g (NULL: the ungrouped), whose checks are
+ * order[k] onwards: its heading counts them and those down. */
+static void put_group_head(struct buf *b, const struct snapshot *snap, const size_t *order,
+                           size_t k, const char *g)
+{
+	size_t n = 0, down = 0;
+
+	for (size_t m = k; m < snap->n_checks; m++) {
+		const struct snapshot_check *o = &snap->checks[order[m]];
+
+		if (!same_group(group_of(o), g))
+			break;
+		n++;
+		down += o->state == CHECK_STATE_DOWN || o->state == CHECK_STATE_BLOCKED;
+	}
+	buf_adds(b, "<section class=\"group\"><div class=\"g-head\"><h2>");
+	page_escape(b, g ? g : (k == 0 ? "Checks" : "Other checks"));
+	buf_printf(b, "</h2><span class=\"g-count\">%zu check%s%s", n,
+	           n == 1 ? "" : "s", down ? " · " : "");
+	if (down)
+		buf_printf(b, "<span class=\"g-down\">%zu down</span>", down);
+	buf_adds(b, "</span><span class=\"g-days\"><span>90 days ago</span>"
+	            "<span>today</span></span><span class=\"g-up\">uptime</span>"
+	            "</div><ul class=\"checks\">\n");
+}
+
+/* Renders the status page of rq->snap (not NULL) into b. */
+static void render_index(struct api_request *rq, struct buf *b, int64_t now)
+{
+	const struct snapshot *snap = rq->snap;
+	size_t counts[5] = { 0 }, *order;
+	struct page_hist *h;
+	bool merge;
+	const char *cur = NULL;
+	bool open = false;
+
+	h = page_hist_acquire(rq->reader, now);
+	for (size_t i = 0; i < snap->n_checks; i++)
+		if ((unsigned)snap->checks[i].state < 5)
+			counts[snap->checks[i].state]++;
+	merge = snap->n_checks > BAR_MERGE_ABOVE;
+
+	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
+	put_summary(b, snap, counts, now);
+	page_put_alert_banner(b, snap, NULL);
+	put_maint_banner(b, snap, counts[CHECK_STATE_MAINTENANCE]);
+
+	order = check_order(snap);
+	for (size_t k = 0; k < snap->n_checks; k++) {
+		const struct snapshot_check *sc = &snap->checks[order[k]];
+		const char *g = group_of(sc);
+
+		if (!open || !same_group(cur, g)) {
+			if (open)
+				buf_adds(b, "</ul></section>\n");
+			put_group_head(b, snap, order, k, g);
+			cur = g;
+			open = true;
+		}
+		put_check_row(b, sc, h, merge);
+	}
+	if (open)
+		buf_adds(b, "</ul></section>\n");
+	if (snap->n_checks == 0)
+		buf_adds(b, "<section class=\"card message\"><p>No checks are configured."
+		            "</p></section>\n");
+	free(order);
+	page_hist_release(h);
+	page_put_foot(b);
+}
+
+/* The last rendered index page (rcache.h): a page of 10,000 checks takes
+ * tens of milliseconds to render, so under load one thread renders (and
+ * gzips) while the others share the previous bytes, at most a second or two
+ * old. A reload (new conf) renders at once. */
+static struct rcache index_cache = RCACHE_INIT;
+
+void page_index_cache_clear(void)
+{
+	rcache_clear(&index_cache);
+}
+
+/* GET /: the status page. */
+void page_index(struct api_request *rq, struct api_response *rs)
+{
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
+	struct rcache_key key;
+	struct rcache_hit hit;
+	uint64_t t0;
+
+	if (rq->snap == NULL) {
+		page_message(rq, rs, MHD_HTTP_SERVICE_UNAVAILABLE, "Starting",
+		             "The agent has not loaded its configuration yet.");
+		return;
+	}
+	key.conf = rq->snap->conf;
+	key.snap = rq->snap;
+	key.snap_us = rq->snap->published_us;
+	if (!rcache_get(&index_cache, &key, false, &hit)) {
+		char *html;
+		size_t len;
+
+		t0 = util_mono_us();
+		render_index(rq, &b, util_wall_us());
+		if (b.over) {
+			rcache_abandon(&index_cache, &hit);
+			page_html_answer(rs, MHD_HTTP_OK, &b);      /* answers 500 */
+			return;
+		}
+		html = buf_steal(&b, &len);
+		rcache_put(&index_cache, &key, html, len, t0, &hit);
+	}
+	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, page_html_type, false);
+}

@@ -1,0 +1,71 @@
+/* page_parts.h — the pieces the status page modules share (page.c defines
+ * them): time units, formatting, the document head and foot, the state pill,
+ * the 90-day bar, the firing-alerts banner and the ways to answer with HTML.
+ * Internal to dashboards/page*.c; the rest of pharos uses page.h. */
+#ifndef PHAROS_PAGE_PARTS_H
+#define PHAROS_PAGE_PARTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "dashboards/page.h"
+
+#define US_PER_S           1000000LL
+#define US_PER_HOUR        (3600LL * US_PER_S)
+#define US_PER_DAY         (24 * US_PER_HOUR)
+
+extern const char page_html_type[];    /* "text/html; charset=utf-8" */
+
+/* 100 * ok / runs, or -1 (no data) when runs is 0. */
+double page_pct_of(int64_t ok, int64_t runs);
+
+/* wall_us as UTC with strftime format fmt ("?" when it cannot be). */
+void page_fmt_utc(int64_t wall_us, const char *fmt, char *buf, size_t len);
+
+/* A duration for people: "850 µs", "42.0 ms", "1.25 s". */
+void page_fmt_ms(double ms, char *buf, size_t len);
+
+/* "<time datetime=ISO data-rel>YYYY-MM-DD HH:MM:SS UTC</time>" (the script
+ * adds the relative form). */
+void page_put_time(struct buf *b, int64_t wall_us);
+
+/* The word of a check state ("Up", "Maintenance"; "Unknown" when none). */
+const char *page_state_label(enum check_state st);
+
+/* The state pill: colour from the class, and always the word. */
+void page_put_state(struct buf *b, enum check_state st);
+
+/* The site title of snap's config, or "pharos status". */
+const char *page_title(const struct snapshot *snap);
+
+/* Document head and the top bar (doc_title and site_title are escaped here;
+ * body_attrs is ours and written as is), and the foot that closes it. */
+void page_put_head(struct buf *b, const char *doc_title, const char *site_title,
+                   const char *body_attrs);
+void page_put_foot(struct buf *b);
+
+/* One bar of PAGE_DAYS day cells, oldest first, runs[PAGE_DAYS - 1] = today
+ * (runs and ok may be NULL: no data). With merge, neighbouring days of the
+ * same figure share one cell. */
+void page_put_bar(struct buf *b, const int32_t *runs, const int32_t *ok, int64_t today,
+                  bool merge);
+
+/* The banner of firing alerts, of every check or only of the check named
+ * only; always present so the script can fill it, hidden when empty. */
+void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const char *only);
+
+/* Hands b to rs as an HTML answer with status (500 when b went over its
+ * ceiling); b is empty afterwards. */
+void page_html_answer(struct api_response *rs, unsigned status, struct buf *b);
+
+/* A small page with a heading and one paragraph (both escaped). */
+void page_message(struct api_request *rq, struct api_response *rs, unsigned status,
+                  const char *heading, const char *text);
+
+/* Forget the rendered pages of page_index.c and page_check.c. */
+void page_index_cache_clear(void);
+void page_check_cache_clear(void);
+
+#endif
