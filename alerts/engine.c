@@ -147,7 +147,7 @@ static void event_fill(const struct engine *e, struct alert_event *ev, enum aler
 		.alert_id = in->alert_id,
 		.ts_us = now_ms * 1000,
 		.started_us = (in->fired_ms != 0 ? in->fired_ms : now_ms) * 1000,
-		.value = in->value,
+		.value = in->fired_value[0] != '\0' ? in->fired_value : in->value,
 		.message = message,
 		.public_url = e->have_conf ? e->conf.public_url : NULL,
 		.expr = in->rule != NULL ? in->rule->when_text : NULL,
@@ -173,7 +173,8 @@ static void emit(const struct engine *e, const struct eng_inst *in, enum alert_s
 		.fired_ms = in->fired_ms,
 		.last_sent_ms = in->last_sent_ms,
 		.alert_id = in->alert_id,
-		.value = in->value,
+		/* Persisted: a firing one restored after a restart keeps its value. */
+		.value = in->state == ALERT_FIRING && in->fired_value[0] != '\0' ? in->fired_value : in->value,
 		.run_id = in->run_id,
 		.event = ev,
 	};
@@ -209,6 +210,7 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 			util_random_id(in->alert_id);
 			in->since_ms = now_ms;
 			in->fired_ms = now_ms;
+			util_strlcpy(in->fired_value, in->value, sizeof(in->fired_value));
 		}
 		in->last_sent_ms = now_ms;
 		notify = true;
@@ -240,6 +242,8 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 	} else {
 		emit(e, in, from, false, NULL);
 	}
+	if (to != ALERT_FIRING)
+		in->fired_value[0] = '\0';     /* the episode is over (its resolved event went out) */
 }
 
 /* Reports an instance that is no longer configured (engine_internal.h). */
@@ -434,6 +438,7 @@ void engine_restore(struct engine *e, const char *rule, const char *check, enum 
 		tmp.last_sent_ms = last_sent_ms;
 		util_strlcpy(tmp.alert_id, alert_id != NULL ? alert_id : "", sizeof(tmp.alert_id));
 		util_strlcpy(tmp.value, value != NULL ? value : "", sizeof(tmp.value));
+		util_strlcpy(tmp.fired_value, tmp.value, sizeof(tmp.fired_value));
 		eng_inst_gone(e, &tmp, ec != NULL ? ec->c : NULL, now_ms);
 		return;
 	}
@@ -443,6 +448,7 @@ void engine_restore(struct engine *e, const char *rule, const char *check, enum 
 	in->last_sent_ms = last_sent_ms;
 	util_strlcpy(in->alert_id, alert_id != NULL ? alert_id : "", sizeof(in->alert_id));
 	util_strlcpy(in->value, value != NULL ? value : "", sizeof(in->value));
+	util_strlcpy(in->fired_value, st == ALERT_FIRING ? in->value : "", sizeof(in->fired_value));
 	if (st == ALERT_FIRING && in->alert_id[0] == '\0')
 		util_random_id(in->alert_id);
 	in->restored = st != ALERT_OK;

@@ -131,6 +131,7 @@ static struct eng_inst *build_instances(struct engine *e, const struct engine_co
 				in->last_sent_ms = old->last_sent_ms;
 				memcpy(in->alert_id, old->alert_id, sizeof(in->alert_id));
 				memcpy(in->value, old->value, sizeof(in->value));
+				memcpy(in->fired_value, old->fired_value, sizeof(in->fired_value));
 				memcpy(in->run_id, old->run_id, sizeof(in->run_id));
 				in->restored = old->restored;
 				old->carried = true;

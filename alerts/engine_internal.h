@@ -38,7 +38,11 @@ struct eng_inst {
 	enum alert_state state;
 	int64_t since_ms, fired_ms, last_sent_ms;
 	char alert_id[UTIL_ID_LEN];
-	char value[VALUE_MAX];
+	char value[VALUE_MAX];      /* the latest evaluation */
+	/* The value that made `when` true when this episode fired: every
+	 * notification of the episode (repeats, resolved) carries it, so all
+	 * receivers show one value. "" while not firing. */
+	char fired_value[VALUE_MAX];
 	char run_id[UTIL_ID_LEN];   /* the run behind the latest change; "" when unknown */
 	bool timer;                 /* when/recover change with time alone */
 	bool needs_counts;          /* reads the consecutive counts */
