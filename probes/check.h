@@ -70,6 +70,7 @@ struct check_http {
 	size_t max_body;            /* bytes, default 1 MiB */
 	bool insecure;
 	char *ca_file, *client_cert, *client_key;
+	bool trace;                 /* send a W3C traceparent (default true) */
 };
 
 struct check_tcp {

@@ -389,6 +389,44 @@ static void http_set_tls(struct http_run *h, CURL *e)
 	}
 }
 
+/* W3C Trace Context (wire-formats.md §13): a trace id is 32 lowercase hex
+ * digits, a span id 16 (util_random_id's). */
+#define TRACE_ID_LEN 33
+
+/* The trace id of a run, derived from its run id (16 hex digits): the run id
+ * and 16 hex digits of a hash of it, so the id in a target's traces leads
+ * back to the run. Never all zero. */
+static void http_trace_id(const char *run_id, char out[TRACE_ID_LEN])
+{
+	snprintf(out, TRACE_ID_LEN, "%.16s%016llx", run_id, (unsigned long long)util_hash64(run_id));
+	if (strspn(out, "0") == strlen(out))
+		out[TRACE_ID_LEN - 2] = '1';
+}
+
+/* Adds "traceparent: 00-<trace id>-<span id>-01" for this request (a new
+ * span per request: each hop, step and retry) unless the check says
+ * trace = false or sets its own traceparent, and records the trace id in
+ * the run's details. */
+static void http_add_traceparent(struct http_run *h)
+{
+	struct probe_result *r = &h->run->result;
+	char trace_id[TRACE_ID_LEN], span[UTIL_ID_LEN];
+	char header[96];
+
+	if (!h->http->trace)
+		return;
+	for (size_t i = 0; i < h->http->n_headers; i++)
+		if (strncasecmp(h->http->headers[i], "traceparent:", 12) == 0)
+			return;
+	http_trace_id(r->run_id, trace_id);
+	do
+		util_random_id(span);
+	while (strspn(span, "0") == strlen(span));
+	snprintf(header, sizeof(header), "traceparent: 00-%s-%.16s-01", trace_id, span);
+	h->req_headers = http_slist_add(h->req_headers, header);
+	probe_result_detail(r, "trace_id", json_string(trace_id));
+}
+
 /* Builds the easy handle for the current hop on the resolved addresses and
  * adds it to the multi handle. Returns 0, or -1 with the result failed. */
 static int http_transfer_start(struct http_run *h, const struct resolver_addrs *a)
@@ -425,6 +463,7 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 	 * as server latency. */
 	if (!have_expect)
 		h->req_headers = http_slist_add(h->req_headers, "Expect:");
+	http_add_traceparent(h);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->req_headers);
 
 	curl_easy_setopt(e, CURLOPT_URL, h->url);

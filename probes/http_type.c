@@ -30,6 +30,8 @@ static const struct probe_setting http_settings[] = {
 	PROBE_SET_CUSTOM("max_body", "max_body", PROBE_STORE_SIZE, struct check, http.max_body, 0, NULL,
 	                 "body bytes kept: 65536, \"512KiB\", \"1MiB\" (default 1 MiB)"),
 	PROBE_SET_BOOL("insecure", struct check, http.insecure, "skip certificate verification (default false)"),
+	PROBE_SET_BOOL("trace", struct check, http.trace,
+	               "send a W3C traceparent header, its trace id in the result (default true)"),
 	PROBE_SET_STR("ca_file", struct check, http.ca_file, PROBE_NONEMPTY | PROBE_FILE,
 	              "PEM file of the CAs to trust instead of the system's"),
 	PROBE_SET_STR("client_cert", struct check, http.client_cert, PROBE_NONEMPTY | PROBE_FILE,
@@ -202,13 +204,18 @@ static void http_init(struct check *c)
 {
 	c->http.max_redirects = 5;
 	c->http.max_body = 1024 * 1024;
+	c->http.trace = true;
 }
 
 static void http_print_details(const struct check *c, const struct probe_result *r, FILE *out)
 {
+	const char *trace_id = json_string_value(json_object_get(r->details, "trace_id"));
+
 	(void)c;
 	if (r->status_code >= 0)
 		fprintf(out, "response    HTTP %d, %lld bytes\n", r->status_code, (long long)r->bytes);
+	if (trace_id != NULL)
+		fprintf(out, "trace       %s (traceparent sent)\n", trace_id);
 }
 
 /* Frees one request's settings (the check's own, or a step's). */

@@ -223,6 +223,23 @@ json_t *probe_result_to_json(const struct probe_result *r)
 		                                         "detail", result_text(a->detail)));
 	}
 	json_object_set_new(o, "assertions", asserts);
-	json_object_set_new(o, "details", r->details ? json_incref(r->details) : json_object());
+	json_object_set_new(o, "details",
+	                    probe_result_lift_trace(o, r->details ? json_incref(r->details) : NULL));
 	return o;
+}
+
+json_t *probe_result_lift_trace(json_t *o, json_t *details)
+{
+	json_t *id = json_object_get(details, "trace_id");
+	json_t *copy;
+
+	if (details == NULL)
+		return json_object();
+	if (!json_is_string(id))
+		return details;
+	json_object_set(o, "trace_id", id);
+	copy = json_copy(details);
+	json_decref(details);
+	json_object_del(copy, "trace_id");
+	return copy;
 }

@@ -86,6 +86,12 @@ void probe_result_mask(struct probe_result *r);
 /* Sets details[key] = value (steals value); creates the object when needed. */
 void probe_result_detail(struct probe_result *r, const char *key, json_t *value);
 
+/* For a result's JSON form o: sets o's "trace_id" from details' (an http
+ * run keeps its W3C trace id there, so the store keeps it too) and returns
+ * details without it, to be o's "details" ({} for NULL). Steals details;
+ * never changes an object someone else holds. New reference. */
+json_t *probe_result_lift_trace(json_t *o, json_t *details);
+
 /* The result as JSON: run_id, ts (RFC 3339), duration_ms, ok, error, message,
  * phases_ms {dns, connect, tls, ttfb} (only those that happened), status_code,
  * bytes, cert_expiry (RFC 3339), attempts, assertions [{what, ok, detail}],

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "probes/result.h"
 #include "store/store_impl.h"
 
 /* --- JSON helpers ------------------------------------------------------------- */
@@ -86,7 +87,7 @@ static json_t *result_json(const struct store_raw_result *row)
 	else
 		store_set_time(o, "cert_expiry", row->cert_expiry * 1000000);
 	json_object_set_new(o, "attempts", json_integer(row->attempts));
-	json_object_set_new(o, "details", details != NULL ? details : json_object());
+	json_object_set_new(o, "details", probe_result_lift_trace(o, details));
 	return o;
 }
 
