@@ -37,6 +37,7 @@ struct srv {
 	pthread_mutex_t mu;
 	int requests;                   /* requests read so far */
 	char user_agent[128];           /* of the last request */
+	char traceparent[128];          /* of the last request; "" when none */
 };
 
 static struct srv srv;
@@ -119,6 +120,10 @@ static void srv_handle(int fd)
 	srv.user_agent[0] = '\0';
 	if (ua)
 		sscanf(ua + 14, "%127[^\r]", srv.user_agent);
+	ua = strcasestr(req, "\r\ntraceparent: ");
+	srv.traceparent[0] = '\0';
+	if (ua)
+		sscanf(ua + 15, "%127[^\r]", srv.traceparent);
 	pthread_mutex_unlock(&srv.mu);
 
 	if (strcmp(path, "/ok") == 0) {
@@ -326,6 +331,39 @@ static void test_ok(void **state)
 	pthread_mutex_lock(&srv.mu);
 	assert_string_equal(srv.user_agent, "pharos/" PHAROS_VERSION);
 	pthread_mutex_unlock(&srv.mu);
+	check_clear(&c);
+}
+
+/* A W3C traceparent on the request; its trace id, derived from the run id,
+ * in the details; none with trace = false. */
+static void test_traceparent(void **state)
+{
+	struct check c;
+	char trace[40] = "", span[24] = "", flags[4] = "";
+	const char *id;
+
+	(void)state;
+	check_setup(&c, "/ok");
+	run_check(&c);
+	pthread_mutex_lock(&srv.mu);
+	assert_int_equal(sscanf(srv.traceparent, "00-%32[0-9a-f]-%16[0-9a-f]-%2s", trace, span, flags), 3);
+	pthread_mutex_unlock(&srv.mu);
+	assert_int_equal(strlen(trace), 32);
+	assert_int_equal(strlen(span), 16);
+	assert_string_equal(flags, "01");
+	id = json_string_value(detail("trace_id"));
+	assert_non_null(id);
+	assert_string_equal(id, trace);
+	assert_memory_equal(trace, got.run_id, 16);
+	check_clear(&c);
+
+	check_setup(&c, "/ok");
+	c.http.trace = false;
+	run_check(&c);
+	pthread_mutex_lock(&srv.mu);
+	assert_string_equal(srv.traceparent, "");
+	pthread_mutex_unlock(&srv.mu);
+	assert_null(detail("trace_id"));
 	check_clear(&c);
 }
 
@@ -643,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_cannot_start),
+		cmocka_unit_test(test_traceparent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
