@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerts/notify.h"
+#include "alerts/notify_text.h"
 #include "core/buf.h"
 #include "core/util.h"
 
@@ -84,7 +84,7 @@ static const char *state_word(enum alert_event_kind kind)
 /* The text of placeholder name for ev. Caller frees; NULL when unknown. */
 static char *value_of(const char *name, const struct alert_event *ev)
 {
-	char buf[NOTIFY_TIME_LEN > NOTIFY_DOWN_LEN ? NOTIFY_TIME_LEN : NOTIFY_DOWN_LEN];
+	char buf[NOTIFY_TIME_LEN];     /* a time, or a duration in words (shorter) */
 	const struct { const char *name; const char *v; } fields[] = {
 		{ "rule", ev->rule }, { "check", ev->check }, { "group", ev->group },
 		{ "value", ev->value }, { "message", ev->message }, { "url", ev->url },
