@@ -1,8 +1,8 @@
 /* notify.h — notifiers: one descriptor per notifier type (struct
  * notifier_type, in the table notifier_types[]) that turns one alert event
  * into one HTTP request for a receiver (Slack, PagerDuty Events v2, a
- * Standard Webhooks endpoint, Alertmanager, ...) and judges the receiver's
- * answer; and the configured notifiers (struct notifier_conf) whose settings
+ * Standard Webhooks endpoint, Alertmanager, Teams, Discord, Opsgenie, ntfy)
+ * or one mail (email over SMTP) and judges the receiver's answer; and the configured notifiers (struct notifier_conf) whose settings
  * the type's settings table describes. Adding a type: docs/notifier-types.md. Nothing here does I/O: the
  * outbox and delivery code send the request through curl multi, retry and keep
  * state; these functions are pure and deterministic: the same input gives
@@ -11,15 +11,18 @@
  *   struct notify_request rq;
  *   char err[256];
  *   if (notify_build(n, ev, key, now_s, &rq, err, sizeof(err)) < 0) -> permanent failure (err)
- *   POST rq.body (strlen) to rq.url with every rq.headers[i] (Content-Type included)
+ *   POST rq.body (strlen) to rq.url with every rq.headers[i] (Content-Type included),
+ *   or for smtp:// and smtps:// send rq.body as a mail (rq.mail_from, rq.mail_rcpt)
  *   v = notify_classify(n, status, body, len, retry_after, now_s, &ms, sum, sizeof(sum));
  *   notify_request_clear(&rq);
  *
  * Idempotency: the key is the notification's stable id (the same on every
  * attempt). It becomes the webhook's `webhook-id` and body `id` (any '.' turned
  * into '_', as Standard Webhooks forbids dots), and the `X-Pharos-Idempotency-Key`
- * header of the other types. PagerDuty deduplicates on its dedup_key
- * "pharos:<rule>:<check>" instead, the same on every agent of a fleet.
+ * header of the other types (a mail also has it, and its Message-ID is
+ * derived from it). PagerDuty deduplicates on its dedup_key
+ * "pharos:<rule>:<check>" instead, the same on every agent of a fleet, and
+ * Opsgenie on the same string as its alias.
  *
  * Build the request again for every attempt: the webhook signature covers
  * `webhook-timestamp`, which must be the time of that attempt (now_s); the
