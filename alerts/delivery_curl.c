@@ -20,6 +20,7 @@ struct cxfer {
 	struct curl_slist *headers;
 	struct curl_slist *rcpt;    /* SMTP: the envelope recipients */
 	char *body;                 /* what we post (curl does not copy POSTFIELDS) */
+	size_t body_len;
 	size_t sent;                /* SMTP: bytes of body handed to curl so far */
 	bool smtp;
 	char buf[DELIVERY_BODY_MAX];
@@ -102,7 +103,7 @@ static void cx_done(CURL *easy, CURLcode code, void *arg)
 static size_t cx_read(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct cxfer *x = arg;
-	size_t left = strlen(x->body) - x->sent, n = size * nmemb;
+	size_t left = x->body_len - x->sent, n = size * nmemb;
 
 	if (n > left)
 		n = left;
@@ -130,7 +131,7 @@ static void cx_smtp(struct cxfer *x, const struct notify_request *rq)
 	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, cx_read);
 	curl_easy_setopt(e, CURLOPT_READDATA, x);
-	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)strlen(x->body));
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->body_len);
 	/* smtps:// is TLS from the first byte whatever this says. */
 	curl_easy_setopt(e, CURLOPT_USE_SSL, rq->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	if (rq->username != NULL)
@@ -163,6 +164,7 @@ static struct cxfer *cx_new(const struct notify_request *rq, uint64_t timeout_ms
 	x->done = done;
 	x->token = token;
 	x->body = xstrdup(rq->body ? rq->body : "");
+	x->body_len = strlen(x->body);
 	for (size_t i = 0; i < rq->n_headers; i++)
 		x->headers = curl_slist_append(x->headers, rq->headers[i]);
 	x->headers = curl_slist_append(x->headers, "Expect:");
