@@ -555,6 +555,33 @@ static int agent_retry_notification(void *ctx, const struct outbox_row *row)
 	return status == WAITER_PENDING ? -3 : status;
 }
 
+/* --- admin "incident status update" from a server thread ---------------------- */
+
+/* On the writer thread, after the update committed (or not): 0 added, -1 no
+ * such incident, -2 the store keeps none, -3 failed. */
+static void incident_update_committed(int rc, const int64_t *ids, size_t n_ids, void *arg)
+{
+	(void)ids;
+	waiter_finish(arg, rc == -2 ? -2 : rc != 0 ? -3 : n_ids == 1 ? 0 : -1);
+}
+
+static int agent_add_incident_update(void *ctx, int64_t id, const char *status,
+                                     const char *message)
+{
+	struct agent *a = ctx;
+	struct waiter *w = waiter_new(NULL, NULL);
+	int rc;
+	char ids[24];
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	log_info("incident update added by the admin API", "incident_id", ids, "status", status);
+	store_incident_update(a->store, id, util_wall_us(), status, message,
+	                      incident_update_committed, w);
+	rc = waiter_wait(w, 10000);
+	waiter_put(w);
+	return rc == WAITER_PENDING ? -3 : rc;
+}
+
 /* --- results and publishing -------------------------------------------------- */
 
 static void agent_on_result(const struct check *c, const struct probe_result *r,
@@ -854,7 +881,8 @@ int agent_run(struct conf *conf)
 
 	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive,
 	                         .push = agent_push,
-	                         .retry_notification = agent_retry_notification, .ctx = &a };
+	                         .retry_notification = agent_retry_notification,
+	                         .add_incident_update = agent_add_incident_update, .ctx = &a };
 	a.httpd = httpd_start(conf, &ops, err, sizeof(err));
 	if (!a.httpd) {
 		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);

@@ -107,6 +107,8 @@ static void op_free(struct store_op *o)
 {
 	outbox_tx_clear(&o->tx);
 	free((char *)o->upd.last_error);
+	free(o->note_status);
+	free(o->note_message);
 	free(o->ids);
 	free(o);
 }
@@ -520,6 +522,29 @@ void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_com
 	o->type = STORE_OP_REQUEUE;
 	o->upd.id = id;
 	o->now_us = now_us;
+	o->done = done;
+	o->arg = arg;
+	op_enqueue(s, o);
+}
+
+/* Queues a status update of incident id; -2 at once when the store keeps no
+ * incidents (its ops leave them out). */
+void store_incident_update(struct store *s, int64_t id, int64_t ts_us, const char *status,
+                           const char *message, store_commit_fn *done, void *arg)
+{
+	struct store_op *o;
+
+	if (s == NULL || s->conn->ops->incidents == NULL) {
+		if (done != NULL)
+			done(s == NULL ? -1 : -2, NULL, 0, arg);
+		return;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->type = STORE_OP_INCIDENT_UPDATE;
+	o->upd.id = id;
+	o->now_us = ts_us;
+	o->note_status = xstrdup(status);
+	o->note_message = xstrdup(message ? message : "");
 	o->done = done;
 	o->arg = arg;
 	op_enqueue(s, o);

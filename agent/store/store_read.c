@@ -223,6 +223,36 @@ json_t *store_alert_history(struct store_reader *r, const char *check, int limit
 	return r->ops->alert_history(r, check, limit);
 }
 
+/* --- incidents ------------------------------------------------------------------------ */
+
+int store_incidents(struct store_reader *r, const struct store_incident_query *q,
+                    struct store_incident **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (r->ops->incidents == NULL)
+		return -2;
+	return r->ops->incidents(r, q, out, n);
+}
+
+void store_incidents_free(struct store_incident *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].check);
+		free(v[i].cause_error);
+		free(v[i].cause_message);
+		for (size_t j = 0; j < v[i].n_alert_ids; j++)
+			free(v[i].alert_ids[j]);
+		free(v[i].alert_ids);
+		for (size_t j = 0; j < v[i].n_updates; j++) {
+			free(v[i].updates[j].status);
+			free(v[i].updates[j].message);
+		}
+		free(v[i].updates);
+	}
+	free(v);
+}
+
 /* --- window reads from the rollups -------------------------------------------------- */
 
 /* Percentage of successful runs of check since since_us (exact while raw

@@ -79,6 +79,8 @@ static const struct route {
 	{ "GET",  "/api/v1/notifications",          api_notifications, ROUTE_STORE },
 	{ "POST", "/api/v1/notifications/{name}/retry", api_notification_retry,
 	                                            ROUTE_ADMIN | ROUTE_STORE },
+	{ "GET",  "/api/v1/incidents",              api_incidents,     ROUTE_STORE },
+	{ "POST", "/api/v1/incidents/{name}/updates", api_incident_update, ROUTE_ADMIN | ROUTE_STORE },
 	{ "GET",  "/api/v1/push/{name}",            heartbeat_api_push, 0 },
 	{ "POST", "/api/v1/push/{name}",            heartbeat_api_push, 0 },
 	{ "GET",  "/api/v1/push/{name}/fail",       heartbeat_api_push, 0 },
