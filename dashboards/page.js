@@ -50,9 +50,23 @@
 		}
 		t.textContent = local(d) + " (" + rel(d.getTime()) + ")";
 	}
+	/* "07:24" in local time (with the date when not today), for incidents. */
+	function renderHm(t) {
+		var d = new Date(t.getAttribute("datetime"));
+		if (isNaN(d.getTime())) return;
+		if (!t.hasAttribute("data-utc")) {
+			t.setAttribute("data-utc", t.textContent);
+			t.title = t.textContent;
+		}
+		var hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
+		t.textContent = d.toDateString() === new Date().toDateString() ? hm
+			: d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + hm;
+	}
 	function renderTimes(root) {
 		var ts = (root || document).querySelectorAll("time[data-rel]");
 		for (var i = 0; i < ts.length; i++) renderTime(ts[i]);
+		ts = (root || document).querySelectorAll("time[data-hm]");
+		for (i = 0; i < ts.length; i++) renderHm(ts[i]);
 	}
 	function setUpdated(date) {
 		var box = document.getElementById("updated");

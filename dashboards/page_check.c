@@ -1,7 +1,7 @@
 /* page_check.c — GET /check/NAME[?range=24h|7d|30d], one check's page: its
  * settings and last run, its firing alerts, uptime over four windows and per
- * day, the latency chart of the range (page_chart.c), its recent failures and
- * its alert history. The rendered pages of the most recently asked checks
+ * day, the latency chart of the range (page_chart.c), its incidents
+ * (page_incident.c), its recent runs and its alert history. The rendered pages of the most recently asked checks
  * are kept, one per (check, range), for the crowd of an incident. */
 #include <pthread.h>
 #include <stdbool.h>
@@ -20,7 +20,7 @@
 
 #define CHART_POINTS       100
 #define CHART_SAMPLES_MAX  (2u << 20)   /* results read for one chart */
-#define FAILURES_SHOWN     20
+#define RUNS_SHOWN         15
 #define ALERTS_SHOWN       20
 
 /* The last renders of the most recently asked check pages (rcache.h), one
@@ -308,16 +308,23 @@ static void put_table_card(struct buf *b, const struct table_card *t, json_t *ro
 	json_decref(rows);
 }
 
-static void put_failure_row(struct buf *b, const json_t *o)
+/* One run: time, outcome (the error class when it failed), duration, message. */
+static void put_run_row(struct buf *b, const json_t *o)
 {
+	bool ok = json_is_true(json_object_get(o, "ok"));
 	char dur[32];
 
 	page_fmt_ms(json_number_value(json_object_get(o, "duration_ms")), dur, sizeof(dur));
-	buf_adds(b, "<tr><td class=\"nowrap\">");
+	buf_printf(b, "<tr class=\"%s\"><td class=\"nowrap\">", ok ? "run-ok" : "run-fail");
 	put_json_time(b, jstr(o, "ts"));
-	buf_adds(b, "</td><td><span class=\"eclass\">");
-	page_escape(b, jstr(o, "error"));
-	buf_printf(b, "</span></td><td class=\"nowrap num\">%s</td><td class=\"msg\">", dur);
+	if (ok) {
+		buf_adds(b, "</td><td><span class=\"rok\">ok</span>");
+	} else {
+		buf_adds(b, "</td><td><span class=\"eclass\">");
+		page_escape(b, jstr(o, "error"));
+		buf_adds(b, "</span>");
+	}
+	buf_printf(b, "</td><td class=\"nowrap num\">%s</td><td class=\"msg\">", dur);
 	page_escape(b, jstr(o, "message"));
 	buf_adds(b, "</td></tr>");
 }
@@ -341,9 +348,9 @@ static void put_alert_row(struct buf *b, const json_t *o)
 	buf_adds(b, "</td></tr>");
 }
 
-static const struct table_card failures_card = {
-	"failures", "Recent failures", "No failures in the last 90 days.",
-	"<th>Time</th><th>Error</th><th>Duration</th><th>Message</th>", put_failure_row,
+static const struct table_card runs_card = {
+	"recent-runs", "Recent runs", "No runs yet.",
+	"<th>Time</th><th>Result</th><th>Duration</th><th>Message</th>", put_run_row,
 };
 
 static const struct table_card alerts_card = {
@@ -351,11 +358,9 @@ static const struct table_card alerts_card = {
 	"<th>Time</th><th>Rule</th><th>Change</th><th>Value</th>", put_alert_row,
 };
 
-static void put_failures(struct buf *b, struct store_reader *r, const char *name,
-                         int64_t now)
+static void put_recent_runs(struct buf *b, struct store_reader *r, const char *name)
 {
-	put_table_card(b, &failures_card,
-	               r ? store_failures(r, name, now - 90 * US_PER_DAY, FAILURES_SHOWN) : NULL);
+	put_table_card(b, &runs_card, r ? store_results(r, name, 0, 0, RUNS_SHOWN) : NULL);
 }
 
 static void put_alert_history(struct buf *b, struct store_reader *r, const char *name)
@@ -401,7 +406,8 @@ void page_check(struct api_request *rq, struct api_response *rs)
 		page_put_alert_banner(&b, rq->snap, sc->check->name);
 		put_uptime_tiles(&b, rq->reader, sc, now);
 		put_chart(&b, rq->reader, sc->check->name, range, now);
-		put_failures(&b, rq->reader, sc->check->name, now);
+		page_put_check_incidents(&b, rq->reader, sc->check->name, now);
+		put_recent_runs(&b, rq->reader, sc->check->name);
 		put_alert_history(&b, rq->reader, sc->check->name);
 		page_put_foot(&b);
 		if (b.over) {

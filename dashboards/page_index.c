@@ -203,6 +203,7 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 
 	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
 	put_summary(b, snap, counts, now);
+	page_put_open_incidents(b, rq->reader, now);
 	page_put_alert_banner(b, snap, NULL);
 	put_maint_banner(b, snap, counts[CHECK_STATE_MAINTENANCE]);
 
