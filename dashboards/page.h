@@ -47,5 +47,6 @@ api_handler page_index;             /* GET / */
 api_handler page_check;             /* GET /check/{name} */
 api_handler page_asset;             /* GET /assets/{name} */
 api_handler page_not_found;
+api_handler page_feed;              /* GET /feed.atom (feed.c) */
 
 #endif

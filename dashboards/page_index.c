@@ -203,9 +203,11 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 
 	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
 	put_summary(b, snap, counts, now);
+	page_put_announcements(b, snap->conf, now);
 	page_put_open_incidents(b, rq->reader, now);
 	page_put_alert_banner(b, snap, NULL);
 	put_maint_banner(b, snap, counts[CHECK_STATE_MAINTENANCE]);
+	page_put_maintenance_schedule(b, snap->conf, now);
 
 	order = check_order(snap);
 	for (size_t k = 0; k < snap->n_checks; k++) {

@@ -78,6 +78,19 @@ void page_put_open_incidents(struct buf *b, struct store_reader *r, int64_t now)
 void page_put_check_incidents(struct buf *b, struct store_reader *r, const char *check,
                               int64_t now);
 
+/* --- announcements and maintenance (page_notice.c) --- */
+
+/* Whether a is to be shown at now_us (between its start and end). */
+bool page_announcement_active(const struct announcement *a, int64_t now_us);
+/* The active announcements of conf, one banner each (escaped). */
+void page_put_announcements(struct buf *b, const struct conf *conf, int64_t now);
+/* The occurrence of w to show at now_us: 1 in progress, 0 starting within 7
+ * days (with [*start_us, *end_us)), -1 none. */
+int page_maintenance_next(const struct maintenance_window *w, int64_t now_us, int64_t *start_us,
+                          int64_t *end_us);
+/* The banner of maintenance in progress or within 7 days (nothing when none). */
+void page_put_maintenance_schedule(struct buf *b, const struct conf *conf, int64_t now);
+
 /* Forget the rendered pages of page_index.c and page_check.c. */
 void page_index_cache_clear(void);
 void page_check_cache_clear(void);

@@ -1018,7 +1018,8 @@ static void parse_defaults(struct loader *ld, struct conf *conf, const config_se
 
 /* --- one load ------------------------------------------------------------- */
 
-static const char *const sections[] = { "agent", "defaults", "checks", "alerts", "notifiers", "maintenance" };
+static const char *const sections[] = { "agent", "defaults", "checks", "alerts", "notifiers", "maintenance",
+                                        "announcements" };
 
 static void conf_free(struct conf *c)
 {
@@ -1036,6 +1037,9 @@ static void conf_free(struct conf *c)
 	for (size_t i = 0; i < c->n_maintenance; i++)
 		maintenance_window_clear(&c->maintenance[i]);
 	free(c->maintenance);
+	for (size_t i = 0; i < c->n_announcements; i++)
+		announcement_clear(&c->announcements[i]);
+	free(c->announcements);
 	free(c->agent.listen);
 	free(c->agent.database);
 	free(c->agent.public_url);
@@ -1065,7 +1069,7 @@ static void parse_root(struct loader *ld, struct conf *conf, const config_settin
 		if (hint != NULL)
 			conf_err(ld, s, "unknown section \"%s\" (did you mean \"%s\"?)", name, hint);
 		else
-			conf_err(ld, s, "unknown section \"%s\" (known: agent, defaults, checks, alerts, notifiers, maintenance)", name);
+			conf_err(ld, s, "unknown section \"%s\" (known: agent, defaults, checks, alerts, notifiers, maintenance, announcements)", name);
 	}
 	parse_agent(ld, conf, config_setting_get_member(root, "agent"));
 	parse_defaults(ld, conf, config_setting_get_member(root, "defaults"));
@@ -1074,6 +1078,7 @@ static void parse_root(struct loader *ld, struct conf *conf, const config_settin
 	conf_parse_notifiers(ld, conf, config_setting_get_member(root, "notifiers"));
 	conf_parse_rules(ld, conf, config_setting_get_member(root, "alerts"));
 	conf_parse_maintenance(ld, conf, config_setting_get_member(root, "maintenance"));
+	conf_parse_announcements(ld, conf, config_setting_get_member(root, "announcements"));
 }
 
 /* Replaces every secret of this load in msg by "***" (longest first, so a

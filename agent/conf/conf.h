@@ -34,6 +34,18 @@ struct conf_agent {
 	char *tls_cert, *tls_key;   /* NULL: plain HTTP */
 };
 
+/* One entry of `announcements = (...)` (conf_announce.c): shown on the status
+ * page and in the feed between start and end. */
+struct announcement {
+	char *title;
+	char *body;                 /* "" when none */
+	char *severity;             /* "info" (default), "warning", "outage", "maintenance" */
+	int64_t start_us, end_us;   /* 0: no bound */
+	char **selectors; size_t n_selectors;  /* the checks it concerns; none: all */
+	int line;
+};
+void announcement_clear(struct announcement *a);
+
 struct conf {
 	char *path;
 	struct conf_agent agent;
@@ -47,6 +59,8 @@ struct conf {
 	size_t n_notifiers;
 	struct maintenance_window *maintenance;
 	size_t n_maintenance;
+	struct announcement *announcements;
+	size_t n_announcements;
 	int refs;                       /* conf_ref / conf_unref; starts at 1 */
 };
 

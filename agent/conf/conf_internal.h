@@ -212,5 +212,13 @@ void conf_free_vars(struct loader *ld);
 void conf_parse_notifiers(struct loader *ld, struct conf *conf, const config_setting_t *s);
 void conf_parse_rules(struct loader *ld, struct conf *conf, const config_setting_t *s);
 void conf_parse_maintenance(struct loader *ld, struct conf *conf, const config_setting_t *s);
+/* A selector list (a string or an array of strings) into *v / *n, checked
+ * against the checks read so far. */
+void conf_get_selectors(struct loader *ld, const config_setting_t *s, const char *where,
+                        char ***v, size_t *n);
+
+/* --- conf_announce.c: announcements --------------------------------------- */
+
+void conf_parse_announcements(struct loader *ld, struct conf *conf, const config_setting_t *s);
 
 #endif

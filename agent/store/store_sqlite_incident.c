@@ -14,7 +14,7 @@
 /* One open incident per check at most (the partial unique index), so "the
  * check's open incident" is one index seek per result. */
 const char incident_schema_sql[] =
-	"CREATE TABLE incidents ("
+	"CREATE TABLE IF NOT EXISTS incidents ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" check_name TEXT NOT NULL,"
 	" started_us INTEGER NOT NULL,"         /* first failed run */
@@ -24,17 +24,17 @@ const char incident_schema_sql[] =
 	" cause_error TEXT NOT NULL,"           /* of the first failed run */
 	" cause_message TEXT NOT NULL"
 	");"
-	"CREATE UNIQUE INDEX incidents_open ON incidents(check_name) WHERE ended_us IS NULL;"
-	"CREATE INDEX incidents_check ON incidents(check_name, started_us);"
-	"CREATE INDEX incidents_started ON incidents(started_us);"
-	"CREATE TABLE incident_updates ("
+	"CREATE UNIQUE INDEX IF NOT EXISTS incidents_open ON incidents(check_name) WHERE ended_us IS NULL;"
+	"CREATE INDEX IF NOT EXISTS incidents_check ON incidents(check_name, started_us);"
+	"CREATE INDEX IF NOT EXISTS incidents_started ON incidents(started_us);"
+	"CREATE TABLE IF NOT EXISTS incident_updates ("
 	" id INTEGER PRIMARY KEY,"
 	" incident_id INTEGER NOT NULL,"
 	" ts_us INTEGER NOT NULL,"
 	" status TEXT NOT NULL,"
 	" message TEXT NOT NULL"
 	");"
-	"CREATE INDEX incident_updates_incident ON incident_updates(incident_id, ts_us);";
+	"CREATE INDEX IF NOT EXISTS incident_updates_incident ON incident_updates(incident_id, ts_us);";
 
 /* --- writing (the writer thread, inside the batch's transaction) ------------- */
 

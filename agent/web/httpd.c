@@ -63,6 +63,7 @@ static const struct route {
 	{ "GET",  "/",                              page_index,        ROUTE_STORE | ROUTE_HTML },
 	{ "GET",  "/check/{name}",                  page_check,        ROUTE_STORE | ROUTE_HTML },
 	{ "GET",  "/assets/{name}",                 page_asset,        ROUTE_HTML },
+	{ "GET",  "/feed.atom",                     page_feed,         ROUTE_STORE },
 	{ "GET",  "/badge/{name}",                  badge_state,       ROUTE_SVG },
 	{ "GET",  "/badge/{name}/uptime/24h.svg",   badge_uptime,      ROUTE_STORE | ROUTE_SVG },
 	{ "GET",  "/badge/{name}/uptime/7d.svg",    badge_uptime,      ROUTE_STORE | ROUTE_SVG },

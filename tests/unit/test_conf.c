@@ -346,7 +346,7 @@ static const struct error_case error_cases[] = {
 	/* sections */
 	{ "\nagnet = {};\n", "t.conf:2: unknown section \"agnet\" (did you mean \"agent\"?)" },
 	{ "\nalert = ();\n", "t.conf:2: unknown section \"alert\" (did you mean \"alerts\"?)" },
-	{ "frobnicate = 1;\n", "t.conf:1: unknown section \"frobnicate\" (known: agent, defaults, checks, alerts, notifiers, maintenance)" },
+	{ "frobnicate = 1;\n", "t.conf:1: unknown section \"frobnicate\" (known: agent, defaults, checks, alerts, notifiers, maintenance, announcements)" },
 	{ "agent = {};\n\nalerts = 5;\n",
 	  "t.conf:3: \"alerts\" must be a list of groups like ( { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; } ) (got an integer)" },
 	{ "notifiers = { };\n",
