@@ -161,8 +161,8 @@
 				: "All systems operational";
 		}
 		var counts = document.getElementById("counts");
-		if (counts) counts.textContent = checks.length + " checks · " + n.up + " up · " +
-			failing + " down" + (n.pending ? " · some pending" : "");
+		if (counts) counts.textContent = checks.length + (checks.length === 1 ? " check" : " checks") +
+			" · " + n.up + " up · " + failing + " down" + (n.pending ? " · some pending" : "");
 		var mb = document.getElementById("maint");
 		if (mb) {
 			var ul = mb.querySelector("ul");
