@@ -160,8 +160,9 @@ static int cmd_check_config(const struct cli *cli)
 
 	if (!conf)
 		return EXIT_USAGE;
-	printf("ok: %zu checks, %zu rules, %zu notifiers\n", conf->n_checks, conf->n_rules,
-	       conf->n_notifiers);
+	printf("ok: %zu check%s, %zu rule%s, %zu notifier%s\n", conf->n_checks,
+	       conf->n_checks == 1 ? "" : "s", conf->n_rules, conf->n_rules == 1 ? "" : "s",
+	       conf->n_notifiers, conf->n_notifiers == 1 ? "" : "s");
 	conf_unref(conf);
 	return EXIT_OK;
 }
@@ -251,6 +252,28 @@ static void print_phase(const char *name, int64_t us, bool *first)
 	*first = false;
 }
 
+static double detail_num(const struct probe_result *r, const char *key)
+{
+	json_t *v = r->details ? json_object_get(r->details, key) : NULL;
+
+	return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+/* "echoes      3 sent, 3 received, 0% loss · round trip min/avg/max 0.041/0.052/0.066 ms" */
+static void print_icmp(const struct probe_result *r)
+{
+	double sent = detail_num(r, "sent"), recv = detail_num(r, "received");
+
+	if (sent < 0)
+		return;
+	printf("echoes      %.0f sent, %.0f received, %.0f%% loss", sent, recv,
+	       detail_num(r, "loss_pct"));
+	if (recv > 0)
+		printf(" · round trip min/avg/max %.3f/%.3f/%.3f ms", detail_num(r, "rtt_min_ms"),
+		       detail_num(r, "rtt_avg_ms"), detail_num(r, "rtt_max_ms"));
+	printf("\n");
+}
+
 static void print_result(const struct check *c, const struct probe_result *r)
 {
 	char ts[40];
@@ -264,9 +287,14 @@ static void print_result(const struct check *c, const struct probe_result *r)
 	print_phase("dns", r->dns_us, &first);
 	print_phase("connect", r->connect_us, &first);
 	print_phase("tls", r->tls_us, &first);
-	print_phase("first byte", r->ttfb_us, &first);
+	/* The phase names of the JSON and the metrics. icmp has no phases but
+	 * its round trips (below). */
+	if (c->type != CHECK_ICMP)
+		print_phase("first_byte", r->ttfb_us, &first);
 	print_phase("total", r->duration_us, &first);
 	printf("\n");
+	if (c->type == CHECK_ICMP)
+		print_icmp(r);
 	if (c->type == CHECK_HTTP && r->status_code >= 0)
 		printf("response    HTTP %d, %lld bytes\n", r->status_code, (long long)r->bytes);
 	else if (c->type == CHECK_TCP && r->bytes >= 0)
@@ -355,7 +383,9 @@ static int cmd_probe(const struct cli *cli)
 		json_object_set_new(j, "check", json_string(c->name));
 		json_object_set_new(j, "type", json_string(check_type_name(c->type)));
 		json_object_set_new(j, "target", json_string(c->target));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_object_set_new(j, "verdict", json_string(w.result.ok ? "pass" : "fail"));
+		/* 15 significant digits: 0.55 reads 0.55, not 0.55000000000000004. */
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 		printf("\n");
 		json_decref(j);
 	} else {

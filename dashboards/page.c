@@ -104,14 +104,21 @@ void page_escape(struct buf *b, const char *s)
 	free(masked);
 }
 
+double page_round_pct(double pct)
+{
+	double v = round(pct * 100.0) / 100.0;
+
+	return v >= 100.0 && pct < 100.0 ? 99.99 : v;
+}
+
 void page_format_pct(double pct, char *buf, size_t len)
 {
 	if (pct < 0 || isnan(pct))
 		snprintf(buf, len, "n/a");
 	else if (pct >= 100)
-		snprintf(buf, len, "100%%");
+		snprintf(buf, len, "100.00%%");
 	else
-		snprintf(buf, len, "%.2f%%", floor(pct * 100.0) / 100.0);
+		snprintf(buf, len, "%.2f%%", page_round_pct(pct));
 }
 
 const char *page_uptime_class(double pct)

@@ -22,8 +22,9 @@
  *
  * What the result holds: ttfb_us is the average round trip (not an offset
  * from the start as for the other types: there is no connection and no first
- * byte, and the average is the latency an icmp check is about);
- * connect_us and tls_us stay -1. details: address, socket ("dgram" or "raw"),
+ * byte, and the average is the latency an icmp check is about), and so is
+ * duration_us when a reply came (the spacing between echoes is ours, not the
+ * target's); connect_us and tls_us stay -1. details: address, socket ("dgram" or "raw"),
  * sent, received, loss_pct, rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms.
  * The run succeeds when at least one reply came back and the assertions hold:
  * expect.max_loss_pct (loss <= it) and max_latency against the average. */
@@ -267,6 +268,7 @@ static void icmp_finish(struct icmp_run *t)
 		double var = sumsq / t->received - avg * avg;
 
 		r->ttfb_us = (int64_t)(avg + 0.5);
+		run->latency_us = r->ttfb_us > 0 ? r->ttfb_us : 1;     /* latency = average round trip */
 		probe_result_detail(r, "rtt_min_ms", json_real((double)min / 1000.0));
 		probe_result_detail(r, "rtt_avg_ms", json_real(avg / 1000.0));
 		probe_result_detail(r, "rtt_max_ms", json_real((double)max / 1000.0));

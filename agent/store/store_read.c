@@ -72,12 +72,12 @@ static json_t *result_json(const struct store_raw_result *row)
 	store_set_time(o, "ts", row->ts_us);
 	json_object_set_new(o, "duration_ms", json_real((double)row->duration_us / 1000.0));
 	json_object_set_new(o, "ok", json_boolean(row->ok));
-	json_object_set_new(o, "error", store_text_json(row->error));
+	json_object_set_new(o, "error", row->ok ? json_null() : store_text_json(row->error));
 	json_object_set_new(o, "message", store_text_json(row->message));
 	set_phase(phases, "dns", row->dns_us);
 	set_phase(phases, "connect", row->connect_us);
 	set_phase(phases, "tls", row->tls_us);
-	set_phase(phases, "ttfb", row->ttfb_us);
+	set_phase(phases, "first_byte", row->ttfb_us);
 	json_object_set_new(o, "phases_ms", phases);
 	json_object_set_new(o, "status_code", int_or_null(row->status_code, -1));
 	json_object_set_new(o, "bytes", int_or_null(row->bytes, -1));

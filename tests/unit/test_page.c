@@ -74,7 +74,8 @@ static void test_escape_masks_secrets(void **state)
 static void test_pct(void **state)
 {
 	static const struct { double pct; const char *text, *cls; } cases[] = {
-		{ 100, "100%", "u-g" },
+		{ 100, "100.00%", "u-g" },
+		{ 99.666, "99.67%", "u-y" },         /* rounded, not cut */
 		{ 99.999, "99.99%", "u-g" },
 		{ 99.95, "99.95%", "u-g" },
 		{ 99.9, "99.90%", "u-g" },
