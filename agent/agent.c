@@ -658,6 +658,24 @@ static void agent_stats_due(struct loop *l, struct loop_timer *t)
 
 /* --- reload and shutdown ------------------------------------------------------ */
 
+static bool same_setting(const char *x, const char *y)
+{
+	return (x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* Settings a reload cannot apply to a running agent (the TLS files it can):
+ * one warning each. The database value is not logged (a URI may hold a
+ * password). */
+static void warn_restart_needed(const struct conf *cur, const struct conf *next)
+{
+	if (!same_setting(cur->agent.listen, next->agent.listen))
+		log_warn("agent.listen changed: restart pharos to apply it (still listening on the old "
+		         "address)", "listen", cur->agent.listen, "new_listen", next->agent.listen);
+	if (!same_setting(cur->agent.database, next->agent.database))
+		log_warn("agent.database changed: restart pharos to apply it (still writing to the old "
+		         "database)");
+}
+
 static void agent_reload(struct agent *a)
 {
 	struct conf_errors errs = {0};
@@ -673,6 +691,7 @@ static void agent_reload(struct agent *a)
 		conf_errors_free(&errs);
 		return;
 	}
+	warn_restart_needed(a->conf, next);
 	sched_set_conf(a->sched, next);
 	/* Instances dropped by the reload resolve through their old rule. */
 	a->prev_conf = a->conf;
@@ -685,9 +704,13 @@ static void agent_reload(struct agent *a)
 	a->conf = next;
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
 	agent_publish(a);
-	char n[16];
+	char n[16], r[16], no[16], an[16];
 	snprintf(n, sizeof(n), "%zu", next->n_checks);
-	log_info("configuration reloaded", "checks", n);
+	snprintf(r, sizeof(r), "%zu", next->n_rules);
+	snprintf(no, sizeof(no), "%zu", next->n_notifiers);
+	snprintf(an, sizeof(an), "%zu", next->n_announcements);
+	log_info("configuration reloaded", "checks", n, "rules", r, "notifiers", no,
+	         "announcements", an);
 }
 
 static void agent_shutdown_check(struct loop *l, struct loop_timer *t)
