@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heartbeat.h"
+#include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "sched.h"
@@ -399,7 +399,7 @@ static void entry_heartbeat_due(struct loop *l, struct loop_timer *t)
 /* Heartbeat checks are never probed: their timer only watches lateness. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
-	if (e->check->type == CHECK_HEARTBEAT) {
+	if (probe_type_passive(e->check)) {
 		loop_timer_init(&e->timer, entry_heartbeat_due, e);
 		entry_heartbeat_arm(s, e);
 		return;
@@ -486,35 +486,14 @@ static void manual_done(struct probe_result *r, void *arg)
 /* "Run now" of a heartbeat check: there is nothing to probe, so the answer
  * (not recorded) says where the check stands. fn is called before this
  * returns. */
-static void heartbeat_run_now(struct sched *s, struct sched_entry *e, sched_now_fn *fn, void *arg)
+static void heartbeat_run_now(struct sched_entry *e, sched_now_fn *fn, void *arg)
 {
+	struct heartbeat_last last = { e->last_ok, e->last_error, e->last_message };
 	struct probe_result r;
-	char every[32], grace[32], ago[32];
-	int64_t now = sched_wall_ms();
 
 	probe_result_init(&r);
-	util_format_duration(e->check->interval_ms, every, sizeof(every));
-	util_format_duration(e->check->heartbeat.grace_ms, grace, sizeof(grace));
-	if (e->hb.last_ping_ms <= 0) {
-		probe_result_fail(&r, PROBE_ERR_TIMEOUT,
-		                  "heartbeat checks are passive: no ping yet (expected every %s + %s grace)",
-		                  every, grace);
-	} else {
-		util_format_duration((uint64_t)(now > e->hb.last_ping_ms ? now - e->hb.last_ping_ms : 0),
-		                     ago, sizeof(ago));
-		if (e->has_last && !e->last_ok)
-			probe_result_fail(&r, e->last_error == PROBE_OK ? PROBE_ERR_ASSERTION : e->last_error,
-			                  "heartbeat checks are passive: last ping %s ago; %s", ago,
-			                  e->last_message ? e->last_message : "");
-		else
-			snprintf(r.message, sizeof(r.message),
-			         "heartbeat checks are passive: last ping %s ago (expected every %s + %s grace)",
-			         ago, every, grace);
-	}
-	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
-	r.ok = r.error == PROBE_OK;
-	r.duration_us = 0;
-	r.attempts = 1;
+	heartbeat_status_result(&r, &e->hb, sched_wall_ms(), e->check->interval_ms,
+	                        e->check->heartbeat.grace_ms, e->has_last ? &last : NULL);
 	fn(&r, arg);
 	probe_result_clear(&r);
 }
@@ -526,8 +505,8 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 
 	if (!e || s->stopping)
 		return -1;
-	if (e->check->type == CHECK_HEARTBEAT) {
-		heartbeat_run_now(s, e, fn, arg);
+	if (probe_type_passive(e->check)) {
+		heartbeat_run_now(e, fn, arg);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -664,7 +643,7 @@ void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
 	entry_set_message(e, message ? message : "");
 	e->consecutive_failures = ok ? 0 : 1;
 	e->consecutive_successes = ok ? 1 : 0;
-	if (e->check->type == CHECK_HEARTBEAT && ts_us > 0) {
+	if (probe_type_passive(e->check) && ts_us > 0) {
 		int64_t ts_ms = ts_us / 1000;
 
 		if (!ok && err == PROBE_ERR_TIMEOUT) {
@@ -686,7 +665,7 @@ void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_m
 {
 	struct sched_entry *e = sched_find(s, name);
 
-	if (!e || e->check->type != CHECK_HEARTBEAT || last_ping_ms <= 0)
+	if (!e || !probe_type_passive(e->check) || last_ping_ms <= 0)
 		return;
 	e->hb.last_ping_ms = last_ping_ms;
 	if (e->hb.late_reported_ms > 0 && e->hb.late_reported_ms < last_ping_ms)
@@ -707,29 +686,13 @@ int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const cha
 	struct probe_result r;
 	const char *blocked_by;
 	int64_t now = sched_wall_ms();
-	const char *body = message ? message : "";
 
-	if (!e || e->check->type != CHECK_HEARTBEAT)
+	if (!e || !probe_type_passive(e->check))
 		return -1;
 	if (s->stopping)
 		return -2;
 	probe_result_init(&r);
-	r.start_us = now * 1000;
-	if (fail) {
-		if (body[0] != '\0')
-			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure: %s", body);
-		else
-			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure");
-	} else {
-		heartbeat_copy_text(r.message, sizeof(r.message), body[0] ? body : "ping received");
-	}
-	/* probe_result_fail may have cut a character in two. */
-	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
-	probe_result_detail(&r, "ping", json_string(fail ? "fail" : "success"));
-	if (body[0] != '\0')
-		probe_result_detail(&r, "body", json_string(body));
-	if (truncated)
-		probe_result_detail(&r, "body_truncated", json_true());
+	heartbeat_ping_result(&r, now, fail, message, truncated);
 	heartbeat_on_ping(&e->hb, now);
 	entry_heartbeat_record(s, e, &r);
 	probe_result_clear(&r);
@@ -745,7 +708,7 @@ int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name)
 {
 	const struct sched_entry *e = sched_find(s, name);
 
-	if (!e || e->check->type != CHECK_HEARTBEAT)
+	if (!e || !probe_type_passive(e->check))
 		return 0;
 	return e->hb.last_ping_ms;
 }

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "web/api.h"
+#include "web/httpd.h"
 #include "core/util.h"
 
 #define INCIDENTS_DEFAULT   50

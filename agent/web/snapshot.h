@@ -38,6 +38,7 @@ void check_metrics_add(struct check_metrics *m, const struct probe_result *r);
 /* One alert instance that is pending or firing. */
 struct snapshot_alert {
 	char *rule, *check, *severity, *value, *alert_id;   /* owned */
+	char *run_id;               /* owned; the run behind the latest change, "" unknown */
 	int state;                  /* enum alert_state */
 	int64_t since_us;
 };
@@ -67,6 +68,9 @@ struct snapshot_check {
 };
 
 #define SNAPSHOT_LAG_BUCKETS 15
+/* Upper bounds, seconds, of the scheduler lag histogram (the scheduler fills
+ * it, /metrics shows it); the last is +Inf. */
+extern const double snapshot_lag_bounds[SNAPSHOT_LAG_BUCKETS];
 
 struct snapshot {
 	int refs;                   /* atomic; use acquire/release */
@@ -78,7 +82,7 @@ struct snapshot {
 	double lag_p99_ms;
 	bool store_ok;
 	char store_error[256];
-	/* scheduler lag histogram since start (bounds: sched_lag_bounds) */
+	/* scheduler lag histogram since start (bounds: snapshot_lag_bounds) */
 	uint64_t lag_buckets[SNAPSHOT_LAG_BUCKETS];
 	uint64_t lag_count;
 	double lag_sum_s;
