@@ -208,8 +208,12 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 		log_info("probe failed", "check", c->name, "run_id", r->run_id,
 		         "error", probe_error_name(r->error), "message", r->message,
 		         "duration_ms", dur, "manual", manual ? "true" : "false");
-	/* An abandoned run is recorded too: the history shows the agent stopped mid-probe. */
-	store_append(a->store, c->name, r);
+	/* An abandoned run is recorded too: the history shows the agent stopped
+	 * mid-probe. A failure while a dependency is down opens no incident. */
+	if (!r->ok && sched_failing_dependency(a->sched, c) != NULL)
+		store_append_blocked(a->store, c->name, r);
+	else
+		store_append(a->store, c->name, r);
 	/* ... but it says nothing about the target: alerting leaves it out. */
 	alerting_on_result(a->alerting, c, r);
 	a->dirty = true;

@@ -138,7 +138,8 @@ static int find_include(const char *text)
 static const char *syntax_hint(const char *text)
 {
 	if (text != NULL && strcmp(text, "syntax error") == 0)
-		return " (look for a missing \";\", \"=\", quote or closing bracket here or on the line before)";
+		return " (look for a missing \";\", \"=\", quote or closing bracket, or a missing \",\" between "
+		       "the entries of a list, here or on the line before)";
 	if (text != NULL && strcmp(text, "mismatched element type in array") == 0)
 		return " (an array [ ... ] holds values of one type; use a list ( ... ) to mix them, like ( 200, \"3xx\" ))";
 	return "";

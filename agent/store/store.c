@@ -410,13 +410,15 @@ void store_close(struct store *s)
 
 /* Copies r into a queue row for check and wakes the writer when a batch is
  * full. Never touches the disk; O(1) apart from the copies. */
-void store_append(struct store *s, const char *check, const struct probe_result *r)
+static void append_row(struct store *s, const char *check, const struct probe_result *r,
+                       bool blocked)
 {
 	struct store_row *w;
 
 	if (s == NULL || check == NULL || r == NULL)
 		return;
 	w = xcalloc(1, sizeof(*w));
+	w->blocked = blocked && !r->ok;
 
 	w->check = xstrdup(check);
 	w->ts_us = r->start_us;
@@ -457,6 +459,16 @@ void store_append(struct store *s, const char *check, const struct probe_result 
 	if (s->n_queued == 1 || s->n_queued == BATCH_MAX)
 		pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
+}
+
+void store_append(struct store *s, const char *check, const struct probe_result *r)
+{
+	append_row(s, check, r, false);
+}
+
+void store_append_blocked(struct store *s, const char *check, const struct probe_result *r)
+{
+	append_row(s, check, r, true);
 }
 
 /* Queues o (never dropped) and wakes the writer. */

@@ -33,6 +33,10 @@ void store_close(struct store *s);
 
 /* Queues one result of check for writing (copied; the caller keeps r). */
 void store_append(struct store *s, const char *check, const struct probe_result *r);
+/* The same for a failed run while a check it depends on is down (state
+ * blocked): it opens no incident (the dependency's outage is the incident),
+ * though it counts in one already open. */
+void store_append_blocked(struct store *s, const char *check, const struct probe_result *r);
 /* Blocks until everything queued before the call is committed. */
 void store_flush(struct store *s);
 /* False when the last commit failed (disk full, read-only, ...): /readyz. */

@@ -38,6 +38,7 @@ struct store_row {
 	int attempts;
 	char run_id[17];
 	char *details;              /* compact JSON or NULL */
+	bool blocked;               /* failed while a dependency was down: opens no incident */
 };
 
 /* One alert unit (state + notifications + history), a delivery progress
@@ -145,9 +146,9 @@ struct store_ops {
 	 * store_incidents() and store_incident_update() answer -2 and the API 503.
 	 * An implementation that sets it must also, inside commit's transaction,
 	 * (1) derive incidents from the batch's rows in order (a failed row opens
-	 * the check's incident when none is open, else counts one more failure
-	 * and moves last_failure; a passing row closes the open one at its ts;
-	 * rows with error "aborted" are skipped) and (2) apply
+	 * the check's incident when none is open, unless it is blocked, else
+	 * counts one more failure and moves last_failure; a passing row closes
+	 * the open one at its ts; rows with error "aborted" are skipped) and (2) apply
 	 * STORE_OP_INCIDENT_UPDATE ops (see struct store_op). SQLite:
 	 * store_sqlite_incident.c. */
 	int (*incidents)(struct store_reader *r, const struct store_incident_query *q,

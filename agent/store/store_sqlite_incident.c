@@ -77,7 +77,8 @@ static int apply_row(sqlite3 *db, sqlite3_stmt **st, const struct store_row *w, 
 	sqlite3_bind_int64(st[IS_FAIL], 2, w->ts_us);
 	if (step_done(db, st[IS_FAIL], err, errlen) != 0)
 		return -1;
-	if (sqlite3_changes(db) > 0)
+	/* Counted in an open incident; else a blocked run opens none. */
+	if (sqlite3_changes(db) > 0 || w->blocked)
 		return 0;
 	sqlite3_bind_text(st[IS_OPEN], 1, w->check, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st[IS_OPEN], 2, w->ts_us);

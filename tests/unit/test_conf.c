@@ -338,7 +338,7 @@ struct error_case {
 static const struct error_case error_cases[] = {
 	/* libconfig syntax */
 	{ "agent = {\n  title = \"t\";\n  listen = ;\n};\n",
-	  "t.conf:3: syntax error (look for a missing \";\", \"=\", quote or closing bracket here or on the line before)" },
+	  "t.conf:3: syntax error (look for a missing \";\", \"=\", quote or closing bracket, or a missing \",\" between the entries of a list, here or on the line before)" },
 	{ "a = [1,\n \"x\"];\n",
 	  "t.conf:2: mismatched element type in array (an array [ ... ] holds values of one type; use a list ( ... ) to mix them, like ( 200, \"3xx\" ))" },
 	{ "\n@include \"/etc/passwd\"\n",

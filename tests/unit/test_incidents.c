@@ -151,6 +151,44 @@ static void test_derived_and_updated(void **state)
 	store_close(s);
 }
 
+/* A failure while a dependency is down opens no incident, but counts in an
+ * open one. */
+static void test_blocked_runs(void **state)
+{
+	char path[128], err[256] = "";
+	struct store *s;
+	struct store_reader *r;
+	struct store_incident *v = NULL;
+	struct store_incident_query q = { .limit = 10 };
+	struct probe_result pr;
+	size_t n = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/blocked.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	probe_result_init(&pr);
+	pr.ok = false;
+	pr.error = PROBE_ERR_CONNECT;
+	pr.start_us = T0;
+	store_append_blocked(s, "web", &pr);                     /* the gateway is down */
+	append(s, "web", T0 + 10 * SEC, PROBE_OK, "fine");
+	append(s, "web", T0 + 20 * SEC, PROBE_ERR_TIMEOUT, "timed out");   /* its own outage */
+	pr.start_us = T0 + 30 * SEC;
+	store_append_blocked(s, "web", &pr);                     /* counted in it */
+	probe_result_clear(&pr);
+	store_flush(s);
+	r = store_reader_open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(store_incidents(r, &q, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].started_us, T0 + 20 * SEC);
+	assert_int_equal(v[0].failures, 2);
+	store_incidents_free(v, n);
+	store_reader_close(r);
+	store_close(s);
+}
+
 /* An implementation without incident ops: -2 from both calls, no crash. */
 static void test_store_without_incidents(void **state)
 {
@@ -171,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_derived_and_updated),
+		cmocka_unit_test(test_blocked_runs),
 		cmocka_unit_test(test_store_without_incidents),
 	};
 
