@@ -230,6 +230,32 @@ static void test_latency_svg(void **state)
 	buf_free(&b);
 }
 
+/* Few runs: one point each; the time axis has round ticks, and the date
+ * where a range crosses midnight. */
+static void test_runs_svg(void **state)
+{
+	int64_t since = 1796254200LL * US_PER_S;    /* 2026-12-02T23:30:00Z */
+	int64_t until = since + 3600 * US_PER_S;
+	struct page_sample v[] = {
+		{ since + 60 * US_PER_S, 20000, true },
+		{ since + 1800 * US_PER_S, 30000, false },
+		{ since + 3000 * US_PER_S, 10000, true },
+	};
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
+
+	(void)state;
+	page_runs_svg(&b, v, 3, since, until);
+	assert_int_equal(count(b.p, "<circle class=\"ch-pt\""), 2);
+	assert_int_equal(count(b.p, "<circle class=\"ch-pt ch-pt-fail\""), 1);
+	assert_non_null(strstr(b.p, ">Dec 02 23:30</text>"));
+	assert_non_null(strstr(b.p, ">23:40</text>"));
+	assert_non_null(strstr(b.p, ">Dec 03 00:00</text>"));
+	assert_non_null(strstr(b.p, ">00:10</text>"));
+	assert_non_null(strstr(b.p, ">40.0 ms</text>"));      /* round y ticks: 10 ms steps */
+	assert_null(strstr(b.p, "no results"));
+	buf_free(&b);
+}
+
 /* --- the index page from a snapshot and a database ---------------------------------- */
 
 static const char conf_text[] =
@@ -381,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_latency_points),
 		cmocka_unit_test(test_latency_svg),
+		cmocka_unit_test(test_runs_svg),
 		cmocka_unit_test(test_index_page),
 		cmocka_unit_test(test_index_degraded),
 	};
