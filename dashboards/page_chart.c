@@ -83,7 +83,7 @@ void page_latency_points(struct page_sample *s, size_t n, int64_t since_us, int6
 
 #define CH_W   800.0
 #define CH_H   240.0
-#define CH_L   56.0     /* room for the y labels */
+#define CH_L   76.0     /* room for the y labels, also at the phone's larger size */
 #define CH_R   10.0
 #define CH_T   12.0
 #define CH_B   26.0     /* room for the x labels */

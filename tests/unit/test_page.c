@@ -217,9 +217,10 @@ static void test_latency_svg(void **state)
 	assert_int_equal(count(b.p, "class=\"ch-fail\""), 1);
 	assert_int_equal(count(b.p, "<title>"), 3);          /* one per bucket with data */
 	/* p50 path: a two-point line then an isolated dot. The y scale tops at
-	 * 100 ms (nice ceiling of 90 ms * 1.05), plot height 202 from y=12. */
-	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"M92.7 173.6L166.1 153.4"
-	                            "M459.7 32.2l0 0\"/>"));
+	 * 100 ms (five 20 ms steps above 90 ms * 1.05), plot height 202 from
+	 * y=12, plot from x=76. */
+	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"M111.7 173.6L183.1 153.4"
+	                            "M468.7 32.2l0 0\"/>"));
 	assert_null(strstr(b.p, "no results"));
 	buf_free(&b);
 
