@@ -202,3 +202,40 @@ def test_incidents_without_store_support_shapes(rig):  # noqa: F811
     assert re.search(r'<tr class="run-ok">', page)
     r = a.get("/")
     assert 'id="incidents" class="banner b-incident" hidden' in r.text
+
+
+def test_quickstart_is_green(workdir, pharos_bin):
+    """packaging/quickstart.conf on a machine without internet: every check is
+    up within seconds (the heartbeat pending until its first ping); ICMP
+    counts when this machine permits it."""
+    import socket
+    with open(os.path.join(U.REPO, "packaging", "quickstart.conf")) as f:
+        text = f.read()
+    port = U.free_port()
+    text = text.replace("9470", str(port)).replace("build/quickstart.db",
+                                                   os.path.join(workdir, "qs.db"))
+    conf = U.write_file(os.path.join(workdir, "quickstart.conf"), text)
+    log = open(os.path.join(workdir, "quickstart.log"), "wb")
+    import subprocess
+    p = subprocess.Popen([U.PHAROS, "run", "-c", conf], stdout=log, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, env=U.base_env(), cwd=workdir)
+    try:
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP).close()
+            icmp = True
+        except OSError:
+            icmp = os.geteuid() == 0
+        want_up = {"self-health", "self-ready", "self-port", "self-http-dialogue", "resolver"}
+        if icmp:
+            want_up.add("loopback-ping")
+
+        def states():
+            r = U.http_request(port, "GET", "/api/v1/checks", timeout=2)
+            return {c["name"]: c["state"] for c in r.json()} if r.status == 200 else {}
+        U.wait_until(lambda: all(states().get(n) == "up" for n in want_up), 40,
+                     what="every quick-start check up")
+        assert states()["nightly-job"] == "pending"
+    finally:
+        p.terminate()
+        p.wait(15)
+        log.close()
