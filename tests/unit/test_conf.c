@@ -528,6 +528,46 @@ static const struct error_case error_cases[] = {
 	  "t.conf:2: \"host\" in check \"c\" has an empty ${env:NAME}" },
 };
 
+/* announcements = ( ... ): defaults, times, selectors, and the errors. */
+static void test_announcements(void **state)
+{
+	struct conf *c;
+	const struct announcement *a;
+
+	(void)state;
+	c = load_ok("checks = ( { name = \"api\"; type = \"tcp\"; host = \"h\"; port = 1; } );\n"
+	            "announcements = (\n"
+	            "  { title = \"Upgrade\"; body = \"tonight\"; severity = \"maintenance\";\n"
+	            "    start = \"2026-12-01T02:00:00Z\"; end = \"2026-12-01T03:00:00Z\"; checks = \"api\"; },\n"
+	            "  { title = \"Hello\"; }\n"
+	            ");\n");
+	assert_int_equal(c->n_announcements, 2);
+	a = &c->announcements[0];
+	assert_string_equal(a->title, "Upgrade");
+	assert_string_equal(a->body, "tonight");
+	assert_string_equal(a->severity, "maintenance");
+	assert_int_equal(a->start_us, 1796090400LL * 1000000);
+	assert_int_equal(a->end_us, 1796094000LL * 1000000);
+	assert_int_equal(a->n_selectors, 1);
+	assert_int_equal(a->line, 3);
+	a = &c->announcements[1];
+	assert_string_equal(a->severity, "info");
+	assert_string_equal(a->body, "");
+	assert_int_equal(a->start_us, 0);
+	assert_int_equal(a->end_us, 0);
+	conf_unref(c);
+
+	expect_one("announcements = ( { body = \"x\"; } );\n",
+	           "t.conf:1: missing required setting \"title\" in announcement #1 (title = \"Scheduled database upgrade\")");
+	expect_prefix("announcements = ( { title = \"x\"; severity = \"loud\"; } );\n",
+	              "t.conf:1: \"severity\" in announcement #1 must be \"info\", \"warning\", \"outage\" or \"maintenance\"");
+	expect_one("announcements = ( { title = \"x\"; start = \"2026-12-02T00:00:00Z\";\n"
+	           "  end = \"2026-12-01T00:00:00Z\"; } );\n",
+	           "t.conf:2: \"end\" in announcement #1 must be after its \"start\"");
+	expect_prefix("announcements = ( { title = \"x\"; end = \"tomorrow\"; } );\n",
+	              "t.conf:1: \"end\" in announcement #1 must be an RFC 3339 time");
+}
+
 static void test_error_kinds(void **state)
 {
 	size_t failed = 0;
@@ -1622,6 +1662,7 @@ int main(void)
 		cmocka_unit_test(test_http_defaults),
 		cmocka_unit_test(test_max_body_forms),
 		cmocka_unit_test(test_error_kinds),
+		cmocka_unit_test(test_announcements),
 		cmocka_unit_test(test_json_path_error),
 		cmocka_unit_test(test_all_errors_together),
 		cmocka_unit_test(test_too_many_errors),
