@@ -99,6 +99,13 @@
 		if (typeof v !== "number" || v < 0) return "u-n";
 		return v >= 99.9 ? "u-g" : v >= 99 ? "u-y" : v >= 95 ? "u-o" : "u-r";
 	}
+	/* As the server writes durations (page_fmt_ms): "850 µs", "42.0 ms", "1.25 s". */
+	function fmtMs(ms) {
+		if (ms < 1) return Math.round(ms * 1000) + " µs";
+		if (ms < 100) return ms.toFixed(1) + " ms";
+		if (ms < 1000) return Math.round(ms) + " ms";
+		return (ms / 1000).toFixed(2) + " s";
+	}
 	function getJSON(url) {
 		return fetch(url, { cache: "no-store", headers: { Accept: "application/json" } })
 			.then(function (r) {
@@ -130,6 +137,8 @@
 				var old = row.querySelector(".state");
 				if (old) old.replaceWith(statePill(c.state));
 			}
+			var rt = row.querySelector(".rt-cur");
+			if (rt && c.last && typeof c.last.duration_ms === "number") rt.textContent = fmtMs(c.last.duration_ms);
 			var up = c.uptime && typeof c.uptime === "object" ? c.uptime["24h"] : null;
 			var box = row.querySelector(".up24");
 			if (box && typeof up === "number") {

@@ -100,7 +100,7 @@ static void put_response_times(struct buf *b, const struct snapshot_check *sc,
 		return;
 	page_fmt_ms((double)sc->last_duration_us / 1000.0, cur, sizeof(cur));
 	buf_printf(b, "<span class=\"c-rt\" title=\"response time: last run, and the average "
-	           "over 24 hours\">%s", cur);
+	           "over 24 hours\"><span class=\"rt-cur\">%s</span>", cur);
 	if (row != NULL && row->avg24_ms >= 0) {
 		page_fmt_ms(row->avg24_ms, avg, sizeof(avg));
 		buf_printf(b, " · avg %s", avg);

@@ -176,6 +176,8 @@ def test_incidents_updates_value_and_pages(rig):  # noqa: F811
         return
     dom = dump_dom(base + "/")
     assert re.search(r'<section id="incidents" class="banner b-incident">', dom)
+    # response times on the row, the current one refreshed by the script
+    assert re.search(r'<span class="c-rt"[^>]*><span class="rt-cur">[0-9.]+ (µs|ms|s)</span> · avg ', dom)
     assert re.search(r'<section class="banner announce b-ann-warning" role="note"><h2>DB &lt;b&gt;', dom)
     assert "<script>alert(3)" not in dom
     cdom = dump_dom(base + "/check/api")
