@@ -194,6 +194,17 @@ def assert_failed(r, doc, error, message_re=None):
 
 # --- tls ----------------------------------------------------------------------------
 
+def test_check_page_shows_certificate_days(start_agent, pki, tls_servers):
+    """A tls check's page says how many days its certificate has left."""
+    a = start_agent([tls_check("cert", tls_servers["good"].port, pki, interval="2s",
+                               timeout="2s")])
+    U.wait_until(lambda: a.checks()["cert"]["state"] == "up", 15, what="the tls check up")
+    page = a.get("/check/cert").text
+    # under 14 days: marked
+    assert re.search(r'<dt>Certificate</dt><dd id="check-cert" class="cert-bad">10 days left '
+                     r'\(expires \d{4}-\d\d-\d\d\)</dd>', page), page[:3000]
+
+
 def test_tls_valid_cert_passes_cert_min_days_5(cli, pki, tls_servers):
     r, doc = cli.probe(tls_check("cert", tls_servers["good"].port, pki,
                                  expect={"cert_min_days": 5}))
