@@ -1,8 +1,9 @@
 /* page_check.c — GET /check/NAME[?range=1h|24h|7d|30d], one check's page: its
  * settings and last run, its firing alerts, uptime over four windows and per
  * day, the latency chart of the range (page_chart.c), its incidents
- * (page_incident.c), its recent runs and its alert history. The rendered pages of the most recently asked checks
- * are kept, one per (check, range), for the crowd of an incident. */
+ * (page_incident.c), its recent runs and its alert history. The rendered
+ * pages of the most recently asked checks are kept, one per (check, range),
+ * for the crowd of an incident. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
