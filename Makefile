@@ -152,6 +152,6 @@ deb:
 
 # For scripts: the flags the objects are built with.
 print-cflags:
-	@echo $(CPPFLAGS) $(filter-out -Werror -O2 -O1 -g,$(CFLAGS)) -iquote tests/fuzz
+	@echo $(CPPFLAGS) $(filter-out -Werror -O2 -O1 -g,$(CFLAGS)) -Werror=implicit-function-declaration -iquote tests/fuzz
 print-ldlibs:
 	@echo $(LDLIBS)

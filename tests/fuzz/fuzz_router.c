@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "routes.h"
 #include "web/httpd.h"
 #include "web/router.h"
