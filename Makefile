@@ -139,12 +139,14 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # The packaged binary is built apart (build/deb/) with Debian's hardening
-# flags (dpkg-buildflags: fortify, stack protector, relro, now).
+# flags (dpkg-buildflags: fortify, stack protector, relro, and bindnow, which
+# Debian leaves out by default: hardening=+bindnow gives -z now).
 DEB_BUILD  := $(BUILD)/deb
+DEB_FLAGS  := DEB_BUILD_MAINT_OPTIONS=hardening=+bindnow dpkg-buildflags
 deb:
-	env CFLAGS="$$(dpkg-buildflags --get CFLAGS 2>/dev/null || echo -O2 -g)" \
-	    CPPFLAGS="$$(dpkg-buildflags --get CPPFLAGS 2>/dev/null)" \
-	    LDFLAGS="$$(dpkg-buildflags --get LDFLAGS 2>/dev/null)" \
+	env CFLAGS="$$($(DEB_FLAGS) --get CFLAGS 2>/dev/null || echo -O2 -g)" \
+	    CPPFLAGS="$$($(DEB_FLAGS) --get CPPFLAGS 2>/dev/null)" \
+	    LDFLAGS="$$($(DEB_FLAGS) --get LDFLAGS 2>/dev/null || echo -Wl,-z,relro -Wl,-z,now)" \
 	    $(MAKE) --no-print-directory BUILD=$(DEB_BUILD) SANITIZE= $(DEB_BUILD)/pharos
 	scripts/build-deb $(DEB_BUILD)/pharos $(BUILD) $(VERSION)
 

@@ -163,6 +163,33 @@ static void agent_on_ping(const struct check *c, int64_t ping_ms, void *arg)
 		alerting_on_ping(a->alerting, c, ping_ms);
 }
 
+/* --- admin "incident status update" from a server thread ---------------------- */
+
+/* On the writer thread, after the update committed (or not): 0 added, -1 no
+ * such incident, -2 the store keeps none, -3 failed. */
+static void incident_update_committed(int rc, const int64_t *ids, size_t n_ids, void *arg)
+{
+	(void)ids;
+	waiter_finish(arg, rc == -2 ? -2 : rc != 0 ? -3 : n_ids == 1 ? 0 : -1);
+}
+
+static int agent_add_incident_update(void *ctx, int64_t id, const char *status,
+                                     const char *message)
+{
+	struct agent *a = ctx;
+	struct waiter *w = waiter_new(NULL, NULL);
+	int rc;
+	char ids[24];
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	log_info("incident update added by the admin API", "incident_id", ids, "status", status);
+	store_incident_update(a->store, id, util_wall_us(), status, message,
+	                      incident_update_committed, w);
+	rc = waiter_wait(w, 10000);
+	waiter_put(w);
+	return rc == WAITER_PENDING ? -3 : rc;
+}
+
 /* --- results and publishing -------------------------------------------------- */
 
 static void agent_on_result(const struct check *c, const struct probe_result *r,
@@ -181,8 +208,12 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 		log_info("probe failed", "check", c->name, "run_id", r->run_id,
 		         "error", probe_error_name(r->error), "message", r->message,
 		         "duration_ms", dur, "manual", manual ? "true" : "false");
-	/* An abandoned run is recorded too: the history shows the agent stopped mid-probe. */
-	store_append(a->store, c->name, r);
+	/* An abandoned run is recorded too: the history shows the agent stopped
+	 * mid-probe. A failure while a dependency is down opens no incident. */
+	if (!r->ok && sched_failing_dependency(a->sched, c) != NULL)
+		store_append_blocked(a->store, c->name, r);
+	else
+		store_append(a->store, c->name, r);
 	/* ... but it says nothing about the target: alerting leaves it out. */
 	alerting_on_result(a->alerting, c, r);
 	a->dirty = true;
@@ -236,6 +267,24 @@ static void agent_stats_due(struct loop *l, struct loop_timer *t)
 
 /* --- reload and shutdown ------------------------------------------------------ */
 
+static bool same_setting(const char *x, const char *y)
+{
+	return (x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* Settings a reload cannot apply to a running agent (the TLS files it can):
+ * one warning each. The database value is not logged (a URI may hold a
+ * password). */
+static void warn_restart_needed(const struct conf *cur, const struct conf *next)
+{
+	if (!same_setting(cur->agent.listen, next->agent.listen))
+		log_warn("agent.listen changed: restart pharos to apply it (still listening on the old "
+		         "address)", "listen", cur->agent.listen, "new_listen", next->agent.listen);
+	if (!same_setting(cur->agent.database, next->agent.database))
+		log_warn("agent.database changed: restart pharos to apply it (still writing to the old "
+		         "database)");
+}
+
 static void agent_reload(struct agent *a)
 {
 	struct conf_errors errs = {0};
@@ -251,6 +300,7 @@ static void agent_reload(struct agent *a)
 		conf_errors_free(&errs);
 		return;
 	}
+	warn_restart_needed(a->conf, next);
 	sched_set_conf(a->sched, next);
 	alerting_set_conf(a->alerting, next);
 	httpd_update_conf(a->httpd, next);
@@ -258,9 +308,13 @@ static void agent_reload(struct agent *a)
 	a->conf = next;
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
 	agent_publish(a);
-	char n[16];
+	char n[16], r[16], no[16], an[16];
 	snprintf(n, sizeof(n), "%zu", next->n_checks);
-	log_info("configuration reloaded", "checks", n);
+	snprintf(r, sizeof(r), "%zu", next->n_rules);
+	snprintf(no, sizeof(no), "%zu", next->n_notifiers);
+	snprintf(an, sizeof(an), "%zu", next->n_announcements);
+	log_info("configuration reloaded", "checks", n, "rules", r, "notifiers", no,
+	         "announcements", an);
 }
 
 static void agent_shutdown_check(struct loop *l, struct loop_timer *t)
@@ -445,7 +499,8 @@ int agent_run(struct conf *conf)
 
 	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive,
 	                         .push = agent_push,
-	                         .retry_notification = agent_retry_notification, .ctx = &a,
+	                         .retry_notification = agent_retry_notification,
+	                         .add_incident_update = agent_add_incident_update, .ctx = &a,
 	                         .routes = agent_routes, .n_routes = agent_n_routes };
 	a.httpd = httpd_start(conf, &ops, err, sizeof(err));
 	if (!a.httpd) {

@@ -161,8 +161,9 @@ static int cmd_check_config(const struct cli *cli)
 
 	if (!conf)
 		return EXIT_USAGE;
-	printf("ok: %zu checks, %zu rules, %zu notifiers\n", conf->n_checks, conf->n_rules,
-	       conf->n_notifiers);
+	printf("ok: %zu check%s, %zu rule%s, %zu notifier%s\n", conf->n_checks,
+	       conf->n_checks == 1 ? "" : "s", conf->n_rules, conf->n_rules == 1 ? "" : "s",
+	       conf->n_notifiers, conf->n_notifiers == 1 ? "" : "s");
 	conf_unref(conf);
 	return EXIT_OK;
 }
@@ -241,7 +242,9 @@ static void print_result(const struct check *c, const struct probe_result *r)
 	print_phase("dns", r->dns_us, &first);
 	print_phase("connect", r->connect_us, &first);
 	print_phase("tls", r->tls_us, &first);
-	print_phase("first byte", r->ttfb_us, &first);
+	/* The phase names of the JSON and the metrics (icmp: the average round
+	 * trip; its type prints the echoes below). */
+	print_phase("first_byte", r->ttfb_us, &first);
 	print_phase("total", r->duration_us, &first);
 	printf("\n");
 	if (probe_type_of(c)->details != NULL)      /* "response HTTP 200, ...", dns answers */
@@ -318,7 +321,9 @@ static int cmd_probe(const struct cli *cli)
 		json_object_set_new(j, "target", json_string(c->target));
 		json_object_set_new(j, "timeout_ms", json_integer((json_int_t)c->timeout_ms));
 		json_object_set_new(j, "interval_ms", json_integer((json_int_t)c->interval_ms));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_object_set_new(j, "verdict", json_string(w.result.ok ? "pass" : "fail"));
+		/* 15 significant digits: 0.55 reads 0.55, not 0.55000000000000004. */
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 		printf("\n");
 		json_decref(j);
 	} else {

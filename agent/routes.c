@@ -10,6 +10,7 @@ const struct httpd_route agent_routes[] = {
 	{ "GET",  "/",                            page_index,   page_not_found,  ROUTE_STORE },
 	{ "GET",  "/check/{name}",                page_check,   page_not_found,  ROUTE_STORE },
 	{ "GET",  "/assets/{name}",               page_asset,   page_not_found,  0 },
+	{ "GET",  "/feed.atom",                   page_feed,    NULL,            ROUTE_STORE | ROUTE_CONF },
 	{ "GET",  "/badge/{name}",                badge_state,  badge_not_found, 0 },
 	{ "GET",  "/badge/{name}/uptime/24h.svg", badge_uptime, badge_not_found, ROUTE_STORE },
 	{ "GET",  "/badge/{name}/uptime/7d.svg",  badge_uptime, badge_not_found, ROUTE_STORE },

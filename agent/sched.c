@@ -574,15 +574,21 @@ static enum check_state entry_state(const struct sched *s, const struct check *c
 		return CHECK_STATE_PENDING;
 	if (e->last_ok)
 		return CHECK_STATE_UP;
+	*blocked_by = sched_failing_dependency(s, c);
+	return *blocked_by != NULL ? CHECK_STATE_BLOCKED : CHECK_STATE_DOWN;
+}
+
+const char *sched_failing_dependency(const struct sched *s, const struct check *c)
+{
+	const struct sched_entry *e = sched_find(s, c->name);
+
 	for (size_t i = 0; i < c->n_depends_on; i++) {
 		const struct sched_entry *d = sched_find(s, c->depends_on[i]);
 
-		if (d != NULL && d != e && d->has_last && !d->last_ok) {
-			*blocked_by = c->depends_on[i];
-			return CHECK_STATE_BLOCKED;
-		}
+		if (d != NULL && d != e && d->has_last && !d->last_ok)
+			return c->depends_on[i];
 	}
-	return CHECK_STATE_DOWN;
+	return NULL;
 }
 
 /* Runs every PUBLISH_INTERVAL on the loop, so it is O(checks) without a name

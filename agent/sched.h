@@ -87,6 +87,9 @@ uint64_t sched_max_timeout_ms(const struct sched *s);
 
 /* A new snapshot of every check's state, for the HTTP threads. */
 struct snapshot *sched_snapshot(struct sched *s);
+/* The first check c depends on whose last run failed (its name, from c), or
+ * NULL: a failure of c now is "blocked", not "down". */
+const char *sched_failing_dependency(const struct sched *s, const struct check *c);
 void sched_get_stats(struct sched *s, struct sched_stats *out);
 
 /* Seeds a check's state from its last stored result (at start). For a

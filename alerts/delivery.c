@@ -456,14 +456,15 @@ static void on_answer(void *token, const struct delivery_answer *a)
 			break;
 		}
 		if (r->attempts >= max_attempts) {
-			snprintf(why, sizeof(why), "gave up after %d attempts: %s", r->attempts, summary);
+			snprintf(why, sizeof(why), "gave up after %d attempt%s: %s", r->attempts,
+			         r->attempts == 1 ? "" : "s", summary);
 			make_dead(d, n, r, why);
 			break;
 		}
 		delay = delivery_retry_delay_ms(r->attempts, ra_ms, rnd(d));
 		if (wall + (int64_t)delay * 1000 - r->created_us >= (int64_t)max_age_ms * 1000) {
-			snprintf(why, sizeof(why), "gave up at max_age after %d attempts: %s", r->attempts,
-			         summary);
+			snprintf(why, sizeof(why), "gave up at max_age after %d attempt%s: %s", r->attempts,
+			         r->attempts == 1 ? "" : "s", summary);
 			make_dead(d, n, r, why);
 			break;
 		}

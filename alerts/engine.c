@@ -33,6 +33,7 @@
  * result evaluates only its own rules. Building them from a configuration is
  * engine_build.c. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +184,46 @@ static void emit(const struct engine *e, const struct eng_inst *in, enum alert_s
 		e->hooks.emit(&t, e->hooks.ctx);
 }
 
+/* "45s", "6m 12s", "2h 5m", "3d 4h": how long, for a person. */
+static void format_span(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = ms > 0 ? (ms + 500) / 1000 : 0;
+
+	if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+}
+
+/* The message of a resolved notification: how long the check was down (from
+ * the episode's start), then its last run's message. Caller frees. */
+static char *resolved_message(const struct eng_check *ec, int64_t from_ms, int64_t now_ms)
+{
+	char span[48], at[40];
+
+	format_span(now_ms - from_ms, span, sizeof(span));
+	util_format_time(from_ms * 1000, at, sizeof(at));
+	return xasprintf("%s was down for %s (since %s); last run: %s", ec->c->name, span, at,
+	                 ec->message != NULL && ec->message[0] != '\0' ? ec->message : "ok");
+}
+
+/* When the episode that fires now began: the start of the check's failure
+ * streak when it is failing, else when the instance went pending (for), else
+ * now. An alert's `since` is that; `fired` is when it fired. */
+static int64_t episode_start(const struct eng_check *ec, const struct eng_inst *in,
+                             enum alert_state from, int64_t now_ms)
+{
+	if (ec->failing_since_ms > 0 && ec->failing_since_ms <= now_ms)
+		return ec->failing_since_ms;
+	if (from == ALERT_PENDING && in->since_ms > 0 && in->since_ms <= now_ms)
+		return in->since_ms;
+	return now_ms;
+}
+
 /* The one place an instance changes state (or re-sends while firing: to ==
  * FIRING from FIRING). value is the evaluation that caused it. Logs old ->
  * new, updates the persisted fields, emits the transition and its event. */
@@ -191,11 +232,15 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 {
 	struct eng_check *ec = &e->checks[in->check];
 	enum alert_state from = in->state;
+	int64_t episode_from = in->since_ms;        /* before a resolve moves it */
 	struct alert_event ev;
 	bool notify = false;
 	enum alert_event_kind kind = ALERT_EVENT_FIRING;
+	char *msg = NULL;
 
-	if (value != NULL)
+	/* One value per episode: the measurement that made `when` true at firing
+	 * stays through repeats and the resolve (never the recover's value). */
+	if (value != NULL && !(from == ALERT_FIRING))
 		util_strlcpy(in->value, value, sizeof(in->value));
 	/* The latest run of the check caused this move (a timer move too: the
 	 * run whose verdict still holds when `for` runs out or `repeat` is due);
@@ -208,7 +253,7 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 	case ALERT_FIRING:
 		if (from != ALERT_FIRING) {
 			util_random_id(in->alert_id);
-			in->since_ms = now_ms;
+			in->since_ms = episode_start(ec, in, from, now_ms);
 			in->fired_ms = now_ms;
 			util_strlcpy(in->fired_value, in->value, sizeof(in->fired_value));
 		}
@@ -236,7 +281,10 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 		         "state", alert_state_name(to), "alert_id", in->alert_id, "run_id", in->run_id,
 		         "value", in->value);
 	if (notify) {
-		event_fill(e, &ev, kind, in, ec->c, ec->message, now_ms);
+		if (kind == ALERT_EVENT_RESOLVED && ec->c != NULL)
+			msg = resolved_message(ec, episode_from > 0 ? episode_from : in->fired_ms, now_ms);
+		event_fill(e, &ev, kind, in, ec->c, msg != NULL ? msg : ec->message, now_ms);
+		free(msg);
 		emit(e, in, from, false, &ev);
 		alert_event_clear(&ev);
 	} else {
@@ -353,6 +401,7 @@ static void inst_eval(struct engine *e, struct eng_inst *in, int64_t now_ms)
 			util_strlcpy(in->value, value, sizeof(in->value));
 		break;
 	case ALERT_FIRING:
+		/* The value shown stays the one that fired (see inst_transition). */
 		if (r->recover != NULL)
 			t = expr_eval(r->recover, &input, value, sizeof(value));
 		else
@@ -360,11 +409,9 @@ static void inst_eval(struct engine *e, struct eng_inst *in, int64_t now_ms)
 		if (t == EXPR_TRUE && counts_partial(in, ec))
 			t = EXPR_UNKNOWN;
 		if (t == EXPR_TRUE) {
-			inst_transition(e, in, ALERT_OK, value, now_ms);
+			inst_transition(e, in, ALERT_OK, NULL, now_ms);
 			return;
 		}
-		if (t == EXPR_FALSE)
-			util_strlcpy(in->value, value, sizeof(in->value));
 		inst_maybe_repeat(e, in, now_ms);
 		break;
 	}
@@ -464,7 +511,10 @@ static void check_record(struct eng_check *ec, int64_t ts_ms, double duration_ms
 	if (ok) {
 		ec->successes++;
 		ec->failures = 0;
+		ec->failing_since_ms = 0;
 	} else {
+		if (ec->failures == 0 || ec->failing_since_ms == 0)
+			ec->failing_since_ms = ts_ms;
 		ec->failures++;
 		ec->successes = 0;
 	}

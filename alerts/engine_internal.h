@@ -19,6 +19,7 @@ struct eng_check {
 	bool primed;                /* history given by engine_prime */
 	bool have_ping;
 	int64_t last_ping_ms;
+	int64_t failing_since_ms;   /* start of the current failure streak; 0 while passing */
 	int64_t cert_expiry_s;      /* leaf notAfter (Unix s); 0: none seen */
 	char *message;              /* last result's message; NULL: none */
 	char run_id[UTIL_ID_LEN];   /* last result's run; "" before the first */

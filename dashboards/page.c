@@ -104,14 +104,21 @@ void page_escape(struct buf *b, const char *s)
 	free(masked);
 }
 
+double page_round_pct(double pct)
+{
+	double v = round(pct * 100.0) / 100.0;
+
+	return v >= 100.0 && pct < 100.0 ? 99.99 : v;
+}
+
 void page_format_pct(double pct, char *buf, size_t len)
 {
 	if (pct < 0 || isnan(pct))
 		snprintf(buf, len, "n/a");
 	else if (pct >= 100)
-		snprintf(buf, len, "100%%");
+		snprintf(buf, len, "100.00%%");
 	else
-		snprintf(buf, len, "%.2f%%", floor(pct * 100.0) / 100.0);
+		snprintf(buf, len, "%.2f%%", page_round_pct(pct));
 }
 
 const char *page_uptime_class(double pct)
@@ -217,6 +224,8 @@ void page_put_head(struct buf *b, const char *doc_title, const char *site_title,
 	put_asset_ref(b, "style.css", "<link rel=\"stylesheet\" href=\"/assets/%s?v=%s\">");
 	put_asset_ref(b, "favicon.svg", "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/assets/%s?v=%s\">");
 	put_asset_ref(b, "page.js", "<script src=\"/assets/%s?v=%s\" defer></script>");
+	buf_adds(b, "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Incidents and "
+	            "announcements\" href=\"/feed.atom\">");
 	buf_printf(b, "</head><body %s><header class=\"top\"><div class=\"wrap\">"
 	           "<a class=\"brand\" href=\"/\">", body_attrs);
 	page_escape(b, site_title);
@@ -226,8 +235,8 @@ void page_put_head(struct buf *b, const char *doc_title, const char *site_title,
 void page_put_foot(struct buf *b)
 {
 	buf_printf(b, "</main>\n<footer class=\"wrap foot\">pharos %s · "
-	           "<a href=\"/api/v1/checks\">API</a> · <a href=\"/metrics\">metrics</a>"
-	           "</footer>\n</body></html>\n", PHAROS_VERSION);
+	           "<a href=\"/api/v1/checks\">API</a> · <a href=\"/metrics\">metrics</a> · "
+	           "<a class=\"feed-link\" href=\"/feed.atom\">Atom feed</a></footer>\n</body></html>\n", PHAROS_VERSION);
 }
 
 /* Hands b to rs as an HTML answer (500 when it hit the ceiling). */

@@ -28,9 +28,12 @@
  * one escaping function of the pages and the badges. */
 void page_escape(struct buf *b, const char *s);
 
-/* "99.95%" (two decimals, rounded down so that 99.999 never shows as 100),
- * "100%"; "n/a" when pct < 0 (no data). */
+/* "99.95%": always two decimals, rounded to the nearest (99.666 reads
+ * 99.67%), except that what is not 100 never reads 100.00% (99.999 reads
+ * 99.99%); "n/a" when pct < 0 (no data). */
 void page_format_pct(double pct, char *buf, size_t len);
+/* pct rounded to two decimals the same way (for numbers in JSON too). */
+double page_round_pct(double pct);
 
 /* Colour class of an uptime: "u-g" (>= 99.9), "u-y" (>= 99), "u-o" (>= 95),
  * "u-r" (below), "u-n" (pct < 0: no data). */
@@ -47,5 +50,6 @@ api_handler page_index;             /* GET / */
 api_handler page_check;             /* GET /check/{name} */
 api_handler page_asset;             /* GET /assets/{name} */
 api_handler page_not_found;
+api_handler page_feed;              /* GET /feed.atom (feed.c) */
 
 #endif

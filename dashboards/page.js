@@ -50,9 +50,23 @@
 		}
 		t.textContent = local(d) + " (" + rel(d.getTime()) + ")";
 	}
+	/* "07:24" in local time (with the date when not today), for incidents. */
+	function renderHm(t) {
+		var d = new Date(t.getAttribute("datetime"));
+		if (isNaN(d.getTime())) return;
+		if (!t.hasAttribute("data-utc")) {
+			t.setAttribute("data-utc", t.textContent);
+			t.title = t.textContent;
+		}
+		var hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
+		t.textContent = d.toDateString() === new Date().toDateString() ? hm
+			: d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + hm;
+	}
 	function renderTimes(root) {
 		var ts = (root || document).querySelectorAll("time[data-rel]");
 		for (var i = 0; i < ts.length; i++) renderTime(ts[i]);
+		ts = (root || document).querySelectorAll("time[data-hm]");
+		for (i = 0; i < ts.length; i++) renderHm(ts[i]);
 	}
 	function setUpdated(date) {
 		var box = document.getElementById("updated");
@@ -85,6 +99,13 @@
 		if (typeof v !== "number" || v < 0) return "u-n";
 		return v >= 99.9 ? "u-g" : v >= 99 ? "u-y" : v >= 95 ? "u-o" : "u-r";
 	}
+	/* As the server writes durations (page_fmt_ms): "850 µs", "42.0 ms", "1.25 s". */
+	function fmtMs(ms) {
+		if (ms < 1) return Math.round(ms * 1000) + " µs";
+		if (ms < 100) return ms.toFixed(1) + " ms";
+		if (ms < 1000) return Math.round(ms) + " ms";
+		return (ms / 1000).toFixed(2) + " s";
+	}
 	function getJSON(url) {
 		return fetch(url, { cache: "no-store", headers: { Accept: "application/json" } })
 			.then(function (r) {
@@ -116,6 +137,8 @@
 				var old = row.querySelector(".state");
 				if (old) old.replaceWith(statePill(c.state));
 			}
+			var rt = row.querySelector(".rt-cur");
+			if (rt && c.last && typeof c.last.duration_ms === "number") rt.textContent = fmtMs(c.last.duration_ms);
 			var up = c.uptime && typeof c.uptime === "object" ? c.uptime["24h"] : null;
 			var box = row.querySelector(".up24");
 			if (box && typeof up === "number") {
@@ -147,8 +170,8 @@
 				: "All systems operational";
 		}
 		var counts = document.getElementById("counts");
-		if (counts) counts.textContent = checks.length + " checks · " + n.up + " up · " +
-			failing + " down" + (n.pending ? " · some pending" : "");
+		if (counts) counts.textContent = checks.length + (checks.length === 1 ? " check" : " checks") +
+			" · " + n.up + " up · " + failing + " down" + (n.pending ? " · some pending" : "");
 		var mb = document.getElementById("maint");
 		if (mb) {
 			var ul = mb.querySelector("ul");

@@ -32,4 +32,11 @@ void page_latency_points(struct page_sample *s, size_t n, int64_t since_us, int6
 void page_latency_svg(struct buf *b, const struct page_point *points, size_t n_points,
                       int64_t since_us, int64_t until_us);
 
+/* Appends the inline SVG chart of each of the n samples (oldest first) in
+ * [since_us, until_us): one point per run (failed ones marked, a hover title
+ * each) joined by a line. For ranges with few runs, where buckets would show
+ * almost nothing (a check's first hour). */
+void page_runs_svg(struct buf *b, const struct page_sample *s, size_t n, int64_t since_us,
+                   int64_t until_us);
+
 #endif

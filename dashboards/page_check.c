@@ -1,8 +1,9 @@
-/* page_check.c — GET /check/NAME[?range=24h|7d|30d], one check's page: its
+/* page_check.c — GET /check/NAME[?range=1h|24h|7d|30d], one check's page: its
  * settings and last run, its firing alerts, uptime over four windows and per
- * day, the latency chart of the range (page_chart.c), its recent failures and
- * its alert history. The rendered pages of the most recently asked checks
- * are kept, one per (check, range), for the crowd of an incident. */
+ * day, the latency chart of the range (page_chart.c), its incidents
+ * (page_incident.c), its recent runs and its alert history. The rendered
+ * pages of the most recently asked checks are kept, one per (check, range),
+ * for the crowd of an incident. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 
 #define CHART_POINTS       100
 #define CHART_SAMPLES_MAX  (2u << 20)   /* results read for one chart */
-#define FAILURES_SHOWN     20
+#define RUNS_SHOWN         15
 #define ALERTS_SHOWN       20
 
 /* The last renders of the most recently asked check pages (rcache.h), one
@@ -141,11 +142,15 @@ static const struct {
 	const char *key, *label;
 	int64_t span_us;
 } ranges[] = {
+	{ "1h", "hour", US_PER_HOUR },
 	{ "24h", "24 hours", 24 * US_PER_HOUR },
 	{ "7d", "7 days", 7 * US_PER_DAY },
 	{ "30d", "30 days", 30 * US_PER_DAY },
 };
 #define N_RANGES (sizeof(ranges) / sizeof(ranges[0]))
+#define RANGE_1H    0
+#define RANGE_24H   1
+#define RANGE_AUTO  N_RANGES    /* no ?range: 24h, or 1h while every run is that recent */
 
 /* Writes a <dt>/<dd> pair with the value escaped. */
 static void put_meta(struct buf *b, const char *key, const char *value)
@@ -153,6 +158,26 @@ static void put_meta(struct buf *b, const char *key, const char *value)
 	buf_printf(b, "<dt>%s</dt><dd>", key);
 	page_escape(b, value);
 	buf_adds(b, "</dd>");
+}
+
+/* "Certificate: 45 days left (expires 2027-01-17)" for a check that saw one
+ * (https and tls); "expired" past its date. */
+static void put_cert(struct buf *b, int64_t expiry_s)
+{
+	int64_t left_s = expiry_s - util_wall_us() / US_PER_S;
+	long long days = (long long)(left_s >= 0 ? left_s / 86400 : -((-left_s + 86399) / 86400));
+	char date[32];
+
+	if (expiry_s <= 0)
+		return;
+	page_fmt_utc(expiry_s * US_PER_S, "%Y-%m-%d", date, sizeof(date));
+	if (left_s < 0)
+		buf_printf(b, "<dt>Certificate</dt><dd id=\"check-cert\" class=\"cert-bad\">expired "
+		           "%lld day%s ago (%s)</dd>", -days, days == -1 ? "" : "s", date);
+	else
+		buf_printf(b, "<dt>Certificate</dt><dd id=\"check-cert\"%s>%lld day%s left "
+		           "(expires %s)</dd>", days < 14 ? " class=\"cert-bad\"" : "", days,
+		           days == 1 ? "" : "s", date);
 }
 
 static void put_check_header(struct buf *b, const struct snapshot_check *sc)
@@ -183,6 +208,7 @@ static void put_check_header(struct buf *b, const struct snapshot_check *sc)
 		}
 		buf_adds(b, "</dd>");
 	}
+	put_cert(b, sc->metrics.cert_expiry);
 	buf_adds(b, "<dt>Last run</dt><dd id=\"check-last\">");
 	if (sc->has_last) {
 		page_put_time(b, sc->last_ts_us);
@@ -229,13 +255,10 @@ static void put_uptime_tiles(struct buf *b, struct store_reader *r,
 	            "</div></section>\n");
 }
 
-static void put_chart(struct buf *b, struct store_reader *r, const char *name,
-                      size_t range, int64_t now)
+/* The range links and the legend of the chart. */
+static void put_chart_head(struct buf *b, const char *name, size_t range, bool per_run,
+                           bool zoomed)
 {
-	int64_t since = now - ranges[range].span_us;
-	struct sample_sink k = { 0 };
-	struct page_point pts[CHART_POINTS];
-
 	buf_adds(b, "<section class=\"card\"><div class=\"c-head\"><h2>Latency</h2>"
 	            "<nav class=\"ranges\" aria-label=\"time range\">");
 	for (size_t i = 0; i < N_RANGES; i++) {
@@ -244,15 +267,62 @@ static void put_chart(struct buf *b, struct store_reader *r, const char *name,
 		buf_printf(b, "?range=%s\"%s>%s</a>", ranges[i].key,
 		           i == range ? " class=\"on\" aria-current=\"page\"" : "", ranges[i].key);
 	}
-	buf_printf(b, "</nav></div><p class=\"legend\"><span class=\"k-p50\">p50</span>"
-	           "<span class=\"k-p95\">p95</span><span class=\"k-fail\">failures</span>"
-	           "<span class=\"muted\">last %s, %d buckets, UTC</span></p>",
-	           ranges[range].label, CHART_POINTS);
-	if (r != NULL)
-		store_durations(r, name, since, now + 1, sample_add, &k);
-	page_latency_points(k.v, k.n, since, now + 1, pts, CHART_POINTS);
+	if (per_run)
+		buf_printf(b, "</nav></div><p class=\"legend\"><span class=\"k-p50\">each run</span>"
+		           "<span class=\"k-fail\">failed</span><span class=\"muted\">%s%s, "
+		           "UTC</span></p>", zoomed ? "since the first run of the last " : "last ",
+		           ranges[range].label);
+	else
+		buf_printf(b, "</nav></div><p class=\"legend\"><span class=\"k-p50\">p50</span>"
+		           "<span class=\"k-p95\">p95</span><span class=\"k-fail\">failures</span>"
+		           "<span class=\"muted\">last %s, %d buckets, UTC</span></p>",
+		           ranges[range].label, CHART_POINTS);
+}
+
+/* The latency chart of range (RANGE_AUTO: 24h, or 1h while every run of the
+ * last 24 h is from the last hour: a new check shows its first runs rather
+ * than a line squeezed into the right edge). Up to CHART_POINTS runs are
+ * drawn one by one, more in CHART_POINTS buckets. */
+static void put_chart(struct buf *b, struct store_reader *r, const char *name,
+                      size_t range, int64_t now)
+{
+	struct sample_sink k = { 0 };
+	struct page_point pts[CHART_POINTS];
+	int64_t since;
+	size_t first = 0;
+	bool per_run, zoomed = false;
+
+	if (range == RANGE_AUTO) {
+		if (r != NULL)
+			store_durations(r, name, now - ranges[RANGE_24H].span_us, now + 1, sample_add, &k);
+		range = k.n == 0 || k.v[0].ts_us >= now - US_PER_HOUR ? RANGE_1H : RANGE_24H;
+	} else if (r != NULL) {
+		store_durations(r, name, now - ranges[range].span_us, now + 1, sample_add, &k);
+	}
+	since = now - ranges[range].span_us;
+	while (first < k.n && k.v[first].ts_us < since)
+		first++;
+	per_run = k.n - first <= CHART_POINTS;
+	/* Few runs: the axis starts shortly before the first one, so a check a
+	 * minute old does not draw its runs into the right edge. */
+	if (per_run && k.n > first) {
+		int64_t pad = (now - k.v[first].ts_us) / 30;
+
+		if (pad < US_PER_S)
+			pad = US_PER_S;
+		if (k.v[first].ts_us - pad > since) {
+			since = k.v[first].ts_us - pad;
+			zoomed = true;
+		}
+	}
+	put_chart_head(b, name, range, per_run, zoomed);
 	buf_adds(b, "<div class=\"chart-wrap\">");
-	page_latency_svg(b, pts, CHART_POINTS, since, now + 1);
+	if (per_run) {
+		page_runs_svg(b, k.v + first, k.n - first, since, now + 1);
+	} else {
+		page_latency_points(k.v + first, k.n - first, since, now + 1, pts, CHART_POINTS);
+		page_latency_svg(b, pts, CHART_POINTS, since, now + 1);
+	}
 	buf_adds(b, "</div>");
 	if (k.truncated)
 		buf_printf(b, "<p class=\"muted\">Only the first %u results of the range are "
@@ -308,16 +378,23 @@ static void put_table_card(struct buf *b, const struct table_card *t, json_t *ro
 	json_decref(rows);
 }
 
-static void put_failure_row(struct buf *b, const json_t *o)
+/* One run: time, outcome (the error class when it failed), duration, message. */
+static void put_run_row(struct buf *b, const json_t *o)
 {
+	bool ok = json_is_true(json_object_get(o, "ok"));
 	char dur[32];
 
 	page_fmt_ms(json_number_value(json_object_get(o, "duration_ms")), dur, sizeof(dur));
-	buf_adds(b, "<tr><td class=\"nowrap\">");
+	buf_printf(b, "<tr class=\"%s\"><td class=\"nowrap\">", ok ? "run-ok" : "run-fail");
 	put_json_time(b, jstr(o, "ts"));
-	buf_adds(b, "</td><td><span class=\"eclass\">");
-	page_escape(b, jstr(o, "error"));
-	buf_printf(b, "</span></td><td class=\"nowrap num\">%s</td><td class=\"msg\">", dur);
+	if (ok) {
+		buf_adds(b, "</td><td><span class=\"rok\">ok</span>");
+	} else {
+		buf_adds(b, "</td><td><span class=\"eclass\">");
+		page_escape(b, jstr(o, "error"));
+		buf_adds(b, "</span>");
+	}
+	buf_printf(b, "</td><td class=\"nowrap num\">%s</td><td class=\"msg\">", dur);
 	page_escape(b, jstr(o, "message"));
 	buf_adds(b, "</td></tr>");
 }
@@ -341,9 +418,9 @@ static void put_alert_row(struct buf *b, const json_t *o)
 	buf_adds(b, "</td></tr>");
 }
 
-static const struct table_card failures_card = {
-	"failures", "Recent failures", "No failures in the last 90 days.",
-	"<th>Time</th><th>Error</th><th>Duration</th><th>Message</th>", put_failure_row,
+static const struct table_card runs_card = {
+	"recent-runs", "Recent runs", "No runs yet.",
+	"<th>Time</th><th>Result</th><th>Duration</th><th>Message</th>", put_run_row,
 };
 
 static const struct table_card alerts_card = {
@@ -351,11 +428,9 @@ static const struct table_card alerts_card = {
 	"<th>Time</th><th>Rule</th><th>Change</th><th>Value</th>", put_alert_row,
 };
 
-static void put_failures(struct buf *b, struct store_reader *r, const char *name,
-                         int64_t now)
+static void put_recent_runs(struct buf *b, struct store_reader *r, const char *name)
 {
-	put_table_card(b, &failures_card,
-	               r ? store_failures(r, name, now - 90 * US_PER_DAY, FAILURES_SHOWN) : NULL);
+	put_table_card(b, &runs_card, r ? store_results(r, name, 0, 0, RUNS_SHOWN) : NULL);
 }
 
 static void put_alert_history(struct buf *b, struct store_reader *r, const char *name)
@@ -363,14 +438,14 @@ static void put_alert_history(struct buf *b, struct store_reader *r, const char 
 	put_table_card(b, &alerts_card, r ? store_alert_history(r, name, ALERTS_SHOWN) : NULL);
 }
 
-/* GET /check/NAME[?range=24h|7d|30d]. */
+/* GET /check/NAME[?range=1h|24h|7d|30d]. */
 void page_check(struct api_request *rq, struct api_response *rs)
 {
 	const struct snapshot_check *sc = rq->snap ? snapshot_find(rq->snap, rq->name) : NULL;
 	const char *want = api_query(rq, "range");
 	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
 	char attrs[160], doc_title[256];
-	size_t range = 0;
+	size_t range = RANGE_AUTO;
 	struct check_slot *slot;
 	struct rcache_key key;
 	struct rcache_hit hit;
@@ -401,7 +476,8 @@ void page_check(struct api_request *rq, struct api_response *rs)
 		page_put_alert_banner(&b, rq->snap, sc->check->name);
 		put_uptime_tiles(&b, rq->reader, sc, now);
 		put_chart(&b, rq->reader, sc->check->name, range, now);
-		put_failures(&b, rq->reader, sc->check->name, now);
+		page_put_check_incidents(&b, rq->reader, sc->check->name, now);
+		put_recent_runs(&b, rq->reader, sc->check->name);
 		put_alert_history(&b, rq->reader, sc->check->name);
 		page_put_foot(&b);
 		if (b.over) {

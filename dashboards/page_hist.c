@@ -79,17 +79,20 @@ static void hist_add90(void *arg, const char *check, int64_t day, int64_t runs, 
 	row = &h->rows[h->n++];
 	memset(row, 0, sizeof(*row));
 	row->name = xstrdup(check);
+	row->avg24_ms = -1;
 	row->runs90 = runs;
 	row->ok90 = ok;
 }
 
-static void hist_add24(void *arg, const char *check, int64_t day, int64_t runs, int64_t ok)
+/* store_summary_fn of the 24-hour read: uptime and mean response time. */
+static void hist_add24(void *arg, const struct store_summary *sm)
 {
-	struct page_hist_row *row = page_hist_find(arg, check);
+	struct page_hist_row *row = page_hist_find(arg, sm->check);
 
 	if (row != NULL) {
-		row->runs24 = runs;
-		row->ok24 = ok;
+		row->runs24 = sm->runs;
+		row->ok24 = sm->ok;
+		row->avg24_ms = sm->runs > 0 ? sm->avg_ms : -1;
 	}
 }
 
@@ -119,7 +122,7 @@ static struct page_hist *hist_build(struct store_reader *r, int64_t now_us)
 	if (store_uptime_by_check(r, now_us - PAGE_DAYS * US_PER_DAY, hist_add90, h) != 0)
 		goto fail;
 	qsort(h->rows, h->n, sizeof(*h->rows), row_cmp);
-	if (store_uptime_by_check(r, now_us - US_PER_DAY, hist_add24, h) != 0 ||
+	if (store_summary_all(r, now_us - US_PER_DAY, hist_add24, h) != 0 ||
 	    store_uptime_by_day(r, NULL, (h->today - (PAGE_DAYS - 1)) * US_PER_DAY, hist_add_day,
 	                        h) != 0)
 		goto fail;

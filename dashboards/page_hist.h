@@ -1,5 +1,5 @@
 /* page_hist.h — the history of every check for the index page: uptime over
- * 24 hours and 90 days and per day, read from the store in three grouped
+ * 24 hours and 90 days and per day, the mean response time over 24 hours, read from the store in three grouped
  * statements and shared by every render until it goes stale. */
 #ifndef PHAROS_PAGE_HIST_H
 #define PHAROS_PAGE_HIST_H
@@ -14,6 +14,7 @@ struct store_reader;
 struct page_hist_row {
 	char *name;
 	int64_t runs24, ok24, runs90, ok90;
+	double avg24_ms;            /* mean duration over 24 hours; -1: no run */
 	int32_t day_runs[PAGE_DAYS], day_ok[PAGE_DAYS];     /* [PAGE_DAYS - 1] is today */
 };
 

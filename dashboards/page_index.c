@@ -89,7 +89,26 @@ static void put_maint_banner(struct buf *b, const struct snapshot *snap, size_t 
 	buf_adds(b, "</ul></section>\n");
 }
 
-/* One check's row: name, state, bar, uptime 24h / 90d. */
+/* "12 ms · avg 15 ms": the last run's response time and the mean over 24
+ * hours (nothing before the first run). */
+static void put_response_times(struct buf *b, const struct snapshot_check *sc,
+                               const struct page_hist_row *row)
+{
+	char cur[32], avg[32];
+
+	if (!sc->has_last)
+		return;
+	page_fmt_ms((double)sc->last_duration_us / 1000.0, cur, sizeof(cur));
+	buf_printf(b, "<span class=\"c-rt\" title=\"response time: last run, and the average "
+	           "over 24 hours\"><span class=\"rt-cur\">%s</span>", cur);
+	if (row != NULL && row->avg24_ms >= 0) {
+		page_fmt_ms(row->avg24_ms, avg, sizeof(avg));
+		buf_printf(b, " · avg %s", avg);
+	}
+	buf_adds(b, "</span>");
+}
+
+/* One check's row: name, response times, state, bar, uptime 24h / 90d. */
 static void put_check_row(struct buf *b, const struct snapshot_check *sc,
                           const struct page_hist *h, bool merge)
 {
@@ -107,8 +126,10 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc,
 	page_escape(b, sc->check->name);
 	buf_adds(b, "\">");
 	page_escape(b, sc->check->name);
-	buf_printf(b, "</a><span class=\"c-type\">%s</span></div>",
-	           check_type_name(sc->check->type));
+	buf_printf(b, "</a><span class=\"c-type\">%s</span>", check_type_name(sc->check->type));
+	if (!merge)
+		put_response_times(b, sc, row);
+	buf_adds(b, "</div>");
 	if (!merge) {
 		page_put_state(b, sc->state);
 	} else {
@@ -150,9 +171,9 @@ static void put_summary(struct buf *b, const struct snapshot *snap, const size_t
 		buf_adds(b, "Waiting for the first results");
 	else
 		buf_adds(b, "All systems operational");
-	buf_printf(b, "</h1><p class=\"counts\" id=\"counts\">%zu checks · %zu up · %zu down"
+	buf_printf(b, "</h1><p class=\"counts\" id=\"counts\">%zu check%s · %zu up · %zu down"
 	           "%s</p></div><p class=\"updated\">Last updated ", snap->n_checks,
-	           counts[CHECK_STATE_UP], failing,
+	           snap->n_checks == 1 ? "" : "s", counts[CHECK_STATE_UP], failing,
 	           counts[CHECK_STATE_PENDING] ? " · some pending" : "");
 	buf_adds(b, "<span id=\"updated\">");
 	page_put_time(b, now);
@@ -203,8 +224,11 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 
 	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
 	put_summary(b, snap, counts, now);
+	page_put_announcements(b, snap->conf, now);
+	page_put_open_incidents(b, rq->reader, now);
 	page_put_alert_banner(b, snap, NULL);
 	put_maint_banner(b, snap, counts[CHECK_STATE_MAINTENANCE]);
+	page_put_maintenance_schedule(b, snap->conf, now);
 
 	order = check_order(snap);
 	for (size_t k = 0; k < snap->n_checks; k++) {

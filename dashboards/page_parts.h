@@ -64,6 +64,33 @@ void page_html_answer(struct api_response *rs, unsigned status, struct buf *b);
 void page_message(struct api_request *rq, struct api_response *rs, unsigned status,
                   const char *heading, const char *text);
 
+/* --- incidents (page_incident.c) --- */
+
+/* A length of time for people: "45 s", "6 min", "2 h 5 min", "3 d 4 h". */
+void page_fmt_span(int64_t us, char *buf, size_t len);
+/* "<time datetime=ISO data-hm>07:24 UTC</time>" (with the date when not
+ * today); the script shows it in local time. */
+void page_put_hm(struct buf *b, int64_t wall_us, int64_t now_us);
+/* The status page's banner of open incidents with their latest update
+ * (hidden when none, or when r is NULL or keeps no incidents). */
+void page_put_open_incidents(struct buf *b, struct store_reader *r, int64_t now);
+/* The check page's card of check's incidents, newest first, with updates. */
+void page_put_check_incidents(struct buf *b, struct store_reader *r, const char *check,
+                              int64_t now);
+
+/* --- announcements and maintenance (page_notice.c) --- */
+
+/* Whether a is to be shown at now_us (between its start and end). */
+bool page_announcement_active(const struct announcement *a, int64_t now_us);
+/* The active announcements of conf, one banner each (escaped). */
+void page_put_announcements(struct buf *b, const struct conf *conf, int64_t now);
+/* The occurrence of w to show at now_us: 1 in progress, 0 starting within 7
+ * days (with [*start_us, *end_us)), -1 none. */
+int page_maintenance_next(const struct maintenance_window *w, int64_t now_us, int64_t *start_us,
+                          int64_t *end_us);
+/* The banner of maintenance in progress or within 7 days (nothing when none). */
+void page_put_maintenance_schedule(struct buf *b, const struct conf *conf, int64_t now);
+
 /* Forget the rendered pages of page_index.c and page_check.c. */
 void page_index_cache_clear(void);
 void page_check_cache_clear(void);

@@ -22,8 +22,9 @@
  *
  * What the result holds: ttfb_us is the average round trip (not an offset
  * from the start as for the other types: there is no connection and no first
- * byte, and the average is the latency an icmp check is about);
- * connect_us and tls_us stay -1. details: address, socket ("dgram" or "raw"),
+ * byte, and the average is the latency an icmp check is about), and so is
+ * duration_us when a reply came (the spacing between echoes is ours, not the
+ * target's); connect_us and tls_us stay -1. details: address, socket ("dgram" or "raw"),
  * sent, received, loss_pct, rtt_min_ms, rtt_avg_ms, rtt_max_ms, rtt_mdev_ms.
  * The run succeeds when at least one reply came back and the assertions hold:
  * expect.max_loss_pct (loss <= it) and max_latency against the average. */
@@ -267,6 +268,7 @@ static void icmp_finish(struct icmp_run *t)
 		double var = sumsq / t->received - avg * avg;
 
 		r->ttfb_us = (int64_t)(avg + 0.5);
+		run->latency_us = r->ttfb_us > 0 ? r->ttfb_us : 1;     /* latency = average round trip */
 		probe_result_detail(r, "rtt_min_ms", json_real((double)min / 1000.0));
 		probe_result_detail(r, "rtt_avg_ms", json_real(avg / 1000.0));
 		probe_result_detail(r, "rtt_max_ms", json_real((double)max / 1000.0));
@@ -557,6 +559,30 @@ static char *icmp_target(const struct check *c)
 	return xstrdup(c->icmp.host ? c->icmp.host : "");
 }
 
+static double detail_num(const struct probe_result *r, const char *key)
+{
+	json_t *v = r->details ? json_object_get(r->details, key) : NULL;
+
+	return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+/* For `pharos probe`: "echoes      3 sent, 3 received, 0% loss · round trip
+ * min/avg/max 0.041/0.052/0.066 ms". */
+static void icmp_details(const struct check *c, const struct probe_result *r, FILE *out)
+{
+	double sent = detail_num(r, "sent"), recv = detail_num(r, "received");
+
+	(void)c;
+	if (sent < 0)
+		return;
+	fprintf(out, "echoes      %.0f sent, %.0f received, %.0f%% loss", sent, recv,
+	        detail_num(r, "loss_pct"));
+	if (recv > 0)
+		fprintf(out, " · round trip min/avg/max %.3f/%.3f/%.3f ms", detail_num(r, "rtt_min_ms"),
+		        detail_num(r, "rtt_avg_ms"), detail_num(r, "rtt_max_ms"));
+	fputc('\n', out);
+}
+
 static void icmp_init(struct check *c)
 {
 	c->icmp.count = 3;
@@ -577,6 +603,7 @@ const struct probe_type probe_type_icmp = {
 	.target = icmp_target,
 	.start = icmp_start,
 	.abort = icmp_abort,
+	.details = icmp_details,
 	.init = icmp_init,
 	.free = icmp_free,
 };

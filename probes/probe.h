@@ -50,6 +50,10 @@ struct probe_run {
 	uint64_t start_mono_us;
 	const char *phase;          /* what the run is doing now, for timeout messages */
 	void *impl;                 /* the type's state */
+	/* The run's latency when a type measures it apart from its own pacing
+	 * (icmp: the average round trip, not the spacing between echoes); 0:
+	 * the whole run. probe_finish makes it the result's duration. */
+	int64_t latency_us;
 	/* private to probe.c */
 	const struct probe_type *type;  /* the check's type: start and abort */
 	probe_done_fn *done;

@@ -36,7 +36,7 @@ void probe_finish(struct probe_run *run)
 	run->finishing = 1;
 	loop_timer_stop(l, &run->timeout);
 	loop_timer_stop(l, &run->deferred);
-	run->result.duration_us = probe_elapsed_us(run);
+	run->result.duration_us = run->latency_us > 0 ? run->latency_us : probe_elapsed_us(run);
 	run->result.ok = run->result.error == PROBE_OK;
 	if (log_enabled(LOG_DEBUG)) {
 		char ms[32];

@@ -1,6 +1,7 @@
 /* result.c — one probe run's outcome: init/clear/copy, the first-failure-wins
  * error, assertion records, details, and the JSON form used by the API, the
  * store and `pharos probe --json`. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,14 +172,15 @@ static json_t *result_text(const char *s)
 }
 
 /* Microseconds as milliseconds with three decimals, so sub-millisecond
- * loopback timings are not rounded to zero. */
+ * loopback timings are not rounded to zero. (Written with at most 15
+ * significant digits they read 0.55, never 0.55000000000000004.) */
 static json_t *result_ms(int64_t us)
 {
-	return json_real((double)us / 1000.0);
+	return json_real(round((double)us) / 1000.0);
 }
 
-/* The JSON form described in result.h. error is the class name ("ok" when the
- * run succeeded), message always present (may be ""). New reference. */
+/* The JSON form described in result.h. error is the class name (null when
+ * the run succeeded), message always present (may be ""). New reference. */
 json_t *probe_result_to_json(const struct probe_result *r)
 {
 	json_t *o = json_object();
@@ -191,7 +193,8 @@ json_t *probe_result_to_json(const struct probe_result *r)
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "duration_ms", result_ms(r->duration_us));
 	json_object_set_new(o, "ok", json_boolean(r->ok));
-	json_object_set_new(o, "error", json_string(probe_error_name(r->error)));
+	json_object_set_new(o, "error",
+	                    r->ok ? json_null() : json_string(probe_error_name(r->error)));
 	json_object_set_new(o, "message", result_text(r->message));
 
 	if (r->dns_us >= 0)
@@ -201,7 +204,7 @@ json_t *probe_result_to_json(const struct probe_result *r)
 	if (r->tls_us >= 0)
 		json_object_set_new(phases, "tls", result_ms(r->tls_us));
 	if (r->ttfb_us >= 0)
-		json_object_set_new(phases, "ttfb", result_ms(r->ttfb_us));
+		json_object_set_new(phases, "first_byte", result_ms(r->ttfb_us));
 	json_object_set_new(o, "phases_ms", phases);
 
 	json_object_set_new(o, "status_code",

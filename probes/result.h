@@ -93,7 +93,7 @@ void probe_result_detail(struct probe_result *r, const char *key, json_t *value)
 json_t *probe_result_lift_trace(json_t *o, json_t *details);
 
 /* The result as JSON: run_id, ts (RFC 3339), duration_ms, ok, error, message,
- * phases_ms {dns, connect, tls, ttfb} (only those that happened), status_code,
+ * phases_ms {dns, connect, tls, first_byte} (only those that happened), status_code,
  * bytes, cert_expiry (RFC 3339), attempts, assertions [{what, ok, detail}],
  * details. New reference. */
 json_t *probe_result_to_json(const struct probe_result *r);

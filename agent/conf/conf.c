@@ -58,7 +58,7 @@
 /* --- one load ------------------------------------------------------------- */
 
 static const char *const sections[] = { "include", "agent", "defaults", "checks", "alerts", "notifiers",
-                                        "maintenance" };
+                                        "maintenance", "announcements" };
 
 static void conf_free(struct conf *c)
 {
@@ -76,6 +76,9 @@ static void conf_free(struct conf *c)
 	for (size_t i = 0; i < c->n_maintenance; i++)
 		maintenance_window_clear(&c->maintenance[i]);
 	free(c->maintenance);
+	for (size_t i = 0; i < c->n_announcements; i++)
+		announcement_clear(&c->announcements[i]);
+	free(c->announcements);
 	conf_names_free(c->check_names);
 	conf_names_free(c->rule_names);
 	conf_names_free(c->notifier_names);
@@ -111,7 +114,7 @@ static void check_main_root(struct loader *ld, const config_setting_t *root)
 		if (hint != NULL)
 			conf_err(ld, s, "unknown section \"%s\" (did you mean \"%s\"?)", name, hint);
 		else
-			conf_err(ld, s, "unknown section \"%s\" (known: include, agent, defaults, checks, alerts, notifiers, maintenance)",
+			conf_err(ld, s, "unknown section \"%s\" (known: include, agent, defaults, checks, alerts, notifiers, maintenance, announcements)",
 			         name);
 	}
 }
@@ -147,6 +150,7 @@ static void parse_root(struct loader *ld, struct conf *conf, const config_settin
 	conf_parse_notifiers(ld, conf, conf_section_first(ld, "notifiers"));
 	conf_parse_rules(ld, conf, conf_section_first(ld, "alerts"));
 	conf_parse_maintenance(ld, conf, conf_section_first(ld, "maintenance"));
+	conf_parse_announcements(ld, conf, conf_section_first(ld, "announcements"));
 }
 
 /* Loads text as the main file name; st: that file's identity, or NULL. */

@@ -37,6 +37,18 @@ struct conf_agent {
 	char *health_listen;        /* /healthz, /readyz, /metrics only; NULL: none */
 };
 
+/* One entry of `announcements = (...)` (conf_announce.c): shown on the status
+ * page and in the feed between start and end. */
+struct announcement {
+	char *title;
+	char *body;                 /* "" when none */
+	char *severity;             /* "info" (default), "warning", "outage", "maintenance" */
+	int64_t start_us, end_us;   /* 0: no bound */
+	char **selectors; size_t n_selectors;  /* the checks it concerns; none: all */
+	int line;
+};
+void announcement_clear(struct announcement *a);
+
 struct conf {
 	char *path;                     /* the main file */
 	char **included;                /* the files its `include` read, in order */
@@ -52,6 +64,8 @@ struct conf {
 	size_t n_notifiers;
 	struct maintenance_window *maintenance;
 	size_t n_maintenance;
+	struct announcement *announcements;
+	size_t n_announcements;
 	/* The names of checks, rules and notifiers to their positions: lookups
 	 * by name take constant time at any size. NULL in a conf built by
 	 * hand (tests): lookups then walk the array. */

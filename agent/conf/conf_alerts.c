@@ -76,8 +76,8 @@ static bool is_glob(const char *s)
  * name must be a check's (did you mean); a glob or a group that selects
  * nothing is only a warning (checks come and go; the rule may be meant for
  * later ones). */
-static void get_selectors(struct loader *ld, const config_setting_t *s, const char *where,
-                          char ***v, size_t *n)
+void conf_get_selectors(struct loader *ld, const config_setting_t *s, const char *where,
+                        char ***v, size_t *n)
 {
 	const struct conf *conf = ld->conf;
 	size_t len = conf_values(ld, s, where,
@@ -136,7 +136,7 @@ static void parse_rule_checks(struct loader *ld, const config_setting_t *s, void
 {
 	struct alert_rule *r = base;
 
-	get_selectors(ld, s, where, &r->selectors, &r->n_selectors);
+	conf_get_selectors(ld, s, where, &r->selectors, &r->n_selectors);
 }
 
 /* An expression setting: errors as `rule "down": when: column 17: ...`. */
@@ -482,7 +482,7 @@ static void parse_maint_checks(struct loader *ld, const config_setting_t *s, voi
 {
 	struct maintenance_window *m = base;
 
-	get_selectors(ld, s, where, &m->selectors, &m->n_selectors);
+	conf_get_selectors(ld, s, where, &m->selectors, &m->n_selectors);
 }
 
 static void parse_start(struct loader *ld, const config_setting_t *s, void *base, const char *where)

@@ -5,7 +5,7 @@
  * names files by glob or by name, relative to the main file's folder. The
  * files a glob matches are read in sorted order; a glob that matches nothing
  * is fine, a named file that is missing is an error. An included file holds
- * only lists of entries (checks, alerts, notifiers, maintenance): its
+ * only lists of entries (checks, alerts, notifiers, maintenance, announcements): its
  * entries join the main file's lists (conf_section_entries), and its errors
  * are reported at its own lines. A file matched twice, or the main file
  * matched by its own glob, is read once. Included files include nothing.
@@ -26,7 +26,8 @@
 #include "core/util.h"
 
 /* The sections an included file may hold. */
-static const char *const included_sections[] = { "checks", "alerts", "notifiers", "maintenance" };
+static const char *const included_sections[] = { "checks", "alerts", "notifiers", "maintenance",
+                                                 "announcements" };
 
 /* --- reading and parsing -------------------------------------------------- */
 
@@ -137,7 +138,8 @@ static int find_include(const char *text)
 static const char *syntax_hint(const char *text)
 {
 	if (text != NULL && strcmp(text, "syntax error") == 0)
-		return " (look for a missing \";\", \"=\", quote or closing bracket here or on the line before)";
+		return " (look for a missing \";\", \"=\", quote or closing bracket, or a missing \",\" between "
+		       "the entries of a list, here or on the line before)";
 	if (text != NULL && strcmp(text, "mismatched element type in array") == 0)
 		return " (an array [ ... ] holds values of one type; use a list ( ... ) to mix them, like ( 200, \"3xx\" ))";
 	return "";
@@ -296,7 +298,7 @@ static void check_included_root(struct loader *ld, const struct conf_file *f)
 		if (conf_in_list(included_sections, COUNT(included_sections), name))
 			continue;
 		if (strcmp(name, "agent") == 0 || strcmp(name, "defaults") == 0 || strcmp(name, "include") == 0) {
-			conf_err(ld, s, "\"%s\" belongs in the main configuration file %s (an included file holds only checks, alerts, notifiers and maintenance)",
+			conf_err(ld, s, "\"%s\" belongs in the main configuration file %s (an included file holds only checks, alerts, notifiers, maintenance and announcements)",
 			         name, ld->name);
 			continue;
 		}
@@ -304,7 +306,7 @@ static void check_included_root(struct loader *ld, const struct conf_file *f)
 		if (hint != NULL)
 			conf_err(ld, s, "unknown section \"%s\" (did you mean \"%s\"?)", name, hint);
 		else
-			conf_err(ld, s, "unknown section \"%s\" (an included file holds only checks, alerts, notifiers and maintenance)",
+			conf_err(ld, s, "unknown section \"%s\" (an included file holds only checks, alerts, notifiers, maintenance and announcements)",
 			         name);
 	}
 }

@@ -227,7 +227,7 @@ bool conf_want_group(struct loader *ld, const config_setting_t *s, const char *w
 char *conf_read_name(struct loader *ld, const config_setting_t *g, const char *what, size_t idx,
                      struct name_seen *seen, size_t *n_seen, const char **where);
 
-/* A section ("checks", "alerts", "notifiers", "maintenance") is the union of
+/* A section ("checks", "alerts", "notifiers", "maintenance", "announcements") is the union of
  * the lists of that name in the main file and in every included file, in
  * file order. The section parsers are handed s, the first of those lists
  * (conf_section_first), and size their array with conf_section_list. */
@@ -337,5 +337,13 @@ parse_fn conf_parse_expect;
 void conf_parse_notifiers(struct loader *ld, struct conf *conf, const config_setting_t *s);
 void conf_parse_rules(struct loader *ld, struct conf *conf, const config_setting_t *s);
 void conf_parse_maintenance(struct loader *ld, struct conf *conf, const config_setting_t *s);
+/* A selector list (a string or an array of strings) into *v / *n, checked
+ * against the checks read so far. */
+void conf_get_selectors(struct loader *ld, const config_setting_t *s, const char *where,
+                        char ***v, size_t *n);
+
+/* --- conf_announce.c: announcements --------------------------------------- */
+
+void conf_parse_announcements(struct loader *ld, struct conf *conf, const config_setting_t *s);
 
 #endif

@@ -107,6 +107,8 @@ static void op_free(struct store_op *o)
 {
 	outbox_tx_clear(&o->tx);
 	free((char *)o->upd.last_error);
+	free(o->note_status);
+	free(o->note_message);
 	free(o->ids);
 	free(o);
 }
@@ -408,13 +410,15 @@ void store_close(struct store *s)
 
 /* Copies r into a queue row for check and wakes the writer when a batch is
  * full. Never touches the disk; O(1) apart from the copies. */
-void store_append(struct store *s, const char *check, const struct probe_result *r)
+static void append_row(struct store *s, const char *check, const struct probe_result *r,
+                       bool blocked)
 {
 	struct store_row *w;
 
 	if (s == NULL || check == NULL || r == NULL)
 		return;
 	w = xcalloc(1, sizeof(*w));
+	w->blocked = blocked && !r->ok;
 
 	w->check = xstrdup(check);
 	w->ts_us = r->start_us;
@@ -455,6 +459,16 @@ void store_append(struct store *s, const char *check, const struct probe_result 
 	if (s->n_queued == 1 || s->n_queued == BATCH_MAX)
 		pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
+}
+
+void store_append(struct store *s, const char *check, const struct probe_result *r)
+{
+	append_row(s, check, r, false);
+}
+
+void store_append_blocked(struct store *s, const char *check, const struct probe_result *r)
+{
+	append_row(s, check, r, true);
 }
 
 /* Queues o (never dropped) and wakes the writer. */
@@ -520,6 +534,29 @@ void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_com
 	o->type = STORE_OP_REQUEUE;
 	o->upd.id = id;
 	o->now_us = now_us;
+	o->done = done;
+	o->arg = arg;
+	op_enqueue(s, o);
+}
+
+/* Queues a status update of incident id; -2 at once when the store keeps no
+ * incidents (its ops leave them out). */
+void store_incident_update(struct store *s, int64_t id, int64_t ts_us, const char *status,
+                           const char *message, store_commit_fn *done, void *arg)
+{
+	struct store_op *o;
+
+	if (s == NULL || s->conn->ops->incidents == NULL) {
+		if (done != NULL)
+			done(s == NULL ? -1 : -2, NULL, 0, arg);
+		return;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->type = STORE_OP_INCIDENT_UPDATE;
+	o->upd.id = id;
+	o->now_us = ts_us;
+	o->note_status = xstrdup(status);
+	o->note_message = xstrdup(message ? message : "");
 	o->done = done;
 	o->arg = arg;
 	op_enqueue(s, o);

@@ -33,6 +33,10 @@ void store_close(struct store *s);
 
 /* Queues one result of check for writing (copied; the caller keeps r). */
 void store_append(struct store *s, const char *check, const struct probe_result *r);
+/* The same for a failed run while a check it depends on is down (state
+ * blocked): it opens no incident (the dependency's outage is the incident),
+ * though it counts in one already open. */
+void store_append_blocked(struct store *s, const char *check, const struct probe_result *r);
 /* Blocks until everything queued before the call is committed. */
 void store_flush(struct store *s);
 /* False when the last commit failed (disk full, read-only, ...): /readyz. */
@@ -227,5 +231,60 @@ typedef void store_series_fn(void *arg, int64_t t_us, int64_t runs, int64_t fail
                              double p50_ms, double p95_ms);
 int store_latency_series(struct store_reader *r, const char *check, int64_t since_us,
                          int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg);
+
+/* --- incidents (SPEC §3) -------------------------------------------------------
+ * An incident is one outage of one check: from its first failed run to the
+ * first passing run after it. The store derives them from the results it
+ * commits (in the same transaction; an "aborted" run, the agent stopping
+ * mid-probe, says nothing about the target and is skipped), so they survive
+ * restarts and need no bookkeeping elsewhere. Status updates are added by the
+ * admin API through the writer. A store without incidents (see
+ * store_impl.h) answers -2 to both calls below: the API says 503. */
+
+struct store_incident_update {
+	int64_t ts_us;
+	char *status;               /* investigating | identified | monitoring | resolved */
+	char *message;
+};
+
+struct store_incident {
+	int64_t id;
+	char *check;
+	int64_t started_us;         /* the first failed run's start */
+	int64_t ended_us;           /* the first passing run's start; 0 while open */
+	int64_t last_failure_us;    /* the latest failed run's start */
+	int64_t failures;           /* failed runs in it */
+	char *cause_error;          /* of the first failed run: probe_error_name() */
+	char *cause_message;
+	char **alert_ids;           /* alerts of the check that fired during it, oldest first */
+	size_t n_alert_ids;
+	struct store_incident_update *updates;  /* oldest first */
+	size_t n_updates;
+};
+
+/* Which incidents to read: id (> 0: that one only), check (NULL: any), those
+ * overlapping [since_us, until_us) (0: unbounded), open_only / closed_only,
+ * the newest limit (by start). */
+struct store_incident_query {
+	int64_t id;
+	const char *check;
+	int64_t since_us, until_us;
+	bool open_only, closed_only;
+	int limit;
+};
+
+/* The incidents of q, newest (latest start) first: 0 and a new array in *out
+ * (free with store_incidents_free), -1 on a database error, -2 when this store
+ * keeps no incidents. */
+int store_incidents(struct store_reader *r, const struct store_incident_query *q,
+                    struct store_incident **out, size_t *n);
+void store_incidents_free(struct store_incident *v, size_t n);
+
+/* Queues a status update of incident id (strings copied). done gets rc 0 and
+ * n_ids 1 when it was added, n_ids 0 when there is no such incident, rc -1
+ * when it could not be written, rc -2 (at once) when this store keeps no
+ * incidents. */
+void store_incident_update(struct store *s, int64_t id, int64_t ts_us, const char *status,
+                           const char *message, store_commit_fn *done, void *arg);
 
 #endif

@@ -38,11 +38,12 @@ struct store_row {
 	int attempts;
 	char run_id[17];
 	char *details;              /* compact JSON or NULL */
+	bool blocked;               /* failed while a dependency was down: opens no incident */
 };
 
 /* One alert unit (state + notifications + history), a delivery progress
  * update or a requeue: queued apart from results, never dropped. */
-enum store_op_type { STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE };
+enum store_op_type { STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE, STORE_OP_INCIDENT_UPDATE };
 
 struct store_op {
 	struct store_op *next;
@@ -51,7 +52,10 @@ struct store_op {
 	enum store_op_type type;
 	struct outbox_tx tx;                /* ALERT */
 	struct store_outbox_update upd;     /* UPDATE (last_error owned); REQUEUE: id */
-	int64_t now_us;                     /* REQUEUE */
+	int64_t now_us;                     /* REQUEUE; INCIDENT_UPDATE: its ts */
+	/* INCIDENT_UPDATE: upd.id is the incident, these are owned. Sets n_ids 1
+	 * (ids[0] = the incident) when added, 0 when there is no such incident. */
+	char *note_status, *note_message;
 	store_commit_fn *done;
 	void *arg;
 	int64_t *ids;                       /* filled by the implementation's commit */
@@ -137,6 +141,18 @@ struct store_ops {
 	json_t *(*notification_counts)(struct store_reader *r);
 	int (*alert_states)(struct store_reader *r, struct alert_state_row **rows, size_t *n);
 	json_t *(*alert_history)(struct store_reader *r, const char *check, int limit);
+
+	/* --- incidents (SPEC §3): OPTIONAL. NULL means this store keeps none:
+	 * store_incidents() and store_incident_update() answer -2 and the API 503.
+	 * An implementation that sets it must also, inside commit's transaction,
+	 * (1) derive incidents from the batch's rows in order (a failed row opens
+	 * the check's incident when none is open, unless it is blocked, else
+	 * counts one more failure and moves last_failure; a passing row closes
+	 * the open one at its ts; rows with error "aborted" are skipped) and (2) apply
+	 * STORE_OP_INCIDENT_UPDATE ops (see struct store_op). SQLite:
+	 * store_sqlite_incident.c. */
+	int (*incidents)(struct store_reader *r, const struct store_incident_query *q,
+	                 struct store_incident **out, size_t *n);
 };
 
 /* The implementations. */

@@ -73,12 +73,12 @@ static json_t *result_json(const struct store_raw_result *row)
 	store_set_time(o, "ts", row->ts_us);
 	json_object_set_new(o, "duration_ms", json_real((double)row->duration_us / 1000.0));
 	json_object_set_new(o, "ok", json_boolean(row->ok));
-	json_object_set_new(o, "error", store_text_json(row->error));
+	json_object_set_new(o, "error", row->ok ? json_null() : store_text_json(row->error));
 	json_object_set_new(o, "message", store_text_json(row->message));
 	set_phase(phases, "dns", row->dns_us);
 	set_phase(phases, "connect", row->connect_us);
 	set_phase(phases, "tls", row->tls_us);
-	set_phase(phases, "ttfb", row->ttfb_us);
+	set_phase(phases, "first_byte", row->ttfb_us);
 	json_object_set_new(o, "phases_ms", phases);
 	json_object_set_new(o, "status_code", int_or_null(row->status_code, -1));
 	json_object_set_new(o, "bytes", int_or_null(row->bytes, -1));
@@ -222,6 +222,36 @@ int store_alert_states(struct store_reader *r, struct alert_state_row **rows, si
 json_t *store_alert_history(struct store_reader *r, const char *check, int limit)
 {
 	return r->ops->alert_history(r, check, limit);
+}
+
+/* --- incidents ------------------------------------------------------------------------ */
+
+int store_incidents(struct store_reader *r, const struct store_incident_query *q,
+                    struct store_incident **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (r->ops->incidents == NULL)
+		return -2;
+	return r->ops->incidents(r, q, out, n);
+}
+
+void store_incidents_free(struct store_incident *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].check);
+		free(v[i].cause_error);
+		free(v[i].cause_message);
+		for (size_t j = 0; j < v[i].n_alert_ids; j++)
+			free(v[i].alert_ids[j]);
+		free(v[i].alert_ids);
+		for (size_t j = 0; j < v[i].n_updates; j++) {
+			free(v[i].updates[j].status);
+			free(v[i].updates[j].message);
+		}
+		free(v[i].updates);
+	}
+	free(v);
 }
 
 /* --- window reads from the rollups -------------------------------------------------- */

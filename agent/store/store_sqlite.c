@@ -95,6 +95,8 @@ static const struct migration {
 	  "CREATE INDEX alert_history_check ON alert_history(check_name, ts_us);" },
 	/* Minute, hour and day rollups (rollup.c), backfilled from results. */
 	{ 3, rollup_schema_sql },
+	/* Incidents and their status updates (store_sqlite_incident.c). */
+	{ 4, incident_schema_sql },
 };
 #define SCHEMA_VERSION (migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version)
 
@@ -446,6 +448,8 @@ static int apply_op(struct sqlite_conn *s, struct store_op *o, char *err, size_t
 		o->ids[0] = o->upd.id;
 		o->n_ids = sqlite3_changes(s->db) == 1 ? 1 : 0;
 		return 0;
+	case STORE_OP_INCIDENT_UPDATE:
+		return sqlite_incident_note(s->db, o, err, errlen);
 	}
 	return 0;
 }
@@ -495,6 +499,9 @@ static int sqlite_commit(struct store_conn *c, const struct store_row *batch, si
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	/* The incidents these rows open, extend or close, in the same transaction. */
+	if (sqlite_incidents_apply(s->db, batch, n, err, errlen) != 0)
+		goto fail;
 	/* The minute rollups of these rows, in the same transaction. */
 	if (rollup_writer_commit(s->rollup, s->db, util_wall_us(), err, errlen) != 0)
 		goto fail;
@@ -596,4 +603,5 @@ const struct store_ops store_sqlite_ops = {
 	.notification_counts = sqlite_notification_counts,
 	.alert_states = sqlite_alert_states,
 	.alert_history = sqlite_alert_history,
+	.incidents = sqlite_incidents,
 };

@@ -20,4 +20,17 @@ json_t *sqlite_notification_counts(struct store_reader *r);
 int sqlite_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n);
 json_t *sqlite_alert_history(struct store_reader *r, const char *check, int limit);
 
+
+/* Incidents (store_sqlite_incident.c). The writer calls the first two inside
+ * the batch's transaction; sqlite_incidents is the read op. */
+struct sqlite3;
+extern const char incident_schema_sql[];
+int sqlite_incidents_apply(struct sqlite3 *db, const struct store_row *rows, size_t n,
+                           char *err, size_t errlen);
+int sqlite_incident_note(struct sqlite3 *db, struct store_op *o, char *err, size_t errlen);
+int sqlite_incidents(struct store_reader *r, const struct store_incident_query *q,
+                     struct store_incident **out, size_t *n);
+/* The connection of a reader of this implementation. */
+struct sqlite3 *sqlite_reader_db(struct store_reader *r);
+
 #endif

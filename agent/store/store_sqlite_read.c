@@ -59,6 +59,11 @@ static sqlite3 *reader_db(struct store_reader *base)
 	return ((struct sqlite_reader *)base)->db;
 }
 
+sqlite3 *sqlite_reader_db(struct store_reader *base)
+{
+	return reader_db(base);
+}
+
 void sqlite_rollup_source(struct store_reader *r, struct rollup_source *out)
 {
 	rollup_sqlite_source(reader_db(r), out);

@@ -3,6 +3,7 @@
  * published snapshot, history from a read-only SQLite connection; every
  * string leaving here passes through log_mask_secrets(). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +132,8 @@ static json_t *last_json(const struct snapshot_check *sc)
 	set_time(o, "ts", sc->last_ts_us);
 	json_object_set_new(o, "ok", json_boolean(sc->last_ok));
 	json_object_set_new(o, "duration_ms", json_real((double)sc->last_duration_us / 1000.0));
-	json_object_set_new(o, "error", json_string(probe_error_name(sc->last_error)));
+	json_object_set_new(o, "error",
+	                    sc->last_ok ? json_null() : json_string(probe_error_name(sc->last_error)));
 	json_object_set_new(o, "message", text_json(sc->last_message ? sc->last_message : ""));
 	return o;
 }
@@ -171,6 +173,14 @@ static void figures_one(struct store_reader *r, const char *name, int64_t now_us
 	                               &f->p95_ms) == 0;
 }
 
+/* An uptime with two decimals, rounded; what is not 100 never reads 100. */
+static double round_pct(double pct)
+{
+	double v = round(pct * 100.0) / 100.0;
+
+	return v >= 100.0 && pct < 100.0 ? 99.99 : v;
+}
+
 /* The "uptime" object ({"24h": pct|null, ...}), or null when there is no
  * database or no result at all in the longest window. */
 static json_t *uptime_json(const struct check_figures *f)
@@ -182,7 +192,7 @@ static json_t *uptime_json(const struct check_figures *f)
 	o = json_object();
 	for (size_t i = 0; i < N_WINDOWS; i++)
 		json_object_set_new(o, uptime_windows[i].key,
-		                    f->uptime[i] < 0 ? json_null() : json_real(f->uptime[i]));
+		                    f->uptime[i] < 0 ? json_null() : json_real(round_pct(f->uptime[i])));
 	return o;
 }
 
@@ -191,7 +201,8 @@ static json_t *latency_json(const struct check_figures *f)
 {
 	if (!f->has_latency)
 		return json_null();
-	return json_pack("{s:f, s:f}", "p50", f->p50_ms, "p95", f->p95_ms);
+	return json_pack("{s:f, s:f}", "p50", round(f->p50_ms * 1000.0) / 1000.0,
+	                 "p95", round(f->p95_ms * 1000.0) / 1000.0);
 }
 
 /* One check as the API shows it: name, group (null when none), type, target,

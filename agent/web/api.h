@@ -73,5 +73,13 @@ api_handler api_check_run;          /* the caller (httpd.c) has checked the admi
 api_handler api_alerts;             /* GET /api/v1/alerts */
 api_handler api_notifications;      /* GET /api/v1/notifications?state=&limit= */
 api_handler api_notification_retry; /* POST /api/v1/notifications/ID/retry (admin) */
+api_handler api_incidents;          /* GET /api/v1/incidents (api_incident.c) */
+api_handler api_incident_update;    /* POST /api/v1/incidents/ID/updates (admin) */
+
+/* One incident as the API shows it (SPEC §3), group from the config; open
+ * ones last until now_us. New reference. */
+json_t *api_incident_json(const struct store_incident *inc, const char *group, int64_t now_us);
+/* True for investigating, identified, monitoring and resolved. */
+bool api_incident_status_valid(const char *s);
 
 #endif

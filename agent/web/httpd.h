@@ -32,6 +32,10 @@ struct httpd_ops {
 	 * dead any more, -3 when the agent is stopping or the database failed.
 	 * NULL: the route answers 503. Called on a server thread. */
 	int (*retry_notification)(void *ctx, const struct outbox_row *row);
+	/* Adds a status update to incident id through the store's writer and
+	 * waits for the commit. Returns 0 added, -1 no such incident, -2 the store
+	 * keeps no incidents, -3 stopping or the database failed. NULL: 503. */
+	int (*add_incident_update)(void *ctx, int64_t id, const char *status, const char *message);
 	void *ctx;
 	/* The routes of the layers above (status page, badges, pushes), served
 	 * beside the API's own; the table must outlive the server. NULL: none. */

@@ -41,6 +41,9 @@ static const struct httpd_route core_routes[] = {
 	{ "GET",  "/api/v1/notifications",          api_notifications, NULL, ROUTE_STORE | ROUTE_DB },
 	{ "POST", "/api/v1/notifications/{name}/retry", api_notification_retry, NULL,
 	                                            ROUTE_ADMIN | ROUTE_STORE | ROUTE_DB | ROUTE_SLOW },
+	{ "GET",  "/api/v1/incidents",              api_incidents,     NULL, ROUTE_STORE | ROUTE_DB },
+	{ "POST", "/api/v1/incidents/{name}/updates", api_incident_update, NULL,
+	                                            ROUTE_ADMIN | ROUTE_STORE | ROUTE_DB | ROUTE_SLOW },
 };
 #define N_CORE_ROUTES (sizeof(core_routes) / sizeof(core_routes[0]))
 

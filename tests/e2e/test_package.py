@@ -101,9 +101,13 @@ def test_install_check_config_version_purge(deb):
             # complaint about the unit itself counts.
             assert "pharos.service:" not in r.stderr, r.stderr
     finally:
+        purge = None
         if installed() or os.path.exists("/etc/pharos/pharos.conf"):
-            run(["dpkg", "--purge", PKG], timeout=120, check=False)
+            purge = run(["dpkg", "--purge", PKG], timeout=120, check=False)
     assert not installed()
+    # A purge says nothing but dpkg's own lines: no warning of a maintainer script.
+    out = purge.stdout + purge.stderr
+    assert "warning" not in out.lower() and "deluser" not in out, out
     assert not os.path.exists("/var/lib/pharos")
     assert not os.path.exists("/etc/pharos/pharos.conf")
     assert subprocess.run(["getent", "passwd", "pharos"], capture_output=True).returncode != 0

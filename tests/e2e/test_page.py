@@ -157,8 +157,12 @@ def test_check_page_in_browser(agent):
     dom = dump_dom(base + "/check/web-html-error")
     assert_no_markup_leak(dom)
     assert '<svg class="chart" id="latency-chart"' in dom
-    assert 'class="ch-p50"' in dom and 'class="ch-p95"' in dom
-    assert "Recent failures" in dom and '<span class="eclass">assertion</span>' in dom
+    # a young check: one point per run (buckets, p50 and p95, once there are many)
+    assert 'class="ch-p50"' in dom and 'class="ch-pt' in dom
+    # incidents, not one row per failed run; the runs themselves below
+    assert "<h2>Incidents</h2>" in dom and '<span class="eclass">assertion</span>' in dom
+    assert 'class="incident inc-open"' in dom and "down since" in dom
+    assert "<h2>Recent runs</h2>" in dom
     escaped = "&lt;img src=x onerror=alert(2)&gt;&lt;b&gt;broken&lt;/b&gt;"
     assert re.search(r'<td class="msg">[^<]*' + re.escape(escaped), dom)
     assert re.search(r'<span class="msg">[^<]*' + re.escape(escaped), dom)  # last run
@@ -214,7 +218,7 @@ def test_badges(agent):
     assert texts[2] == "down" and 'fill="#e05d44"' in svg
     for w in ("24h", "7d", "30d", "90d"):
         svg, texts = badge(agent, "/badge/web-ok/uptime/%s.svg" % w)
-        assert texts[0] == "uptime " + w and texts[2] == "100%"
+        assert texts[0] == "uptime " + w and texts[2] == "100.00%"
     svg, texts = badge(agent, "/badge/db/uptime/24h.svg")
     assert texts[2] == "0.00%" and 'fill="#e05d44"' in svg
     svg, texts = badge(agent, "/badge/web-ok.svg?label=%3Cb%3Eapi%3C/b%3E")

@@ -338,7 +338,7 @@ struct error_case {
 static const struct error_case error_cases[] = {
 	/* libconfig syntax */
 	{ "agent = {\n  title = \"t\";\n  listen = ;\n};\n",
-	  "t.conf:3: syntax error (look for a missing \";\", \"=\", quote or closing bracket here or on the line before)" },
+	  "t.conf:3: syntax error (look for a missing \";\", \"=\", quote or closing bracket, or a missing \",\" between the entries of a list, here or on the line before)" },
 	{ "a = [1,\n \"x\"];\n",
 	  "t.conf:2: mismatched element type in array (an array [ ... ] holds values of one type; use a list ( ... ) to mix them, like ( 200, \"3xx\" ))" },
 	{ "\n@include \"/etc/passwd\"\n",
@@ -346,7 +346,7 @@ static const struct error_case error_cases[] = {
 	/* sections */
 	{ "\nagnet = {};\n", "t.conf:2: unknown section \"agnet\" (did you mean \"agent\"?)" },
 	{ "\nalert = ();\n", "t.conf:2: unknown section \"alert\" (did you mean \"alerts\"?)" },
-	{ "frobnicate = 1;\n", "t.conf:1: unknown section \"frobnicate\" (known: include, agent, defaults, checks, alerts, notifiers, maintenance)" },
+	{ "frobnicate = 1;\n", "t.conf:1: unknown section \"frobnicate\" (known: include, agent, defaults, checks, alerts, notifiers, maintenance, announcements)" },
 	{ "agent = {};\n\nalerts = 5;\n",
 	  "t.conf:3: \"alerts\" must be a list of groups like ( { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\"; } ) (got an integer)" },
 	{ "notifiers = { };\n",
@@ -527,6 +527,46 @@ static const struct error_case error_cases[] = {
 	{ CHK("type = \"tcp\"; host = \"${env:}\"; port = 1;"),
 	  "t.conf:2: \"host\" in check \"c\" has an empty ${env:NAME}" },
 };
+
+/* announcements = ( ... ): defaults, times, selectors, and the errors. */
+static void test_announcements(void **state)
+{
+	struct conf *c;
+	const struct announcement *a;
+
+	(void)state;
+	c = load_ok("checks = ( { name = \"api\"; type = \"tcp\"; host = \"h\"; port = 1; } );\n"
+	            "announcements = (\n"
+	            "  { title = \"Upgrade\"; body = \"tonight\"; severity = \"maintenance\";\n"
+	            "    start = \"2026-12-01T02:00:00Z\"; end = \"2026-12-01T03:00:00Z\"; checks = \"api\"; },\n"
+	            "  { title = \"Hello\"; }\n"
+	            ");\n");
+	assert_int_equal(c->n_announcements, 2);
+	a = &c->announcements[0];
+	assert_string_equal(a->title, "Upgrade");
+	assert_string_equal(a->body, "tonight");
+	assert_string_equal(a->severity, "maintenance");
+	assert_int_equal(a->start_us, 1796090400LL * 1000000);
+	assert_int_equal(a->end_us, 1796094000LL * 1000000);
+	assert_int_equal(a->n_selectors, 1);
+	assert_int_equal(a->line, 3);
+	a = &c->announcements[1];
+	assert_string_equal(a->severity, "info");
+	assert_string_equal(a->body, "");
+	assert_int_equal(a->start_us, 0);
+	assert_int_equal(a->end_us, 0);
+	conf_unref(c);
+
+	expect_one("announcements = ( { body = \"x\"; } );\n",
+	           "t.conf:1: missing required setting \"title\" in announcement #1 (title = \"Scheduled database upgrade\")");
+	expect_prefix("announcements = ( { title = \"x\"; severity = \"loud\"; } );\n",
+	              "t.conf:1: \"severity\" in announcement #1 must be \"info\", \"warning\", \"outage\" or \"maintenance\"");
+	expect_one("announcements = ( { title = \"x\"; start = \"2026-12-02T00:00:00Z\";\n"
+	           "  end = \"2026-12-01T00:00:00Z\"; } );\n",
+	           "t.conf:2: \"end\" in announcement #1 must be after its \"start\"");
+	expect_prefix("announcements = ( { title = \"x\"; end = \"tomorrow\"; } );\n",
+	              "t.conf:1: \"end\" in announcement #1 must be an RFC 3339 time");
+}
 
 static void test_error_kinds(void **state)
 {
@@ -1622,6 +1662,7 @@ int main(void)
 		cmocka_unit_test(test_http_defaults),
 		cmocka_unit_test(test_max_body_forms),
 		cmocka_unit_test(test_error_kinds),
+		cmocka_unit_test(test_announcements),
 		cmocka_unit_test(test_json_path_error),
 		cmocka_unit_test(test_all_errors_together),
 		cmocka_unit_test(test_too_many_errors),

@@ -254,7 +254,7 @@ static void test_include_errors_in_their_files(void **state)
 	want = xasprintf("%s:2: duplicate check name \"main\" (first defined in %s:2)", x, main_path);
 	assert_true(has_line(&e, want));
 	free(want);
-	want = xasprintf("%s:3: \"defaults\" belongs in the main configuration file %s (an included file holds only checks, alerts, notifiers and maintenance)",
+	want = xasprintf("%s:3: \"defaults\" belongs in the main configuration file %s (an included file holds only checks, alerts, notifiers, maintenance and announcements)",
 	                 x, main_path);
 	assert_true(has_line(&e, want));
 	free(want);

@@ -372,7 +372,8 @@ static void test_fires_on_third_failure(void **state)
 	assert_int_equal(r->ev.started_us, (T0 + 30 * S) * 1000);
 	assert_int_equal(strlen(r->alert_id), 16);
 	assert_string_equal(r->ev.alert_id, r->alert_id);
-	assert_int_equal(r->since_ms, T0 + 30 * S);
+	/* since: when the check started failing; fired: when it fired. */
+	assert_int_equal(r->since_ms, T0 + 10 * S);
 	assert_int_equal(r->fired_ms, T0 + 30 * S);
 	assert_int_equal(r->last_sent_ms, T0 + 30 * S);
 
@@ -415,8 +416,9 @@ static void test_recover_after_two_successes(void **state)
 	assert_int_equal(last_rec()->to, ALERT_OK);
 	assert_int_equal(last_rec()->ev.kind, ALERT_EVENT_RESOLVED);
 	assert_string_equal(last_rec()->ev.alert_id, id);
-	/* Every notification of the episode shows the value it fired with. */
+	/* The value that fired, not the recover expression's; how long it was down. */
 	assert_string_equal(last_rec()->ev.value, "3");
+	assert_non_null(strstr(last_rec()->ev.message, "db was down for 6s (since "));
 	assert_int_equal(last_rec()->ev.started_us, (T0 + 3 * S) * 1000);
 	assert_int_equal(last_rec()->ev.ts_us, (T0 + 7 * S) * 1000);
 	assert_int_equal(state_of(e, "down", "db"), ALERT_OK);
@@ -945,7 +947,7 @@ static void test_p95_window(void **state)
 	result(e, c, "api", true, 90, t + 62 * S);
 	assert_int_equal(state_of(e, "slow", "api"), ALERT_OK);
 	assert_int_equal(last_rec()->ev.kind, ALERT_EVENT_RESOLVED);
-	assert_string_equal(last_rec()->ev.value, "1.5 s");     /* the value it fired with */
+	assert_string_equal(last_rec()->ev.value, "1.5 s");    /* the value that fired */
 	engine_free(e);
 	tconf_free(c);
 }
@@ -1102,7 +1104,7 @@ static void test_reload_resizes_window(void **state)
 	tconf_free(c1);
 	result(e, c2, "api", false, 5, T0 + 60 * S);     /* 5 of 7: 71% -> resolves */
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_OK);
-	assert_string_equal(last_rec()->ev.value, "60%");       /* the value it fired with */
+	assert_string_equal(last_rec()->ev.value, "60%");      /* the value that fired */
 	engine_free(e);
 	tconf_free(c2);
 }

@@ -74,7 +74,8 @@ static void test_escape_masks_secrets(void **state)
 static void test_pct(void **state)
 {
 	static const struct { double pct; const char *text, *cls; } cases[] = {
-		{ 100, "100%", "u-g" },
+		{ 100, "100.00%", "u-g" },
+		{ 99.666, "99.67%", "u-y" },         /* rounded, not cut */
 		{ 99.999, "99.99%", "u-g" },
 		{ 99.95, "99.95%", "u-g" },
 		{ 99.9, "99.90%", "u-g" },
@@ -216,9 +217,10 @@ static void test_latency_svg(void **state)
 	assert_int_equal(count(b.p, "class=\"ch-fail\""), 1);
 	assert_int_equal(count(b.p, "<title>"), 3);          /* one per bucket with data */
 	/* p50 path: a two-point line then an isolated dot. The y scale tops at
-	 * 100 ms (nice ceiling of 90 ms * 1.05), plot height 202 from y=12. */
-	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"M92.7 173.6L166.1 153.4"
-	                            "M459.7 32.2l0 0\"/>"));
+	 * 100 ms (five 20 ms steps above 90 ms * 1.05), plot height 202 from
+	 * y=12, plot from x=76. */
+	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"M111.7 173.6L183.1 153.4"
+	                            "M468.7 32.2l0 0\"/>"));
 	assert_null(strstr(b.p, "no results"));
 	buf_free(&b);
 
@@ -226,6 +228,32 @@ static void test_latency_svg(void **state)
 	page_latency_svg(&b, p, 10, since, until);
 	assert_non_null(strstr(b.p, "no results in this range"));
 	assert_non_null(strstr(b.p, "<path class=\"ch-p50\" d=\"\"/>"));
+	buf_free(&b);
+}
+
+/* Few runs: one point each; the time axis has round ticks, and the date
+ * where a range crosses midnight. */
+static void test_runs_svg(void **state)
+{
+	int64_t since = 1796254200LL * US_PER_S;    /* 2026-12-02T23:30:00Z */
+	int64_t until = since + 3600 * US_PER_S;
+	struct page_sample v[] = {
+		{ since + 60 * US_PER_S, 20000, true },
+		{ since + 1800 * US_PER_S, 30000, false },
+		{ since + 3000 * US_PER_S, 10000, true },
+	};
+	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
+
+	(void)state;
+	page_runs_svg(&b, v, 3, since, until);
+	assert_int_equal(count(b.p, "<circle class=\"ch-pt\""), 2);
+	assert_int_equal(count(b.p, "<circle class=\"ch-pt ch-pt-fail\""), 1);
+	assert_non_null(strstr(b.p, ">Dec 02 23:30</text>"));
+	assert_non_null(strstr(b.p, ">23:40</text>"));
+	assert_non_null(strstr(b.p, ">Dec 03 00:00</text>"));
+	assert_non_null(strstr(b.p, ">00:10</text>"));
+	assert_non_null(strstr(b.p, ">40.0 ms</text>"));      /* round y ticks: 10 ms steps */
+	assert_null(strstr(b.p, "no results"));
 	buf_free(&b);
 }
 
@@ -380,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_latency_points),
 		cmocka_unit_test(test_latency_svg),
+		cmocka_unit_test(test_runs_svg),
 		cmocka_unit_test(test_index_page),
 		cmocka_unit_test(test_index_degraded),
 	};

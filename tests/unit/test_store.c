@@ -111,11 +111,11 @@ static void test_open_migrate(void **state)
 	store_append(s, "web", &r);
 	store_close(s);
 
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
 	store_close(s);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 1);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'results_check_ts'"), 1);
 	{
