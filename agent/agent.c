@@ -59,6 +59,7 @@ struct agent {
 	bool stopping;
 	uint64_t alive_ms;              /* atomic: last loop pass, for /healthz */
 	uint64_t last_stats_runs;
+	uint64_t last_stats_overload;   /* runs skipped for overload at the last stats line */
 };
 
 /* --- admin "run now" from a server thread ------------------------------------ */
@@ -591,6 +592,9 @@ static void agent_publish(struct agent *a)
 	sched_get_stats(a->sched, &st);
 	snap->scheduler_on_time = st.on_time;
 	snap->lag_p99_ms = st.lag_p99_ms;
+	snap->overloaded = st.overloaded;
+	snap->runs_skipped_overload = st.skipped_overload;
+	snap->runs_skipped_overlap = st.skipped_overlap;
 	snap->store_ok = store_healthy(a->store);
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
@@ -611,6 +615,23 @@ static void agent_publish_due(struct loop *l, struct loop_timer *t)
 	loop_timer_start(l, t, PUBLISH_INTERVAL_MS);
 }
 
+/* The one line a minute that says runs were shed (SPEC §2.0.1): never a
+ * line per skipped run, which under overload would be thousands a second. */
+static void agent_log_overload(struct agent *a, const struct sched_stats *st)
+{
+	uint64_t n = st->skipped_overload - a->last_stats_overload;
+	char skipped[32], limit[32], queued[32];
+
+	a->last_stats_overload = st->skipped_overload;
+	if (n == 0)
+		return;
+	snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)n);
+	snprintf(limit, sizeof(limit), "%zu", st->admit_limit);
+	snprintf(queued, sizeof(queued), "%zu", st->admit_queued);
+	log_warn("agent overloaded: runs skipped, not sent late (no result recorded for them)",
+	         "skipped_last_minute", skipped, "in_flight_limit", limit, "waiting", queued);
+}
+
 static void agent_stats_due(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
@@ -624,6 +645,7 @@ static void agent_stats_due(struct loop *l, struct loop_timer *t)
 	snprintf(p99, sizeof(p99), "%.2f", st.lag_p99_ms);
 	snprintf(inflight, sizeof(inflight), "%d", curlm_running(a->curlm));
 	a->last_stats_runs = st.runs;
+	agent_log_overload(a, &st);
 	log_info("scheduler stats", "runs_last_minute", runs, "skipped_total", skipped,
 	         "lag_p50_ms", p50, "lag_p99_ms", p99, "http_in_flight", inflight);
 	loop_timer_start(l, t, STATS_LOG_INTERVAL_MS);

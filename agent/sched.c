@@ -1,102 +1,16 @@
-/* sched.c — fixed-rate scheduling of checks on the loop, retries, and the
- * per-check runtime state the snapshot is built from. */
+/* sched.c — fixed-rate scheduling of checks on the loop, the admission of
+ * their runs (admit.h), and the per-check runtime state the snapshot is
+ * built from. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "sched.h"
 #include "core/util.h"
-
-/* --- attempts: one run and its retries --------------------------------------- */
-
-struct attempt {
-	const struct probe_env *env;
-	const struct check *check;
-	attempt_done_fn *done;
-	void *arg;
-	struct probe_run *run;          /* in flight, or NULL while waiting to retry */
-	struct loop_timer retry_timer;
-	int attempts;
-	json_t *earlier_errors;         /* what each failed attempt before the last said */
-	bool aborting;
-};
-
-static void attempt_probe_done(struct probe_run *run, struct probe_result *r, void *arg);
-
-static void attempt_launch(struct attempt *a)
-{
-	a->attempts++;
-	a->run = probe_start(a->env, a->check, attempt_probe_done, a);
-}
-
-static void attempt_retry_due(struct loop *l, struct loop_timer *t)
-{
-	attempt_launch(t->arg);
-}
-
-static void attempt_complete(struct attempt *a, struct probe_result *r)
-{
-	r->attempts = a->attempts;
-	if (a->earlier_errors) {
-		probe_result_detail(r, "earlier_attempts", a->earlier_errors);
-		a->earlier_errors = NULL;
-	}
-	a->done(r, a->arg);
-	free(a);
-}
-
-static void attempt_probe_done(struct probe_run *run, struct probe_result *r, void *arg)
-{
-	struct attempt *a = arg;
-
-	a->run = NULL;
-	if (r->ok || a->aborting || a->attempts > a->check->retries) {
-		attempt_complete(a, r);
-		return;
-	}
-	if (!a->earlier_errors)
-		a->earlier_errors = json_array();
-	json_array_append_new(a->earlier_errors,
-		json_pack("{s:s, s:s}", "error", probe_error_name(r->error), "message", r->message));
-	log_debug("attempt failed, retrying", "check", a->check->name, "run_id", r->run_id,
-	          "error", probe_error_name(r->error));
-	loop_timer_start(a->env->loop, &a->retry_timer, a->check->retry_interval_ms);
-}
-
-struct attempt *attempt_start(const struct probe_env *env, const struct check *c,
-                              attempt_done_fn *done, void *arg)
-{
-	struct attempt *a = xcalloc(1, sizeof(*a));
-
-	a->env = env;
-	a->check = c;
-	a->done = done;
-	a->arg = arg;
-	loop_timer_init(&a->retry_timer, attempt_retry_due, a);
-	attempt_launch(a);
-	return a;
-}
-
-void attempt_abort(struct attempt *a)
-{
-	a->aborting = true;
-	if (a->run) {
-		probe_abort(a->run);       /* calls attempt_probe_done, which frees a */
-		return;
-	}
-	/* Waiting between attempts: the last attempt failed; report it aborted. */
-	struct probe_result r;
-	loop_timer_stop(a->env->loop, &a->retry_timer);
-	probe_result_init(&r);
-	probe_result_fail(&r, PROBE_ERR_ABORTED, "agent stopping before retry %d of %d",
-	                  a->attempts, a->check->retries);
-	r.duration_us = 0;
-	attempt_complete(a, &r);
-	probe_result_clear(&r);
-}
 
 /* --- the scheduler ----------------------------------------------------------- */
 
@@ -108,6 +22,7 @@ struct sched_entry {
 	struct loop_timer timer;
 	uint64_t due_ms;
 	struct attempt *inflight;
+	struct admit_item wait;         /* queued: due, waiting for a slot (admit.h) */
 	struct conf *run_conf;          /* reference held while a run is in flight */
 	size_t conf_index;              /* position of check in s->conf->checks */
 	bool removed;                   /* no longer configured; freed after its run */
@@ -148,6 +63,7 @@ struct sched {
 	struct manual_run *manual;
 	size_t inflight;                /* scheduled runs + manual runs in flight */
 	bool stopping;
+	struct admit admit;             /* scheduled runs only; manual ones always start */
 	struct sched_stats stats;
 	uint64_t window_start_ms;
 	uint64_t window_cur[SCHED_LAG_BUCKETS];
@@ -185,6 +101,7 @@ struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *
 	s->arg = arg;
 	s->window_start_ms = util_mono_ms();
 	s->stats.on_time = true;
+	admit_init(&s->admit, s->window_start_ms, loop_busy_us(env->loop));
 	return s;
 }
 
@@ -280,6 +197,8 @@ static void orphan_remove(struct sched *s, struct sched_entry *e)
 	entry_free(e);
 }
 
+static void sched_admit_waiting(struct sched *s);
+
 static void entry_run_done(struct probe_result *r, void *arg)
 {
 	struct sched_entry *e = arg;
@@ -289,6 +208,7 @@ static void entry_run_done(struct probe_result *r, void *arg)
 	e->inflight = NULL;
 	e->run_conf = NULL;
 	s->inflight--;
+	admit_release(&s->admit);
 	/* An aborted run says nothing about the target: keep the state as it was. */
 	if (r->error != PROBE_ERR_ABORTED)
 		entry_record(e, r);
@@ -296,6 +216,36 @@ static void entry_run_done(struct probe_result *r, void *arg)
 	if (e->removed)
 		orphan_remove(s, e);
 	conf_unref(conf);
+	sched_admit_waiting(s);
+}
+
+/* Starts the run of e that fell due at due_ms; its slot is taken. The lag
+ * counts from due_ms, so time spent waiting for a slot shows there, while
+ * the run's own timeout starts only now (probe_start). */
+static void entry_start_run(struct sched *s, struct sched_entry *e, uint64_t due_ms,
+                            uint64_t now_us)
+{
+	double lag_s = now_us > due_ms * 1000 ? (double)(now_us - due_ms * 1000) / 1e6 : 0;
+
+	sched_record_lag(s, lag_s);
+	s->stats.runs++;
+	e->run_conf = conf_ref(s->conf);
+	s->inflight++;
+	e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
+}
+
+/* Starts the waiting runs that slots are free for (after a run ended, or
+ * the limit grew); those whose deadline passed are skipped on the way. */
+static void sched_admit_waiting(struct sched *s)
+{
+	uint64_t now_us = util_mono_us();
+	struct admit_item *it;
+
+	if (s->stopping)
+		return;
+	admit_adjust(&s->admit, now_us / 1000, loop_busy_us(s->env->loop));
+	while ((it = admit_next(&s->admit, now_us / 1000)) != NULL)
+		entry_start_run(s, it->arg, it->due_ms, now_us);
 }
 
 static void entry_due(struct loop *l, struct loop_timer *t)
@@ -305,22 +255,26 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 	uint64_t now_us = util_mono_us();
 	uint64_t now_ms = now_us / 1000;
 	uint64_t missed = 0;
-	double lag_s = now_us > e->due_ms * 1000 ? (double)(now_us - e->due_ms * 1000) / 1e6 : 0;
 
 	if (s->stopping)
 		return;
 	if (e->inflight) {
-		s->stats.skipped++;
+		s->stats.skipped_overlap++;
 		log_debug("run skipped: previous run still in flight", "check", e->name);
 	} else {
-		sched_record_lag(s, lag_s);
-		s->stats.runs++;
-		e->run_conf = conf_ref(s->conf);
-		s->inflight++;
-		e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
+		/* Still waiting since the last tick: this one replaces it. */
+		admit_skip(&s->admit, &e->wait, now_ms);
+		admit_adjust(&s->admit, now_ms, loop_busy_us(l));
+		if (admit_try(&s->admit))
+			entry_start_run(s, e, e->due_ms, now_us);
+		else
+			admit_enqueue(&s->admit, &e->wait, e->due_ms,
+			              admit_deadline(e->due_ms, e->check->interval_ms, e->check->timeout_ms),
+			              now_ms);
 	}
 	e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
-	s->stats.skipped += missed;
+	/* Ticks a stalled loop passed over could not start in time either. */
+	admit_count_skipped(&s->admit, missed, now_ms);
 	loop_timer_start_at(l, &e->timer, e->due_ms);
 }
 
@@ -332,6 +286,7 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	e->name = xstrdup(c->name);
 	e->check = c;
 	e->fingerprint = c->fingerprint;
+	e->wait.arg = e;
 	loop_timer_init(&e->timer, entry_due, e);
 	return e;
 }
@@ -428,6 +383,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 			e->removed = false;
 			if (!same && !s->stopping) {
 				loop_timer_stop(s->env->loop, &e->timer);
+				admit_cancel(&s->admit, &e->wait);
 				entry_schedule(s, e);
 			}
 		}
@@ -443,6 +399,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 		if (bsearch(e->name, next, conf->n_checks, sizeof(*next), entry_key_cmp))
 			continue;
 		loop_timer_stop(s->env->loop, &e->timer);
+		admit_cancel(&s->admit, &e->wait);
 		if (e->inflight) {
 			e->removed = true;
 			s->orphans = xrealloc(s->orphans, (s->n_orphans + 1) * sizeof(*s->orphans));
@@ -548,8 +505,10 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 void sched_stop(struct sched *s)
 {
 	s->stopping = true;
-	for (size_t i = 0; i < s->n_entries; i++)
+	for (size_t i = 0; i < s->n_entries; i++) {
 		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
+		admit_cancel(&s->admit, &s->entries[i]->wait);
+	}
 }
 
 void sched_abort_all(struct sched *s)
@@ -644,6 +603,11 @@ void sched_get_stats(struct sched *s, struct sched_stats *out)
 	const uint64_t *w = s->have_prev_window ? s->window_prev : s->window_cur;
 
 	*out = s->stats;
+	out->skipped_overload = s->admit.skipped;
+	out->skipped = out->skipped_overload + out->skipped_overlap;
+	out->overloaded = admit_overloaded(&s->admit, util_mono_ms());
+	out->admit_limit = s->admit.limit;
+	out->admit_queued = s->admit.queued;
 	out->lag_p50_ms = sched_lag_percentile(w, 0.50);
 	out->lag_p99_ms = sched_lag_percentile(w, 0.99);
 	out->on_time = out->lag_p99_ms < 1000.0;

@@ -6,7 +6,10 @@
  * check is placed at a stable offset inside its interval (a hash of its name),
  * so ten thousand checks do not all fire at once and every restart keeps the
  * same phase. A tick that comes while the previous run (with its retries) is
- * still in flight is skipped and counted. Lag (due -> started) is measured. */
+ * still in flight is skipped and counted (overlap). Runs start only while
+ * the loop can serve them (admit.h); one that cannot start in time is
+ * skipped and counted (overload), never sent late. Lag (due -> started) is
+ * measured. */
 #ifndef PHAROS_SCHED_H
 #define PHAROS_SCHED_H
 
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "attempt.h"
 #include "probes/probe.h"
 #include "web/snapshot.h"
 
@@ -46,7 +50,12 @@ extern const double sched_lag_bounds[SCHED_LAG_BUCKETS];
 
 struct sched_stats {
 	uint64_t runs;                  /* runs started by the schedule */
-	uint64_t skipped;               /* ticks skipped (previous run still in flight, or stall) */
+	uint64_t skipped;               /* runs skipped, for either reason below */
+	uint64_t skipped_overload;      /* could not start in time (admission, stalled loop) */
+	uint64_t skipped_overlap;       /* the previous run of the check still in flight */
+	bool overloaded;                /* shedding runs now (admit_overloaded) */
+	size_t admit_limit;             /* runs allowed in flight now */
+	size_t admit_queued;            /* runs waiting for a slot now */
 	uint64_t lag_count;
 	double lag_sum_s;
 	uint64_t lag_buckets[SCHED_LAG_BUCKETS];   /* not cumulative */
@@ -118,17 +127,5 @@ int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name);
 /* Sets the last ping time of heartbeat check name from what the store knows
  * (details.last_ping of its last result), after sched_seed_state. */
 void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_ms);
-
-/* --- one run with its retries, shared by the scheduler and `pharos probe` --- */
-
-typedef void attempt_done_fn(struct probe_result *r, void *arg);
-/* Runs c, retrying a failed run c->retries times c->retry_interval_ms apart;
- * done gets the last attempt's result with attempts set. Never fails; done is
- * called from the loop. The returned handle is valid until done is called. */
-struct attempt;
-struct attempt *attempt_start(const struct probe_env *env, const struct check *c,
-                              attempt_done_fn *done, void *arg);
-/* Aborts: done is called before this returns with PROBE_ERR_ABORTED. */
-void attempt_abort(struct attempt *a);
 
 #endif

@@ -413,7 +413,8 @@ static void not_ready(struct api_response *rs, const char *reason)
 }
 
 /* GET /readyz: ready when a config is loaded (a snapshot exists), the last
- * commit worked and the scheduler is on time. */
+ * commit worked, no runs are being shed for overload (SPEC §2.0.1) and the
+ * scheduler is on time. */
 void api_readyz(struct api_request *rq, struct api_response *rs)
 {
 	char reason[400];
@@ -424,6 +425,12 @@ void api_readyz(struct api_request *rq, struct api_response *rs)
 		snprintf(reason, sizeof(reason), "database not writable: %s",
 		         rq->snap->store_error[0] ? rq->snap->store_error : "unknown error");
 		not_ready(rs, reason);
+	} else if (rq->snap->overloaded) {
+		snprintf(reason, sizeof(reason),
+		         "more runs fall due than the agent can carry: %llu skipped since start",
+		         (unsigned long long)rq->snap->runs_skipped_overload);
+		api_json(rs, MHD_HTTP_SERVICE_UNAVAILABLE,
+		         json_pack("{s:s, s:s}", "status", "overloaded", "reason", reason));
 	} else if (!rq->snap->scheduler_on_time) {
 		snprintf(reason, sizeof(reason), "scheduler behind: lag p99 %.0f ms",
 		         rq->snap->lag_p99_ms);

@@ -626,6 +626,25 @@ static void render_notifiers(struct render *r, const struct snapshot *s)
 	}
 }
 
+/* pharos_runs_skipped_total{reason} and pharos_overloaded (SPEC §2.0.1). */
+static void render_load(struct render *r, const struct snapshot *s)
+{
+	family(r, "pharos_runs_skipped_total", FAM_COUNTER,
+	       "Runs not sent since the agent started: overload (could not start in time), "
+	       "overlap (the previous run of the check still in flight).");
+	SAMPLE_OPEN(r, "pharos_runs_skipped_total");
+	mb_label(&r->b, "reason", "overload", true);
+	sample_close_u64(r, s->runs_skipped_overload);
+	SAMPLE_OPEN(r, "pharos_runs_skipped_total");
+	mb_label(&r->b, "reason", "overlap", true);
+	sample_close_u64(r, s->runs_skipped_overlap);
+	family(r, "pharos_overloaded", FAM_GAUGE,
+	       "1 while the agent sheds runs because more fall due than it can carry, else 0.");
+	mb_adds(&r->b, "pharos_overloaded ");
+	mb_u64(&r->b, s->overloaded ? 1 : 0);
+	mb_addc(&r->b, '\n');
+}
+
 /* --- public -------------------------------------------------------------------- */
 
 /* See metrics.h. Every family gets its HELP and TYPE lines even when it has no
@@ -662,6 +681,7 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		       "How late check runs started relative to their schedule, since the agent started.");
 		histogram(&r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,
 		          SCHED_LAG_BUCKETS, r.lag_le, s->lag_sum_s);
+		render_load(&r, s);
 	}
 	if (r.om)
 		mb_add(&r.b, "# EOF\n", 6);

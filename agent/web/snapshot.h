@@ -76,6 +76,9 @@ struct snapshot {
 	int64_t published_us;
 	bool scheduler_on_time;     /* lag p99 of the last minute under 1 s */
 	double lag_p99_ms;
+	bool overloaded;            /* shedding runs: more fell due than the agent can carry */
+	uint64_t runs_skipped_overload; /* since start: could not start in time */
+	uint64_t runs_skipped_overlap;  /* since start: previous run still in flight */
 	bool store_ok;
 	char store_error[256];
 	/* scheduler lag histogram since start (bounds: sched_lag_bounds) */
