@@ -1,6 +1,7 @@
-/* agent.c — `pharos run`: one event loop thread owning the scheduler and every
- * probe in flight, a writer thread for SQLite, libmicrohttpd's threads for the
- * API. Signals arrive through a signalfd in the loop: SIGHUP reloads,
+/* agent.c — `pharos run`: the main event loop thread (results, alerts,
+ * publishing), the probe threads owning the checks and every probe in flight
+ * (shard.h; the main loop itself with agent.threads = 1), a writer thread for
+ * SQLite, libmicrohttpd's threads for the API. Signals arrive through a signalfd in the loop: SIGHUP reloads,
  * SIGTERM/SIGINT stop. */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include "alerts/outbox.h"
 #include "core/resolver.h"
 #include "sched.h"
+#include "shard.h"
 #include "web/snapshot.h"
 #include "store/store.h"
 #include "core/util.h"
@@ -41,7 +43,7 @@ struct agent {
 	struct curlm *curlm;
 	struct resolver *resolver;
 	struct probe_env env;
-	struct sched *sched;
+	struct shards *shards;          /* the schedulers, one per probe thread */
 	struct store *store;
 	struct httpd *httpd;
 	int signal_fd;
@@ -68,6 +70,7 @@ struct agent {
  * (through a waiter: status 0 done, -1 no such check, -2 stopping). */
 struct run_request {
 	struct agent *agent;
+	struct sched *sched;            /* the check's owner, on whose loop the run starts */
 	char name[80];
 	bool has_result;
 	struct probe_result result;
@@ -97,9 +100,9 @@ static void run_request_start(struct loop *l, void *arg)
 	struct waiter *w = arg;
 	struct run_request *req = waiter_payload(w);
 
-	if (req->agent->stopping)
+	if (__atomic_load_n(&req->agent->stopping, __ATOMIC_RELAXED))
 		waiter_finish(w, -2);
-	else if (sched_run_now(req->agent->sched, req->name, run_request_done, w) != 0)
+	else if (sched_run_now(req->sched, req->name, run_request_done, w) != 0)
 		waiter_finish(w, -1);
 }
 
@@ -110,14 +113,18 @@ static int agent_run_check(void *ctx, const char *name, struct probe_result *out
 	struct waiter *w;
 	const struct check *c;
 	struct snapshot *snap = snapshot_acquire();
+	struct sched *owner = NULL;
+	struct loop *owner_loop = NULL;
 	uint64_t wait_ms = 15000;
 	int status;
 
 	/* Bound the wait by what the run can take, from the config in force. */
 	c = snap ? conf_find_check(snap->conf, name) : NULL;
-	if (c)
+	if (c) {
 		wait_ms = c->timeout_ms * (uint64_t)(c->retries + 1) +
 		          c->retry_interval_ms * (uint64_t)c->retries + 5000;
+		owner = shards_sched_for(a->shards, c, &owner_loop);
+	}
 	if (snap)
 		snapshot_release(snap);
 	if (!c)
@@ -125,9 +132,10 @@ static int agent_run_check(void *ctx, const char *name, struct probe_result *out
 
 	req = xcalloc(1, sizeof(*req));
 	req->agent = a;
+	req->sched = owner;
 	util_strlcpy(req->name, name, sizeof(req->name));
 	w = waiter_new(req, run_request_free);
-	if (loop_post(a->loop, run_request_start, w) != 0) {
+	if (loop_post(owner_loop, run_request_start, w) != 0) {
 		waiter_abandon(w);
 		return -2;
 	}
@@ -152,7 +160,7 @@ static int agent_push(void *ctx, const char *name, bool fail, const char *messag
 {
 	struct agent *a = ctx;
 
-	return heartbeat_deliver(a->loop, a->sched, name, fail, message, truncated, state, state_len);
+	return heartbeat_deliver(a->loop, shards_main(a->shards), name, fail, message, truncated, state, state_len);
 }
 
 /* --- alerts: engine -> outbox (one transaction) -> delivery ----------------- */
@@ -400,7 +408,7 @@ static void agent_alerts_start(struct agent *a)
 	}
 	agent_prime_engine(a, r);
 	for (size_t i = 0; i < a->conf->n_checks; i++) {
-		int64_t ping = sched_heartbeat_last_ping_ms(a->sched, a->conf->checks[i].name);
+		int64_t ping = sched_heartbeat_last_ping_ms(shards_main(a->shards), a->conf->checks[i].name);
 
 		if (ping > 0)
 			engine_set_last_ping(a->engine, a->conf->checks[i].name, ping);
@@ -586,10 +594,10 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 
 static void agent_publish(struct agent *a)
 {
-	struct snapshot *snap = sched_snapshot(a->sched);
+	struct snapshot *snap = shards_snapshot(a->shards, a->conf);
 	struct sched_stats st;
 
-	sched_get_stats(a->sched, &st);
+	shards_get_stats(a->shards, &st);
 	snap->scheduler_on_time = st.on_time;
 	snap->lag_p99_ms = st.lag_p99_ms;
 	snap->overloaded = st.overloaded;
@@ -638,12 +646,12 @@ static void agent_stats_due(struct loop *l, struct loop_timer *t)
 	struct sched_stats st;
 	char runs[32], skipped[32], p50[32], p99[32], inflight[32];
 
-	sched_get_stats(a->sched, &st);
+	shards_get_stats(a->shards, &st);
 	snprintf(runs, sizeof(runs), "%llu", (unsigned long long)(st.runs - a->last_stats_runs));
 	snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)st.skipped);
 	snprintf(p50, sizeof(p50), "%.2f", st.lag_p50_ms);
 	snprintf(p99, sizeof(p99), "%.2f", st.lag_p99_ms);
-	snprintf(inflight, sizeof(inflight), "%d", curlm_running(a->curlm));
+	snprintf(inflight, sizeof(inflight), "%d", shards_http_in_flight(a->shards));
 	a->last_stats_runs = st.runs;
 	agent_log_overload(a, &st);
 	log_info("scheduler stats", "runs_last_minute", runs, "skipped_total", skipped,
@@ -668,7 +676,7 @@ static void agent_reload(struct agent *a)
 		conf_errors_free(&errs);
 		return;
 	}
-	sched_set_conf(a->sched, next);
+	shards_set_conf(a->shards, next);
 	/* Instances dropped by the reload resolve through their old rule. */
 	a->prev_conf = a->conf;
 	engine_set_conf(a->engine, next, util_wall_us() / 1000);
@@ -689,7 +697,7 @@ static void agent_shutdown_check(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
-	if (sched_idle(a->sched) && (a->delivery == NULL || delivery_in_flight(a->delivery) == 0)) {
+	if (shards_idle(a->shards) && (a->delivery == NULL || delivery_in_flight(a->delivery) == 0)) {
 		loop_timer_stop(l, &a->deadline_timer);
 		delivery_stop(a->delivery);
 		loop_stop(l);
@@ -713,8 +721,8 @@ static void agent_begin_stop(struct agent *a, const char *why)
 	 * SQLite, to be sent with the same key at the next start. */
 	delivery_drain(a->delivery);
 	loop_timer_stop(a->loop, &a->alert_timer);
-	sched_stop(a->sched);
-	limit = sched_max_timeout_ms(a->sched) + SHUTDOWN_MARGIN_MS;
+	shards_stop(a->shards);
+	limit = sched_max_timeout_ms(shards_main(a->shards)) + SHUTDOWN_MARGIN_MS;
 	char lim[32];
 	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)limit);
 	log_info("stopping: waiting for probes in flight", "signal", why, "deadline_ms", lim);
@@ -727,9 +735,9 @@ static void agent_shutdown_deadline(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
-	if (!sched_idle(a->sched)) {
+	if (!shards_idle(a->shards)) {
 		log_warn("abandoning probes still in flight at the shutdown deadline");
-		sched_abort_all(a->sched);
+		shards_abort_all(a->shards);
 	}
 	if (a->delivery != NULL && delivery_in_flight(a->delivery) > 0)
 		log_warn("abandoning notification attempts still in flight at the shutdown deadline: "
@@ -787,7 +795,7 @@ static int agent_setup_signals(struct agent *a)
 
 /* One check being seeded (store_recent_results callback). */
 struct seed_ctx {
-	struct agent *agent;
+	struct sched *sched;            /* the check's owner */
 	const char *check;
 };
 
@@ -798,11 +806,11 @@ static void agent_seed_result(void *arg, const struct store_result *res)
 	int64_t lp_us = 0;
 
 	if (res->error != PROBE_ERR_ABORTED)
-		sched_seed_state(sc->agent->sched, sc->check, res->ts_us, res->ok, res->duration_us,
+		sched_seed_state(sc->sched, sc->check, res->ts_us, res->ok, res->duration_us,
 		                 res->error, res->message);
 	/* A heartbeat's last ping, so a restart keeps its lateness. */
 	if (lp && util_parse_time(lp, &lp_us) == 0)
-		sched_seed_heartbeat(sc->agent->sched, sc->check, lp_us / 1000);
+		sched_seed_heartbeat(sc->sched, sc->check, lp_us / 1000);
 }
 
 /* The state a check had before a restart, so the page is not blank until
@@ -815,7 +823,8 @@ static void agent_seed_from_store(struct agent *a)
 	if (!r)
 		return;
 	for (size_t i = 0; i < a->conf->n_checks; i++) {
-		struct seed_ctx sc = { a, a->conf->checks[i].name };
+		struct seed_ctx sc = { shards_sched_for(a->shards, &a->conf->checks[i], NULL),
+		                       a->conf->checks[i].name };
 
 		store_recent_results(r, sc.check, 0, 1, agent_seed_result, &sc);
 	}
@@ -853,9 +862,15 @@ int agent_run(struct conf *conf)
 		goto out;
 	}
 	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver };
-	a.sched = sched_new(&a.env, agent_on_result, &a);
-	sched_set_ping_fn(a.sched, agent_on_ping, &a);
-	sched_set_conf(a.sched, conf);
+	a.shards = shards_new(&a.env, conf->agent.threads > 0 ? conf->agent.threads
+	                                                      : shards_default_threads(),
+	                      agent_on_result, &a, err, sizeof(err));
+	if (!a.shards) {
+		log_error("cannot start the probe threads", "error", err);
+		goto out;
+	}
+	sched_set_ping_fn(shards_main(a.shards), agent_on_ping, &a);
+	shards_set_conf(a.shards, conf);
 	agent_seed_from_store(&a);
 	{
 		struct engine_hooks eh = { .emit = agent_on_transition, .ctx = &a };
@@ -882,12 +897,18 @@ int agent_run(struct conf *conf)
 		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);
 		goto out;
 	}
+	if (shards_start(a.shards) != 0) {
+		log_error("cannot start the probe threads", "error", strerror(errno));
+		goto out;
+	}
 	loop_timer_start(a.loop, &a.publish_timer, PUBLISH_INTERVAL_MS);
 	loop_timer_start(a.loop, &a.stats_timer, STATS_LOG_INTERVAL_MS);
 
 	char n[16];
 	snprintf(n, sizeof(n), "%zu", conf->n_checks);
-	log_info("pharos started", "version", PHAROS_VERSION, "checks", n,
+	char nt[16];
+	snprintf(nt, sizeof(nt), "%d", shards_threads(a.shards));
+	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "probe_threads", nt,
 	         "listen", conf->agent.listen, "database", conf->agent.database);
 	loop_run(a.loop);
 	rc = 0;
@@ -895,9 +916,9 @@ int agent_run(struct conf *conf)
 out:
 	if (a.httpd)
 		httpd_stop(a.httpd);
-	if (a.sched) {
-		sched_stop(a.sched);
-		sched_abort_all(a.sched);
+	if (a.shards) {
+		shards_stop(a.shards);
+		shards_abort_all(a.shards);
 	}
 	loop_timer_stop(a.loop, &a.publish_timer);
 	loop_timer_stop(a.loop, &a.stats_timer);
@@ -912,7 +933,9 @@ out:
 		loop_fd_set(a.loop, a.signal_fd, 0, NULL, NULL);
 		close(a.signal_fd);
 	}
-	sched_free(a.sched);
+	shards_free(a.shards);
+	/* Results the probe threads handed over last: recorded before the store closes. */
+	loop_run_once(a.loop, 0);
 	snapshot_publish(NULL);
 	store_close(a.store);
 	/* Completions the writer posted while closing: free them (delivery is gone). */

@@ -1,6 +1,14 @@
 /* sched.c — fixed-rate scheduling of checks on the loop, the admission of
  * their runs (admit.h), and the per-check runtime state the snapshot is
- * built from. */
+ * built from.
+ *
+ * Threads: a scheduler lives on one loop and only that loop's thread
+ * changes it (entries, counters, admission), always under s->lock; that
+ * thread reads without the lock. Another thread (the publisher, with
+ * several probe threads: shard.c) reads only through sched_snapshot_fill
+ * and sched_get_stats, which take the lock. No callback is called with the
+ * lock held. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +72,10 @@ struct sched {
 	size_t inflight;                /* scheduled runs + manual runs in flight */
 	bool stopping;
 	struct admit admit;             /* scheduled runs only; manual ones always start */
+	pthread_mutex_t lock;           /* see the top of the file */
+	struct conf *result_conf;       /* holds the check being reported (sched_result_conf) */
+	sched_owns_fn *owns;            /* which checks of the conf are this scheduler's */
+	void *owns_arg;
 	struct sched_stats stats;
 	uint64_t window_start_ms;
 	uint64_t window_cur[SCHED_LAG_BUCKETS];
@@ -102,6 +114,7 @@ struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *
 	s->window_start_ms = util_mono_ms();
 	s->stats.on_time = true;
 	admit_init(&s->admit, s->window_start_ms, loop_busy_us(env->loop));
+	pthread_mutex_init(&s->lock, NULL);
 	return s;
 }
 
@@ -145,10 +158,32 @@ void sched_free(struct sched *s)
 	free(s->orphans);
 	if (s->conf)
 		conf_unref(s->conf);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-/* Lag of one started run, into the totals and the per-minute window. */
+struct conf *sched_result_conf(const struct sched *s)
+{
+	return s->result_conf;
+}
+
+void sched_set_owner(struct sched *s, sched_owns_fn *fn, void *arg)
+{
+	s->owns = fn;
+	s->owns_arg = arg;
+}
+
+/* Runs in flight, read from any thread (shutdown polls it). */
+static void sched_inflight_add(struct sched *s, int d)
+{
+	if (d > 0)
+		__atomic_add_fetch(&s->inflight, (size_t)d, __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&s->inflight, (size_t)-d, __ATOMIC_RELAXED);
+}
+
+/* Lag of one started run, into the totals and the per-minute window.
+ * s->lock held. */
 static void sched_record_lag(struct sched *s, double lag_s)
 {
 	uint64_t now = loop_now(s->env->loop);
@@ -168,7 +203,17 @@ static void sched_record_lag(struct sched *s, double lag_s)
 	s->window_cur[b]++;
 }
 
+static void entry_record_locked(struct sched_entry *e, const struct probe_result *r);
+
+/* Records a completed run into e's state. Takes s->lock. */
 static void entry_record(struct sched_entry *e, const struct probe_result *r)
+{
+	pthread_mutex_lock(&e->s->lock);
+	entry_record_locked(e, r);
+	pthread_mutex_unlock(&e->s->lock);
+}
+
+static void entry_record_locked(struct sched_entry *e, const struct probe_result *r)
 {
 	check_metrics_add(&e->metrics, r);
 	e->has_last = true;
@@ -207,11 +252,14 @@ static void entry_run_done(struct probe_result *r, void *arg)
 
 	e->inflight = NULL;
 	e->run_conf = NULL;
-	s->inflight--;
+	sched_inflight_add(s, -1);
+	pthread_mutex_lock(&s->lock);
 	admit_release(&s->admit);
 	/* An aborted run says nothing about the target: keep the state as it was. */
 	if (r->error != PROBE_ERR_ABORTED)
-		entry_record(e, r);
+		entry_record_locked(e, r);
+	pthread_mutex_unlock(&s->lock);
+	s->result_conf = conf;
 	s->on_result(e->check, r, false, s->arg);
 	if (e->removed)
 		orphan_remove(s, e);
@@ -221,7 +269,8 @@ static void entry_run_done(struct probe_result *r, void *arg)
 
 /* Starts the run of e that fell due at due_ms; its slot is taken. The lag
  * counts from due_ms, so time spent waiting for a slot shows there, while
- * the run's own timeout starts only now (probe_start). */
+ * the run's own timeout starts only now (probe_start). s->lock held (no
+ * callback: a probe never completes from inside probe_start). */
 static void entry_start_run(struct sched *s, struct sched_entry *e, uint64_t due_ms,
                             uint64_t now_us)
 {
@@ -230,7 +279,7 @@ static void entry_start_run(struct sched *s, struct sched_entry *e, uint64_t due
 	sched_record_lag(s, lag_s);
 	s->stats.runs++;
 	e->run_conf = conf_ref(s->conf);
-	s->inflight++;
+	sched_inflight_add(s, 1);
 	e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
 }
 
@@ -243,9 +292,11 @@ static void sched_admit_waiting(struct sched *s)
 
 	if (s->stopping)
 		return;
+	pthread_mutex_lock(&s->lock);
 	admit_adjust(&s->admit, now_us / 1000, loop_busy_us(s->env->loop));
 	while ((it = admit_next(&s->admit, now_us / 1000)) != NULL)
 		entry_start_run(s, it->arg, it->due_ms, now_us);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void entry_due(struct loop *l, struct loop_timer *t)
@@ -258,6 +309,7 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 
 	if (s->stopping)
 		return;
+	pthread_mutex_lock(&s->lock);
 	if (e->inflight) {
 		s->stats.skipped_overlap++;
 		log_debug("run skipped: previous run still in flight", "check", e->name);
@@ -275,6 +327,7 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 	e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
 	/* Ticks a stalled loop passed over could not start in time either. */
 	admit_count_skipped(&s->admit, missed, now_ms);
+	pthread_mutex_unlock(&s->lock);
 	loop_timer_start_at(l, &e->timer, e->due_ms);
 }
 
@@ -324,6 +377,7 @@ static void entry_heartbeat_record(struct sched *s, struct sched_entry *e, struc
 	r->duration_us = 0;
 	r->attempts = 1;
 	entry_record(e, r);
+	s->result_conf = s->conf;
 	s->on_result(e->check, r, false, s->arg);
 }
 
@@ -367,10 +421,16 @@ static void entry_schedule(struct sched *s, struct sched_entry *e)
 void sched_set_conf(struct sched *s, struct conf *conf)
 {
 	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
+	size_t n_next = 0;
 
+	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const struct check *c = &conf->checks[i];
-		struct sched_entry *e = sched_find(s, c->name);
+		struct sched_entry *e;
+
+		if (s->owns != NULL && !s->owns(c, s->owns_arg))
+			continue;
+		e = sched_find(s, c->name);
 
 		if (!e) {
 			e = entry_new(s, c);
@@ -388,15 +448,15 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 			}
 		}
 		e->conf_index = i;
-		next[i] = e;
+		next[n_next++] = e;
 	}
-	qsort(next, conf->n_checks, sizeof(*next), entry_cmp);
+	qsort(next, n_next, sizeof(*next), entry_cmp);
 
 	/* Entries that are gone: stop their timer; one with a run in flight
 	 * stays alive (its check is kept by the run's conf reference). */
 	for (size_t i = 0; i < s->n_entries; i++) {
 		struct sched_entry *e = s->entries[i];
-		if (bsearch(e->name, next, conf->n_checks, sizeof(*next), entry_key_cmp))
+		if (bsearch(e->name, next, n_next, sizeof(*next), entry_key_cmp))
 			continue;
 		loop_timer_stop(s->env->loop, &e->timer);
 		admit_cancel(&s->admit, &e->wait);
@@ -410,11 +470,12 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 	}
 	free(s->entries);
 	s->entries = next;
-	s->n_entries = conf->n_checks;
+	s->n_entries = n_next;
 	conf_ref(conf);
 	if (s->conf)
 		conf_unref(s->conf);
 	s->conf = conf;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void manual_done(struct probe_result *r, void *arg)
@@ -423,7 +484,7 @@ static void manual_done(struct probe_result *r, void *arg)
 	struct sched *s = m->s;
 	struct sched_entry *e;
 
-	s->inflight--;
+	sched_inflight_add(s, -1);
 	if (m->prev)
 		m->prev->next = m->next;
 	else
@@ -434,6 +495,7 @@ static void manual_done(struct probe_result *r, void *arg)
 	e = sched_find(s, m->check->name);
 	if (e && r->error != PROBE_ERR_ABORTED)
 		entry_record(e, r);
+	s->result_conf = m->conf;
 	s->on_result(m->check, r, true, s->arg);
 	m->fn(r, m->arg);
 	conf_unref(m->conf);
@@ -497,18 +559,20 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 	if (m->next)
 		m->next->prev = m;
 	s->manual = m;
-	s->inflight++;
+	sched_inflight_add(s, 1);
 	m->attempt = attempt_start(s->env, m->check, manual_done, m);
 	return 0;
 }
 
 void sched_stop(struct sched *s)
 {
+	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	for (size_t i = 0; i < s->n_entries; i++) {
 		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
 		admit_cancel(&s->admit, &s->entries[i]->wait);
 	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 void sched_abort_all(struct sched *s)
@@ -526,7 +590,7 @@ void sched_abort_all(struct sched *s)
 
 bool sched_idle(const struct sched *s)
 {
-	return s->inflight == 0;
+	return __atomic_load_n(&s->inflight, __ATOMIC_RELAXED) == 0;
 }
 
 uint64_t sched_max_timeout_ms(const struct sched *s)
@@ -565,19 +629,19 @@ static enum check_state entry_state(const struct sched *s, const struct check *c
 	return CHECK_STATE_DOWN;
 }
 
-/* Runs every PUBLISH_INTERVAL on the loop, so it is O(checks) without a name
- * lookup per check: an entry knows its check's position in s->conf, which is
- * also the snapshot's order (snapshot_new). */
-struct snapshot *sched_snapshot(struct sched *s)
+/* Copies this scheduler's entries into snap, without a name lookup per
+ * check: an entry knows its check's position in its conf, which is also the
+ * snapshot's order (snapshot_new). Entries of another conf (a reload
+ * half-way) are left pending. Any thread; takes s->lock. */
+void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 {
-	struct snapshot *snap = snapshot_new(s->conf);
-
+	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->n_entries; i++) {
 		const struct sched_entry *e = s->entries[i];
 		struct snapshot_check *sc;
 
 		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
-			continue;       /* not expected: every entry belongs to s->conf */
+			continue;
 		sc = &snap->checks[e->conf_index];
 		sc->metrics = e->metrics;
 		if (!e->has_last)
@@ -590,27 +654,110 @@ struct snapshot *sched_snapshot(struct sched *s)
 		sc->last_message = xstrdup(e->last_message ? e->last_message : "");
 		sc->consecutive_failures = e->consecutive_failures;
 		sc->consecutive_successes = e->consecutive_successes;
-		sc->state = entry_state(s, sc->check, e, &sc->blocked_by);
 	}
-	memcpy(snap->lag_buckets, s->stats.lag_buckets, sizeof(snap->lag_buckets));
-	snap->lag_count = s->stats.lag_count;
-	snap->lag_sum_s = s->stats.lag_sum_s;
+	for (int b = 0; b < SNAPSHOT_LAG_BUCKETS; b++)
+		snap->lag_buckets[b] += s->stats.lag_buckets[b];
+	snap->lag_count += s->stats.lag_count;
+	snap->lag_sum_s += s->stats.lag_sum_s;
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct name_index {
+	const char *name;
+	size_t i;
+};
+
+static int name_index_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct name_index *)a)->name, ((const struct name_index *)b)->name);
+}
+
+/* Sets each filled check's state from its last run: up, down, or blocked
+ * when a dependency's last run failed too (whichever thread ran it). The
+ * name index is built only when some failing check has dependencies. */
+void sched_snapshot_states(struct snapshot *snap)
+{
+	struct name_index *idx = NULL;
+
+	for (size_t i = 0; i < snap->n_checks; i++) {
+		struct snapshot_check *sc = &snap->checks[i];
+
+		if (!sc->has_last)
+			continue;
+		sc->state = sc->last_ok ? CHECK_STATE_UP : CHECK_STATE_DOWN;
+		if (sc->last_ok || sc->check->n_depends_on == 0)
+			continue;
+		if (idx == NULL) {
+			idx = xmalloc(snap->n_checks * sizeof(*idx));
+			for (size_t j = 0; j < snap->n_checks; j++)
+				idx[j] = (struct name_index){ snap->checks[j].check->name, j };
+			qsort(idx, snap->n_checks, sizeof(*idx), name_index_cmp);
+		}
+		for (size_t d = 0; d < sc->check->n_depends_on; d++) {
+			struct name_index key = { sc->check->depends_on[d], 0 }, *hit;
+			const struct snapshot_check *dep;
+
+			hit = bsearch(&key, idx, snap->n_checks, sizeof(*idx), name_index_cmp);
+			dep = hit ? &snap->checks[hit->i] : NULL;
+			if (dep != NULL && dep != sc && dep->has_last && !dep->last_ok) {
+				sc->state = CHECK_STATE_BLOCKED;
+				sc->blocked_by = sc->check->depends_on[d];
+				break;
+			}
+		}
+	}
+	free(idx);
+}
+
+struct snapshot *sched_snapshot(struct sched *s)
+{
+	struct snapshot *snap = snapshot_new(s->conf);
+
+	sched_snapshot_fill(s, snap);
+	sched_snapshot_states(snap);
 	return snap;
 }
 
 void sched_get_stats(struct sched *s, struct sched_stats *out)
 {
-	const uint64_t *w = s->have_prev_window ? s->window_prev : s->window_cur;
+	const uint64_t *w;
 
+	pthread_mutex_lock(&s->lock);
+	w = s->have_prev_window ? s->window_prev : s->window_cur;
 	*out = s->stats;
+	memcpy(out->window_buckets, w, sizeof(out->window_buckets));
 	out->skipped_overload = s->admit.skipped;
 	out->skipped = out->skipped_overload + out->skipped_overlap;
 	out->overloaded = admit_overloaded(&s->admit, util_mono_ms());
 	out->admit_limit = s->admit.limit;
 	out->admit_queued = s->admit.queued;
-	out->lag_p50_ms = sched_lag_percentile(w, 0.50);
-	out->lag_p99_ms = sched_lag_percentile(w, 0.99);
-	out->on_time = out->lag_p99_ms < 1000.0;
+	pthread_mutex_unlock(&s->lock);
+	sched_stats_finish(out);
+}
+
+void sched_stats_add(struct sched_stats *sum, const struct sched_stats *x)
+{
+	sum->runs += x->runs;
+	sum->skipped += x->skipped;
+	sum->skipped_overload += x->skipped_overload;
+	sum->skipped_overlap += x->skipped_overlap;
+	sum->overloaded = sum->overloaded || x->overloaded;
+	sum->admit_limit += x->admit_limit;
+	sum->admit_queued += x->admit_queued;
+	sum->lag_count += x->lag_count;
+	sum->lag_sum_s += x->lag_sum_s;
+	for (int b = 0; b < SCHED_LAG_BUCKETS; b++) {
+		sum->lag_buckets[b] += x->lag_buckets[b];
+		sum->window_buckets[b] += x->window_buckets[b];
+	}
+	sched_stats_finish(sum);
+}
+
+void sched_stats_finish(struct sched_stats *st)
+{
+	st->lag_p50_ms = sched_lag_percentile(st->window_buckets, 0.50);
+	st->lag_p99_ms = sched_lag_percentile(st->window_buckets, 0.99);
+	st->on_time = st->lag_p99_ms < 1000.0;
 }
 
 void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,

@@ -59,7 +59,8 @@ struct sched_stats {
 	uint64_t lag_count;
 	double lag_sum_s;
 	uint64_t lag_buckets[SCHED_LAG_BUCKETS];   /* not cumulative */
-	double lag_p50_ms, lag_p99_ms;  /* over the last full minute (or the current one) */
+	uint64_t window_buckets[SCHED_LAG_BUCKETS]; /* lag of the last full minute (or the current one) */
+	double lag_p50_ms, lag_p99_ms;  /* over that minute */
 	bool on_time;                   /* lag p99 of that minute under 1 s */
 };
 
@@ -70,6 +71,16 @@ double sched_lag_percentile(const uint64_t *buckets, double p);
 /* --- the scheduler ---------------------------------------------------------- */
 
 struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *arg);
+
+/* Which checks of a conf a scheduler runs (the others belong to another
+ * probe thread's scheduler). Set before the first sched_set_conf; without
+ * it, every check. */
+/* During the result callback: the conf that holds the check reported (take
+ * a reference to keep the check past the callback). */
+struct conf *sched_result_conf(const struct sched *s);
+
+typedef bool sched_owns_fn(const struct check *c, void *arg);
+void sched_set_owner(struct sched *s, sched_owns_fn *fn, void *arg);
 /* Every run must be over (see sched_stop/sched_idle). */
 void sched_free(struct sched *s);
 
@@ -95,7 +106,20 @@ uint64_t sched_max_timeout_ms(const struct sched *s);
 
 /* A new snapshot of every check's state, for the HTTP threads. */
 struct snapshot *sched_snapshot(struct sched *s);
+/* The parts of it, for several schedulers (one per probe thread, shard.h)
+ * filling one snapshot: fill copies this scheduler's checks and adds its lag
+ * counts (any thread; takes the scheduler's lock); states then derives every
+ * check's state, dependencies across schedulers included. */
+void sched_snapshot_fill(struct sched *s, struct snapshot *snap);
+void sched_snapshot_states(struct snapshot *snap);
+
+/* Any thread (takes the scheduler's lock). */
 void sched_get_stats(struct sched *s, struct sched_stats *out);
+/* Adds x to sum (counters, buckets; overloaded when either is) and
+ * recomputes sum's percentiles. */
+void sched_stats_add(struct sched_stats *sum, const struct sched_stats *x);
+/* Percentiles and on_time from window_buckets. */
+void sched_stats_finish(struct sched_stats *st);
 
 /* Seeds a check's state from its last stored result (at start). For a
  * heartbeat check, the result's time is taken as its last ping (a stored

@@ -855,6 +855,7 @@ static const struct def agent_defs[] = {
 	D_STR("location", struct conf_agent, location, F_NONEMPTY),
 	D_STR("tls_cert", struct conf_agent, tls_cert, F_NONEMPTY | F_FILE),
 	D_STR("tls_key", struct conf_agent, tls_key, F_NONEMPTY | F_FILE),
+	D_INT("threads", struct conf_agent, threads, 1, 256),
 	D_END
 };
 

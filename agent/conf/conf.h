@@ -32,6 +32,7 @@ struct conf_agent {
 	char *title;                /* default "pharos status" */
 	char *location;             /* default: host name */
 	char *tls_cert, *tls_key;   /* NULL: plain HTTP */
+	int threads;                /* probe loop threads; 0 (default): one per core */
 };
 
 struct conf {

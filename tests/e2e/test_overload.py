@@ -9,6 +9,8 @@ import signal
 import sqlite3
 import time
 
+import pytest
+
 import e2eutil as U
 
 LOAD_CHECKS = 15000          # every 1 s: well beyond what one loop thread carries
@@ -20,8 +22,8 @@ def http_checks(nginx, n):
             for i in range(n)]
 
 
-def write_config(a, checks, threads=1):
-    agent = {"listen": "127.0.0.1:%d" % a.port, "database": a.db}
+def write_config(a, checks, threads):
+    agent = {"listen": "127.0.0.1:%d" % a.port, "database": a.db, "threads": threads}
     U.write_file(a.config, U.render_config(checks, agent=agent,
                                            defaults={"interval": "1s", "timeout": "1s"}))
 
@@ -56,9 +58,10 @@ def stored_errors(db):
         c.close()
 
 
-def test_overloaded_agent_sheds_runs_and_blames_no_target(nginx, workdir, pharos_bin):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_overloaded_agent_sheds_runs_and_blames_no_target(nginx, workdir, pharos_bin, threads):
     a = U.Agent(workdir, [], admin_token=None)
-    write_config(a, http_checks(nginx, LOAD_CHECKS))
+    write_config(a, http_checks(nginx, LOAD_CHECKS), threads)
     # Not a.start(): that waits for /readyz 200, which an agent this loaded
     # may never answer; /healthz says the loop is alive.
     a._log = open(a.log_path, "wb")
@@ -95,7 +98,7 @@ def test_overloaded_agent_sheds_runs_and_blames_no_target(nginx, workdir, pharos
         assert a.logs().count("runs skipped") <= 1
 
         # The load drops: the agent is ready again and no longer overloaded.
-        write_config(a, http_checks(nginx, CALM_CHECKS))
+        write_config(a, http_checks(nginx, CALM_CHECKS), threads)
         a.proc.send_signal(signal.SIGHUP)
         U.wait_until(lambda: "configuration reloaded" in a.logs(), 30, what="the reload")
 
