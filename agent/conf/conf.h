@@ -33,6 +33,8 @@ struct conf_agent {
 	char *location;             /* default: host name */
 	char *tls_cert, *tls_key;   /* NULL: plain HTTP */
 	int threads;                /* probe loop threads; 0 (default): one per core */
+	int check_histograms_up_to; /* per-check histogram buckets and phase gauges in
+	                               /metrics while checks <= this (default 10,000) */
 };
 
 struct conf {

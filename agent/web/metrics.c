@@ -32,6 +32,7 @@
 #endif
 
 #define BYTES_PER_CHECK 2048    /* initial buffer estimate; it grows when short */
+#define BYTES_PER_CHECK_BASIC 512   /* the same without the per-check buckets and phases */
 #define NUM_MAX 40              /* longest formatted number, with room to spare */
 
 /* Names of the phases in struct check_metrics.last_phase_s order. */
@@ -473,21 +474,9 @@ static void render_check_up(struct render *r, const struct snapshot *s)
 	}
 }
 
-/* The per-check families, each over every check in conf order. */
-static void render_checks(struct render *r, const struct snapshot *s)
+/* pharos_check_phase_seconds: the phases of each check's last run. */
+static void render_check_phases(struct render *r, const struct snapshot *s)
 {
-	render_check_up(r, s);
-
-	family(r, "pharos_check_duration_seconds", FAM_HISTOGRAM,
-	       "Duration of completed check runs (retries included) since the agent started.");
-	for (size_t i = 0; i < s->n_checks; i++) {
-		const struct check_metrics *m = &s->checks[i].metrics;
-
-		histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
-		          r->label_off[i + 1] - r->label_off[i], m->duration_buckets,
-		          CHECK_DURATION_BUCKETS, r->dur_le, m->duration_sum_s);
-	}
-
 	family(r, "pharos_check_phase_seconds", FAM_GAUGE,
 	       "Seconds from the start of the last run to the end of each phase (dns, connect, tls, first_byte) that happened.");
 	for (size_t i = 0; i < s->n_checks; i++) {
@@ -504,6 +493,42 @@ static void render_checks(struct render *r, const struct snapshot *s)
 			sample_close_double(r, m->last_phase_s[p]);
 		}
 	}
+}
+
+/* Whether the per-check duration buckets and phase gauges are exposed: 18
+ * series a check, which a large agent (agent.check_histograms_up_to, default
+ * 10,000 checks) leaves out. Its histograms then have the +Inf bucket,
+ * _sum and _count only: still a valid histogram, and the mean duration
+ * (rate of _sum / rate of _count) stays available. */
+static bool check_detail(const struct snapshot *s)
+{
+	return s->conf == NULL || s->n_checks <= (size_t)s->conf->agent.check_histograms_up_to;
+}
+
+/* The per-check families, each over every check in conf order. */
+static void render_checks(struct render *r, const struct snapshot *s)
+{
+	bool detail = check_detail(s);
+
+	render_check_up(r, s);
+
+	family(r, "pharos_check_duration_seconds", FAM_HISTOGRAM,
+	       "Duration of completed check runs (retries included) since the agent started.");
+	for (size_t i = 0; i < s->n_checks; i++) {
+		const struct check_metrics *m = &s->checks[i].metrics;
+
+		if (detail)
+			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
+			          r->label_off[i + 1] - r->label_off[i], m->duration_buckets,
+			          CHECK_DURATION_BUCKETS, r->dur_le, m->duration_sum_s);
+		else
+			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
+			          r->label_off[i + 1] - r->label_off[i], &m->duration_count, 1,
+			          &r->dur_le[CHECK_DURATION_BUCKETS - 1], m->duration_sum_s);
+	}
+
+	if (detail)
+		render_check_phases(r, s);
 
 	family(r, "pharos_check_runs_total", FAM_COUNTER,
 	       "Completed check runs since the agent started, by result (success or the error class).");
@@ -659,7 +684,8 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		le_frag_init(&r.dur_le[i], check_duration_bounds[i], i == CHECK_DURATION_BUCKETS - 1, r.om);
 	for (size_t i = 0; i < SCHED_LAG_BUCKETS; i++)
 		le_frag_init(&r.lag_le[i], sched_lag_bounds[i], i == SCHED_LAG_BUCKETS - 1, r.om);
-	mb_reserve(&r.b, 8192 + (s != NULL ? s->n_checks : 0) * BYTES_PER_CHECK);
+	mb_reserve(&r.b, 8192 + (s != NULL ? s->n_checks * (check_detail(s) ? BYTES_PER_CHECK
+	                                                                      : BYTES_PER_CHECK_BASIC) : 0));
 
 	family(&r, "pharos_build_info", FAM_GAUGE, "Version of the running pharos agent (always 1).");
 	SAMPLE_OPEN(&r, "pharos_build_info");
