@@ -31,6 +31,7 @@
 #include "core/waiter.h"
 
 #define PUBLISH_INTERVAL_MS 250     /* how stale the API's view may be */
+#define HEALTH_INTERVAL_MS 2000     /* health facts and /healthz liveness (5 s), when idle */
 #define STATS_LOG_INTERVAL_MS 60000
 #define SHUTDOWN_MARGIN_MS 2000     /* beyond the longest probe timeout */
 #define SYSTEM_DNS_TIMEOUT_MS 5000
@@ -57,13 +58,16 @@ struct agent {
 	struct delivery *delivery;
 	struct outbox_tx tx;            /* what the current engine call emitted */
 	struct conf *prev_conf;         /* during a reload: the conf being replaced */
-	unsigned publish_passes;
+	uint64_t publish_due_ms;        /* when publish_timer fires next */
+	struct snapshot_health published;   /* the health facts last published */
 	bool dirty;                     /* state changed since the last publish */
 	bool stopping;
 	uint64_t alive_ms;              /* atomic: last loop pass, for /healthz */
 	uint64_t last_stats_runs;
 	uint64_t last_stats_overload;   /* runs skipped for overload at the last stats line */
 };
+
+static void agent_mark_dirty(struct agent *a);
 
 /* --- admin "run now" from a server thread ------------------------------------ */
 
@@ -232,7 +236,7 @@ static void agent_alert_flush(struct agent *a)
 			outbox_row_copy(&ac->rows[i], &a->tx.rows[i]);
 	}
 	store_alert_commit(a->store, &a->tx, agent_alert_committed, ac);
-	a->dirty = true;
+	agent_mark_dirty(a);
 }
 
 /* The rule named name in the conf in force, or in the one a reload replaces
@@ -292,8 +296,10 @@ static void agent_on_progress(const struct delivery_progress *p, void *ctx)
 	};
 
 	store_outbox_update(a->store, &u);
-	a->dirty = true;
+	agent_mark_dirty(a);
 }
+
+static void agent_alert_tick_arm(struct agent *a);
 
 static void agent_alert_tick(struct loop *l, struct loop_timer *t)
 {
@@ -301,7 +307,17 @@ static void agent_alert_tick(struct loop *l, struct loop_timer *t)
 
 	engine_tick(a->engine, util_wall_us() / 1000);
 	agent_alert_flush(a);
-	loop_timer_start(l, t, ALERT_TICK_MS);
+	agent_alert_tick_arm(a);
+}
+
+/* The engine's clock only matters with rules: an agent without any does not
+ * wake for it (a reload that adds rules starts it). */
+static void agent_alert_tick_arm(struct agent *a)
+{
+	if (a->stopping || a->conf->n_rules == 0)
+		loop_timer_stop(a->loop, &a->alert_timer);
+	else if (!loop_timer_active(&a->alert_timer))
+		loop_timer_start(a->loop, &a->alert_timer, ALERT_TICK_MS);
 }
 
 /* A heartbeat ping recorded by the scheduler: heartbeat_age restarts. */
@@ -590,7 +606,7 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 		engine_on_result(a->engine, c, r, util_wall_us() / 1000);
 		agent_alert_flush(a);
 	}
-	a->dirty = true;
+	agent_mark_dirty(a);
 }
 
 static void agent_publish(struct agent *a)
@@ -608,20 +624,55 @@ static void agent_publish(struct agent *a)
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
 	agent_publish_alerts(a, snap);
+	a->published = (struct snapshot_health){
+		.store_ok = snap->store_ok, .scheduler_on_time = snap->scheduler_on_time,
+		.overloaded = snap->overloaded, .skipped = st.skipped,
+	};
 	snapshot_publish(snap);
 	a->dirty = false;
 }
 
+/* Whether a fact /readyz, /metrics or the page shows changed without a
+ * result (the store failing, runs being skipped, lag crossing its bound, a
+ * maintenance window opening). */
+static bool agent_health_changed(struct agent *a)
+{
+	struct sched_stats st;
+
+	/* A maintenance window opens or closes on the clock alone. */
+	if (a->conf->n_maintenance > 0)
+		return true;
+	shards_get_stats(a->shards, &st);
+	return store_healthy(a->store) != a->published.store_ok ||
+	       st.on_time != a->published.scheduler_on_time ||
+	       st.overloaded != a->published.overloaded || st.skipped != a->published.skipped;
+}
+
+/* Publishing: within PUBLISH_INTERVAL_MS of a change, and never otherwise:
+ * an idle agent wakes once a second here (liveness for /healthz, health
+ * facts), and builds no snapshot while nothing changed. */
 static void agent_publish_due(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
 	__atomic_store_n(&a->alive_ms, loop_now(l), __ATOMIC_RELAXED);
-	/* Health facts (store, lag) can change without a new result: publish at
-	 * least every few passes even when nothing is dirty. */
-	if (a->dirty || ++a->publish_passes % 8 == 0)
+	if (a->dirty || agent_health_changed(a))
 		agent_publish(a);
-	loop_timer_start(l, t, PUBLISH_INTERVAL_MS);
+	a->publish_due_ms = loop_now(l) + HEALTH_INTERVAL_MS;
+	loop_timer_start_at(l, t, a->publish_due_ms);
+}
+
+/* Something the snapshot shows changed: publish soon (the timer is moved
+ * closer when it would fire later than PUBLISH_INTERVAL_MS from now). */
+static void agent_mark_dirty(struct agent *a)
+{
+	uint64_t soon = loop_now(a->loop) + PUBLISH_INTERVAL_MS;
+
+	a->dirty = true;
+	if (a->stopping || !loop_timer_active(&a->publish_timer) || a->publish_due_ms <= soon)
+		return;
+	a->publish_due_ms = soon;
+	loop_timer_start_at(a->loop, &a->publish_timer, soon);
 }
 
 /* The one line a minute that says runs were shed (SPEC §2.0.1): never a
@@ -687,6 +738,7 @@ static void agent_reload(struct agent *a)
 	httpd_update_conf(a->httpd, next);
 	conf_unref(a->conf);
 	a->conf = next;
+	agent_alert_tick_arm(a);
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
 	agent_publish(a);
 	malloc_trim(0);     /* the old config and the parse of the new one */
@@ -899,7 +951,7 @@ int agent_run(struct conf *conf)
 		a.delivery = delivery_new(a.loop, a.curlm, &dh, NULL, NULL);
 		loop_timer_init(&a.alert_timer, agent_alert_tick, &a);
 		agent_alerts_start(&a);
-		loop_timer_start(a.loop, &a.alert_timer, ALERT_TICK_MS);
+		agent_alert_tick_arm(&a);
 	}
 	agent_publish(&a);
 	/* What loading and seeding freed goes back to the system. */
@@ -922,7 +974,8 @@ int agent_run(struct conf *conf)
 		log_error("cannot start the probe threads", "error", strerror(errno));
 		goto out;
 	}
-	loop_timer_start(a.loop, &a.publish_timer, PUBLISH_INTERVAL_MS);
+	a.publish_due_ms = loop_now(a.loop) + PUBLISH_INTERVAL_MS;
+	loop_timer_start_at(a.loop, &a.publish_timer, a.publish_due_ms);
 	loop_timer_start(a.loop, &a.stats_timer, STATS_LOG_INTERVAL_MS);
 
 	char n[16];

@@ -50,6 +50,13 @@ struct snapshot_notifier {
 	bool breaker_open;
 };
 
+/* The health facts of a snapshot, as the agent compares them between
+ * publishes. */
+struct snapshot_health {
+	bool store_ok, scheduler_on_time, overloaded;
+	uint64_t skipped;
+};
+
 struct snapshot_check {
 	const struct check *check;  /* points into the snapshot's conf */
 	enum check_state state;
