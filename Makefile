@@ -40,7 +40,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all run test unit unit-san e2e fuzz fuzz-replay deps test-deps clean install uninstall bench deb
+.PHONY: all run test unit unit-san e2e fuzz fuzz-replay deps test-deps clean install uninstall bench deb layers
 
 all: pharos
 
@@ -107,6 +107,11 @@ fuzz:
 fuzz-replay:
 	@scripts/fuzz replay
 
+# The include graph against the layers (docs/architecture.md): cycles, upward
+# includes, type branches outside the tables, files over 800 lines.
+layers:
+	@scripts/check-layers
+
 bench: pharos
 	@bench/http-probes
 
@@ -145,6 +150,6 @@ deb:
 
 # For scripts: the flags the objects are built with.
 print-cflags:
-	@echo $(CPPFLAGS) $(filter-out -Werror -O2 -O1 -g,$(CFLAGS)) -iquote tests/fuzz
+	@echo $(CPPFLAGS) $(filter-out -Werror -O2 -O1 -g,$(CFLAGS)) -Werror=implicit-function-declaration -iquote tests/fuzz
 print-ldlibs:
 	@echo $(LDLIBS)

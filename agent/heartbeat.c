@@ -1,206 +1,22 @@
-/* heartbeat.c — passive heartbeat checks: the push endpoint and its input
- * handling, the lateness arithmetic, and the hand-over of a ping from a
- * libmicrohttpd thread to the loop (see heartbeat.h). */
-#include <pthread.h>
+/* heartbeat.c — the push endpoint of heartbeat checks and the hand-over of a
+ * ping from a libmicrohttpd thread to the loop (see heartbeat.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <time.h>
-#include <errno.h>
 
 #include <microhttpd.h>
 
 #include "web/api.h"
+#include "web/httpd.h"
 #include "heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "sched.h"
 #include "core/util.h"
 #include "core/waiter.h"
-
-/* --- input ------------------------------------------------------------------- */
-
-/* The token of "Bearer TOKEN" (scheme case-insensitive, blanks skipped), or
- * NULL when auth is not a bearer header with a token. */
-static const char *heartbeat_bearer(const char *auth)
-{
-	if (auth == NULL || strncasecmp(auth, "Bearer", 6) != 0 || (auth[6] != ' ' && auth[6] != '\t'))
-		return NULL;
-	auth += 6;
-	while (*auth == ' ' || *auth == '\t')
-		auth++;
-	return *auth != '\0' ? auth : NULL;
-}
-
-enum heartbeat_auth heartbeat_check_token(const char *authorization, const char *query_token,
-                                          const char *expected)
-{
-	const char *given = heartbeat_bearer(authorization);
-
-	if (given == NULL && query_token != NULL && query_token[0] != '\0')
-		given = query_token;
-	if (given == NULL)
-		return HEARTBEAT_AUTH_MISSING;
-	/* util_secure_equals runs over the longer of the two, whatever matches. */
-	if (expected == NULL || expected[0] == '\0' || !util_secure_equals(given, expected))
-		return HEARTBEAT_AUTH_WRONG;
-	return HEARTBEAT_AUTH_OK;
-}
-
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when the bytes there
- * are not one (overlong forms, surrogates and code points past U+10FFFF are
- * invalid). *incomplete is set when s is a valid prefix cut by n. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n, bool *incomplete)
-{
-	unsigned char c = s[0];
-	size_t want;
-	unsigned char lo = 0x80, hi = 0xBF;    /* bounds of the second byte */
-
-	*incomplete = false;
-	if (c < 0x80)
-		return c == 0 ? 0 : 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		want = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		want = 3;
-		if (c == 0xE0)
-			lo = 0xA0;          /* overlong */
-		else if (c == 0xED)
-			hi = 0x9F;          /* surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		want = 4;
-		if (c == 0xF0)
-			lo = 0x90;          /* overlong */
-		else if (c == 0xF4)
-			hi = 0x8F;          /* past U+10FFFF */
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < want; i++) {
-		if (i >= n) {
-			*incomplete = true;
-			return 0;
-		}
-		if (i == 1 ? (s[i] < lo || s[i] > hi) : (s[i] < 0x80 || s[i] > 0xBF))
-			return 0;
-	}
-	return want;
-}
-
-char *heartbeat_body_text(const char *body, size_t len, bool *truncated)
-{
-	static const char repl[] = "\xEF\xBF\xBD";  /* U+FFFD */
-	const unsigned char *s = (const unsigned char *)body;
-	size_t n = len > HEARTBEAT_BODY_MAX ? HEARTBEAT_BODY_MAX : len;
-	char *out, *o;
-
-	*truncated = len > HEARTBEAT_BODY_MAX;
-	if (body == NULL)
-		n = 0;
-	/* Worst case: every byte becomes three. */
-	out = o = xmalloc(n * 3 + 1);
-	for (size_t i = 0; i < n;) {
-		bool incomplete;
-		size_t k = utf8_seq_len(s + i, n - i, &incomplete);
-
-		if (k > 0) {
-			memcpy(o, s + i, k);
-			o += k;
-			i += k;
-			continue;
-		}
-		/* A character cut by the cap is dropped whole, not replaced. */
-		if (incomplete && *truncated)
-			break;
-		memcpy(o, repl, 3);
-		o += 3;
-		i++;
-	}
-	*o = '\0';
-	return out;
-}
-
-void heartbeat_copy_text(char *dst, size_t cap, const char *src)
-{
-	size_t n;
-
-	if (cap == 0)
-		return;
-	n = strlen(src);
-	if (n < cap) {
-		memcpy(dst, src, n + 1);
-		return;
-	}
-	n = cap - 1;
-	/* Back off over continuation bytes to the start of the cut character. */
-	if (((unsigned char)src[n] & 0xC0) == 0x80) {
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-/* --- lateness ---------------------------------------------------------------- */
-
-void heartbeat_on_ping(struct heartbeat_clock *hc, int64_t now_ms)
-{
-	hc->last_ping_ms = now_ms > 0 ? now_ms : 1;
-	hc->late_reported_ms = 0;
-}
-
-int64_t heartbeat_next_due(const struct heartbeat_clock *hc, uint64_t interval_ms,
-                           uint64_t grace_ms)
-{
-	if (hc->last_ping_ms <= 0)
-		return 0;
-	if (hc->late_reported_ms > 0)
-		return hc->late_reported_ms + (int64_t)(interval_ms > 0 ? interval_ms : 1000);
-	return hc->last_ping_ms + (int64_t)interval_ms + (int64_t)grace_ms;
-}
-
-bool heartbeat_late_due(struct heartbeat_clock *hc, int64_t now_ms, uint64_t interval_ms,
-                        uint64_t grace_ms)
-{
-	int64_t due = heartbeat_next_due(hc, interval_ms, grace_ms);
-
-	if (due == 0 || now_ms < due)
-		return false;
-	hc->late_reported_ms = now_ms > 0 ? now_ms : 1;
-	return true;
-}
-
-/* A duration as people say it, down to the second for short ones:
- * "2h 5m", "3d 4h", "45s", "1m 30s". */
-static void heartbeat_format_age(int64_t ms, char *buf, size_t len)
-{
-	int64_t s = ms / 1000;
-	int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60;
-
-	if (d > 0)
-		snprintf(buf, len, h ? "%lldd %lldh" : "%lldd", (long long)d, (long long)h);
-	else if (h > 0)
-		snprintf(buf, len, m ? "%lldh %lldm" : "%lldh", (long long)h, (long long)m);
-	else if (m > 0)
-		snprintf(buf, len, sec ? "%lldm %llds" : "%lldm", (long long)m, (long long)sec);
-	else
-		snprintf(buf, len, "%llds", (long long)sec);
-}
-
-void heartbeat_late_message(int64_t age_ms, uint64_t interval_ms, uint64_t grace_ms,
-                            char *buf, size_t len)
-{
-	char age[48], every[32], grace[32];
-
-	heartbeat_format_age(age_ms > 0 ? age_ms : 0, age, sizeof(age));
-	util_format_duration(interval_ms, every, sizeof(every));
-	util_format_duration(grace_ms, grace, sizeof(grace));
-	snprintf(buf, len, "no ping for %s (expected every %s + %s grace)", age, every, grace);
-}
 
 /* --- from a server thread to the loop ---------------------------------------- */
 
@@ -288,16 +104,12 @@ void heartbeat_api_push(struct api_request *rq, struct api_response *rs)
 	enum heartbeat_auth auth;
 	char client[64], detail[160], state[16], bytes[24];
 	bool truncated = false;
-	char *text;
+	char *text, *masked;
 	int rc;
 
 	heartbeat_client(rq, client, sizeof(client));
-	if (rq->snap == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
-		return;
-	}
 	c = conf_find_check(rq->snap->conf, rq->name);
-	if (c == NULL || c->type != CHECK_HEARTBEAT) {
+	if (c == NULL || !probe_type_passive(c)) {
 		if (c == NULL)
 			snprintf(detail, sizeof(detail), "no check named %s", rq->name);
 		else
@@ -328,7 +140,9 @@ void heartbeat_api_push(struct api_request *rq, struct api_response *rs)
 		return;
 	}
 	text = heartbeat_body_text(rq->body, rq->body_len, &truncated);
-	rc = rq->ops->push(rq->ops->ctx, c->name, fail, text, truncated, state, sizeof(state));
+	masked = log_mask_secrets(text);    /* the message is stored and notified */
+	rc = rq->ops->push(rq->ops->ctx, c->name, fail, masked, truncated, state, sizeof(state));
+	free(masked);
 	snprintf(bytes, sizeof(bytes), "%zu", rq->body_len);
 	free(text);
 	if (rc < 0) {

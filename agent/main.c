@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "probes/probe.h"
 #include "core/resolver.h"
+#include "core/suggest.h"
 #include "sched.h"
 #include "core/util.h"
 
@@ -175,28 +176,6 @@ static int cmd_run(const struct cli *cli)
 	return agent_run(conf);
 }
 
-/* Edit distance of a and b (short names only), for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[80], cur[80];
-
-	if (la >= 79 || lb >= 79)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
-	}
-	return prev[lb];
-}
-
 static const char *check_name_at(const struct conf *conf, size_t i)
 {
 	return conf->checks[i].name;
@@ -212,18 +191,12 @@ static const char *notifier_name_at(const struct conf *conf, size_t i)
 static const char *closest_name(const char *want, const struct conf *conf, size_t n,
                                 const char *(*name_at)(const struct conf *conf, size_t i))
 {
-	const char *best = NULL;
-	size_t bd = SIZE_MAX;
+	struct suggest s;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(want, name_at(conf, i));
-
-		if (d < bd) {
-			bd = d;
-			best = name_at(conf, i);
-		}
-	}
-	return bd <= 3 ? best : NULL;
+	suggest_init(&s, want, strlen(want), 3);
+	for (size_t i = 0; i < n; i++)
+		suggest_offer(&s, name_at(conf, i));
+	return s.best;
 }
 
 /* --- probe ------------------------------------------------------------------- */
@@ -253,12 +226,16 @@ static void print_phase(const char *name, int64_t us, bool *first)
 
 static void print_result(const struct check *c, const struct probe_result *r)
 {
-	char ts[40];
+	char ts[40], timeout[32], interval[32];
 	bool first = true;
 
 	util_format_time(r->start_us, ts, sizeof(ts));
+	util_format_duration(c->timeout_ms, timeout, sizeof(timeout));
+	util_format_duration(c->interval_ms, interval, sizeof(interval));
 	printf("check       %s (%s)\n", c->name, check_type_name(c->type));
 	printf("target      %s\n", c->target);
+	/* The timeout in force: one inherited from defaults is cut to the interval. */
+	printf("timeout     %s (interval %s)\n", timeout, interval);
 	printf("run         %s at %s, attempt %d of %d\n", r->run_id, ts, r->attempts, c->retries + 1);
 	printf("phases      ");
 	print_phase("dns", r->dns_us, &first);
@@ -267,29 +244,13 @@ static void print_result(const struct check *c, const struct probe_result *r)
 	print_phase("first byte", r->ttfb_us, &first);
 	print_phase("total", r->duration_us, &first);
 	printf("\n");
-	if (c->type == CHECK_HTTP && r->status_code >= 0)
-		printf("response    HTTP %d, %lld bytes\n", r->status_code, (long long)r->bytes);
-	else if (c->type == CHECK_TCP && r->bytes >= 0)
-		printf("received    %lld bytes\n", (long long)r->bytes);
+	if (probe_type_of(c)->details != NULL)      /* "response HTTP 200, ...", dns answers */
+		probe_type_of(c)->details(c, r, stdout);
 	if (r->cert_expiry > 0) {
 		char exp[40];
 		util_format_time(r->cert_expiry * 1000000, exp, sizeof(exp));
 		printf("certificate expires %s (%lld days)\n", exp,
 		       (long long)((r->cert_expiry - r->start_us / 1000000) / 86400));
-	}
-	if (r->details) {
-		json_t *answers = json_object_get(r->details, "answers");
-		const char *rcode = json_string_value(json_object_get(r->details, "rcode"));
-		if (rcode)
-			printf("rcode       %s\n", rcode);
-		if (json_is_array(answers)) {
-			size_t i;
-			json_t *v;
-			printf("answers     %s", json_array_size(answers) ? "" : "(none)");
-			json_array_foreach(answers, i, v)
-				printf("%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
-			printf("\n");
-		}
 	}
 	if (r->n_assertions > 0) {
 		printf("assertions\n");
@@ -330,7 +291,7 @@ static int cmd_probe(const struct cli *cli)
 		conf_unref(conf);
 		return EXIT_USAGE;
 	}
-	if (c->type == CHECK_HEARTBEAT) {
+	if (probe_type_passive(c)) {
 		fprintf(stderr, "pharos probe: \"%s\" is a heartbeat check: nothing is probed; it is fed by "
 		        "pings to /api/v1/push/%s (see its state with GET /api/v1/checks/%s)\n",
 		        c->name, c->name, c->name);
@@ -355,6 +316,8 @@ static int cmd_probe(const struct cli *cli)
 		json_object_set_new(j, "check", json_string(c->name));
 		json_object_set_new(j, "type", json_string(check_type_name(c->type)));
 		json_object_set_new(j, "target", json_string(c->target));
+		json_object_set_new(j, "timeout_ms", json_integer((json_int_t)c->timeout_ms));
+		json_object_set_new(j, "interval_ms", json_integer((json_int_t)c->interval_ms));
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("\n");
 		json_decref(j);
@@ -412,23 +375,19 @@ static void test_event(const struct conf *conf, struct alert_event *ev)
 {
 	int64_t now = util_wall_us();
 	char id[UTIL_ID_LEN];
+	char *alert_id;
 
 	util_random_id(id);
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = ALERT_EVENT_TEST;
-	ev->rule = xstrdup("notify-test");
-	ev->check = xstrdup("pharos-notify-test");
-	ev->group = xstrdup("");
-	ev->severity = SEVERITY_INFO;
-	ev->alert_id = xasprintf("test%s", id);
-	ev->ts_us = now;
-	ev->started_us = now;
-	ev->value = xstrdup("test");
-	ev->message = xstrdup("This is a test notification sent by `pharos notify-test`; "
-	                      "no check is failing.");
-	ev->url = xasprintf("%s/", conf->agent.public_url ? conf->agent.public_url : "");
-	ev->expr = xstrdup("test");
-	ev->location = xstrdup(conf->agent.location ? conf->agent.location : "");
+	alert_id = xasprintf("test%s", id);
+	alert_event_build(ev, &(struct alert_event_spec){
+		.kind = ALERT_EVENT_TEST, .rule = "notify-test", .check = "pharos-notify-test",
+		.severity = SEVERITY_INFO, .alert_id = alert_id, .ts_us = now, .started_us = now,
+		.value = "test",
+		.message = "This is a test notification sent by `pharos notify-test`; "
+		           "no check is failing.",
+		.public_url = conf->agent.public_url, .expr = "test", .location = conf->agent.location,
+	});
+	free(alert_id);
 }
 
 static int cmd_notify_test(const struct cli *cli)

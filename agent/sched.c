@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "admit.h"
-#include "heartbeat.h"
+#include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "sched.h"
@@ -408,7 +408,7 @@ static void entry_heartbeat_due(struct loop *l, struct loop_timer *t)
 /* Heartbeat checks are never probed: their timer only watches lateness. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
-	if (e->check->type == CHECK_HEARTBEAT) {
+	if (probe_type_passive(e->check)) {
 		loop_timer_init(&e->timer, entry_heartbeat_due, e);
 		entry_heartbeat_arm(s, e);
 		return;
@@ -505,35 +505,14 @@ static void manual_done(struct probe_result *r, void *arg)
 /* "Run now" of a heartbeat check: there is nothing to probe, so the answer
  * (not recorded) says where the check stands. fn is called before this
  * returns. */
-static void heartbeat_run_now(struct sched *s, struct sched_entry *e, sched_now_fn *fn, void *arg)
+static void heartbeat_run_now(struct sched_entry *e, sched_now_fn *fn, void *arg)
 {
+	struct heartbeat_last last = { e->last_ok, e->last_error, e->last_message };
 	struct probe_result r;
-	char every[32], grace[32], ago[32];
-	int64_t now = sched_wall_ms();
 
 	probe_result_init(&r);
-	util_format_duration(e->check->interval_ms, every, sizeof(every));
-	util_format_duration(e->check->heartbeat.grace_ms, grace, sizeof(grace));
-	if (e->hb.last_ping_ms <= 0) {
-		probe_result_fail(&r, PROBE_ERR_TIMEOUT,
-		                  "heartbeat checks are passive: no ping yet (expected every %s + %s grace)",
-		                  every, grace);
-	} else {
-		util_format_duration((uint64_t)(now > e->hb.last_ping_ms ? now - e->hb.last_ping_ms : 0),
-		                     ago, sizeof(ago));
-		if (e->has_last && !e->last_ok)
-			probe_result_fail(&r, e->last_error == PROBE_OK ? PROBE_ERR_ASSERTION : e->last_error,
-			                  "heartbeat checks are passive: last ping %s ago; %s", ago,
-			                  e->last_message ? e->last_message : "");
-		else
-			snprintf(r.message, sizeof(r.message),
-			         "heartbeat checks are passive: last ping %s ago (expected every %s + %s grace)",
-			         ago, every, grace);
-	}
-	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
-	r.ok = r.error == PROBE_OK;
-	r.duration_us = 0;
-	r.attempts = 1;
+	heartbeat_status_result(&r, &e->hb, sched_wall_ms(), e->check->interval_ms,
+	                        e->check->heartbeat.grace_ms, e->has_last ? &last : NULL);
 	fn(&r, arg);
 	probe_result_clear(&r);
 }
@@ -545,8 +524,8 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 
 	if (!e || s->stopping)
 		return -1;
-	if (e->check->type == CHECK_HEARTBEAT) {
-		heartbeat_run_now(s, e, fn, arg);
+	if (probe_type_passive(e->check)) {
+		heartbeat_run_now(e, fn, arg);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -662,53 +641,6 @@ void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct name_index {
-	const char *name;
-	size_t i;
-};
-
-static int name_index_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct name_index *)a)->name, ((const struct name_index *)b)->name);
-}
-
-/* Sets each filled check's state from its last run: up, down, or blocked
- * when a dependency's last run failed too (whichever thread ran it). The
- * name index is built only when some failing check has dependencies. */
-void sched_snapshot_states(struct snapshot *snap)
-{
-	struct name_index *idx = NULL;
-
-	for (size_t i = 0; i < snap->n_checks; i++) {
-		struct snapshot_check *sc = &snap->checks[i];
-
-		if (!sc->has_last)
-			continue;
-		sc->state = sc->last_ok ? CHECK_STATE_UP : CHECK_STATE_DOWN;
-		if (sc->last_ok || sc->check->n_depends_on == 0)
-			continue;
-		if (idx == NULL) {
-			idx = xmalloc(snap->n_checks * sizeof(*idx));
-			for (size_t j = 0; j < snap->n_checks; j++)
-				idx[j] = (struct name_index){ snap->checks[j].check->name, j };
-			qsort(idx, snap->n_checks, sizeof(*idx), name_index_cmp);
-		}
-		for (size_t d = 0; d < sc->check->n_depends_on; d++) {
-			struct name_index key = { sc->check->depends_on[d], 0 }, *hit;
-			const struct snapshot_check *dep;
-
-			hit = bsearch(&key, idx, snap->n_checks, sizeof(*idx), name_index_cmp);
-			dep = hit ? &snap->checks[hit->i] : NULL;
-			if (dep != NULL && dep != sc && dep->has_last && !dep->last_ok) {
-				sc->state = CHECK_STATE_BLOCKED;
-				sc->blocked_by = sc->check->depends_on[d];
-				break;
-			}
-		}
-	}
-	free(idx);
-}
-
 struct snapshot *sched_snapshot(struct sched *s)
 {
 	struct snapshot *snap = snapshot_new(s->conf);
@@ -735,31 +667,6 @@ void sched_get_stats(struct sched *s, struct sched_stats *out)
 	sched_stats_finish(out);
 }
 
-void sched_stats_add(struct sched_stats *sum, const struct sched_stats *x)
-{
-	sum->runs += x->runs;
-	sum->skipped += x->skipped;
-	sum->skipped_overload += x->skipped_overload;
-	sum->skipped_overlap += x->skipped_overlap;
-	sum->overloaded = sum->overloaded || x->overloaded;
-	sum->admit_limit += x->admit_limit;
-	sum->admit_queued += x->admit_queued;
-	sum->lag_count += x->lag_count;
-	sum->lag_sum_s += x->lag_sum_s;
-	for (int b = 0; b < SCHED_LAG_BUCKETS; b++) {
-		sum->lag_buckets[b] += x->lag_buckets[b];
-		sum->window_buckets[b] += x->window_buckets[b];
-	}
-	sched_stats_finish(sum);
-}
-
-void sched_stats_finish(struct sched_stats *st)
-{
-	st->lag_p50_ms = sched_lag_percentile(st->window_buckets, 0.50);
-	st->lag_p99_ms = sched_lag_percentile(st->window_buckets, 0.99);
-	st->on_time = st->lag_p99_ms < 1000.0;
-}
-
 void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
                       int64_t duration_us, enum probe_error err, const char *message)
 {
@@ -775,7 +682,7 @@ void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
 	entry_set_message(e, message ? message : "");
 	e->consecutive_failures = ok ? 0 : 1;
 	e->consecutive_successes = ok ? 1 : 0;
-	if (e->check->type == CHECK_HEARTBEAT && ts_us > 0) {
+	if (probe_type_passive(e->check) && ts_us > 0) {
 		int64_t ts_ms = ts_us / 1000;
 
 		if (!ok && err == PROBE_ERR_TIMEOUT) {
@@ -797,7 +704,7 @@ void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_m
 {
 	struct sched_entry *e = sched_find(s, name);
 
-	if (!e || e->check->type != CHECK_HEARTBEAT || last_ping_ms <= 0)
+	if (!e || !probe_type_passive(e->check) || last_ping_ms <= 0)
 		return;
 	e->hb.last_ping_ms = last_ping_ms;
 	if (e->hb.late_reported_ms > 0 && e->hb.late_reported_ms < last_ping_ms)
@@ -818,29 +725,13 @@ int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const cha
 	struct probe_result r;
 	const char *blocked_by;
 	int64_t now = sched_wall_ms();
-	const char *body = message ? message : "";
 
-	if (!e || e->check->type != CHECK_HEARTBEAT)
+	if (!e || !probe_type_passive(e->check))
 		return -1;
 	if (s->stopping)
 		return -2;
 	probe_result_init(&r);
-	r.start_us = now * 1000;
-	if (fail) {
-		if (body[0] != '\0')
-			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure: %s", body);
-		else
-			probe_result_fail(&r, PROBE_ERR_ASSERTION, "job reported failure");
-	} else {
-		heartbeat_copy_text(r.message, sizeof(r.message), body[0] ? body : "ping received");
-	}
-	/* probe_result_fail may have cut a character in two. */
-	heartbeat_copy_text(r.message, sizeof(r.message), r.message);
-	probe_result_detail(&r, "ping", json_string(fail ? "fail" : "success"));
-	if (body[0] != '\0')
-		probe_result_detail(&r, "body", json_string(body));
-	if (truncated)
-		probe_result_detail(&r, "body_truncated", json_true());
+	heartbeat_ping_result(&r, now, fail, message, truncated);
 	heartbeat_on_ping(&e->hb, now);
 	entry_heartbeat_record(s, e, &r);
 	probe_result_clear(&r);
@@ -856,7 +747,7 @@ int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name)
 {
 	const struct sched_entry *e = sched_find(s, name);
 
-	if (!e || e->check->type != CHECK_HEARTBEAT)
+	if (!e || !probe_type_passive(e->check))
 		return 0;
 	return e->hb.last_ping_ms;
 }

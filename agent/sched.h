@@ -45,8 +45,9 @@ uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms
 /* --- lag statistics -------------------------------------------------------- */
 
 #define SCHED_LAG_BUCKETS SNAPSHOT_LAG_BUCKETS
-/* Upper bounds in seconds of the lag histogram buckets (the last is +Inf). */
-extern const double sched_lag_bounds[SCHED_LAG_BUCKETS];
+/* Upper bounds in seconds of the lag histogram buckets (the last is +Inf);
+ * they live with the snapshot, which carries the histogram to /metrics. */
+#define sched_lag_bounds snapshot_lag_bounds
 
 struct sched_stats {
 	uint64_t runs;                  /* runs started by the schedule */

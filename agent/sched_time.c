@@ -29,13 +29,6 @@ uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms
 	return next;
 }
 
-/* Lag histogram bounds, seconds: from half a millisecond (the loop's own
- * resolution) to ten seconds (a stalled agent). */
-const double sched_lag_bounds[SCHED_LAG_BUCKETS] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-	0.25, 0.5, 1, 2.5, 5, 10, 1e300,
-};
-
 double sched_lag_percentile(const uint64_t *buckets, double p)
 {
 	uint64_t total = 0, seen = 0;

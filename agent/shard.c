@@ -50,7 +50,7 @@ int shards_default_threads(void)
 
 static bool owns_heartbeats(const struct check *c, void *arg)
 {
-	return c->type == CHECK_HEARTBEAT;
+	return probe_type_passive(c);
 }
 
 static int shard_index(const struct shards *sh, const struct check *c)
@@ -62,7 +62,7 @@ static bool owns_hashed(const struct check *c, void *arg)
 {
 	struct shard *w = arg;
 
-	return c->type != CHECK_HEARTBEAT && shard_index(w->sh, c) == w->index;
+	return !probe_type_passive(c) && shard_index(w->sh, c) == w->index;
 }
 
 /* --- results: from a worker to the main loop -------------------------------- */
@@ -263,7 +263,7 @@ struct sched *shards_sched_for(struct shards *sh, const struct check *c, struct 
 {
 	struct shard *w;
 
-	if (sh->n == 0 || c->type == CHECK_HEARTBEAT) {
+	if (sh->n == 0 || probe_type_passive(c)) {
 		if (loop)
 			*loop = sh->main_env->loop;
 		return sh->main;

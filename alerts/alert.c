@@ -1,13 +1,12 @@
 /* alert.c — the small helpers of alert.h: names of severities and states,
- * the *_clear functions, and the alert event's JSON form
- * (how events are stored in the outbox). */
+ * the *_clear functions and the one alert-event builder. The event's JSON
+ * form (how events are stored in the outbox) is alert_json.c. */
 #include "alerts/alert.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerts/expr.h"
-#include "alerts/notify_text.h"
 #include "core/util.h"
 
 static const char *const severity_names[] = {
@@ -88,117 +87,39 @@ void alert_event_clear(struct alert_event *e)
 	free(e->url);
 	free(e->expr);
 	free(e->location);
+	free(e->run_id);
 	memset(e, 0, sizeof(*e));
 }
 
-static const char *const kind_names[] = {
-	[ALERT_EVENT_FIRING] = "firing",
-	[ALERT_EVENT_RESOLVED] = "resolved",
-	[ALERT_EVENT_TEST] = "test",
-};
-
-/* The string fields of an event, for writing and reading them in one loop. */
-struct str_field {
-	const char *key;
-	size_t off;
-};
-
-static const struct str_field str_fields[] = {
-	{ "rule", offsetof(struct alert_event, rule) },
-	{ "check", offsetof(struct alert_event, check) },
-	{ "group", offsetof(struct alert_event, group) },
-	{ "alert_id", offsetof(struct alert_event, alert_id) },
-	{ "value", offsetof(struct alert_event, value) },
-	{ "message", offsetof(struct alert_event, message) },
-	{ "url", offsetof(struct alert_event, url) },
-	{ "expr", offsetof(struct alert_event, expr) },
-	{ "location", offsetof(struct alert_event, location) },
-};
-
-#define N_STR_FIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
-
-static char **field_ptr(struct alert_event *e, size_t i)
+static char *dup_or_empty(const char *s)
 {
-	return (char **)((char *)e + str_fields[i].off);
+	return xstrdup(s != NULL ? s : "");
 }
 
-/* A JSON string for s, or null. Bytes that are not valid UTF-8 (a check's
- * message may carry anything) are kept as U+FFFD, because jansson only takes
- * valid UTF-8 and an event must never fail to be stored. */
-static json_t *str_or_null(const char *s)
+void alert_event_build(struct alert_event *ev, const struct alert_event_spec *s)
 {
-	json_t *j;
+	const char *base = s->public_url != NULL ? s->public_url : "";
+	size_t blen = strlen(base);
 
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
-	return j != NULL ? j : notify_json_str(s, SIZE_MAX);
-}
-
-json_t *alert_event_to_json(const struct alert_event *e)
-{
-	json_t *j = json_object();
-	unsigned kind = (unsigned)e->kind;
-
-	json_object_set_new(j, "kind", json_string(kind < 3 ? kind_names[kind] : "firing"));
-	json_object_set_new(j, "severity", json_string(alert_severity_name(e->severity)));
-	json_object_set_new(j, "ts_us", json_integer((json_int_t)e->ts_us));
-	json_object_set_new(j, "started_us", json_integer((json_int_t)e->started_us));
-	for (size_t i = 0; i < N_STR_FIELDS; i++)
-		json_object_set_new(j, str_fields[i].key,
-		                    str_or_null(*field_ptr((struct alert_event *)e, i)));
-	return j;
-}
-
-int alert_event_from_json(const json_t *j, struct alert_event *e)
-{
-	struct alert_event ev;
-	const char *kind, *sev;
-	json_t *v;
-	int s, rc = -1;
-
-	memset(&ev, 0, sizeof(ev));
-	if (!json_is_object(j))
-		goto out;
-	kind = json_string_value(json_object_get(j, "kind"));
-	if (kind == NULL)
-		goto out;
-	if (strcmp(kind, "firing") == 0)
-		ev.kind = ALERT_EVENT_FIRING;
-	else if (strcmp(kind, "resolved") == 0)
-		ev.kind = ALERT_EVENT_RESOLVED;
-	else if (strcmp(kind, "test") == 0)
-		ev.kind = ALERT_EVENT_TEST;
+	/* One slash between the base and what follows, whatever the user wrote. */
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = s->kind;
+	ev->rule = dup_or_empty(s->rule);
+	ev->check = dup_or_empty(s->check);
+	ev->group = dup_or_empty(s->group);
+	ev->severity = s->severity;
+	ev->alert_id = dup_or_empty(s->alert_id);
+	ev->ts_us = s->ts_us;
+	ev->started_us = s->started_us;
+	ev->value = dup_or_empty(s->value);
+	ev->message = dup_or_empty(s->message);
+	if (s->kind == ALERT_EVENT_TEST)
+		ev->url = xasprintf("%.*s/", (int)blen, base);
 	else
-		goto out;
-	sev = json_string_value(json_object_get(j, "severity"));
-	s = alert_severity_from_name(sev);
-	if (s < 0)
-		goto out;
-	ev.severity = (enum alert_severity)s;
-	v = json_object_get(j, "ts_us");
-	if (v != NULL && !json_is_integer(v))
-		goto out;
-	ev.ts_us = (int64_t)json_integer_value(v);
-	v = json_object_get(j, "started_us");
-	if (v != NULL && !json_is_integer(v))
-		goto out;
-	ev.started_us = (int64_t)json_integer_value(v);
-	for (size_t i = 0; i < N_STR_FIELDS; i++) {
-		v = json_object_get(j, str_fields[i].key);
-		if (v == NULL || json_is_null(v))
-			continue;
-		if (!json_is_string(v))
-			goto out;
-		/* json_string_length: an embedded NUL would truncate; keep what C sees. */
-		*field_ptr(&ev, i) = xstrdup(json_string_value(v));
-	}
-	if (ev.rule == NULL || ev.check == NULL)
-		goto out;
-	*e = ev;
-	memset(&ev, 0, sizeof(ev));
-	rc = 0;
-out:
-	alert_event_clear(&ev);
-	return rc;
+		ev->url = xasprintf("%.*s/check/%s", (int)blen, base, s->check != NULL ? s->check : "");
+	ev->expr = dup_or_empty(s->expr);
+	ev->location = dup_or_empty(s->location);
+	ev->run_id = s->run_id != NULL && s->run_id[0] != '\0' ? xstrdup(s->run_id) : NULL;
 }

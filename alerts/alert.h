@@ -7,12 +7,16 @@
  *   window.c       per-check in-memory ring of recent results (error_rate, pXX_latency)
  *   engine.c       per (rule, check) state: ok -> pending -> firing -> ok; for, repeat,
  *                  maintenance and dependency hold-back; emits alert events
+ *                  (engine_build.c: its instances from a configuration)
  *   maintenance.c  one-off and weekly windows
  *   notify.c       notifiers: one descriptor per type (notify_<type>.c, table in
  *                  notify_types.c): event -> HTTP request; answer -> verdict
  *   outbox.c       notification rows (durable, in SQLite through the store's writer)
  *   delivery.c     sending from the loop through curl multi: backoff, Retry-After,
  *                  circuit breaker, rate limit, max_attempts / max_age -> dead
+ *   alert_json.c   an alert event as JSON and back (the outbox's event column)
+ * Which checks a rule or window selects: probes/selector.h. The glue that
+ * runs all this in the agent: agent/alerting.c.
  * Everything here is owned by its struct and freed by the matching *_clear(). */
 #ifndef PHAROS_ALERT_H
 #define PHAROS_ALERT_H
@@ -76,9 +80,39 @@ struct alert_event {
 	char *url;                  /* <public_url>/check/<check> */
 	char *expr;                 /* the rule's when expression */
 	char *location;             /* agent.location */
+	char *run_id;               /* the probe run that caused it; NULL: none known
+	                               (a test event, a state restored at start) */
 };
 void alert_event_clear(struct alert_event *e);
-/* The event as a JSON object (used for the outbox and the webhook body). New reference. */
+
+/* What an alert event is made of, as its builders know it. Every string may
+ * be NULL (it becomes "", except run_id, which stays NULL when NULL or "").
+ * The event's url is derived: <public_url>/check/<check>, or <public_url>/
+ * for a test event (no check page), with trailing slashes of public_url
+ * dropped so there is exactly one between the parts. */
+struct alert_event_spec {
+	enum alert_event_kind kind;
+	const char *rule;
+	const char *check;
+	const char *group;
+	enum alert_severity severity;
+	const char *alert_id;
+	int64_t ts_us;
+	int64_t started_us;
+	const char *value;
+	const char *message;
+	const char *public_url;     /* agent.public_url */
+	const char *expr;
+	const char *location;
+	const char *run_id;
+};
+
+/* The one builder of alert events (engine transitions, re-posts of restored
+ * alerts, `pharos notify-test`): fills *ev from s with copies of its strings.
+ * Caller clears ev with alert_event_clear. */
+void alert_event_build(struct alert_event *ev, const struct alert_event_spec *s);
+/* The event as a JSON object (used for the outbox; alert_json.c). run_id is
+ * left out when NULL. New reference. */
 json_t *alert_event_to_json(const struct alert_event *e);
 /* Parses what alert_event_to_json wrote. Returns 0 or -1. */
 int alert_event_from_json(const json_t *j, struct alert_event *e);

@@ -30,63 +30,15 @@
  *
  * Lookups: checks are kept sorted by name and instances by (rule, check)
  * name, both found by binary search; each check lists its instances, so a
- * result evaluates only its own rules. */
+ * result evaluates only its own rules. Building them from a configuration is
+ * engine_build.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
-#include "alerts/engine.h"
+#include "alerts/engine_internal.h"
 #include "alerts/expr.h"
 #include "core/log.h"
-#include "alerts/maintenance.h"
-#include "core/util.h"
-#include "alerts/window.h"
-
-#define VALUE_MAX 64
-
-struct eng_check {
-	const struct check *c;      /* in e->conf */
-	uint64_t failures, successes;
-	bool have_result, last_ok;
-	bool seen_ok;               /* a successful run since start */
-	bool primed;                /* history given by engine_prime */
-	bool have_ping;
-	int64_t last_ping_ms;
-	int64_t cert_expiry_s;      /* leaf notAfter (Unix s); 0: none seen */
-	char *message;              /* last result's message; NULL: none */
-	struct window *win;         /* never NULL once configured */
-	size_t *deps; size_t n_deps;        /* indices into e->checks */
-	size_t *maint; size_t n_maint;      /* maintenance windows selecting it */
-	size_t *inst; size_t n_inst;        /* its instances, indices into e->inst */
-	bool maint_held;            /* an evaluation was held back by maintenance */
-	bool reeval;                /* this tick: its window ended, evaluate all */
-};
-
-struct eng_inst {
-	const struct alert_rule *rule;      /* in e->conf */
-	size_t check;               /* index into e->checks */
-	const char *rule_name;      /* rule->name */
-	const char *check_name;     /* the check's name */
-	enum alert_state state;
-	int64_t since_ms, fired_ms, last_sent_ms;
-	char alert_id[UTIL_ID_LEN];
-	char value[VALUE_MAX];
-	bool timer;                 /* when/recover change with time alone */
-	bool needs_counts;          /* reads the consecutive counts */
-	bool restored;              /* state from engine_restore, not yet moved */
-	bool carried;               /* set_conf: state moved to the new set */
-};
-
-struct engine {
-	struct engine_hooks hooks;
-	struct conf *conf;
-	struct maintenance *maint;
-	struct eng_check *checks;   /* sorted by name */
-	size_t n_checks;
-	struct eng_inst *inst;      /* sorted by (rule name, check name) */
-	size_t n_inst;
-};
 
 struct inst_key {
 	const char *rule, *check;
@@ -94,7 +46,7 @@ struct inst_key {
 
 /* --- lookups -------------------------------------------------------------- */
 
-static int check_cmp(const void *a, const void *b)
+int eng_check_cmp(const void *a, const void *b)
 {
 	const struct eng_check *x = a, *y = b;
 
@@ -108,14 +60,14 @@ static int check_key_cmp(const void *key, const void *elem)
 	return strcmp(key, y->c->name);
 }
 
-static struct eng_check *find_check(const struct eng_check *v, size_t n, const char *name)
+struct eng_check *eng_find_check(const struct eng_check *v, size_t n, const char *name)
 {
 	if (name == NULL || n == 0)
 		return NULL;
 	return bsearch(name, v, n, sizeof(*v), check_key_cmp);
 }
 
-static int inst_cmp(const void *a, const void *b)
+int eng_inst_cmp(const void *a, const void *b)
 {
 	const struct eng_inst *x = a, *y = b;
 	int r = strcmp(x->rule_name, y->rule_name);
@@ -132,8 +84,8 @@ static int inst_key_cmp(const void *key, const void *elem)
 	return r != 0 ? r : strcmp(k->check, y->check_name);
 }
 
-static struct eng_inst *find_inst(const struct eng_inst *v, size_t n, const char *rule,
-                                  const char *check)
+struct eng_inst *eng_find_inst(const struct eng_inst *v, size_t n, const char *rule,
+                               const char *check)
 {
 	struct inst_key k = { rule, check };
 
@@ -180,34 +132,30 @@ static bool check_held(struct engine *e, struct eng_check *ec, int64_t now_ms)
 
 /* --- events and transitions ----------------------------------------------- */
 
-/* Fills ev for instance in (rule and check from the conf the instance belongs
- * to; e->conf is that conf). Caller clears ev. */
+/* Builds ev for instance in (rule and check from the conf the instance
+ * belongs to, which is the one installed). Caller clears ev. */
 static void event_fill(const struct engine *e, struct alert_event *ev, enum alert_event_kind kind,
                        const struct eng_inst *in, const struct check *c, const char *message,
                        int64_t now_ms)
 {
-	const char *base = e->conf != NULL && e->conf->agent.public_url != NULL ?
-	                   e->conf->agent.public_url : "";
-	size_t blen = strlen(base);
+	struct alert_event_spec s = {
+		.kind = kind,
+		.rule = in->rule_name,
+		.check = in->check_name,
+		.group = c != NULL ? c->group : NULL,
+		.severity = in->rule != NULL ? in->rule->severity : SEVERITY_WARNING,
+		.alert_id = in->alert_id,
+		.ts_us = now_ms * 1000,
+		.started_us = (in->fired_ms != 0 ? in->fired_ms : now_ms) * 1000,
+		.value = in->value,
+		.message = message,
+		.public_url = e->have_conf ? e->conf.public_url : NULL,
+		.expr = in->rule != NULL ? in->rule->when_text : NULL,
+		.location = e->have_conf ? e->conf.location : NULL,
+		.run_id = in->run_id,
+	};
 
-	/* One slash between the base and "/check/", whatever the user wrote. */
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
-	ev->rule = xstrdup(in->rule_name);
-	ev->check = xstrdup(in->check_name);
-	ev->group = xstrdup(c != NULL && c->group != NULL ? c->group : "");
-	ev->severity = in->rule != NULL ? in->rule->severity : SEVERITY_WARNING;
-	ev->alert_id = xstrdup(in->alert_id);
-	ev->ts_us = now_ms * 1000;
-	ev->started_us = (in->fired_ms != 0 ? in->fired_ms : now_ms) * 1000;
-	ev->value = xstrdup(in->value);
-	ev->message = xstrdup(message != NULL ? message : "");
-	ev->url = xasprintf("%.*s/check/%s", (int)blen, base, in->check_name);
-	ev->expr = xstrdup(in->rule != NULL && in->rule->when_text != NULL ? in->rule->when_text : "");
-	ev->location = xstrdup(e->conf != NULL && e->conf->agent.location != NULL ?
-	                       e->conf->agent.location : "");
+	alert_event_build(ev, &s);
 }
 
 /* Emits in's current persisted state, from `from`, with ev (may be NULL). */
@@ -226,6 +174,7 @@ static void emit(const struct engine *e, const struct eng_inst *in, enum alert_s
 		.last_sent_ms = in->last_sent_ms,
 		.alert_id = in->alert_id,
 		.value = in->value,
+		.run_id = in->run_id,
 		.event = ev,
 	};
 
@@ -247,6 +196,10 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 
 	if (value != NULL)
 		util_strlcpy(in->value, value, sizeof(in->value));
+	/* The latest run of the check caused this move (a timer move too: the
+	 * run whose verdict still holds when `for` runs out or `repeat` is due);
+	 * "" when the check has not run since start. */
+	util_strlcpy(in->run_id, ec->run_id, sizeof(in->run_id));
 	switch (to) {
 	case ALERT_PENDING:
 		in->since_ms = now_ms;
@@ -275,10 +228,11 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 	if (from != to)
 		log_info("alert state changed", "rule", in->rule_name, "check", in->check_name,
 		         "from", alert_state_name(from), "to", alert_state_name(to),
-		         "alert_id", in->alert_id, "value", in->value);
+		         "alert_id", in->alert_id, "run_id", in->run_id, "value", in->value);
 	else
 		log_info("alert repeated", "rule", in->rule_name, "check", in->check_name,
-		         "state", alert_state_name(to), "alert_id", in->alert_id, "value", in->value);
+		         "state", alert_state_name(to), "alert_id", in->alert_id, "run_id", in->run_id,
+		         "value", in->value);
 	if (notify) {
 		event_fill(e, &ev, kind, in, ec->c, ec->message, now_ms);
 		emit(e, in, from, false, &ev);
@@ -288,16 +242,16 @@ static void inst_transition(struct engine *e, struct eng_inst *in, enum alert_st
 	}
 }
 
-/* Reports an instance that is no longer configured. c is its check in the
- * current e->conf (NULL when unknown). A firing one resolves. */
-static void inst_gone(struct engine *e, struct eng_inst *in, const struct check *c, int64_t now_ms)
+/* Reports an instance that is no longer configured (engine_internal.h). */
+void eng_inst_gone(struct engine *e, struct eng_inst *in, const struct check *c, int64_t now_ms)
 {
 	static const char why[] = "alert rule or check removed from the configuration";
 	enum alert_state from = in->state;
 	struct alert_event ev;
 
 	log_info("alert state changed", "rule", in->rule_name, "check", in->check_name,
-	         "from", alert_state_name(from), "to", "gone", "alert_id", in->alert_id);
+	         "from", alert_state_name(from), "to", "gone", "alert_id", in->alert_id,
+	         "run_id", in->run_id);
 	in->state = ALERT_OK;
 	if (from == ALERT_FIRING) {
 		in->since_ms = now_ms;
@@ -429,234 +383,35 @@ struct engine *engine_new(const struct engine_hooks *hooks)
 	return e;
 }
 
-static void checks_free(struct eng_check *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].message);
-		window_free(v[i].win);
-		free(v[i].deps);
-		free(v[i].maint);
-		free(v[i].inst);
-	}
-	free(v);
-}
-
 void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	checks_free(e->checks, e->n_checks);
+	eng_checks_free(e->checks, e->n_checks);
 	free(e->inst);
 	maintenance_free(e->maint);
-	if (e->conf != NULL)
-		conf_unref(e->conf);
+	if (e->have_conf && e->conf.release != NULL)
+		e->conf.release(e->conf.owner);
 	free(e);
 }
 
-static bool rule_selects(const struct alert_rule *r, const struct check *c)
-{
-	for (size_t i = 0; i < r->n_selectors; i++) {
-		if (conf_selector_matches(r->selectors[i], c))
-			return true;
-	}
-	return false;
-}
-
-static bool rule_uses_counts(const struct alert_rule *r)
-{
-	const struct expr *x[2] = { r->when, r->recover };
-
-	for (size_t i = 0; i < 2; i++) {
-		if (x[i] != NULL && (expr_uses(x[i], EXPR_CONSECUTIVE_FAILURES) ||
-		                     expr_uses(x[i], EXPR_CONSECUTIVE_SUCCESSES)))
-			return true;
-	}
-	return false;
-}
-
-static uint64_t rule_max_window(const struct alert_rule *r)
-{
-	uint64_t a = expr_max_window_ms(r->when);
-	uint64_t b = r->recover != NULL ? expr_max_window_ms(r->recover) : 0;
-
-	return a > b ? a : b;
-}
-
-/* The new checks array for conf, sorted by name, state moved from the old one. */
-static struct eng_check *build_checks(struct engine *e, struct conf *conf)
-{
-	struct eng_check *v = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*v));
-
-	for (size_t i = 0; i < conf->n_checks; i++)
-		v[i].c = &conf->checks[i];
-	qsort(v, conf->n_checks, sizeof(*v), check_cmp);
-	for (size_t i = 0; i < conf->n_checks; i++) {
-		struct eng_check *nc = &v[i], *oc = find_check(e->checks, e->n_checks, nc->c->name);
-
-		if (oc != NULL) {
-			nc->failures = oc->failures;
-			nc->successes = oc->successes;
-			nc->have_result = oc->have_result;
-			nc->last_ok = oc->last_ok;
-			nc->seen_ok = oc->seen_ok;
-			nc->primed = oc->primed;
-			nc->have_ping = oc->have_ping;
-			nc->last_ping_ms = oc->last_ping_ms;
-			nc->cert_expiry_s = oc->cert_expiry_s;
-			nc->maint_held = oc->maint_held;
-			nc->message = oc->message;
-			oc->message = NULL;
-			nc->win = oc->win;
-			oc->win = NULL;
-		}
-		if (nc->c->n_depends_on > 0)
-			nc->deps = xcalloc(nc->c->n_depends_on, sizeof(*nc->deps));
-		for (size_t k = 0; k < nc->c->n_depends_on; k++) {
-			struct eng_check *d = find_check(v, conf->n_checks, nc->c->depends_on[k]);
-
-			/* The loader rejects unknown names; a check depending on
-			 * itself would block itself forever, so skip that too. */
-			if (d != NULL && d != nc)
-				nc->deps[nc->n_deps++] = (size_t)(d - v);
-		}
-	}
-	return v;
-}
-
-/* The new instances for conf over checks v (sorted), with state carried from
- * the old instances (marked `carried`). Sets *n. */
-static struct eng_inst *build_instances(struct engine *e, struct conf *conf, struct eng_check *v,
-                                        size_t *n)
-{
-	struct eng_inst *inst = NULL;
-	size_t cnt = 0, cap = 0;
-
-	for (size_t ri = 0; ri < conf->n_rules; ri++) {
-		const struct alert_rule *r = &conf->rules[ri];
-
-		if (r->name == NULL || r->when == NULL)
-			continue;
-		for (size_t ci = 0; ci < conf->n_checks; ci++) {
-			struct eng_inst *in, *old;
-
-			if (!rule_selects(r, v[ci].c))
-				continue;
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 16;
-				inst = xrealloc(inst, cap * sizeof(*inst));
-			}
-			in = &inst[cnt++];
-			memset(in, 0, sizeof(*in));
-			in->rule = r;
-			in->check = ci;
-			in->rule_name = r->name;
-			in->check_name = v[ci].c->name;
-			in->timer = expr_needs_timer(r->when) ||
-			            (r->recover != NULL && expr_needs_timer(r->recover));
-			in->needs_counts = rule_uses_counts(r);
-			old = find_inst(e->inst, e->n_inst, r->name, v[ci].c->name);
-			if (old != NULL) {
-				in->state = old->state;
-				in->since_ms = old->since_ms;
-				in->fired_ms = old->fired_ms;
-				in->last_sent_ms = old->last_sent_ms;
-				memcpy(in->alert_id, old->alert_id, sizeof(in->alert_id));
-				memcpy(in->value, old->value, sizeof(in->value));
-				in->restored = old->restored;
-				old->carried = true;
-			}
-		}
-	}
-	if (cnt > 1)
-		qsort(inst, cnt, sizeof(*inst), inst_cmp);
-	*n = cnt;
-	return inst;
-}
-
-/* Per check: its instances, maintenance windows and window capacity. */
-static void link_checks(struct eng_check *v, size_t nv, struct eng_inst *inst, size_t ni,
-                        struct maintenance *m)
-{
-	uint64_t *maxw = xcalloc(nv ? nv : 1, sizeof(*maxw));
-
-	for (size_t i = 0; i < ni; i++) {
-		struct eng_check *ec = &v[inst[i].check];
-		uint64_t w = rule_max_window(inst[i].rule);
-
-		/* Counted first, filled below. */
-		ec->n_inst++;
-		if (w > maxw[inst[i].check])
-			maxw[inst[i].check] = w;
-	}
-	for (size_t k = 0; k < nv; k++) {
-		struct eng_check *ec = &v[k];
-		size_t cap = window_capacity_for(maxw[k], ec->c->interval_ms);
-
-		ec->inst = ec->n_inst ? xcalloc(ec->n_inst, sizeof(*ec->inst)) : NULL;
-		ec->n_inst = 0;
-		if (ec->win == NULL)
-			ec->win = window_new(cap);
-		else
-			window_resize(ec->win, cap);
-		for (size_t j = 0; j < maintenance_count(m); j++) {
-			if (!maintenance_selects(m, j, ec->c))
-				continue;
-			ec->maint = xrealloc(ec->maint, (ec->n_maint + 1) * sizeof(*ec->maint));
-			ec->maint[ec->n_maint++] = j;
-		}
-	}
-	for (size_t i = 0; i < ni; i++) {
-		struct eng_check *ec = &v[inst[i].check];
-
-		ec->inst[ec->n_inst++] = i;
-	}
-	free(maxw);
-}
-
-void engine_set_conf(struct engine *e, struct conf *conf, int64_t now_ms)
-{
-	struct eng_check *v;
-	struct eng_inst *inst;
-	struct maintenance *m;
-	size_t ni = 0;
-
-	if (conf == NULL)
-		return;
-	v = build_checks(e, conf);
-	inst = build_instances(e, conf, v, &ni);
-	m = maintenance_new(conf->maintenance, conf->n_maintenance);
-	link_checks(v, conf->n_checks, inst, ni, m);
-
-	/* Instances that did not survive, reported while the old conf (their
-	 * rule and check) is still installed. */
-	for (size_t i = 0; i < e->n_inst; i++) {
-		struct eng_inst *old = &e->inst[i];
-
-		if (!old->carried)
-			inst_gone(e, old, e->checks[old->check].c, now_ms);
-	}
-
-	checks_free(e->checks, e->n_checks);
-	free(e->inst);
-	maintenance_free(e->maint);
-	conf_ref(conf);
-	if (e->conf != NULL)
-		conf_unref(e->conf);
-	e->conf = conf;
-	e->checks = v;
-	e->n_checks = conf->n_checks;
-	e->inst = inst;
-	e->n_inst = ni;
-	e->maint = m;
-}
-
 /* --- inputs --------------------------------------------------------------- */
+
+/* The installed rule named name, or NULL. Linear: restores are rare. */
+static const struct alert_rule *find_rule(const struct engine *e, const char *name)
+{
+	for (size_t i = 0; e->have_conf && i < e->conf.n_rules; i++) {
+		if (e->conf.rules[i].name != NULL && strcmp(e->conf.rules[i].name, name) == 0)
+			return &e->conf.rules[i];
+	}
+	return NULL;
+}
 
 void engine_restore(struct engine *e, const char *rule, const char *check, enum alert_state st,
                     int64_t since_ms, int64_t fired_ms, int64_t last_sent_ms,
                     const char *alert_id, const char *value, int64_t now_ms)
 {
-	struct eng_inst *in = find_inst(e->inst, e->n_inst, rule, check);
+	struct eng_inst *in = eng_find_inst(e->inst, e->n_inst, rule, check);
 	struct eng_inst tmp;
 
 	if (rule == NULL || check == NULL)
@@ -666,7 +421,8 @@ void engine_restore(struct engine *e, const char *rule, const char *check, enum 
 	if (in == NULL) {
 		/* Saved, but not configured any more: resolve it at the receiver
 		 * when it was firing, and let the store forget it. */
-		const struct alert_rule *r = e->conf != NULL ? conf_find_rule(e->conf, rule) : NULL;
+		const struct alert_rule *r = find_rule(e, rule);
+		const struct eng_check *ec = eng_find_check(e->checks, e->n_checks, check);
 
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.rule = r;
@@ -678,7 +434,7 @@ void engine_restore(struct engine *e, const char *rule, const char *check, enum 
 		tmp.last_sent_ms = last_sent_ms;
 		util_strlcpy(tmp.alert_id, alert_id != NULL ? alert_id : "", sizeof(tmp.alert_id));
 		util_strlcpy(tmp.value, value != NULL ? value : "", sizeof(tmp.value));
-		inst_gone(e, &tmp, e->conf != NULL ? conf_find_check(e->conf, check) : NULL, now_ms);
+		eng_inst_gone(e, &tmp, ec != NULL ? ec->c : NULL, now_ms);
 		return;
 	}
 	in->state = st;
@@ -715,7 +471,7 @@ static void check_record(struct eng_check *ec, int64_t ts_ms, double duration_ms
 
 void engine_prime(struct engine *e, const char *check, int64_t ts_ms, double duration_ms, bool ok)
 {
-	struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+	struct eng_check *ec = eng_find_check(e->checks, e->n_checks, check);
 
 	if (ec != NULL) {
 		check_record(ec, ts_ms, duration_ms, ok, true);
@@ -731,7 +487,7 @@ void engine_on_result(struct engine *e, const struct check *c, const struct prob
 
 	if (c == NULL || r == NULL)
 		return;
-	ec = find_check(e->checks, e->n_checks, c->name);
+	ec = eng_find_check(e->checks, e->n_checks, c->name);
 	if (ec == NULL)
 		return;
 	/* A failure while a dependency is down is the dependency's outage: kept
@@ -742,6 +498,7 @@ void engine_on_result(struct engine *e, const struct check *c, const struct prob
 	             r->ok, r->ok || !blocked);
 	free(ec->message);
 	ec->message = xstrndup(r->message, sizeof(r->message));
+	util_strlcpy(ec->run_id, r->run_id, sizeof(ec->run_id));
 	if (r->cert_expiry != 0)
 		ec->cert_expiry_s = r->cert_expiry;
 	check_eval_all(e, ec, now_ms);
@@ -749,7 +506,7 @@ void engine_on_result(struct engine *e, const struct check *c, const struct prob
 
 void engine_set_last_ping(struct engine *e, const char *check, int64_t ping_ms)
 {
-	struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+	struct eng_check *ec = eng_find_check(e->checks, e->n_checks, check);
 
 	if (ec == NULL)
 		return;
@@ -785,14 +542,14 @@ void engine_tick(struct engine *e, int64_t now_ms)
 
 bool engine_check_blocked(const struct engine *e, const char *check)
 {
-	const struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+	const struct eng_check *ec = eng_find_check(e->checks, e->n_checks, check);
 
 	return ec != NULL && check_blocked(e, ec);
 }
 
 bool engine_in_maintenance(struct engine *e, const char *check, int64_t now_ms)
 {
-	const struct eng_check *ec = find_check(e->checks, e->n_checks, check);
+	const struct eng_check *ec = eng_find_check(e->checks, e->n_checks, check);
 
 	return ec != NULL && check_in_maint(e, ec, now_ms);
 }
@@ -815,6 +572,7 @@ void engine_foreach_instance(const struct engine *e,
 			.last_sent_ms = in->last_sent_ms,
 			.alert_id = in->alert_id,
 			.value = in->value,
+			.run_id = in->run_id,
 		};
 
 		fn(&info, ctx);

@@ -8,9 +8,9 @@
  * goes out through hooks->emit, together with the notification it causes, if
  * any; the caller writes both in one transaction (the outbox, SPEC §2.3).
  *
- * Use (the agent):
+ * Use (the agent's alert glue, agent/alerting.c):
  *   e = engine_new(&hooks);
- *   engine_set_conf(e, conf, now);              at start and on every reload
+ *   engine_set_conf(e, &view, now);             at start and on every reload
  *   engine_restore(e, ...) per row of the database's alert state, at start
  *   engine_prime(e, ...) per recent result from the database (optional)
  *   engine_on_result(e, check, result, now);    every finished run
@@ -42,8 +42,24 @@
 #include "probes/check.h"
 #include "probes/result.h"
 
-struct conf;
 struct engine;
+
+/* What the engine evaluates, as the config loader built it: the engine sits
+ * below the loader, so the caller hands it these arrays, not its struct conf.
+ * The arrays must stay valid while installed: the engine calls hold(owner)
+ * when it installs them and release(owner) when it drops them (at the next
+ * engine_set_conf or engine_free). hold and release may be NULL when the
+ * caller keeps them alive itself. */
+struct engine_conf {
+	const struct check *checks; size_t n_checks;
+	const struct alert_rule *rules; size_t n_rules;
+	const struct maintenance_window *maintenance; size_t n_maintenance;
+	const char *public_url;     /* base of the events' status page links; NULL: none */
+	const char *location;       /* agent.location; NULL: none */
+	void *owner;
+	void (*hold)(void *owner);
+	void (*release)(void *owner);
+};
 
 /* One change of an instance, as emitted. Every pointer is valid only during
  * the emit call; copy what you keep. */
@@ -63,6 +79,8 @@ struct engine_transition {
 	int64_t last_sent_ms;       /* last firing or resolved notification; 0: never */
 	const char *alert_id;       /* current / last episode's id; "" before the first */
 	const char *value;          /* last evaluated value ("3", "812 ms"); "" when none */
+	const char *run_id;         /* the probe run behind the latest change; "" when
+	                               none is known (restored, or no run since start) */
 	/* the notification due, or NULL: FIRING on ok/pending -> firing and on a
 	 * repeat, RESOLVED on firing -> ok (also when the instance is gone) */
 	const struct alert_event *event;
@@ -83,14 +101,14 @@ struct engine *engine_new(const struct engine_hooks *hooks);
 /* Releases everything, including its reference to the conf. Emits nothing. */
 void engine_free(struct engine *e);
 
-/* Installs conf (takes a reference, drops the one on the previous conf):
+/* Installs conf (copied; holds its owner, releases the previous one):
  * builds one instance per rule x check its selectors match; an instance whose
  * (rule name, check name) existed before keeps its state, and a check keeps
  * its counts, last result, certificate, last ping and window (its capacity
  * resized for the longest window of the rules that select it now). An
  * instance no longer configured is dropped with a `gone` transition, carrying
  * a RESOLVED event when it was firing. conf must have passed validation. */
-void engine_set_conf(struct engine *e, struct conf *conf, int64_t now_ms);
+void engine_set_conf(struct engine *e, const struct engine_conf *conf, int64_t now_ms);
 
 /* Restores an instance's state saved before a restart: call after the first
  * engine_set_conf and before the first result. A firing instance stays firing
@@ -110,7 +128,7 @@ void engine_prime(struct engine *e, const char *check, int64_t ts_ms, double dur
                   bool ok);
 
 /* A run of check c finished at now_ms: updates its consecutive counts, window,
- * last message and certificate expiry (r->cert_expiry, kept while later runs
+ * last message, run id (carried by the events it causes) and certificate expiry (r->cert_expiry, kept while later runs
  * see none), then evaluates every rule of that check. Results of checks not in
  * the current conf are ignored (a run that started before a reload). */
 void engine_on_result(struct engine *e, const struct check *c, const struct probe_result *r,
@@ -147,6 +165,7 @@ struct engine_instance_info {
 	int64_t last_sent_ms;
 	const char *alert_id;       /* "" before the first episode */
 	const char *value;          /* "" before the first evaluation */
+	const char *run_id;         /* the run behind the latest change; "" when unknown */
 };
 
 /* Calls fn for every instance, ordered by rule name then check name. fn must

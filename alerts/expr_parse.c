@@ -1,7 +1,6 @@
 /* expr_parse.c — the alert rule expression parser: a hand-written lexer
  * (values with units: 3, 800ms, 5%) and a recursive-descent parser with
  * typed comparisons and "did you mean" for unknown words. */
-#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +10,7 @@
 
 #include "alerts/expr.h"
 #include "alerts/expr_internal.h"
+#include "core/suggest.h"
 #include "core/util.h"
 
 static const struct {
@@ -262,62 +262,22 @@ static void tok_describe(const struct parser *p, char *buf, size_t len)
 
 /* --- "did you mean" ------------------------------------------------------- */
 
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Case-insensitive Levenshtein distance; both strings are at most 64 bytes. */
-static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
-{
-	size_t row[65];
-
-	assert(na <= 64 && nb <= 64);
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (lower(a[i - 1]) != lower(b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[nb];
-}
-
 /* The known name closest to the word, or NULL when none is close. */
 static const char *suggest(const char *w, size_t n)
 {
 	static const char *const keywords[] = { "and", "or", "not" };
-	const char *names[EXPR_METRIC_COUNT + 3];
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, limit, count = 0;
+	struct suggest s;
 
-	if (n > 64)
-		return NULL;
+	/* Up to a third of the word may be wrong (at least one character). */
+	suggest_init(&s, w, n, n / 3 > 1 ? n / 3 : 1);
 	for (size_t i = 0; i < EXPR_METRIC_COUNT; i++)
-		names[count++] = expr_metrics[i].name;
+		suggest_offer(&s, expr_metrics[i].name);
 	for (size_t i = 0; i < 3; i++)
-		names[count++] = keywords[i];
-	limit = n / 3 > 1 ? n / 3 : 1;
-	for (size_t i = 0; i < count; i++) {
-		size_t d = edit_distance(w, n, names[i], strlen(names[i]));
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	if (best_d <= limit && best_d < n)
-		return best;
+		suggest_offer(&s, keywords[i]);
+	if (s.best != NULL)
+		return s.best;
 	/* A fragment of a name: "failures", "p95", "expiry". */
-	if (n >= 3) {
+	if (n >= 3 && n <= SUGGEST_WORD_MAX) {
 		for (size_t i = 0; i < EXPR_METRIC_COUNT; i++) {
 			if (memmem(expr_metrics[i].name, strlen(expr_metrics[i].name), w, n) != NULL)
 				return expr_metrics[i].name;

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf/conf.h"
 #include "alerts/maintenance.h"
 #include "core/util.h"
+#include "probes/selector.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 #define WEEK_MS (7LL * 86400 * 1000)
@@ -222,7 +222,7 @@ bool maintenance_selects(const struct maintenance *m, size_t i, const struct che
 		return false;
 	w = &m->w[i];
 	for (size_t k = 0; k < w->n_selectors; k++) {
-		if (conf_selector_matches(w->selectors[k], c))
+		if (selector_matches(w->selectors[k], c))
 			return true;
 	}
 	return false;

@@ -43,7 +43,7 @@ void maintenance_free(struct maintenance *m);
 
 size_t maintenance_count(const struct maintenance *m);
 
-/* True when window i selects check c (its selectors, as conf_selector_matches). */
+/* True when window i selects check c (its selectors, as selector_matches). */
 bool maintenance_selects(const struct maintenance *m, size_t i, const struct check *c);
 
 /* True when now_ms (wall clock ms) lies inside an occurrence of window i:

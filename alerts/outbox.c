@@ -51,6 +51,7 @@ static void event_copy(struct alert_event *dst, const struct alert_event *src)
 	dst->url = xstrdup(src->url);
 	dst->expr = xstrdup(src->expr);
 	dst->location = xstrdup(src->location);
+	dst->run_id = xstrdup(src->run_id);
 }
 
 /* Frees what r holds and zeroes it. */

@@ -1,7 +1,8 @@
-/* check.c — one check's settings: initialisation, release (steps, extracts
- * and dependencies included; credentials wiped before they are freed), and
- * the DNS record type and rcode names shared by the config loader, the dns
- * probe and the API. */
+/* check.c — helpers on one check's settings that know no type: releasing
+ * a set of assertions, a string array, a credential (wiped before it is
+ * freed), and the DNS record type and rcode names shared by the config
+ * loader, the dns probe and the API. check_init and check_clear run every
+ * type's init and free, so they live with the table (types.c). */
 #include <arpa/nameser.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,50 +39,7 @@ static const struct {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* "http", "tcp", "dns", ...; "unknown" for anything else (never NULL). */
-const char *check_type_name(enum check_type t)
-{
-	switch (t) {
-	case CHECK_HTTP: return "http";
-	case CHECK_TCP: return "tcp";
-	case CHECK_DNS: return "dns";
-	case CHECK_TLS: return "tls";
-	case CHECK_ICMP: return "icmp";
-	case CHECK_HEARTBEAT: return "heartbeat";
-	case CHECK_TYPE_COUNT: break;
-	}
-	return "unknown";
-}
-
-/* Every pointer NULL, every count 0, every int assertion -1 ("not asserted").
- * The numeric settings get the SPEC's defaults (max_redirects 5, max_body
- * 1 MiB, retry_interval 1s, interval 30s, timeout 10s, dns record A, tls
- * port 443, icmp count 3 every 200ms, heartbeat grace 1m), so a
- * check built by hand in a test behaves like one loaded from a config.
- * http.method stays NULL here (nothing is allocated); the loader always sets
- * it, and NULL means "GET" to anyone reading a hand-built check. */
-void check_init(struct check *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->type = CHECK_HTTP;
-	c->interval_ms = 30000;
-	c->timeout_ms = 10000;
-	c->retries = 0;
-	c->retry_interval_ms = 1000;
-	c->http.max_redirects = 5;
-	c->http.max_body = 1024 * 1024;
-	c->dns.record = ns_t_a;
-	c->tls.port = 443;
-	c->icmp.count = 3;
-	c->icmp.spacing_ms = 200;
-	c->heartbeat.grace_ms = 60000;
-	c->expect.cert_min_days = -1;
-	c->expect.rcode = -1;
-	c->expect.min_answers = -1;
-	c->expect.max_loss_pct = -1;
-}
-
-static void free_strv(char **v, size_t n)
+void check_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
@@ -90,7 +48,7 @@ static void free_strv(char **v, size_t n)
 
 /* Frees a string that may hold a credential, wiping it first so it does not
  * linger in freed memory. */
-static void free_secret(char *s)
+void check_free_secret(char *s)
 {
 	if (s == NULL)
 		return;
@@ -98,22 +56,8 @@ static void free_secret(char *s)
 	free(s);
 }
 
-/* Frees one request's settings (the check's own, or a step's). */
-static void http_clear(struct check_http *h)
-{
-	free(h->url);
-	free(h->method);
-	free_strv(h->headers, h->n_headers);
-	free(h->body);
-	free(h->basic_user);
-	free_secret(h->basic_pass);
-	free(h->ca_file);
-	free(h->client_cert);
-	free(h->client_key);
-}
-
 /* Frees one set of assertions (the check's own, or a step's). */
-static void expect_clear(struct check_expect *e)
+void check_expect_clear(struct check_expect *e)
 {
 	free(e->status);
 	free(e->body_contains);
@@ -130,57 +74,12 @@ static void expect_clear(struct check_expect *e)
 		pcre2_code_free(e->headers[i].re);
 	}
 	free(e->headers);
-	free_strv(e->answers_contain, e->n_answers_contain);
-	free_strv(e->answers_exact, e->n_answers_exact);
+	check_strv_free(e->answers_contain, e->n_answers_contain);
+	check_strv_free(e->answers_exact, e->n_answers_exact);
 	free(e->banner_regex);
 	pcre2_code_free(e->banner_re);
 	free(e->expect_regex);
 	pcre2_code_free(e->expect_re);
-}
-
-/* Frees everything c owns and leaves it as check_init() would (so clearing
- * twice is harmless). c->file is borrowed from the conf and not freed. */
-void check_clear(struct check *c)
-{
-	free(c->name);
-	free(c->group);
-	free(c->target);
-
-	http_clear(&c->http);
-
-	free(c->tcp.host);
-	free(c->tcp.send);
-
-	free(c->dns.query);
-	free(c->dns.server);
-
-	free(c->tls.host);
-	free(c->tls.server_name);
-	free(c->tls.ca_file);
-
-	free(c->icmp.host);
-
-	free_secret(c->heartbeat.token);
-
-	for (size_t i = 0; i < c->n_steps; i++) {
-		struct http_step *st = &c->steps[i];
-
-		free(st->name);
-		http_clear(&st->http);
-		expect_clear(&st->expect);
-		for (size_t j = 0; j < st->n_extract; j++) {
-			free(st->extract[j].var);
-			free(st->extract[j].json_path);
-			free(st->extract[j].header);
-		}
-		free(st->extract);
-	}
-	free(c->steps);
-	free_strv(c->depends_on, c->n_depends_on);
-
-	expect_clear(&c->expect);
-
-	check_init(c);
 }
 
 /* Case-insensitive: "aaaa" is AAAA. */

@@ -14,10 +14,15 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-enum check_type { CHECK_HTTP, CHECK_TCP, CHECK_DNS, CHECK_TLS, CHECK_ICMP, CHECK_HEARTBEAT,
-                  CHECK_TYPE_COUNT };
+#include "probes/type_list.h"
 
-/* "http", "tcp", "dns", "tls", "icmp", "heartbeat" */
+/* One value per line of PROBE_TYPE_LIST (probes/type_list.h). */
+#define CHECK_TYPE_ENUM(upper, lower) CHECK_##upper,
+enum check_type { PROBE_TYPE_LIST(CHECK_TYPE_ENUM) CHECK_TYPE_COUNT };
+#undef CHECK_TYPE_ENUM
+
+/* "http", "tcp", "dns", "tls", "icmp", "heartbeat": the name of t's
+ * descriptor (probes/types.c); "unknown" for anything else. */
 const char *check_type_name(enum check_type t);
 
 struct status_range { int lo, hi; };             /* inclusive; a single code has lo == hi */
@@ -140,10 +145,18 @@ struct check {
 	uint64_t fingerprint;       /* hash over every setting: equal means unchanged on reload */
 };
 
-/* Sets every field to its "not set" value (-1 for the int assertions). */
+/* Sets every field to its "not set" value (-1 for the int assertions) and
+ * every type's defaults (types.c). */
 void check_init(struct check *c);
-/* Frees everything c owns (not c itself). */
+/* Frees everything c owns (not c itself), through every type's free (types.c). */
 void check_clear(struct check *c);
+
+/* Frees one set of assertions (a check's or a step's) and nothing else. */
+void check_expect_clear(struct check_expect *e);
+/* Frees n strings of v and v. */
+void check_strv_free(char **v, size_t n);
+/* Wipes a string that may hold a credential, then frees it (NULL is fine). */
+void check_free_secret(char *s);
 
 /* DNS record type name <-> ns_t_* value. Returns -1 / NULL when unknown. */
 int check_dns_record_from_name(const char *name);

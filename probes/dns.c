@@ -616,7 +616,7 @@ static void dns_on_timer(struct loop *l, struct loop_timer *tm)
 	dns_done(t);
 }
 
-/* probe_ops.start: pick the resolver, send the query, arm the timer. */
+/* the descriptor's start: pick the resolver, send the query, arm the timer. */
 static int dns_start(struct probe_run *run)
 {
 	const struct check *c = run->check;
@@ -655,7 +655,7 @@ fail:
 	return -1;
 }
 
-/* probe_ops.abort: cancel the query and the timer, free. */
+/* the descriptor's abort: cancel the query and the timer, free. */
 static void dns_abort(struct probe_run *run)
 {
 	struct dns_run *t = run->impl;
@@ -666,8 +666,78 @@ static void dns_abort(struct probe_run *run)
 	dns_release(t);
 }
 
-const struct probe_ops probe_dns_ops = {
+/* --- the type's descriptor ------------------------------------------------ */
+
+static const struct probe_setting dns_settings[] = {
+	PROBE_SET_CUSTOM("query", "dns_query", PROBE_STORE_STR, struct check, dns.query, PROBE_REQUIRED,
+	                 "query = \"api.example.com\"", "the name asked for"),
+	PROBE_SET_CUSTOM("record", "dns_record", PROBE_STORE_INT, struct check, dns.record, 0, NULL,
+	                 "record type: A AAAA CNAME MX TXT NS SOA SRV (default A)"),
+	PROBE_SET_CUSTOM("server", "dns_server", PROBE_STORE_STR, struct check, dns.server, 0, NULL,
+	                 "IP address with an optional port (default: the system's resolvers)"),
+	PROBE_SET_END
+};
+
+static const struct probe_setting dns_expect[] = {
+	PROBE_SET_CUSTOM("rcode", "dns_rcode", PROBE_STORE_INT, struct check_expect, rcode, 0, NULL,
+	                 "expected rcode: NOERROR NXDOMAIN SERVFAIL REFUSED FORMERR NOTIMP (default NOERROR)"),
+	PROBE_SET_LIST("answers_contain", struct check_expect, answers_contain, n_answers_contain,
+	               "answers that must be among those returned"),
+	PROBE_SET_LIST("answers_exact", struct check_expect, answers_exact, n_answers_exact,
+	               "the exact set of answers, in any order"),
+	PROBE_SET_INT("min_answers", struct check_expect, min_answers, 0, 1000, "fewest answers accepted"),
+	PROBE_SET_DURATION("max_latency", struct check_expect, max_latency_ms, 1, "longest acceptable answer time"),
+	PROBE_SET_END
+};
+
+/* "A api.example.com @1.1.1.1:53". */
+static char *dns_target(const struct check *c)
+{
+	const char *rec = check_dns_record_name(c->dns.record);
+
+	return xasprintf("%s %s%s%s", rec ? rec : "?", c->dns.query ? c->dns.query : "",
+	                 c->dns.server ? " @" : "", c->dns.server ? c->dns.server : "");
+}
+
+/* The rcode and the answers, as `pharos probe` shows them. */
+static void dns_details(const struct check *c, const struct probe_result *r, FILE *out)
+{
+	json_t *answers = json_object_get(r->details, "answers");
+	const char *rcode = json_string_value(json_object_get(r->details, "rcode"));
+	size_t i;
+	json_t *v;
+
+	(void)c;
+	if (rcode)
+		fprintf(out, "rcode       %s\n", rcode);
+	if (!json_is_array(answers))
+		return;
+	fprintf(out, "answers     %s", json_array_size(answers) ? "" : "(none)");
+	json_array_foreach(answers, i, v)
+		fprintf(out, "%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
+	fprintf(out, "\n");
+}
+
+static void dns_init(struct check *c)
+{
+	c->dns.record = ns_t_a;
+}
+
+static void dns_free(struct check *c)
+{
+	free(c->dns.query);
+	free(c->dns.server);
+}
+
+const struct probe_type probe_type_dns = {
 	.name = "dns",
+	.summary = "ask a DNS server one question; assert on the rcode and the answers",
+	.settings = dns_settings,
+	.expect = dns_expect,
+	.target = dns_target,
 	.start = dns_start,
 	.abort = dns_abort,
+	.details = dns_details,
+	.init = dns_init,
+	.free = dns_free,
 };

@@ -454,7 +454,7 @@ static void icmp_on_resolved(int status, const char *errmsg, const struct resolv
 	icmp_begin(t, addrs);
 }
 
-/* probe_ops.start: resolve check->icmp.host; everything else follows from the loop. */
+/* the descriptor's start: resolve check->icmp.host; everything else follows from the loop. */
 static int icmp_start(struct probe_run *run)
 {
 	const struct check_icmp *c = &run->check->icmp;
@@ -499,7 +499,7 @@ static int icmp_start(struct probe_run *run)
 	return 0;
 }
 
-/* probe_ops.abort: cancel the lookup, stop the timers, close the socket, free. */
+/* the descriptor's abort: cancel the lookup, stop the timers, close the socket, free. */
 static void icmp_abort(struct probe_run *run)
 {
 	struct icmp_run *t = run->impl;
@@ -510,8 +510,73 @@ static void icmp_abort(struct probe_run *run)
 	icmp_release(t);
 }
 
-const struct probe_ops probe_icmp_ops = {
+/* --- the type's descriptor ------------------------------------------------ */
+
+static const struct probe_setting icmp_settings[] = {
+	PROBE_SET_HOST("host", struct check, icmp.host, PROBE_REQUIRED, "host = \"10.0.0.1\"",
+	               "host name or IP address to ping"),
+	PROBE_SET_INT("count", struct check, icmp.count, 1, 100, "echo requests per run, 1-100 (default 3)"),
+	PROBE_SET_DURATION("spacing", struct check, icmp.spacing_ms, 1, "time between echoes (default 200ms)"),
+	PROBE_SET_END
+};
+
+static const struct probe_setting icmp_expect[] = {
+	PROBE_SET_CUSTOM("max_loss", "max_loss", PROBE_STORE_DOUBLE, struct check_expect, max_loss_pct, 0, NULL,
+	                 "highest acceptable loss, \"20%\" or 0-100 (default: fail only when every echo is lost)"),
+	PROBE_SET_DURATION("max_latency", struct check_expect, max_latency_ms, 1,
+	                   "longest acceptable average round trip"),
+	PROBE_SET_END
+};
+
+/* Written without an error, or not written at all (the default holds). */
+static bool icmp_usable(const struct probe_validate *v, const char *name)
+{
+	return !v->present(v, name) || v->valid(v, name);
+}
+
+/* Every echo must be sent within the timeout. Checked only when one of the
+ * three is written here (else the defaults decided) and each read cleanly. */
+static void icmp_validate(const struct check *c, const struct probe_validate *v)
+{
+	uint64_t need = (uint64_t)(c->icmp.count - 1) * c->icmp.spacing_ms;
+	const char *at = v->present(v, "spacing") ? "spacing" : v->present(v, "count") ? "count" :
+	                 v->present(v, "timeout") ? "timeout" : NULL;
+	char a[32], b[32];
+
+	if (at == NULL || !icmp_usable(v, "count") || !icmp_usable(v, "spacing") ||
+	    !icmp_usable(v, "timeout") || need < c->timeout_ms)
+		return;
+	util_format_duration(c->icmp.spacing_ms, a, sizeof(a));
+	util_format_duration(c->timeout_ms, b, sizeof(b));
+	v->error(v, at, "%d echoes \"%s\" apart in %s do not fit in timeout \"%s\" (lower count or spacing, or raise timeout)",
+	         c->icmp.count, a, v->where, b);
+}
+
+static char *icmp_target(const struct check *c)
+{
+	return xstrdup(c->icmp.host ? c->icmp.host : "");
+}
+
+static void icmp_init(struct check *c)
+{
+	c->icmp.count = 3;
+	c->icmp.spacing_ms = 200;
+}
+
+static void icmp_free(struct check *c)
+{
+	free(c->icmp.host);
+}
+
+const struct probe_type probe_type_icmp = {
 	.name = "icmp",
+	.summary = "ICMP echo: loss and round-trip times",
+	.settings = icmp_settings,
+	.expect = icmp_expect,
+	.validate = icmp_validate,
+	.target = icmp_target,
 	.start = icmp_start,
 	.abort = icmp_abort,
+	.init = icmp_init,
+	.free = icmp_free,
 };

@@ -8,12 +8,14 @@
  * it expires the type's run is abandoned and the result is PROBE_ERR_TIMEOUT
  * with the phase it was in ("no answer within 5s while connecting").
  *
- * Each check type implements struct probe_ops in its own file (http.c, tcp.c,
- * dns.c) and is listed in the table in probe.c. */
+ * Each check type has its descriptor (struct probe_type, probe_type.h) in its
+ * own file (http.c, tcp.c, dns.c, ...), listed in the table in types.c; a run
+ * calls the descriptor's start and abort. */
 #ifndef PHAROS_PROBE_H
 #define PHAROS_PROBE_H
 
 #include "probes/check.h"
+#include "probes/probe_type.h"
 #include "core/loop.h"
 #include "probes/result.h"
 
@@ -41,15 +43,6 @@ void probe_abort(struct probe_run *run);
 
 /* --- for the check type implementations ------------------------------------ */
 
-struct probe_ops {
-	const char *name;
-	/* Starts the type's work. Returns 0, or -1 after calling probe_result_fail
-	 * (the run then finishes from the loop). */
-	int (*start)(struct probe_run *run);
-	/* Stops the type's work and frees run->impl; no callback may reach the run after. */
-	void (*abort)(struct probe_run *run);
-};
-
 struct probe_run {
 	const struct probe_env *env;
 	const struct check *check;
@@ -58,7 +51,7 @@ struct probe_run {
 	const char *phase;          /* what the run is doing now, for timeout messages */
 	void *impl;                 /* the type's state */
 	/* private to probe.c */
-	const struct probe_ops *ops;
+	const struct probe_type *type;  /* the check's type: start and abort */
 	probe_done_fn *done;
 	void *arg;
 	int finishing;
@@ -79,12 +72,6 @@ int64_t probe_elapsed_us(const struct probe_run *run);
 struct resolver_addrs;
 bool probe_resolved(struct probe_result *r, int status, const char *errmsg,
                     const struct resolver_addrs *addrs);
-
-extern const struct probe_ops probe_http_ops;
-extern const struct probe_ops probe_tcp_ops;
-extern const struct probe_ops probe_dns_ops;
-extern const struct probe_ops probe_tls_ops;
-extern const struct probe_ops probe_icmp_ops;
 
 /* For tests of icmp.c: the ICMP socket kinds a run may try, PROBE_ICMP_DGRAM
  * and/or PROBE_ICMP_RAW (the default is both); 0 acts as a host where neither

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "probes/result.h"
+#include "core/log.h"
 #include "core/util.h"
 
 static const char *const probe_error_names[PROBE_ERR_COUNT] = {
@@ -118,6 +119,26 @@ void probe_result_assert(struct probe_result *r, bool ok, const char *what,
 }
 
 /* details[key] = value, stealing value (NULL value is ignored). */
+/* Masks buf (size bytes) in place: "***" is never longer than a secret. */
+static void mask_buf(char *buf, size_t size)
+{
+	char *m = log_mask_secrets(buf);
+
+	if (strcmp(m, buf) != 0)
+		snprintf(buf, size, "%s", m);
+	free(m);
+}
+
+void probe_result_mask(struct probe_result *r)
+{
+	mask_buf(r->message, sizeof(r->message));
+	for (size_t i = 0; i < r->n_assertions; i++) {
+		mask_buf(r->assertions[i].what, sizeof(r->assertions[i].what));
+		mask_buf(r->assertions[i].detail, sizeof(r->assertions[i].detail));
+	}
+	log_mask_json(r->details);
+}
+
 void probe_result_detail(struct probe_result *r, const char *key, json_t *value)
 {
 	if (value == NULL)

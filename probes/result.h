@@ -77,6 +77,12 @@ void probe_result_note(struct probe_result *r, const char *fmt, ...)
 void probe_result_assert(struct probe_result *r, bool ok, const char *what,
                          const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Masks every registered secret (log_secret_add) in r: the message, the
+ * assertions and every string of details, a secret inside a longer string
+ * (a final URL, a redirect chain) included. Called once when a run finishes,
+ * before the result goes anywhere (store, API, log, CLI, notifications). */
+void probe_result_mask(struct probe_result *r);
+
 /* Sets details[key] = value (steals value); creates the object when needed. */
 void probe_result_detail(struct probe_result *r, const char *key, json_t *value);
 

@@ -441,7 +441,7 @@ static void tcp_on_resolved(int status, const char *errmsg, const struct resolve
 	tcp_connect(t, addrs);
 }
 
-/* probe_ops.start: resolve check->tcp.host; everything else follows from the loop. */
+/* The descriptor's start: resolve check->tcp.host; everything else follows from the loop. */
 static int tcp_start(struct probe_run *run)
 {
 	struct tcp_run *t = xcalloc(1, sizeof(*t));
@@ -464,7 +464,7 @@ static int tcp_start(struct probe_run *run)
 	return 0;
 }
 
-/* probe_ops.abort: cancel the lookup, unregister and close the socket, free. */
+/* The descriptor's abort: cancel the lookup, unregister and close the socket, free. */
 static void tcp_abort(struct probe_run *run)
 {
 	struct tcp_run *t = run->impl;
@@ -475,8 +475,65 @@ static void tcp_abort(struct probe_run *run)
 	tcp_release(t);
 }
 
-const struct probe_ops probe_tcp_ops = {
+/* --- the type's descriptor ------------------------------------------------ */
+
+static const struct probe_setting tcp_settings[] = {
+	PROBE_SET_HOST("host", struct check, tcp.host, PROBE_REQUIRED, "host = \"db.internal\"",
+	               "host name or IP address to connect to"),
+	{ .name = "port", .kind = PROBE_KIND_INT, .store = PROBE_STORE_INT, .off = offsetof(struct check, tcp.port),
+	  .min = 1, .max = 65535, .flags = PROBE_REQUIRED, .hint = "port = 5432", .doc = "TCP port, 1-65535" },
+	PROBE_SET_STR("send", struct check, tcp.send, PROBE_NONEMPTY,
+	              "sent after connecting and any banner (\\r \\n \\t escapes)"),
+	PROBE_SET_END
+};
+
+static const struct probe_setting tcp_expect[] = {
+	PROBE_SET_REGEX("banner_regex", struct check_expect, banner_regex, banner_re,
+	                "PCRE2 matched against what the server says before anything is sent"),
+	PROBE_SET_REGEX("expect_regex", struct check_expect, expect_regex, expect_re,
+	                "PCRE2 matched against the reply to send"),
+	PROBE_SET_DURATION("max_latency", struct check_expect, max_latency_ms, 1, "longest acceptable run"),
+	PROBE_SET_END
+};
+
+static void tcp_validate(const struct check *c, const struct probe_validate *v)
+{
+	if (v->present(v, "expect.expect_regex") && c->tcp.send == NULL)
+		v->error(v, "expect.expect_regex",
+		         "\"expect_regex\" in expect of %s is matched after \"send\", which is not set (use banner_regex for what the server says first)",
+		         v->where);
+}
+
+/* "db.internal:5432", "[2001:db8::1]:22". */
+static char *tcp_target(const struct check *c)
+{
+	if (c->tcp.host != NULL && strchr(c->tcp.host, ':') != NULL)
+		return xasprintf("[%s]:%d", c->tcp.host, c->tcp.port);
+	return xasprintf("%s:%d", c->tcp.host ? c->tcp.host : "", c->tcp.port);
+}
+
+static void tcp_details(const struct check *c, const struct probe_result *r, FILE *out)
+{
+	(void)c;
+	if (r->bytes >= 0)
+		fprintf(out, "received    %lld bytes\n", (long long)r->bytes);
+}
+
+static void tcp_free(struct check *c)
+{
+	free(c->tcp.host);
+	free(c->tcp.send);
+}
+
+const struct probe_type probe_type_tcp = {
 	.name = "tcp",
+	.summary = "connect to host:port; optionally read a banner, send, read a reply",
+	.settings = tcp_settings,
+	.expect = tcp_expect,
+	.validate = tcp_validate,
+	.target = tcp_target,
 	.start = tcp_start,
 	.abort = tcp_abort,
+	.details = tcp_details,
+	.free = tcp_free,
 };

@@ -667,7 +667,7 @@ static void tls_on_resolved(int status, const char *errmsg, const struct resolve
 	tls_connect(t, addrs);
 }
 
-/* probe_ops.start: resolve check->tls.host; everything else follows from the loop. */
+/* the descriptor's start: resolve check->tls.host; everything else follows from the loop. */
 static int tls_start(struct probe_run *run)
 {
 	const struct check_tls *c = &run->check->tls;
@@ -695,7 +695,7 @@ static int tls_start(struct probe_run *run)
 	return 0;
 }
 
-/* probe_ops.abort: cancel the lookup, drop the session, close the socket, free. */
+/* the descriptor's abort: cancel the lookup, drop the session, close the socket, free. */
 static void tls_abort(struct probe_run *run)
 {
 	struct tls_run *t = run->impl;
@@ -706,8 +706,59 @@ static void tls_abort(struct probe_run *run)
 	tls_release(t);
 }
 
-const struct probe_ops probe_tls_ops = {
+/* --- the type's descriptor ------------------------------------------------ */
+
+static const struct probe_setting tls_settings[] = {
+	PROBE_SET_HOST("host", struct check, tls.host, PROBE_REQUIRED, "host = \"example.com\"",
+	               "host name or IP address to connect to"),
+	PROBE_SET_INT("port", struct check, tls.port, 1, 65535, "TCP port (default 443)"),
+	PROBE_SET_HOST("server_name", struct check, tls.server_name, 0, NULL,
+	               "name sent as SNI and verified (default: host)"),
+	PROBE_SET_STR("ca_file", struct check, tls.ca_file, PROBE_NONEMPTY | PROBE_FILE,
+	              "PEM file of the CAs to trust instead of the system's"),
+	PROBE_SET_BOOL("insecure", struct check, tls.insecure,
+	               "skip verification, still report expiry (default false)"),
+	PROBE_SET_END
+};
+
+static const struct probe_setting tls_expect[] = {
+	PROBE_SET_INT("cert_min_days", struct check_expect, cert_min_days, 0, 3650,
+	              "fewest days the certificate must still be valid"),
+	PROBE_SET_DURATION("max_latency", struct check_expect, max_latency_ms, 1, "longest acceptable handshake"),
+	PROBE_SET_END
+};
+
+/* "example.com:443", "[2001:db8::1]:8443 (api.example.com)". */
+static char *tls_target(const struct check *c)
+{
+	const char *host = c->tls.host ? c->tls.host : "";
+	bool v6 = strchr(host, ':') != NULL;
+
+	return xasprintf("%s%s%s:%d%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", c->tls.port,
+	                 c->tls.server_name ? " (" : "", c->tls.server_name ? c->tls.server_name : "",
+	                 c->tls.server_name ? ")" : "");
+}
+
+static void tls_init(struct check *c)
+{
+	c->tls.port = 443;
+}
+
+static void tls_free(struct check *c)
+{
+	free(c->tls.host);
+	free(c->tls.server_name);
+	free(c->tls.ca_file);
+}
+
+const struct probe_type probe_type_tls = {
 	.name = "tls",
+	.summary = "TLS handshake: verification, protocol, cipher, certificate expiry",
+	.settings = tls_settings,
+	.expect = tls_expect,
+	.target = tls_target,
 	.start = tls_start,
 	.abort = tls_abort,
+	.init = tls_init,
+	.free = tls_free,
 };

@@ -21,6 +21,8 @@
 
 #define CONF_DEFAULT_PATH "/etc/pharos/pharos.conf"
 
+struct conf_names;          /* name -> position (conf_names.c) */
+
 struct conf_agent {
 	char *listen;               /* "127.0.0.1:9470" */
 	char *database;             /* "/var/lib/pharos/pharos.db" */
@@ -32,13 +34,16 @@ struct conf_agent {
 	char *title;                /* default "pharos status" */
 	char *location;             /* default: host name */
 	char *tls_cert, *tls_key;   /* NULL: plain HTTP */
+	char *health_listen;        /* /healthz, /readyz, /metrics only; NULL: none */
 	int threads;                /* probe loop threads; 0 (default): one per core */
 	int check_histograms_up_to; /* per-check histogram buckets and phase gauges in
 	                               /metrics while checks <= this (default 10,000) */
 };
 
 struct conf {
-	char *path;
+	char *path;                     /* the main file */
+	char **included;                /* the files its `include` read, in order */
+	size_t n_included;
 	struct conf_agent agent;
 	uint64_t default_interval_ms;   /* 30s */
 	uint64_t default_timeout_ms;    /* 10s */
@@ -50,6 +55,10 @@ struct conf {
 	size_t n_notifiers;
 	struct maintenance_window *maintenance;
 	size_t n_maintenance;
+	/* The names of checks, rules and notifiers to their positions: lookups
+	 * by name take constant time at any size. NULL in a conf built by
+	 * hand (tests): lookups then walk the array. */
+	struct conf_names *check_names, *rule_names, *notifier_names;
 	int refs;                       /* conf_ref / conf_unref; starts at 1 */
 };
 
@@ -58,7 +67,7 @@ struct conf_errors {
 	size_t n;
 };
 
-/* Reads and validates path. Returns a new conf (refs = 1), or NULL with at
+/* Reads and validates path and the files its `include` names. Returns a new conf (refs = 1), or NULL with at
  * least one line in errs. errs must be zeroed by the caller. */
 struct conf *conf_load(const char *path, struct conf_errors *errs);
 
@@ -77,7 +86,8 @@ const struct alert_rule *conf_find_rule(const struct conf *c, const char *name);
 const struct notifier_conf *conf_find_notifier(const struct conf *c, const char *name);
 
 /* True when check c is selected by selector: an exact name, a glob
- * ("payments-*", fnmatch rules), "group:NAME" or "*". */
+ * ("payments-*", fnmatch rules), "group:NAME" or "*" (selector_matches,
+ * probes/selector.h). */
 bool conf_selector_matches(const char *selector, const struct check *c);
 
 /* The path to use: -c FILE, else $PHAROS_CONFIG, else CONF_DEFAULT_PATH. */

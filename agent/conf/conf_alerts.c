@@ -23,6 +23,7 @@
 #include "alerts/expr.h"
 #include "alerts/maintenance.h"
 #include "core/util.h"
+#include "probes/selector.h"
 
 /* --- the settings tables -------------------------------------------------- */
 
@@ -69,15 +70,6 @@ static bool is_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-/* Whether any check read so far is selected by sel. */
-static bool selects_any(const struct conf *conf, const char *sel)
-{
-	for (size_t i = 0; i < conf->n_checks; i++)
-		if (conf_selector_matches(sel, &conf->checks[i]))
-			return true;
-	return false;
-}
-
 /* A selector list (a string or an array of strings) into *v / *n. An exact
  * name must be a check's (did you mean); a glob or a group that selects
  * nothing is only a warning (checks come and go; the rule may be meant for
@@ -107,7 +99,7 @@ static void get_selectors(struct loader *ld, const config_setting_t *s, const ch
 				free(sel);
 				continue;
 			}
-			if (!selects_any(conf, sel)) {
+			if (!conf_selects_any(ld, sel)) {
 				names = conf_check_names(conf, true, &nn);
 				hint = conf_closest(sel + 6, names, nn);
 				conf_warn(ld, e, "%s in %s selects no check: no check has group %s%s", conf_sname(ld, e), where,
@@ -115,7 +107,7 @@ static void get_selectors(struct loader *ld, const config_setting_t *s, const ch
 				free(names);
 			}
 		} else if (is_glob(sel)) {
-			if (!selects_any(conf, sel))
+			if (!conf_selects_any(ld, sel))
 				conf_warn(ld, e, "%s in %s: the pattern %s matches no check", conf_sname(ld, e), where, conf_quote(ld, sel));
 		} else if (!conf_valid_name(sel)) {
 			conf_err(ld, e, "%s in %s must be a check name, a glob like \"payments-*\", \"group:NAME\" or \"*\" (got %s)",

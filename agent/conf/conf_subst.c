@@ -10,7 +10,7 @@
  *   $${             a literal "${" (the only escape; a lone "$" is literal)
  * Substituted text is taken as is: it is not scanned for further ${...}.
  * ${var:NAME} (a step's, for run time) is checked here and kept as written
- * (see conf_checks.c).
+ * (see conf_check_http.c).
  *
  * Every substituted value is a secret (log_secret_add); so are admin_token,
  * basic_auth.password, a password in a URL, the value of any request
@@ -19,7 +19,7 @@
  * of slack and webhook notifiers (a Slack webhook URL is a credential). Error
  * messages quote the config's own text (before substitution), never secret
  * settings, and every error line is masked against the secrets once more
- * before it is handed out (conf.c). */
+ * before it is handed out (conf_report.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "conf/conf_internal.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -35,25 +36,6 @@
 #define SUBST_VALUE_MAX    (1024u * 1024)       /* one string after substitution */
 
 /* --- substitution: ${env:NAME}, ${file:/path}, $${ ------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n > SUBST_VALUE_MAX)
-		return -1;
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
 
 /* Reads a ${file:...} file. Returns a new string or NULL with *why set. */
 static char *read_subst_file(const char *path, const char **why)
@@ -173,11 +155,14 @@ static int check_var(struct loader *ld, const config_setting_t *s, const char *w
 char *conf_expand(struct loader *ld, const config_setting_t *s, const char *where)
 {
 	const char *raw = config_setting_get_string(s);
-	struct buf b = { NULL, 0, 0 };
+	struct buf b = BUF_MAX(SUBST_VALUE_MAX);
 	const char *p = raw;
+	char *out;
+	size_t len;
 
-	if (buf_add(&b, "", 0) < 0)
-		goto toolong;
+	/* Most strings substitute nothing: no buffer for them. */
+	if (strstr(raw, "${") == NULL)
+		return xstrdup(raw);
 	while (*p != '\0') {
 		const char *dollar = strstr(p, "${");
 		const char *close, *arg;
@@ -260,11 +245,13 @@ char *conf_expand(struct loader *ld, const config_setting_t *s, const char *wher
 		free(val);
 		p = close + 1;
 	}
-	return b.p;
+	/* Kept for the conf's life: no more memory than it needs. */
+	out = buf_steal(&b, &len);
+	return xrealloc(out, len + 1);
 toolong:
 	conf_err(ld, s, "%s in %s is longer than 1 MiB after substitution", conf_sname(ld, s), where);
 fail:
-	free(b.p);
+	buf_free(&b);
 	return NULL;
 }
 
@@ -284,27 +271,12 @@ void conf_secret_add(struct loader *ld, const char *s)
  * of url with it replaced by "***" (the text is kept as the user wrote it). */
 char *conf_url_hide_password(struct loader *ld, const char *url)
 {
-	const char *auth = strstr(url, "://");
-	const char *end, *at = NULL, *colon = NULL;
-	char *pass, *out;
+	char *pass;
+	char *out = util_url_hide_password(url, &pass);
 
-	if (auth == NULL)
-		return xstrdup(url);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return xstrdup(url);
-	colon = memchr(auth, ':', (size_t)(at - auth));
-	if (colon == NULL || colon + 1 == at)
-		return xstrdup(url);
-	pass = xstrndup(colon + 1, (size_t)(at - colon - 1));
-	if (ld != NULL)
+	if (pass != NULL && ld != NULL)
 		conf_secret_add(ld, pass);
 	free(pass);
-	out = xasprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
 	return out;
 }
 

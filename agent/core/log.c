@@ -5,6 +5,7 @@
  * (debug, info, warn, error) may only *lower* the threshold set by the
  * configuration (log_setup): an operator can ask for debug output without
  * editing the config, but cannot silence errors the config wants shown. */
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -78,20 +79,59 @@ bool log_enabled(enum log_level level)
 	return (int)level >= __atomic_load_n(&log_min_level, __ATOMIC_RELAXED);
 }
 
-/* Registers a copy of secret (ignored when shorter than 4 or already known). */
-void log_secret_add(const char *secret)
+/* Registers a copy of secret unless known, with secrets_lock held. */
+static void secret_add_locked(const char *secret)
 {
-	if (secret == NULL || strlen(secret) < 4)
-		return;
-	pthread_mutex_lock(&secrets_lock);
 	for (size_t i = 0; i < secrets_n; i++) {
 		if (strcmp(secrets[i], secret) == 0)
-			goto out;
+			return;
 	}
 	secrets = xrealloc(secrets, (secrets_n + 1) * sizeof(*secrets));
 	secrets[secrets_n++] = xstrdup(secret);
-out:
+}
+
+/* The percent-encoded form of secret (each byte outside RFC 3986's
+ * unreserved characters as %XX), or NULL when it equals secret. A secret
+ * put in a URL can come back encoded (a redirect, an effective URL). */
+static char *percent_encoded(const char *secret)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+	bool changed = false;
+
+	for (const unsigned char *p = (const unsigned char *)secret; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			buf_addc(&b, (char)*p);
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			buf_add(&b, esc, 3);
+			changed = true;
+		}
+	}
+	if (!changed) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
+
+/* Registers a copy of secret, and of its percent-encoded form (ignored when
+ * shorter than 4 or already known). */
+void log_secret_add(const char *secret)
+{
+	char *enc;
+
+	if (secret == NULL || strlen(secret) < 4)
+		return;
+	enc = percent_encoded(secret);
+	pthread_mutex_lock(&secrets_lock);
+	secret_add_locked(secret);
+	if (enc != NULL)
+		secret_add_locked(enc);
 	pthread_mutex_unlock(&secrets_lock);
+	free(enc);
 }
 
 /* Forgets every secret. */
@@ -152,35 +192,25 @@ char *log_mask_secrets(const char *s)
 	return r;
 }
 
-/* A growing line buffer (bounded by LOG_MAX_PAIRS * LOG_VALUE_MAX-ish). */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
+void log_mask_json(json_t *j)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
+	const char *key;
+	json_t *v;
+	size_t i;
 
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v)
+			log_mask_json(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			log_mask_json(v);
+	} else if (json_is_string(j)) {
+		char *m = log_mask_secrets(json_string_value(j));
+
+		if (strcmp(m, json_string_value(j)) != 0 && json_string_set(j, m) != 0)
+			json_string_set(j, "***");
+		free(m);
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_adds(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
 }
 
 /* logfmt needs quotes when a value is empty or contains a space, '=', '"',
@@ -286,7 +316,7 @@ void log_emit(enum log_level level, const char *msg, ...)
 	const char *keys[LOG_MAX_PAIRS];
 	char *vals[LOG_MAX_PAIRS];
 	char *mmsg, ts[40];
-	struct buf b = { 0 };
+	struct buf b = BUF_INIT;     /* bounded by LOG_MAX_PAIRS * LOG_VALUE_MAX-ish */
 	size_t n = 0;
 	va_list ap;
 
@@ -363,7 +393,7 @@ void log_emit(enum log_level level, const char *msg, ...)
 	buf_addc(&b, '\n');
 	write_line(b.p, b.len);
 
-	free(b.p);
+	buf_free(&b);
 	free(mmsg);
 	for (size_t i = 0; i < n; i++)
 		free(vals[i]);

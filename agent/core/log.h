@@ -36,4 +36,11 @@ void log_secret_clear(void);
  * "***". Caller frees. Used by the API and page too. */
 char *log_mask_secrets(const char *s);
 
+/* Masks every registered secret in every string value of j (a jansson
+ * json_t; objects and arrays recursively), in place. Keys are left alone:
+ * they are ours, not the user's. NULL is ignored. The one JSON masker of the
+ * results (probes/result.c) and the API (agent/web/api.c). */
+struct json_t;
+void log_mask_json(struct json_t *j);
+
 #endif

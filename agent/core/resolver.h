@@ -14,19 +14,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/resolver_addr.h"
+
 struct loop;
 struct resolver;
 struct resolver_req;
-
-#define RESOLVER_MAX_ADDRS 8
-
-struct resolver_addrs {
-	int n;
-	struct sockaddr_storage addr[RESOLVER_MAX_ADDRS];   /* port 0 */
-	socklen_t len[RESOLVER_MAX_ADDRS];
-	char text[RESOLVER_MAX_ADDRS][64];                  /* numeric form: "203.0.113.7", "::1" */
-	uint64_t elapsed_us;                                /* time the lookup took (0 when cached) */
-};
 
 /* status 0: addrs holds at least one address. status -1: errmsg says why in words
  * a person understands ("no such host: api.example.com (NXDOMAIN)",

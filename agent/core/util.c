@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -451,4 +452,39 @@ size_t util_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+/* See util.h. The userinfo ends at the last '@' before the path. */
+char *util_url_hide_password(const char *url, char **password)
+{
+	const char *auth = strstr(url, "://");
+	const char *end, *at = NULL, *colon = NULL;
+
+	if (password != NULL)
+		*password = NULL;
+	if (auth == NULL)
+		return xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return xstrdup(url);
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL || colon + 1 == at)
+		return xstrdup(url);
+	if (password != NULL)
+		*password = xstrndup(colon + 1, (size_t)(at - colon - 1));
+	return xasprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
+}
+
+const char *util_bearer_token(const char *auth)
+{
+	if (auth == NULL || strncasecmp(auth, "Bearer", 6) != 0 || (auth[6] != ' ' && auth[6] != '\t'))
+		return NULL;
+	auth += 6;
+	while (*auth == ' ' || *auth == '\t')
+		auth++;
+	return *auth != '\0' ? auth : NULL;
 }

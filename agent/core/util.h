@@ -55,4 +55,13 @@ bool util_secure_equals(const char *a, const char *b);
  * Returns strlen(src); truncation happened when the result is >= size. */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
 
+/* A copy of url with the password of its userinfo ("https://u:PASS@h/")
+ * replaced by "***", the rest kept as written. When password is not NULL it
+ * is set to a copy of that password (caller frees), or NULL when none. */
+char *util_url_hide_password(const char *url, char **password);
+
+/* The token of "Bearer TOKEN" (scheme case-insensitive, blanks skipped), or
+ * NULL when auth is not a bearer header with a token (admin API, heartbeat). */
+const char *util_bearer_token(const char *auth);
+
 #endif

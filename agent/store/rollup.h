@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
 
 #define ROLLUP_BUCKETS 16
 
@@ -110,14 +109,20 @@ int rollup_window_all(const struct rollup_source *src, int64_t since_us, int64_t
                       rollup_each_fn *fn, void *arg);
 
 /* Runs and successes per (check, UTC day) from the day of since_us on: check
- * only, or every check (NULL; cached like the window). Returns 0 or -1. */
+ * only, or every check (NULL; cached like the window). Returns 0 or -1. The
+ * callback types are store.h's store_count_fn and store_series_fn, spelled out
+ * here so that the rollups depend on nothing of the store's interface. */
+typedef void rollup_count_fn(void *arg, const char *check, int64_t day, int64_t runs,
+                             int64_t ok);
+typedef void rollup_series_fn(void *arg, int64_t t_us, int64_t runs, int64_t failures,
+                              double p50_ms, double p95_ms);
 int rollup_days(const struct rollup_source *src, const char *check, int64_t since_us,
-                int64_t now_us, store_count_fn *fn, void *arg);
+                int64_t now_us, rollup_count_fn *fn, void *arg);
 
 /* check's latency over [since_us, until_us) in steps of step_s seconds (a
  * minute multiple; hour rollups for steps of an hour or more). Returns 0 or -1. */
 int rollup_series(const struct rollup_source *src, const char *check, int64_t since_us,
-                  int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg);
+                  int64_t until_us, int64_t step_s, rollup_series_fn *fn, void *arg);
 
 /* Drops every cached all-checks read (tests). */
 void rollup_cache_clear(void);

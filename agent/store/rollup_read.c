@@ -339,7 +339,7 @@ int rollup_window_all(const struct rollup_source *src, int64_t since_us, int64_t
 }
 
 int rollup_days(const struct rollup_source *src, const char *check, int64_t since_us,
-                int64_t now_us, store_count_fn *fn, void *arg)
+                int64_t now_us, rollup_count_fn *fn, void *arg)
 {
 	int64_t first = rollup_floor_div(since_us, DAY_S * US), last = rollup_floor_div(now_us, DAY_S * US);
 	struct summary *s, *own = NULL;
@@ -406,7 +406,7 @@ static void series_row(void *arg, const char *check, int64_t bucket_s, const str
 }
 
 int rollup_series(const struct rollup_source *src, const char *check, int64_t since_us,
-                  int64_t until_us, int64_t step_s, store_series_fn *fn, void *arg)
+                  int64_t until_us, int64_t step_s, rollup_series_fn *fn, void *arg)
 {
 	struct rollup_part parts[ROLLUP_PARTS_MAX];
 	struct series se;

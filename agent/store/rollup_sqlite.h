@@ -71,8 +71,8 @@ int rollup_read_window(sqlite3 *db, const char *check, int64_t since_us, int64_t
 int rollup_read_window_all(sqlite3 *db, int64_t since_us, int64_t now_us, rollup_each_fn *fn,
                            void *arg);
 int rollup_read_days(sqlite3 *db, const char *check, int64_t since_us, int64_t now_us,
-                     store_count_fn *fn, void *arg);
+                     rollup_count_fn *fn, void *arg);
 int rollup_read_series(sqlite3 *db, const char *check, int64_t since_us, int64_t until_us,
-                       int64_t step_s, store_series_fn *fn, void *arg);
+                       int64_t step_s, rollup_series_fn *fn, void *arg);
 
 #endif

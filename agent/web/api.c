@@ -9,7 +9,9 @@
 
 #include <microhttpd.h>
 
+#include "core/buf.h"
 #include "web/api.h"
+#include "web/httpd.h"
 #include "core/log.h"
 #include "web/rcache.h"
 #include "core/util.h"
@@ -50,86 +52,26 @@ static json_t *text_json(const char *s)
 	return j;
 }
 
-/* Replaces every registered secret in every string value of j (recursively)
- * with "***". Keys are left alone: they are ours, not the user's. */
-static void mask_strings(json_t *j)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
-			if (json_is_string(v)) {
-				char *m = log_mask_secrets(json_string_value(v));
-
-				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
-					json_string_set(v, "***");
-				free(m);
-			} else {
-				mask_strings(v);
-			}
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v)) {
-				char *m = log_mask_secrets(json_string_value(v));
-
-				if (strcmp(m, json_string_value(v)) != 0 && json_string_set(v, m) != 0)
-					json_string_set(v, "***");
-				free(m);
-			} else {
-				mask_strings(v);
-			}
-		}
-	}
-}
-
 static const char json_content_type[] = "application/json; charset=utf-8";
-
-/* A growing output buffer for json_dump_callback. */
-struct dump_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int dump_add(const char *s, size_t n, void *arg)
-{
-	struct dump_buf *b = arg;
-
-	if (b->len + n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-
-		while (b->len + n + 2 > cap)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	return 0;
-}
 
 /* j (stolen; NULL: an "internal" error object) with secrets masked,
  * serialized with a final newline into malloc'ed memory of ours (written
  * straight into our buffer: no copy, whatever jansson's allocator is). */
 static char *json_text(json_t *j, size_t *len)
 {
-	struct dump_buf b = { 0 };
+	struct buf b = BUF_INIT;
 
 	if (j == NULL)                  /* only on allocation failure inside jansson */
 		j = json_pack("{s:s, s:s}", "error", "internal", "detail", "cannot build the answer");
-	mask_strings(j);
-	if (json_dump_callback(j, dump_add, &b,
+	log_mask_json(j);
+	if (json_dump_callback(j, buf_json_dump, &b,
 	                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0) {
-		b.len = 0;
-		dump_add("{}", 2, &b);
+		buf_reset(&b);
+		buf_adds(&b, "{}");
 	}
 	json_decref(j);
-	dump_add("\n", 1, &b);
-	b.p[b.len] = '\0';
-	*len = b.len;
-	return b.p;
+	buf_addc(&b, '\n');
+	return buf_steal(&b, len);
 }
 
 /* Sets rs to status with j serialized (j stolen, secrets masked). */
@@ -341,8 +283,8 @@ static const struct window_row *window_find(const struct window_tab *t, const ch
 }
 
 /* Every check of snap with its figures, in config order: four reads of every
- * check (one per window, cached at scale by the store), joined by name. */
-/* The JSON text of GET /api/v1/checks, written one check at a time: the
+ * check (one per window, cached at scale by the store), joined by name.
+ * The JSON text of GET /api/v1/checks, written one check at a time: the
  * object of a check is built, dumped and freed before the next, so 100,000
  * checks never exist as one jansson tree (hundreds of MB for a 25 MB
  * answer). Same bytes as dumping the whole array at once. */
@@ -350,7 +292,7 @@ static char *checks_text(const struct snapshot *snap, struct store_reader *r, in
                          size_t *len)
 {
 	struct window_tab tabs[N_WINDOWS];
-	struct dump_buf b = { 0 };
+	struct buf b = BUF_INIT;
 
 	memset(tabs, 0, sizeof(tabs));
 	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
@@ -374,31 +316,26 @@ static char *checks_text(const struct snapshot *snap, struct store_reader *r, in
 		}
 		json_t *j = check_json(&snap->checks[k], &f);
 
-		mask_strings(j);
-		dump_add(k == 0 ? "[" : ",", 1, &b);
-		if (json_dump_callback(j, dump_add, &b,
+		log_mask_json(j);
+		buf_addc(&b, k == 0 ? '[' : ',');
+		if (json_dump_callback(j, buf_json_dump, &b,
 		                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0)
-			dump_add("{}", 2, &b);
+			buf_adds(&b, "{}");
 		json_decref(j);
 	}
-	dump_add(snap->n_checks == 0 ? "[]\n" : "]\n", snap->n_checks == 0 ? 3 : 2, &b);
+	buf_adds(&b, snap->n_checks == 0 ? "[]\n" : "]\n");
 	for (size_t i = 0; i < N_WINDOWS; i++)
 		window_free(&tabs[i]);
-	b.p[b.len] = '\0';
-	*len = b.len;
-	return b.p;
+	return buf_steal(&b, len);
 }
 
-/* The snapshot entry for rq->name, or NULL after answering 404/503. */
+/* The snapshot entry for rq->name, or NULL after answering 404. The route is
+ * flagged ROUTE_CONF: the router answered 503 when there is no snapshot. */
 static const struct snapshot_check *find_check(struct api_request *rq, struct api_response *rs)
 {
 	const struct snapshot_check *sc;
 	char detail[128];
 
-	if (rq->snap == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
-		return NULL;
-	}
 	sc = snapshot_find(rq->snap, rq->name);
 	if (sc == NULL) {
 		snprintf(detail, sizeof(detail), "no check named %s", rq->name);
@@ -469,10 +406,6 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 	size_t len;
 	char *text;
 
-	if (rq->snap == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "no configuration loaded yet");
-		return;
-	}
 	key.conf = rq->snap->conf;
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
@@ -559,11 +492,6 @@ void api_check_results(struct api_request *rq, struct api_response *rs)
 		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", "since must be before until");
 		return;
 	}
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
-		return;
-	}
 	rows = store_results(rq->reader, rq->name, since, until, limit);
 	if (rows == NULL) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
@@ -618,6 +546,25 @@ static json_t *rule_severity(const struct snapshot *snap, const char *name)
 	return r ? json_string(alert_severity_name(r->severity)) : json_null();
 }
 
+/* The run behind an instance's latest change, from the engine's view in the
+ * snapshot (the database keeps no run id). null when unknown, or when the
+ * snapshot (published every 250 ms) does not show the same state yet. */
+static json_t *alert_run_id(const struct snapshot *snap, const struct alert_state_row *st)
+{
+	for (size_t i = 0; snap != NULL && i < snap->n_alerts; i++) {
+		const struct snapshot_alert *sa = &snap->alerts[i];
+
+		if (strcmp(sa->rule, st->rule) != 0 || strcmp(sa->check, st->check) != 0)
+			continue;
+		if (sa->state != (int)st->state ||
+		    strcmp(sa->alert_id, st->alert_id != NULL ? st->alert_id : "") != 0 ||
+		    sa->run_id == NULL || sa->run_id[0] == '\0')
+			return json_null();
+		return json_string(sa->run_id);
+	}
+	return json_null();
+}
+
 /* GET /api/v1/alerts: {"alerts": [instances pending or firing], "history":
  * [recent transitions, newest first]}. Instances come from the database's
  * alert state (written in the transaction of each change), so the answer
@@ -628,11 +575,6 @@ void api_alerts(struct api_request *rq, struct api_response *rs)
 	size_t n = 0;
 	json_t *alerts, *history, *o;
 
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
-		return;
-	}
 	if (store_alert_states(rq->reader, &st, &n) != 0) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
 		return;
@@ -656,6 +598,7 @@ void api_alerts(struct api_request *rq, struct api_response *rs)
 			json_object_set_new(o, "value", st[i].value ? text_json(st[i].value) : json_null());
 			json_object_set_new(o, "alert_id",
 			                    st[i].alert_id ? text_json(st[i].alert_id) : json_null());
+			json_object_set_new(o, "run_id", alert_run_id(rq->snap, &st[i]));
 			json_array_append_new(alerts, o);
 		}
 		alert_state_row_clear(&st[i]);
@@ -689,11 +632,6 @@ void api_notifications(struct api_request *rq, struct api_response *rs)
 		return;
 	if (api_query(rq, "limit") == NULL)
 		limit = NOTIF_DEFAULT;
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
-		return;
-	}
 	rows = store_notifications(rq->reader, state, limit);
 	if (rows == NULL) {
 		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "reading the database failed");
@@ -717,11 +655,6 @@ void api_notification_retry(struct api_request *rq, struct api_response *rs)
 	if (rq->name[0] < '0' || rq->name[0] > '9' || *end != '\0' || errno != 0 || id <= 0) {
 		snprintf(detail, sizeof(detail), "no notification with id %s", rq->name);
 		api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", detail);
-		return;
-	}
-	if (rq->reader == NULL) {
-		api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		          rq->reader_error ? rq->reader_error : "database unavailable");
 		return;
 	}
 	rc = store_outbox_get(rq->reader, id, &row);

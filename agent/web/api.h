@@ -1,8 +1,11 @@
 /* api.h — the route handlers of the HTTP interface and the small request /
- * response shapes they share with httpd.c (which owns libmicrohttpd, routing,
- * authentication and errors). Internal to the HTTP server: only httpd.c and
- * the handler files include it. A new route (status page, badges, /metrics)
- * is a handler with this signature plus one line in httpd.c's route table. */
+ * response shapes they share with the server (httpd.c: libmicrohttpd;
+ * serve.c: routing, authentication, shared errors). The handler files
+ * include it: the API's here, and those of the layers above (dashboards/,
+ * the heartbeat push), which stays below them: it includes nothing of
+ * theirs. A new route is a handler with this signature plus one line in a
+ * route table: serve.c's for the web layer's own, agent/routes.c for the
+ * layers above. */
 #ifndef PHAROS_API_H
 #define PHAROS_API_H
 
@@ -10,7 +13,6 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "web/httpd.h"
 #include "web/snapshot.h"
 #include "store/store.h"
 
@@ -18,11 +20,13 @@
 #define API_BODY_MAX (64 * 1024)    /* larger request bodies are answered 413 */
 
 struct MHD_Connection;
+struct httpd_ops;
 
 struct api_request {
 	struct MHD_Connection *conn;    /* for query arguments and headers */
 	const char *method;             /* "GET", "POST", ... (HEAD arrives as "GET") */
-	const char *path;               /* decoded path, without the query string */
+	const char *path;               /* decoded path, without the query string; every
+	                                   segment was checked (no NUL, '/', "..") */
 	char name[API_NAME_MAX + 1];    /* the {name} path segment, validated; "" when none */
 	struct snapshot *snap;          /* current snapshot (a reference), or NULL */
 	struct store_reader *reader;    /* for routes flagged ROUTE_STORE; may be NULL */
@@ -45,6 +49,7 @@ struct api_response {
 	struct rbody *shared;
 	const char *content_encoding;   /* static; NULL: none (identity) */
 	const char *vary;               /* static; sets Vary when not NULL */
+	const char *retry_after;        /* static; sets Retry-After when not NULL */
 };
 
 typedef void api_handler(struct api_request *rq, struct api_response *rs);

@@ -11,6 +11,7 @@
 #include "conf/conf.h"
 #include "alerts/outbox.h"
 #include "probes/result.h"
+#include "web/router.h"
 
 struct httpd;
 
@@ -32,13 +33,27 @@ struct httpd_ops {
 	 * NULL: the route answers 503. Called on a server thread. */
 	int (*retry_notification)(void *ctx, const struct outbox_row *row);
 	void *ctx;
+	/* The routes of the layers above (status page, badges, pushes), served
+	 * beside the API's own; the table must outlive the server. NULL: none. */
+	const struct httpd_route *routes;
+	size_t n_routes;
 };
 
-/* Listens on conf->agent.listen ("HOST:PORT", "[v6]:PORT"). Reads the admin
- * token and database path from conf at start; the snapshot supplies the rest.
- * Returns NULL with err filled when the address cannot be bound. */
+/* Listens on conf->agent.listen ("HOST:PORT", "[v6]:PORT") and, when set, on
+ * conf->agent.health_listen (plain HTTP: /healthz, /readyz, /metrics only).
+ * Reads the admin token and database path from conf at start; the snapshot
+ * supplies the rest. Returns NULL with err filled when an address cannot be
+ * bound.
+ *
+ * Limits (SPEC §3, README "HTTP limits"): up to 4096 connections (fewer when
+ * the open-file limit is low), 256 from one client address, a connection
+ * idle for 5 s is closed (a request must keep coming), request headers up to
+ * 32 KiB, bodies up to 64 KiB. */
 struct httpd *httpd_start(const struct conf *conf, const struct httpd_ops *ops,
                           char *err, size_t errlen);
+/* The web layer's own routes (the API, health, metrics), for tests. */
+const struct httpd_route *httpd_core_routes(size_t *n);
+
 /* Replaces the settings read from conf (admin token) after a reload. */
 void httpd_update_conf(struct httpd *h, const struct conf *conf);
 void httpd_stop(struct httpd *h);

@@ -21,10 +21,10 @@
 #include <microhttpd.h>
 
 #include "alerts/alert.h"
+#include "core/buf.h"
 #include "web/api.h"
 #include "web/metrics.h"
 #include "web/rcache.h"
-#include "sched.h"
 #include "core/util.h"
 
 #ifndef PHAROS_VERSION
@@ -40,51 +40,11 @@ static const char *const phase_names[4] = { "dns", "connect", "tls", "first_byte
 
 /* --- the buffer ---------------------------------------------------------------- */
 
-struct mbuf {
-	char *p;
-	size_t len, cap;
-};
-
-/* Grows b to hold n more bytes plus a NUL. Doubling keeps appends amortized
- * O(1); kept out of line so the appends below stay small enough to inline. */
-static __attribute__((noinline)) void mb_grow(struct mbuf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	b->p = xrealloc(b->p, cap);
-	b->cap = cap;
-}
-
-/* Makes room for n more bytes plus a NUL. */
-static inline void mb_reserve(struct mbuf *b, size_t n)
-{
-	if (b->len + n + 1 > b->cap)
-		mb_grow(b, n);
-}
-
-/* Appends n bytes of s (mb_adds: a C string; mb_addc: one byte). */
-static inline void mb_add(struct mbuf *b, const char *s, size_t n)
-{
-	mb_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static inline void mb_adds(struct mbuf *b, const char *s)
-{
-	mb_add(b, s, strlen(s));
-}
-
-static inline void mb_addc(struct mbuf *b, char c)
-{
-	mb_reserve(b, 1);
-	b->p[b->len++] = c;
-}
+/* The exposition goes into a struct buf (core/buf.h: inline appends, growth
+ * out of line, no ceiling); the number formatters below append to it. */
 
 /* Appends v in decimal. */
-static void mb_u64(struct mbuf *b, uint64_t v)
+static void mb_u64(struct buf *b, uint64_t v)
 {
 	char tmp[24];
 	size_t i = sizeof(tmp);
@@ -93,14 +53,14 @@ static void mb_u64(struct mbuf *b, uint64_t v)
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	mb_add(b, tmp + i, sizeof(tmp) - i);
+	buf_add(b, tmp + i, sizeof(tmp) - i);
 }
 
 /* Appends v in decimal, with a '-' when negative. */
-static void mb_i64(struct mbuf *b, int64_t v)
+static void mb_i64(struct buf *b, int64_t v)
 {
 	if (v < 0) {
-		mb_addc(b, '-');
+		buf_addc(b, '-');
 		mb_u64(b, (uint64_t)0 - (uint64_t)v);
 	} else {
 		mb_u64(b, (uint64_t)v);
@@ -135,7 +95,7 @@ static void format_double(double v, char *out)
  * microsecond clocks), are written without printf: "0.0125" for 12500 us.
  * Such a decimal reads back as exactly v because v is itself the correctly
  * rounded quotient m / 1e6 (checked below), and so is strtod's result. */
-static void mb_double(struct mbuf *b, double v)
+static void mb_double(struct buf *b, double v)
 {
 	char num[NUM_MAX];
 
@@ -160,13 +120,13 @@ static void mb_double(struct mbuf *b, double v)
 			while (digits > 0 && frac[digits - 1] == '0')
 				digits--;
 			/* digits > 0: v is not integral */
-			mb_addc(b, '.');
-			mb_add(b, frac, (size_t)digits);
+			buf_addc(b, '.');
+			buf_add(b, frac, (size_t)digits);
 			return;
 		}
 	}
 	format_double(v, num);
-	mb_adds(b, num);
+	buf_adds(b, num);
 }
 
 /* A histogram bound as an "le" label value: "+Inf" for the last one (stored
@@ -229,7 +189,7 @@ static size_t utf8_seq_len(const unsigned char *s)
 /* Appends s as a label value body: '\' '"' and newline escaped (the same three
  * in both formats), invalid UTF-8 bytes replaced by U+FFFD (Prometheus rejects
  * a scrape with invalid UTF-8 in a label value). NULL is the empty value. */
-static void mb_escaped(struct mbuf *b, const char *str)
+static void mb_escaped(struct buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 
@@ -240,29 +200,29 @@ static void mb_escaped(struct mbuf *b, const char *str)
 		while (*s != '\0' && !special_byte(*s))
 			s++;
 		if (s > run)
-			mb_add(b, (const char *)run, (size_t)(s - run));
+			buf_add(b, (const char *)run, (size_t)(s - run));
 		if (*s == '\0')
 			break;
 		switch (*s) {
 		case '\\':
-			mb_add(b, "\\\\", 2);
+			buf_add(b, "\\\\", 2);
 			s++;
 			break;
 		case '"':
-			mb_add(b, "\\\"", 2);
+			buf_add(b, "\\\"", 2);
 			s++;
 			break;
 		case '\n':
-			mb_add(b, "\\n", 2);
+			buf_add(b, "\\n", 2);
 			s++;
 			break;
 		default:
 			n = utf8_seq_len(s);
 			if (n > 0) {
-				mb_add(b, (const char *)s, n);
+				buf_add(b, (const char *)s, n);
 				s += n;
 			} else {
-				mb_add(b, "\xEF\xBF\xBD", 3);
+				buf_add(b, "\xEF\xBF\xBD", 3);
 				s++;
 			}
 			break;
@@ -271,14 +231,14 @@ static void mb_escaped(struct mbuf *b, const char *str)
 }
 
 /* Appends `name="value"`, preceded by a comma unless it is the first label. */
-static void mb_label(struct mbuf *b, const char *name, const char *value, bool first)
+static void mb_label(struct buf *b, const char *name, const char *value, bool first)
 {
 	if (!first)
-		mb_addc(b, ',');
-	mb_adds(b, name);
-	mb_add(b, "=\"", 2);
+		buf_addc(b, ',');
+	buf_adds(b, name);
+	buf_add(b, "=\"", 2);
 	mb_escaped(b, value);
-	mb_addc(b, '"');
+	buf_addc(b, '"');
 }
 
 /* --- families ------------------------------------------------------------------ */
@@ -292,14 +252,14 @@ struct le_frag {
 };
 
 struct render {
-	struct mbuf b;
+	struct buf b;
 	bool om;
 	/* `le="…"} ` of both histograms, formatted once per render */
 	struct le_frag dur_le[CHECK_DURATION_BUCKETS];
-	struct le_frag lag_le[SCHED_LAG_BUCKETS];
+	struct le_frag lag_le[SNAPSHOT_LAG_BUCKETS];
 	/* `check="NAME"` of every check, escaped once per render: check i's is
 	 * labels.p[label_off[i] .. label_off[i + 1]) */
-	struct mbuf labels;
+	struct buf labels;
 	size_t *label_off;
 };
 
@@ -317,23 +277,23 @@ static void family(struct render *r, const char *name, enum family_type t, const
 	if (r->om && t == FAM_COUNTER && n > 6 && strcmp(name + n - 6, "_total") == 0)
 		n -= 6;
 	if (!r->om) {
-		mb_add(&r->b, "# HELP ", 7);
-		mb_add(&r->b, name, n);
-		mb_addc(&r->b, ' ');
-		mb_adds(&r->b, help);
-		mb_addc(&r->b, '\n');
+		buf_add(&r->b, "# HELP ", 7);
+		buf_add(&r->b, name, n);
+		buf_addc(&r->b, ' ');
+		buf_adds(&r->b, help);
+		buf_addc(&r->b, '\n');
 	}
-	mb_add(&r->b, "# TYPE ", 7);
-	mb_add(&r->b, name, n);
-	mb_addc(&r->b, ' ');
-	mb_adds(&r->b, type_names[t]);
-	mb_addc(&r->b, '\n');
+	buf_add(&r->b, "# TYPE ", 7);
+	buf_add(&r->b, name, n);
+	buf_addc(&r->b, ' ');
+	buf_adds(&r->b, type_names[t]);
+	buf_addc(&r->b, '\n');
 	if (r->om) {
-		mb_add(&r->b, "# HELP ", 7);
-		mb_add(&r->b, name, n);
-		mb_addc(&r->b, ' ');
-		mb_adds(&r->b, help);
-		mb_addc(&r->b, '\n');
+		buf_add(&r->b, "# HELP ", 7);
+		buf_add(&r->b, name, n);
+		buf_addc(&r->b, ' ');
+		buf_adds(&r->b, help);
+		buf_addc(&r->b, '\n');
 	}
 }
 
@@ -350,7 +310,7 @@ static void le_frag_init(struct le_frag *f, double bound, bool last, bool om)
 static void labels_init(struct render *r, const struct snapshot *s)
 {
 	r->label_off = xmalloc((s->n_checks + 1) * sizeof(*r->label_off));
-	mb_reserve(&r->labels, s->n_checks * 32);
+	buf_grow(&r->labels, s->n_checks * 32);
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check *c = s->checks[i].check;
 
@@ -363,30 +323,30 @@ static void labels_init(struct render *r, const struct snapshot *s)
 /* Appends check i's `check="NAME"` label. */
 static void mb_check_label(struct render *r, size_t i)
 {
-	mb_add(&r->b, r->labels.p + r->label_off[i], r->label_off[i + 1] - r->label_off[i]);
+	buf_add(&r->b, r->labels.p + r->label_off[i], r->label_off[i + 1] - r->label_off[i]);
 }
 
 /* Starts a sample "name{" (the caller adds labels, then ends it). */
 static void sample_open(struct render *r, const char *name, size_t name_len)
 {
-	mb_add(&r->b, name, name_len);
-	mb_addc(&r->b, '{');
+	buf_add(&r->b, name, name_len);
+	buf_addc(&r->b, '{');
 }
 #define SAMPLE_OPEN(r, lit) sample_open((r), lit, sizeof(lit) - 1)
 
 /* Ends the labels of a sample and writes its value and the newline. */
 static void sample_close_u64(struct render *r, uint64_t v)
 {
-	mb_add(&r->b, "} ", 2);
+	buf_add(&r->b, "} ", 2);
 	mb_u64(&r->b, v);
-	mb_addc(&r->b, '\n');
+	buf_addc(&r->b, '\n');
 }
 
 static void sample_close_double(struct render *r, double v)
 {
-	mb_add(&r->b, "} ", 2);
+	buf_add(&r->b, "} ", 2);
 	mb_double(&r->b, v);
-	mb_addc(&r->b, '\n');
+	buf_addc(&r->b, '\n');
 }
 
 /* Writes the _bucket (cumulative; the last "le" is +Inf and equals _count),
@@ -403,36 +363,36 @@ static void histogram(struct render *r, const char *name, const char *labels, si
 
 	for (size_t i = 0; i < n_buckets; i++) {
 		cum += buckets[i];
-		mb_add(&r->b, name, name_len);
-		mb_add(&r->b, "_bucket{", 8);
+		buf_add(&r->b, name, name_len);
+		buf_add(&r->b, "_bucket{", 8);
 		if (labels_len > 0) {
-			mb_add(&r->b, labels, labels_len);
-			mb_addc(&r->b, ',');
+			buf_add(&r->b, labels, labels_len);
+			buf_addc(&r->b, ',');
 		}
-		mb_add(&r->b, le[i].s, le[i].len);
+		buf_add(&r->b, le[i].s, le[i].len);
 		mb_u64(&r->b, cum);
-		mb_addc(&r->b, '\n');
+		buf_addc(&r->b, '\n');
 	}
-	mb_add(&r->b, name, name_len);
-	mb_add(&r->b, "_sum", 4);
+	buf_add(&r->b, name, name_len);
+	buf_add(&r->b, "_sum", 4);
 	if (labels_len > 0) {
-		mb_addc(&r->b, '{');
-		mb_add(&r->b, labels, labels_len);
-		mb_addc(&r->b, '}');
+		buf_addc(&r->b, '{');
+		buf_add(&r->b, labels, labels_len);
+		buf_addc(&r->b, '}');
 	}
-	mb_addc(&r->b, ' ');
+	buf_addc(&r->b, ' ');
 	mb_double(&r->b, sum);
-	mb_addc(&r->b, '\n');
-	mb_add(&r->b, name, name_len);
-	mb_add(&r->b, "_count", 6);
+	buf_addc(&r->b, '\n');
+	buf_add(&r->b, name, name_len);
+	buf_add(&r->b, "_count", 6);
 	if (labels_len > 0) {
-		mb_addc(&r->b, '{');
-		mb_add(&r->b, labels, labels_len);
-		mb_addc(&r->b, '}');
+		buf_addc(&r->b, '{');
+		buf_add(&r->b, labels, labels_len);
+		buf_addc(&r->b, '}');
 	}
-	mb_addc(&r->b, ' ');
+	buf_addc(&r->b, ' ');
 	mb_u64(&r->b, cum);
-	mb_addc(&r->b, '\n');
+	buf_addc(&r->b, '\n');
 }
 
 /* pharos_check_up: 1 when the last run passed, 0 when it failed. A pending
@@ -556,9 +516,9 @@ static void render_checks(struct render *r, const struct snapshot *s)
 			continue;
 		SAMPLE_OPEN(r, "pharos_check_cert_expiry_timestamp_seconds");
 		mb_check_label(r, i);
-		mb_add(&r->b, "} ", 2);
+		buf_add(&r->b, "} ", 2);
 		mb_i64(&r->b, m->cert_expiry);
-		mb_addc(&r->b, '\n');
+		buf_addc(&r->b, '\n');
 	}
 }
 
@@ -665,9 +625,9 @@ static void render_load(struct render *r, const struct snapshot *s)
 	sample_close_u64(r, s->runs_skipped_overlap);
 	family(r, "pharos_overloaded", FAM_GAUGE,
 	       "1 while the agent sheds runs because more fall due than it can carry, else 0.");
-	mb_adds(&r->b, "pharos_overloaded ");
+	buf_adds(&r->b, "pharos_overloaded ");
 	mb_u64(&r->b, s->overloaded ? 1 : 0);
-	mb_addc(&r->b, '\n');
+	buf_addc(&r->b, '\n');
 }
 
 /* --- public -------------------------------------------------------------------- */
@@ -682,10 +642,10 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 	r.om = f == METRICS_OPENMETRICS;
 	for (size_t i = 0; i < CHECK_DURATION_BUCKETS; i++)
 		le_frag_init(&r.dur_le[i], check_duration_bounds[i], i == CHECK_DURATION_BUCKETS - 1, r.om);
-	for (size_t i = 0; i < SCHED_LAG_BUCKETS; i++)
-		le_frag_init(&r.lag_le[i], sched_lag_bounds[i], i == SCHED_LAG_BUCKETS - 1, r.om);
-	mb_reserve(&r.b, 8192 + (s != NULL ? s->n_checks * (check_detail(s) ? BYTES_PER_CHECK
-	                                                                      : BYTES_PER_CHECK_BASIC) : 0));
+	for (size_t i = 0; i < SNAPSHOT_LAG_BUCKETS; i++)
+		le_frag_init(&r.lag_le[i], snapshot_lag_bounds[i], i == SNAPSHOT_LAG_BUCKETS - 1, r.om);
+	buf_grow(&r.b, 8192 + (s != NULL ? s->n_checks * (check_detail(s) ? BYTES_PER_CHECK
+	                                                                    : BYTES_PER_CHECK_BASIC) : 0));
 
 	family(&r, "pharos_build_info", FAM_GAUGE, "Version of the running pharos agent (always 1).");
 	SAMPLE_OPEN(&r, "pharos_build_info");
@@ -694,9 +654,9 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 
 	if (s != NULL) {
 		family(&r, "pharos_checks_configured", FAM_GAUGE, "Checks in the loaded configuration.");
-		mb_adds(&r.b, "pharos_checks_configured ");
+		buf_adds(&r.b, "pharos_checks_configured ");
 		mb_u64(&r.b, s->n_checks);
-		mb_addc(&r.b, '\n');
+		buf_addc(&r.b, '\n');
 
 		labels_init(&r, s);
 		render_checks(&r, s);
@@ -706,121 +666,14 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		family(&r, "pharos_scheduler_lag_seconds", FAM_HISTOGRAM,
 		       "How late check runs started relative to their schedule, since the agent started.");
 		histogram(&r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,
-		          SCHED_LAG_BUCKETS, r.lag_le, s->lag_sum_s);
+		          SNAPSHOT_LAG_BUCKETS, r.lag_le, s->lag_sum_s);
 		render_load(&r, s);
 	}
 	if (r.om)
-		mb_add(&r.b, "# EOF\n", 6);
-	free(r.labels.p);
+		buf_add(&r.b, "# EOF\n", 6);
+	buf_free(&r.labels);
 	free(r.label_off);
-	r.b.p[r.b.len] = '\0';
-	*len = r.b.len;
-	return r.b.p;
-}
-
-/* Case-insensitive comparison of the n bytes at s with word (which has no
- * uppercase letters), and nothing after them. */
-static bool token_is(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && strncasecmp(s, word, n) == 0;
-}
-
-/* s[0..n) without leading and trailing spaces and tabs. */
-static void trim(const char **s, size_t *n)
-{
-	while (*n > 0 && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-		(*n)--;
-}
-
-/* Parses one media range of an Accept header ("type/sub; k=v; q=0.5") of n
- * bytes. Sets *q (default 1, clamped to 0..1) and tells whether it names
- * OpenMetrics (with a version we speak), text, or neither. */
-static void accept_entry(const char *s, size_t n, bool *om, bool *text, double *q)
-{
-	const char *semi = memchr(s, ';', n);
-	size_t tn = semi != NULL ? (size_t)(semi - s) : n;
-	const char *type = s;
-	bool version_ok = true;
-
-	*q = 1.0;
-	trim(&type, &tn);
-	while (semi != NULL) {
-		const char *p = semi + 1;
-		size_t rest = n - (size_t)(p - s);
-		const char *eq;
-		size_t pn, kn, vn;
-		const char *k, *v;
-
-		semi = memchr(p, ';', rest);
-		pn = semi != NULL ? (size_t)(semi - p) : rest;
-		eq = memchr(p, '=', pn);
-		if (eq == NULL)
-			continue;
-		k = p;
-		kn = (size_t)(eq - p);
-		v = eq + 1;
-		vn = pn - kn - 1;
-		trim(&k, &kn);
-		trim(&v, &vn);
-		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
-			v++;
-			vn -= 2;
-		}
-		if (token_is(k, kn, "q")) {
-			char num[16];
-			double d;
-
-			if (vn >= sizeof(num))
-				vn = sizeof(num) - 1;
-			memcpy(num, v, vn);
-			num[vn] = '\0';
-			d = strtod(num, NULL);
-			*q = d > 1 ? 1 : (d > 0 ? d : 0);   /* NaN too becomes 0 */
-		} else if (token_is(k, kn, "version")) {
-			version_ok = token_is(v, vn, "1.0.0") || token_is(v, vn, "0.0.1");
-		}
-	}
-	*om = token_is(type, tn, "application/openmetrics-text") && version_ok;
-	*text = token_is(type, tn, "text/plain") || token_is(type, tn, "text/*") ||
-	        token_is(type, tn, "*/*");
-}
-
-/* See metrics.h. Prometheus sends
- * "application/openmetrics-text;version=1.0.0,application/openmetrics-text;
- * version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,* / *;q=0.1". */
-enum metrics_format metrics_format_from_accept(const char *accept)
-{
-	double q_om = 0, q_text = 0;
-	const char *p = accept;
-
-	if (accept == NULL)
-		return METRICS_TEXT;
-	while (*p != '\0') {
-		size_t n = strcspn(p, ",");
-		bool om, text;
-		double q;
-
-		accept_entry(p, n, &om, &text, &q);
-		if (om && q > q_om)
-			q_om = q;
-		if (text && q > q_text)
-			q_text = q;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return q_om > 0 && q_om >= q_text ? METRICS_OPENMETRICS : METRICS_TEXT;
-}
-
-/* See metrics.h. */
-const char *metrics_content_type(enum metrics_format f)
-{
-	return f == METRICS_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-	                                : "text/plain; version=0.0.4; charset=utf-8";
+	return buf_steal(&r.b, len);
 }
 
 /* The last exposition of each format (rcache.h): it depends on the snapshot

@@ -11,6 +11,13 @@
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *current;    /* guarded by current_lock; holds one reference */
 
+/* From half a millisecond (the loop's own resolution) to ten seconds (a
+ * stalled agent). */
+const double snapshot_lag_bounds[SNAPSHOT_LAG_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+	0.25, 0.5, 1, 2.5, 5, 10, 1e300,
+};
+
 /* Names as the API shows them; indexed by enum check_state. */
 static const char *const state_names[] = {
 	[CHECK_STATE_PENDING] = "pending",
@@ -105,6 +112,7 @@ void snapshot_release(struct snapshot *s)
 		free(s->alerts[i].severity);
 		free(s->alerts[i].value);
 		free(s->alerts[i].alert_id);
+		free(s->alerts[i].run_id);
 	}
 	free(s->alerts);
 	for (size_t i = 0; i < s->n_notifiers; i++)

@@ -38,6 +38,7 @@ void check_metrics_add(struct check_metrics *m, const struct probe_result *r);
 /* One alert instance that is pending or firing. */
 struct snapshot_alert {
 	char *rule, *check, *severity, *value, *alert_id;   /* owned */
+	char *run_id;               /* owned; the run behind the latest change, "" unknown */
 	int state;                  /* enum alert_state */
 	int64_t since_us;
 };
@@ -74,6 +75,9 @@ struct snapshot_check {
 };
 
 #define SNAPSHOT_LAG_BUCKETS 15
+/* Upper bounds, seconds, of the scheduler lag histogram (the scheduler fills
+ * it, /metrics shows it); the last is +Inf. */
+extern const double snapshot_lag_bounds[SNAPSHOT_LAG_BUCKETS];
 
 struct snapshot {
 	int refs;                   /* atomic; use acquire/release */
@@ -88,7 +92,7 @@ struct snapshot {
 	uint64_t runs_skipped_overlap;  /* since start: previous run still in flight */
 	bool store_ok;
 	char store_error[256];
-	/* scheduler lag histogram since start (bounds: sched_lag_bounds) */
+	/* scheduler lag histogram since start (bounds: snapshot_lag_bounds) */
 	uint64_t lag_buckets[SNAPSHOT_LAG_BUCKETS];
 	uint64_t lag_count;
 	double lag_sum_s;

@@ -23,6 +23,31 @@
 
 /* --- a config built by hand (the loader does not read alerts yet) --------- */
 
+static void hold(void *c)
+{
+	conf_ref(c);
+}
+
+static void release(void *c)
+{
+	conf_unref(c);
+}
+
+/* engine_set_conf with c's arrays, the engine holding a reference to c (as
+ * the agent's alert glue does). */
+static void install(struct engine *e, struct conf *c, int64_t now_ms)
+{
+	struct engine_conf v = {
+		.checks = c->checks, .n_checks = c->n_checks,
+		.rules = c->rules, .n_rules = c->n_rules,
+		.maintenance = c->maintenance, .n_maintenance = c->n_maintenance,
+		.public_url = c->agent.public_url, .location = c->agent.location,
+		.owner = c, .hold = hold, .release = release,
+	};
+
+	engine_set_conf(e, &v, now_ms);
+}
+
 static struct conf *tconf_new(void)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
@@ -131,11 +156,13 @@ struct rec {
 	int64_t since_ms, fired_ms, last_sent_ms;
 	char alert_id[UTIL_ID_LEN];
 	char value[64];
+	char run_id[UTIL_ID_LEN];
 	bool has_event;
 	struct {
 		enum alert_event_kind kind;
 		char rule[64], check[64], group[64], alert_id[UTIL_ID_LEN], value[64];
 		char message[128], url[160], expr[128], location[64];
+		char run_id[UTIL_ID_LEN];       /* "(null)" when the event has none */
 		enum alert_severity severity;
 		int64_t ts_us, started_us;
 	} ev;
@@ -166,6 +193,7 @@ static void on_emit(const struct engine_transition *t, void *ctx)
 	r->last_sent_ms = t->last_sent_ms;
 	util_strlcpy(r->alert_id, t->alert_id, sizeof(r->alert_id));
 	util_strlcpy(r->value, t->value, sizeof(r->value));
+	util_strlcpy(r->run_id, t->run_id, sizeof(r->run_id));
 	if (t->event != NULL) {
 		const struct alert_event *e = t->event;
 
@@ -180,6 +208,7 @@ static void on_emit(const struct engine_transition *t, void *ctx)
 		util_strlcpy(r->ev.url, e->url, sizeof(r->ev.url));
 		util_strlcpy(r->ev.expr, e->expr, sizeof(r->ev.expr));
 		util_strlcpy(r->ev.location, e->location, sizeof(r->ev.location));
+		util_strlcpy(r->ev.run_id, e->run_id != NULL ? e->run_id : "(null)", sizeof(r->ev.run_id));
 		r->ev.severity = e->severity;
 		r->ev.ts_us = e->ts_us;
 		r->ev.started_us = e->started_us;
@@ -264,6 +293,29 @@ static void result(struct engine *e, const struct conf *c, const char *check, bo
 	engine_on_result(e, k, &r, now_ms);
 }
 
+/* result() with the run's id set, as every real run has one. */
+static void result_run(struct engine *e, const struct conf *c, const char *check, bool ok,
+                       int64_t now_ms, const char *run_id)
+{
+	struct probe_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = ok;
+	r.error = ok ? PROBE_OK : PROBE_ERR_CONNECT;
+	r.duration_us = 5000;
+	r.status_code = -1;
+	r.bytes = -1;
+	util_strlcpy(r.run_id, run_id, sizeof(r.run_id));
+	engine_on_result(e, conf_find_check(c, check), &r, now_ms);
+}
+
+/* The run_id the named instance shows through engine_foreach_instance. */
+static void run_id_fn(const struct engine_instance_info *i, void *ctx)
+{
+	if (strcmp(i->rule, "down") == 0)
+		util_strlcpy(ctx, i->run_id, UTIL_ID_LEN);
+}
+
 static void ticks(struct engine *e, int64_t from_ms, int64_t to_ms)
 {
 	for (int64_t t = from_ms; t <= to_ms; t += S)
@@ -289,7 +341,7 @@ static void test_fires_on_third_failure(void **state)
 
 	tconf_check(c, "payments-api", "Payments", NULL);
 	tconf_rule(c, "down", "*", "consecutive_failures >= 3", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	assert_int_equal(engine_instance_count(e), 1);
 	assert_int_equal(n_recs, 0);
 
@@ -344,7 +396,7 @@ static void test_recover_after_two_successes(void **state)
 
 	tconf_check(c, "db", NULL, NULL);
 	tconf_rule(c, "down", "db", "consecutive_failures >= 3", "consecutive_successes >= 2", 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	for (int i = 1; i <= 3; i++)
 		result(e, c, "db", false, 5, T0 + i * S);
 	assert_int_equal(count_events(0, "down", "db", ALERT_EVENT_FIRING), 1);
@@ -386,7 +438,7 @@ static void test_default_recover_is_not_when(void **state)
 
 	tconf_check(c, "db", NULL, NULL);
 	tconf_rule(c, "down", "db", "consecutive_failures >= 2", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "db", false, 5, T0 + 1 * S);
 	result(e, c, "db", false, 5, T0 + 2 * S);
 	assert_int_equal(state_of(e, "down", "db"), ALERT_FIRING);
@@ -405,7 +457,7 @@ static void test_for_pending_then_fires(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 2 * MIN, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(n_recs, 1);
@@ -444,7 +496,7 @@ static void test_for_fires_on_result(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 20 * S, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	result(e, c, "api", false, 5, T0 + 10 * S);
 	assert_int_equal(state_of(e, "down", "api"), ALERT_PENDING);
@@ -463,7 +515,7 @@ static void test_pending_back_to_ok_silently(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 2", NULL, 5 * MIN, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	result(e, c, "api", false, 5, T0 + 10 * S);
 	assert_int_equal(state_of(e, "down", "api"), ALERT_PENDING);
@@ -493,7 +545,7 @@ static void test_repeat(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 0, 10 * MIN);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(count_events(0, "down", "api", ALERT_EVENT_FIRING), 1);
 	util_strlcpy(id, last_rec()->alert_id, sizeof(id));
@@ -533,7 +585,7 @@ static void test_maintenance_one_off(void **state)
 	m = tconf_maint(c, "payments-*");
 	m->start_us = (T0 + 1 * HOUR) * 1000;
 	m->duration_ms = 2 * HOUR;
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* payments-db fires before the window. */
 	result(e, c, "payments-db", false, 5, T0 + 50 * MIN);
@@ -589,7 +641,7 @@ static void test_maintenance_holds_pending(void **state)
 	m = tconf_maint(c, "api");
 	m->start_us = (T0 + 2 * MIN) * 1000;
 	m->duration_ms = 30 * MIN;
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(state_of(e, "down", "api"), ALERT_PENDING);
 	/* The window starts: pending falls back to ok, nothing fires inside. */
@@ -625,7 +677,7 @@ static void test_maintenance_weekly_midnight(void **state)
 	m->weekly_day = 6;                  /* Saturday 23:00 for 2h, into Sunday */
 	m->weekly_minute = 23 * 60;
 	m->duration_ms = 2 * HOUR;
-	engine_set_conf(e, c, SAT_23_UTC - HOUR);
+	install(e, c, SAT_23_UTC - HOUR);
 
 	assert_false(engine_in_maintenance(e, "batch", SAT_23_UTC - 1));
 	assert_true(engine_in_maintenance(e, "batch", SAT_23_UTC));
@@ -662,7 +714,7 @@ static void test_maintenance_weekly_timezone(void **state)
 	m->weekly_minute = 60;
 	m->timezone = xstrdup("America/New_York");
 	m->duration_ms = 90 * MIN;
-	engine_set_conf(e, c, SUN_01_NY - HOUR);
+	install(e, c, SUN_01_NY - HOUR);
 
 	/* 01:00 UTC (the UTC reading) is not the window. */
 	assert_false(engine_in_maintenance(e, "batch", SUN_01_NY - 5 * HOUR));
@@ -694,7 +746,7 @@ static void test_dependency_blocks(void **state)
 	tconf_check(c, "app2", NULL, "gateway");
 	tconf_rule(c, "down", "*", "consecutive_failures >= 3", NULL, 0, 0);
 	tconf_rule(c, "errors", "app*", "error_rate(5m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* app2 is already firing when the gateway goes down. */
 	for (int i = 0; i < 3; i++)
@@ -753,7 +805,7 @@ static void test_restore_does_not_refire(void **state)
 	tconf_check(c, "api", NULL, NULL);
 	tconf_check(c, "db", NULL, NULL);
 	tconf_rule(c, "down", "*", "consecutive_failures >= 3", NULL, 0, 4 * HOUR);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	engine_restore(e, "down", "api", ALERT_FIRING, T0 - HOUR, T0 - HOUR, T0 - HOUR,
 	               "0123456789abcdef", "3", T0);
 	engine_restore(e, "down", "db", ALERT_FIRING, T0 - HOUR, T0 - HOUR, T0 - HOUR,
@@ -806,7 +858,7 @@ static void test_restore_pending(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "flaky", "api", "consecutive_failures >= 2", NULL, 10 * MIN, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	engine_restore(e, "flaky", "api", ALERT_PENDING, T0 - 5 * MIN, 0, 0, NULL, "2", T0);
 	/* No run yet: the counts are not data, pending stays pending. */
 	ticks(e, T0, T0 + 60 * S);
@@ -831,7 +883,7 @@ static void test_error_rate_window(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "errors", "api", "error_rate(1m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* No data: nothing happens. */
 	ticks(e, T0, T0 + 10 * S);
@@ -871,7 +923,7 @@ static void test_p95_window(void **state)
 
 	tconf_check(c, "api", NULL, NULL)->interval_ms = 1 * S;
 	tconf_rule(c, "slow", "api", "p95_latency(1m) > 800ms", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	/* 19 fast runs and one slow: p95 of 20 is the 19th smallest, fast. */
 	for (t = T0 + S; t <= T0 + 19 * S; t += S)
 		result(e, c, "api", true, 100, t);
@@ -908,7 +960,7 @@ static void test_unknown_keeps_state(void **state)
 	tconf_check(c, "site", NULL, NULL);
 	tconf_rule(c, "late", "nightly", "heartbeat_age > 1h", NULL, 0, 0);
 	tconf_rule(c, "cert", "site", "cert_expiry_days < 14", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 
 	/* No heartbeat yet, no certificate seen: unknown, nothing moves. */
 	ticks(e, T0, T0 + 5 * S);
@@ -953,7 +1005,7 @@ static void test_unknown_window_keeps_firing(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "errors", "api", "error_rate(1m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	result(e, c, "api", false, 5, T0);
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_FIRING);
 	/* The run ages out and none follows: no data, still firing, no event. */
@@ -978,7 +1030,7 @@ static void test_reload_keeps_state(void **state)
 	/* Not in name order: the engine sorts its instances itself. */
 	tconf_rule(c1, "errors", "*", "error_rate(5m) > 50%", NULL, 0, 0);
 	tconf_rule(c1, "down", "*", "consecutive_failures >= 3", NULL, 0, 0);
-	engine_set_conf(e, c1, T0);
+	install(e, c1, T0);
 	assert_int_equal(engine_instance_count(e), 4);
 	for (int i = 1; i <= 3; i++) {
 		result(e, c1, "api", false, 5, T0 + i * S);
@@ -996,7 +1048,7 @@ static void test_reload_keeps_state(void **state)
 	tconf_rule(c2, "down", "*", "consecutive_failures >= 3", "consecutive_successes >= 2", 0, 0);
 	tconf_rule(c2, "errors", "api", "error_rate(5m) > 50%", NULL, 0, 0);
 	mark = n_recs;
-	engine_set_conf(e, c2, T0 + 10 * S);
+	install(e, c2, T0 + 10 * S);
 	tconf_free(c1);
 	assert_int_equal(engine_instance_count(e), 3);
 	/* The gone ones: (down, db) and (errors, db) were firing: resolved. */
@@ -1037,7 +1089,7 @@ static void test_reload_resizes_window(void **state)
 
 	tconf_check(c1, "api", NULL, NULL);
 	tconf_rule(c1, "errors", "api", "error_rate(1m) > 50%", NULL, 0, 0);
-	engine_set_conf(e, c1, T0);
+	install(e, c1, T0);
 	for (int i = 0; i < 6; i++)
 		result(e, c1, "api", i < 2, 5, T0 + i * 10 * S);    /* 2 ok then 4 failed */
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_FIRING);
@@ -1045,7 +1097,7 @@ static void test_reload_resizes_window(void **state)
 	/* A longer window on reload keeps the history it has. */
 	tconf_check(c2, "api", NULL, NULL);
 	tconf_rule(c2, "errors", "api", "error_rate(10m) > 80%", NULL, 0, 0);
-	engine_set_conf(e, c2, T0 + 55 * S);
+	install(e, c2, T0 + 55 * S);
 	tconf_free(c1);
 	result(e, c2, "api", false, 5, T0 + 60 * S);     /* 5 of 7: 71% -> resolves */
 	assert_int_equal(state_of(e, "errors", "api"), ALERT_OK);
@@ -1073,7 +1125,7 @@ static void test_no_conf_and_unknown_checks(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 1", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	check_init(&other);
 	other.name = (char *)"not-configured";
 	memset(&r, 0, sizeof(r));
@@ -1092,7 +1144,7 @@ static void test_prime(void **state)
 
 	tconf_check(c, "api", NULL, NULL);
 	tconf_rule(c, "down", "api", "consecutive_failures >= 3", NULL, 0, 0);
-	engine_set_conf(e, c, T0);
+	install(e, c, T0);
 	engine_prime(e, "api", T0 - 20 * S, 5, false);
 	engine_prime(e, "api", T0 - 10 * S, 5, false);
 	assert_int_equal(n_recs, 0);
@@ -1132,7 +1184,7 @@ static void test_loaded_conf(void **state)
 		print_error("%s\n", errs.lines[i]);
 	assert_non_null(c);
 	conf_errors_free(&errs);
-	engine_set_conf(e, c, t);
+	install(e, c, t);
 	assert_int_equal(engine_instance_count(e), 3);
 	/* Sunday 2026-01-04 01:00 Berlin is 00:00 UTC. */
 	assert_true(engine_in_maintenance(e, "payments-api", 1767484800000LL));
@@ -1149,6 +1201,92 @@ static void test_loaded_conf(void **state)
 	assert_int_equal(state_of(e, "errors", "payments-api"), ALERT_OK);
 	engine_free(e);
 	conf_unref(c);
+}
+
+/* Every event, transition and instance names the run behind its change: the
+ * run that made `when` true, the latest run when `for` runs out on a tick,
+ * and the run that recovered it. */
+static void test_events_carry_run_id(void **state)
+{
+	struct conf *c = tconf_new();
+	struct engine *e = engine_new(&hooks);
+	char shown[UTIL_ID_LEN] = "";
+	(void)state;
+
+	tconf_check(c, "api", NULL, NULL);
+	tconf_check(c, "db", NULL, NULL);
+	tconf_rule(c, "down", "api", "consecutive_failures >= 2", NULL, 0, 0);
+	tconf_rule(c, "slow", "db", "consecutive_failures >= 1", NULL, 30 * S, 0);
+	install(e, c, T0);
+
+	result_run(e, c, "api", false, T0 + 1 * S, "00000000000000a1");
+	assert_int_equal(n_recs, 0);
+	result_run(e, c, "api", false, T0 + 2 * S, "00000000000000a2");
+	assert_int_equal(n_recs, 1);
+	assert_int_equal(last_rec()->to, ALERT_FIRING);
+	assert_string_equal(last_rec()->run_id, "00000000000000a2");
+	assert_string_equal(last_rec()->ev.run_id, "00000000000000a2");
+	engine_foreach_instance(e, run_id_fn, shown);
+	assert_string_equal(shown, "00000000000000a2");
+
+	/* Pending at one run, firing on a tick after a later run. */
+	result_run(e, c, "db", false, T0 + 3 * S, "00000000000000b1");
+	assert_int_equal(last_rec()->to, ALERT_PENDING);
+	assert_string_equal(last_rec()->run_id, "00000000000000b1");
+	assert_false(last_rec()->has_event);
+	result_run(e, c, "db", false, T0 + 20 * S, "00000000000000b2");
+	ticks(e, T0 + 21 * S, T0 + 40 * S);
+	assert_int_equal(last_rec()->to, ALERT_FIRING);
+	assert_string_equal(last_rec()->ev.run_id, "00000000000000b2");
+
+	result_run(e, c, "api", true, T0 + 50 * S, "00000000000000a3");
+	assert_int_equal(last_rec()->to, ALERT_OK);
+	assert_int_equal(last_rec()->ev.kind, ALERT_EVENT_RESOLVED);
+	assert_string_equal(last_rec()->ev.run_id, "00000000000000a3");
+
+	/* A run without an id (the tests' result()) leaves the event without one. */
+	result(e, c, "api", false, 5, T0 + 60 * S);
+	result(e, c, "api", false, 5, T0 + 61 * S);
+	assert_int_equal(last_rec()->to, ALERT_FIRING);
+	assert_string_equal(last_rec()->run_id, "");
+	assert_string_equal(last_rec()->ev.run_id, "(null)");
+
+	engine_free(e);
+	tconf_free(c);
+}
+
+/* The one event builder: its url, its defaults and run_id's NULL. */
+static void test_event_builder(void **state)
+{
+	struct alert_event ev;
+	json_t *j;
+	(void)state;
+
+	alert_event_build(&ev, &(struct alert_event_spec){
+		.kind = ALERT_EVENT_FIRING, .rule = "down", .check = "api",
+		.severity = SEVERITY_ERROR, .public_url = "https://status.example.com//",
+		.run_id = "00000000000000c1",
+	});
+	assert_string_equal(ev.url, "https://status.example.com/check/api");
+	assert_string_equal(ev.group, "");
+	assert_string_equal(ev.message, "");
+	assert_string_equal(ev.location, "");
+	assert_string_equal(ev.run_id, "00000000000000c1");
+	j = alert_event_to_json(&ev);
+	assert_string_equal(json_string_value(json_object_get(j, "run_id")), "00000000000000c1");
+	json_decref(j);
+	alert_event_clear(&ev);
+
+	alert_event_build(&ev, &(struct alert_event_spec){
+		.kind = ALERT_EVENT_TEST, .rule = "notify-test", .check = "pharos-notify-test",
+		.public_url = NULL, .run_id = "",
+	});
+	assert_string_equal(ev.url, "/");
+	assert_null(ev.run_id);
+	j = alert_event_to_json(&ev);
+	assert_null(json_object_get(j, "run_id"));
+	json_decref(j);
+	alert_event_clear(&ev);
 }
 
 int main(void)
@@ -1177,6 +1315,8 @@ int main(void)
 		cmocka_unit_test_setup(test_no_conf_and_unknown_checks, setup),
 		cmocka_unit_test_setup(test_prime, setup),
 		cmocka_unit_test_setup(test_loaded_conf, setup),
+		cmocka_unit_test_setup(test_events_carry_run_id, setup),
+		cmocka_unit_test_setup(test_event_builder, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

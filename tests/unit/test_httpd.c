@@ -16,6 +16,7 @@
 
 #include "conf/conf.h"
 #include "web/httpd.h"
+#include "web/router.h"
 #include "core/log.h"
 #include "probes/result.h"
 #include "web/snapshot.h"
@@ -136,6 +137,7 @@ static struct reply request(const char *method, const char *path, const char *au
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);   /* send "..", as an attacker would */
 	if (auth != NULL) {
 		snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
 		hdrs = curl_slist_append(hdrs, hdr);
@@ -627,6 +629,125 @@ static void test_bad_listen(void **state)
 	conf_unref(c);
 }
 
+/* The path check before routing: each segment decoded once; NUL, '/' inside
+ * a segment, "." and ".." and malformed escapes refused; 414 past the size. */
+static void test_router_paths(void **state)
+{
+	static const struct {
+		const char *raw;
+		int rc;
+		const char *out;
+	} cases[] = {
+		{ "/api/v1/checks/web", 0, "/api/v1/checks/web" },
+		{ "/api/v1/checks/w%65b", 0, "/api/v1/checks/web" },
+		{ "/api/v1/checks/web%2520", 0, "/api/v1/checks/web%20" },    /* decoded once */
+		{ "/api/v1/checks/", 0, "/api/v1/checks/" },
+		{ "/", 0, "/" },
+		{ "/api/v1/checks/web%00junk", -1, NULL },
+		{ "/api/v1/checks/web%2Fresults", -1, NULL },
+		{ "/api/v1/checks/web%2fresults", -1, NULL },
+		{ "/check/%2e%2e", -1, NULL },
+		{ "/check/..", -1, NULL },
+		{ "/check/.", -1, NULL },
+		{ "/%2E/metrics", -1, NULL },
+		{ "/%00/metrics", -1, NULL },
+		{ "/api/v1/checks/%", -1, NULL },
+		{ "/api/v1/checks/%4", -1, NULL },
+		{ "/api/v1/checks/%zz", -1, NULL },
+		{ "relative", -1, NULL },
+		{ "", -1, NULL },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = router_clean_path(cases[i].raw, strlen(cases[i].raw), out, sizeof(out));
+
+		if (rc != cases[i].rc)
+			fail_msg("%s: got %d, want %d", cases[i].raw, rc, cases[i].rc);
+		if (rc == 0)
+			assert_string_equal(out, cases[i].out);
+	}
+	assert_int_equal(router_clean_path("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	                                   73, out, sizeof(out)), -2);
+	assert_true(router_query_ok(NULL));
+	assert_true(router_query_ok("limit=5&since=%20"));
+	assert_false(router_query_ok("token=abc%00def"));
+	assert_true(router_valid_name("db.main", 7));
+	assert_false(router_valid_name("..", 2));
+	assert_false(router_valid_name(".", 1));
+	assert_null(util_bearer_token(NULL));
+	assert_null(util_bearer_token("Basic abc"));
+	assert_null(util_bearer_token("Bearer"));
+	assert_null(util_bearer_token("Bearer   "));
+	assert_null(util_bearer_token("Bearerabc"));
+	assert_string_equal(util_bearer_token("bearer \t abc"), "abc");
+}
+
+/* Encoded names never reach another check, over the wire. */
+static void test_encoded_names(void **state)
+{
+	static const char *bad[] = {
+		"/api/v1/checks/web%00junk", "/api/v1/checks/web%2Fresults", "/api/v1/checks/%2e%2e",
+		"/api/v1/checks/web/..", "/%00/metrics", "/metrics%00", "/api/v1/checks%2Fweb",
+	};
+	struct reply r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = get(bad[i]);
+		if (r.status != 404)
+			fail_msg("%s: got %ld", bad[i], r.status);
+		assert_null(strstr(r.body, "\"name\":\"web\""));
+		free(r.body);
+	}
+	expect_error(request("POST", "/api/v1/checks/web%00/run", "Bearer " ADMIN_TOKEN, NULL, 0, false),
+	             404, "not_found");
+	expect_error(get("/api/v1/checks/web/results?limit=5%00"), 400, "bad_request");
+	r = get("/api/v1/checks/w%65b");
+	assert_int_equal(r.status, 200);
+	free(r.body);
+}
+
+/* agent.health_listen: health, readiness and metrics on a second port, and
+ * nothing else there. */
+static void test_health_listen(void **state)
+{
+	char err[256] = "", line[128];
+	int main_port = port, hp = free_port();
+	struct conf *c;
+	struct reply r;
+
+	snprintf(line, sizeof(line), "health_listen = \"127.0.0.1:%d\";", hp);
+	c = load_conf(line);
+	assert_non_null(c);
+	httpd_stop(httpd);
+	httpd = httpd_start(c, &ops, err, sizeof(err));
+	if (httpd == NULL)
+		fail_msg("httpd_start: %s", err);
+	port = hp;
+	r = get("/healthz");
+	assert_int_equal(r.status, 200);
+	free(r.body);
+	r = get("/metrics");
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "pharos_build_info"));
+	free(r.body);
+	r = get("/readyz");
+	assert_int_equal(r.status, 200);
+	free(r.body);
+	expect_error(get("/api/v1/checks"), 404, "not_found");
+	expect_error(request("POST", "/api/v1/checks/web/run", "Bearer " ADMIN_TOKEN, NULL, 0, false),
+	             404, "not_found");
+	port = main_port;
+	r = get("/api/v1/checks");
+	assert_int_equal(r.status, 200);
+	free(r.body);
+	httpd_stop(httpd);
+	httpd = httpd_start(conf, &ops, err, sizeof(err));
+	if (httpd == NULL)
+		fail_msg("httpd_start: %s", err);
+	conf_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +762,9 @@ int main(void)
 		cmocka_unit_test(test_port_taken),
 		cmocka_unit_test(test_bad_listen),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_router_paths),
+		cmocka_unit_test(test_encoded_names),
+		cmocka_unit_test(test_health_listen),
 	};
 
 	log_setup(LOG_FORMAT_LOGFMT, LOG_ERROR);
