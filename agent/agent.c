@@ -51,6 +51,7 @@ struct agent {
 	struct loop_timer deadline_timer;
 	struct alerting *alerting;      /* results -> engine -> outbox -> delivery */
 	uint64_t publish_due_ms;        /* when publish_timer fires next */
+	uint64_t published_ms;          /* when the last snapshot was published */
 	struct snapshot_health published;   /* the health facts last published */
 	bool dirty;                     /* state changed since the last publish */
 	bool stopping;
@@ -223,6 +224,7 @@ static void agent_publish(struct agent *a)
 	};
 	snapshot_publish(snap);
 	a->dirty = false;
+	a->published_ms = loop_now(a->loop);
 }
 
 /* Whether a fact /readyz, /metrics or the page shows changed without a
@@ -256,11 +258,14 @@ static void agent_publish_due(struct loop *l, struct loop_timer *t)
 	loop_timer_start_at(l, t, a->publish_due_ms);
 }
 
-/* A result changed what the snapshot shows: publish soon (the timer is
- * moved closer when it would fire later than PUBLISH_INTERVAL_MS from now). */
+/* A result changed what the snapshot shows: publish at once after a quiet
+ * spell, else PUBLISH_INTERVAL_MS after the last publish (at most four
+ * snapshots a second however many results arrive). */
 static void agent_mark_dirty(struct agent *a)
 {
-	uint64_t soon = loop_now(a->loop) + PUBLISH_INTERVAL_MS;
+	uint64_t now = loop_now(a->loop);
+	uint64_t soon = a->published_ms + PUBLISH_INTERVAL_MS > now ?
+	                a->published_ms + PUBLISH_INTERVAL_MS : now;
 
 	a->dirty = true;
 	if (a->stopping || !loop_timer_active(&a->publish_timer) || a->publish_due_ms <= soon)
@@ -492,7 +497,8 @@ int agent_run(struct conf *conf)
 	int rc = 1;
 
 	log_setup(conf->agent.log_format, LOG_INFO);
-	agent_memory_setup(conf->agent.threads > 0 ? conf->agent.threads : shards_default_threads());
+	agent_memory_setup(conf->agent.threads > 0 ? conf->agent.threads
+	                                           : shards_default_threads(conf->n_checks));
 	/* The parse tree of a big config is freed by now: 100,000 checks leave
 	 * ~70 MB of free heap that would otherwise stay resident. */
 	malloc_trim(0);
@@ -521,7 +527,7 @@ int agent_run(struct conf *conf)
 	}
 	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver };
 	a.shards = shards_new(&a.env, conf->agent.threads > 0 ? conf->agent.threads
-	                                                      : shards_default_threads(),
+	                                                      : shards_default_threads(conf->n_checks),
 	                      agent_on_result, &a, err, sizeof(err));
 	if (!a.shards) {
 		log_error("cannot start the probe threads", "error", err);

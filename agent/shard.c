@@ -14,6 +14,10 @@
 #include "shard.h"
 
 #define SHARD_DNS_TIMEOUT_MS 5000   /* system resolver of a worker loop */
+/* A probe thread more only for every this many checks: a small agent on one
+ * loop wakes half as often (one thread, no hand-over) and carries far more
+ * than it needs. */
+#define SHARD_CHECKS_PER_THREAD 1000
 
 struct shards;
 
@@ -39,11 +43,16 @@ struct shards {
 	void *arg;
 };
 
-int shards_default_threads(void)
+int shards_default_threads(size_t n_checks)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = n_checks / SHARD_CHECKS_PER_THREAD;
 
-	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	return want < 1 ? 1 : want < (size_t)n ? (int)want : (int)n;
 }
 
 /* --- which scheduler owns a check ------------------------------------------- */

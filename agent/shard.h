@@ -20,8 +20,9 @@
 
 struct shards;
 
-/* The default: one probe thread per core. */
-int shards_default_threads(void);
+/* The default (agent.threads unset): one probe thread per core, but no more
+ * than one per 1,000 checks of the config the agent starts with. */
+int shards_default_threads(size_t n_checks);
 
 /* n_threads <= 1: one scheduler on main_env's loop. The result callback fn
  * is always called on the main loop. Threads do not run until
