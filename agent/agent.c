@@ -1,8 +1,10 @@
-/* agent.c — `pharos run`: one event loop thread owning the scheduler and every
- * probe in flight, a writer thread for SQLite, libmicrohttpd's threads for the
- * API. Signals arrive through a signalfd in the loop: SIGHUP reloads,
+/* agent.c — `pharos run`: the main event loop thread (results, alerts,
+ * publishing), the probe threads owning the checks and every probe in flight
+ * (shard.h; the main loop itself with agent.threads = 1), a writer thread for
+ * SQLite, libmicrohttpd's threads for the API. Signals arrive through a signalfd in the loop: SIGHUP reloads,
  * SIGTERM/SIGINT stop. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,12 +23,14 @@
 #include "core/loop.h"
 #include "core/resolver.h"
 #include "sched.h"
+#include "shard.h"
 #include "web/snapshot.h"
 #include "store/store.h"
 #include "core/util.h"
 #include "core/waiter.h"
 
 #define PUBLISH_INTERVAL_MS 250     /* how stale the API's view may be */
+#define HEALTH_INTERVAL_MS 2000     /* health facts and /healthz liveness (5 s), when idle */
 #define STATS_LOG_INTERVAL_MS 60000
 #define SHUTDOWN_MARGIN_MS 2000     /* beyond the longest probe timeout */
 #define SYSTEM_DNS_TIMEOUT_MS 5000
@@ -37,7 +41,7 @@ struct agent {
 	struct curlm *curlm;
 	struct resolver *resolver;
 	struct probe_env env;
-	struct sched *sched;
+	struct shards *shards;          /* the schedulers, one per probe thread */
 	struct store *store;
 	struct httpd *httpd;
 	int signal_fd;
@@ -46,11 +50,14 @@ struct agent {
 	struct loop_timer shutdown_timer;
 	struct loop_timer deadline_timer;
 	struct alerting *alerting;      /* results -> engine -> outbox -> delivery */
-	unsigned publish_passes;
+	uint64_t publish_due_ms;        /* when publish_timer fires next */
+	uint64_t published_ms;          /* when the last snapshot was published */
+	struct snapshot_health published;   /* the health facts last published */
 	bool dirty;                     /* state changed since the last publish */
 	bool stopping;
 	uint64_t alive_ms;              /* atomic: last loop pass, for /healthz */
 	uint64_t last_stats_runs;
+	uint64_t last_stats_overload;   /* runs skipped for overload at the last stats line */
 };
 
 /* --- admin "run now" from a server thread ------------------------------------ */
@@ -59,6 +66,7 @@ struct agent {
  * (through a waiter: status 0 done, -1 no such check, -2 stopping). */
 struct run_request {
 	struct agent *agent;
+	struct sched *sched;            /* the check's owner, on whose loop the run starts */
 	char name[80];
 	bool has_result;
 	struct probe_result result;
@@ -88,9 +96,9 @@ static void run_request_start(struct loop *l, void *arg)
 	struct waiter *w = arg;
 	struct run_request *req = waiter_payload(w);
 
-	if (req->agent->stopping)
+	if (__atomic_load_n(&req->agent->stopping, __ATOMIC_RELAXED))
 		waiter_finish(w, -2);
-	else if (sched_run_now(req->agent->sched, req->name, run_request_done, w) != 0)
+	else if (sched_run_now(req->sched, req->name, run_request_done, w) != 0)
 		waiter_finish(w, -1);
 }
 
@@ -101,14 +109,18 @@ static int agent_run_check(void *ctx, const char *name, struct probe_result *out
 	struct waiter *w;
 	const struct check *c;
 	struct snapshot *snap = snapshot_acquire();
+	struct sched *owner = NULL;
+	struct loop *owner_loop = NULL;
 	uint64_t wait_ms = 15000;
 	int status;
 
 	/* Bound the wait by what the run can take, from the config in force. */
 	c = snap ? conf_find_check(snap->conf, name) : NULL;
-	if (c)
+	if (c) {
 		wait_ms = c->timeout_ms * (uint64_t)(c->retries + 1) +
 		          c->retry_interval_ms * (uint64_t)c->retries + 5000;
+		owner = shards_sched_for(a->shards, c, &owner_loop);
+	}
 	if (snap)
 		snapshot_release(snap);
 	if (!c)
@@ -116,9 +128,10 @@ static int agent_run_check(void *ctx, const char *name, struct probe_result *out
 
 	req = xcalloc(1, sizeof(*req));
 	req->agent = a;
+	req->sched = owner;
 	util_strlcpy(req->name, name, sizeof(req->name));
 	w = waiter_new(req, run_request_free);
-	if (loop_post(a->loop, run_request_start, w) != 0) {
+	if (loop_post(owner_loop, run_request_start, w) != 0) {
 		waiter_abandon(w);
 		return -2;
 	}
@@ -143,7 +156,7 @@ static int agent_push(void *ctx, const char *name, bool fail, const char *messag
 {
 	struct agent *a = ctx;
 
-	return heartbeat_deliver(a->loop, a->sched, name, fail, message, truncated, state, state_len);
+	return heartbeat_deliver(a->loop, shards_main(a->shards), name, fail, message, truncated, state, state_len);
 }
 
 /* Delivery of notifications is alerting.c's; the admin API's retry goes there. */
@@ -192,6 +205,26 @@ static int agent_add_incident_update(void *ctx, int64_t id, const char *status,
 
 /* --- results and publishing -------------------------------------------------- */
 
+static void agent_mark_dirty(struct agent *a);
+
+/* The first dependency of c whose last run failed, looked up in the
+ * scheduler that owns each dependency (checks are spread over the probe
+ * threads' schedulers), or NULL. */
+static const char *agent_failing_dependency(struct agent *a, const struct check *c)
+{
+	for (size_t i = 0; i < c->n_depends_on; i++) {
+		const struct check *d = conf_find_check(a->conf, c->depends_on[i]);
+		const char *failing;
+
+		if (d == NULL)
+			continue;
+		failing = sched_failing_dependency(shards_sched_for(a->shards, d, NULL), c);
+		if (failing != NULL)
+			return failing;
+	}
+	return NULL;
+}
+
 static void agent_on_result(const struct check *c, const struct probe_result *r,
                             bool manual, void *arg)
 {
@@ -210,41 +243,101 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 		         "duration_ms", dur, "manual", manual ? "true" : "false");
 	/* An abandoned run is recorded too: the history shows the agent stopped
 	 * mid-probe. A failure while a dependency is down opens no incident. */
-	if (!r->ok && sched_failing_dependency(a->sched, c) != NULL)
+	if (!r->ok && agent_failing_dependency(a, c) != NULL)
 		store_append_blocked(a->store, c->name, r);
 	else
 		store_append(a->store, c->name, r);
 	/* ... but it says nothing about the target: alerting leaves it out. */
 	alerting_on_result(a->alerting, c, r);
-	a->dirty = true;
+	agent_mark_dirty(a);
 }
 
 static void agent_publish(struct agent *a)
 {
-	struct snapshot *snap = sched_snapshot(a->sched);
+	struct snapshot *snap = shards_snapshot(a->shards, a->conf);
 	struct sched_stats st;
 
-	sched_get_stats(a->sched, &st);
+	shards_get_stats(a->shards, &st);
 	snap->scheduler_on_time = st.on_time;
 	snap->lag_p99_ms = st.lag_p99_ms;
+	snap->overloaded = st.overloaded;
+	snap->runs_skipped_overload = st.skipped_overload;
+	snap->runs_skipped_overlap = st.skipped_overlap;
 	snap->store_ok = store_healthy(a->store);
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
 	alerting_publish(a->alerting, snap);
+	a->published = (struct snapshot_health){
+		.store_ok = snap->store_ok, .scheduler_on_time = snap->scheduler_on_time,
+		.overloaded = snap->overloaded, .skipped = st.skipped,
+	};
 	snapshot_publish(snap);
 	a->dirty = false;
+	a->published_ms = loop_now(a->loop);
 }
 
+/* Whether a fact /readyz, /metrics or the page shows changed without a
+ * result (the store failing, runs being skipped, lag crossing its bound, a
+ * maintenance window opening). */
+static bool agent_health_changed(struct agent *a)
+{
+	struct sched_stats st;
+
+	/* A maintenance window opens or closes on the clock alone. */
+	if (a->conf->n_maintenance > 0)
+		return true;
+	shards_get_stats(a->shards, &st);
+	return store_healthy(a->store) != a->published.store_ok ||
+	       st.on_time != a->published.scheduler_on_time ||
+	       st.overloaded != a->published.overloaded || st.skipped != a->published.skipped;
+}
+
+/* Publishing: within PUBLISH_INTERVAL_MS of a result, and never while
+ * nothing changed: an idle agent wakes every HEALTH_INTERVAL_MS here
+ * (liveness for /healthz, health facts, alert state marked dirty by
+ * alerting.c) and builds no snapshot unless something changed. */
 static void agent_publish_due(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
 	__atomic_store_n(&a->alive_ms, loop_now(l), __ATOMIC_RELAXED);
-	/* Health facts (store, lag) can change without a new result: publish at
-	 * least every few passes even when nothing is dirty. */
-	if (a->dirty || ++a->publish_passes % 8 == 0)
+	if (a->dirty || agent_health_changed(a))
 		agent_publish(a);
-	loop_timer_start(l, t, PUBLISH_INTERVAL_MS);
+	a->publish_due_ms = loop_now(l) + HEALTH_INTERVAL_MS;
+	loop_timer_start_at(l, t, a->publish_due_ms);
+}
+
+/* A result changed what the snapshot shows: publish at once after a quiet
+ * spell, else PUBLISH_INTERVAL_MS after the last publish (at most four
+ * snapshots a second however many results arrive). */
+static void agent_mark_dirty(struct agent *a)
+{
+	uint64_t now = loop_now(a->loop);
+	uint64_t soon = a->published_ms + PUBLISH_INTERVAL_MS > now ?
+	                a->published_ms + PUBLISH_INTERVAL_MS : now;
+
+	a->dirty = true;
+	if (a->stopping || !loop_timer_active(&a->publish_timer) || a->publish_due_ms <= soon)
+		return;
+	a->publish_due_ms = soon;
+	loop_timer_start_at(a->loop, &a->publish_timer, soon);
+}
+
+/* The one line a minute that says runs were shed (SPEC §2.0.1): never a
+ * line per skipped run, which under overload would be thousands a second. */
+static void agent_log_overload(struct agent *a, const struct sched_stats *st)
+{
+	uint64_t n = st->skipped_overload - a->last_stats_overload;
+	char skipped[32], limit[32], queued[32];
+
+	a->last_stats_overload = st->skipped_overload;
+	if (n == 0)
+		return;
+	snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)n);
+	snprintf(limit, sizeof(limit), "%zu", st->admit_limit);
+	snprintf(queued, sizeof(queued), "%zu", st->admit_queued);
+	log_warn("agent overloaded: runs skipped, not sent late (no result recorded for them)",
+	         "skipped_last_minute", skipped, "in_flight_limit", limit, "waiting", queued);
 }
 
 static void agent_stats_due(struct loop *l, struct loop_timer *t)
@@ -253,13 +346,14 @@ static void agent_stats_due(struct loop *l, struct loop_timer *t)
 	struct sched_stats st;
 	char runs[32], skipped[32], p50[32], p99[32], inflight[32];
 
-	sched_get_stats(a->sched, &st);
+	shards_get_stats(a->shards, &st);
 	snprintf(runs, sizeof(runs), "%llu", (unsigned long long)(st.runs - a->last_stats_runs));
 	snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)st.skipped);
 	snprintf(p50, sizeof(p50), "%.2f", st.lag_p50_ms);
 	snprintf(p99, sizeof(p99), "%.2f", st.lag_p99_ms);
-	snprintf(inflight, sizeof(inflight), "%d", curlm_running(a->curlm));
+	snprintf(inflight, sizeof(inflight), "%d", shards_http_in_flight(a->shards));
 	a->last_stats_runs = st.runs;
+	agent_log_overload(a, &st);
 	log_info("scheduler stats", "runs_last_minute", runs, "skipped_total", skipped,
 	         "lag_p50_ms", p50, "lag_p99_ms", p99, "http_in_flight", inflight);
 	loop_timer_start(l, t, STATS_LOG_INTERVAL_MS);
@@ -301,13 +395,14 @@ static void agent_reload(struct agent *a)
 		return;
 	}
 	warn_restart_needed(a->conf, next);
-	sched_set_conf(a->sched, next);
+	shards_set_conf(a->shards, next);
 	alerting_set_conf(a->alerting, next);
 	httpd_update_conf(a->httpd, next);
 	conf_unref(a->conf);
 	a->conf = next;
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
 	agent_publish(a);
+	malloc_trim(0);     /* the old config and the parse of the new one */
 	char n[16], r[16], no[16], an[16];
 	snprintf(n, sizeof(n), "%zu", next->n_checks);
 	snprintf(r, sizeof(r), "%zu", next->n_rules);
@@ -321,7 +416,7 @@ static void agent_shutdown_check(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
-	if (sched_idle(a->sched) && alerting_in_flight(a->alerting) == 0) {
+	if (shards_idle(a->shards) && alerting_in_flight(a->alerting) == 0) {
 		loop_timer_stop(l, &a->deadline_timer);
 		alerting_abandon(a->alerting);
 		loop_stop(l);
@@ -344,8 +439,8 @@ static void agent_begin_stop(struct agent *a, const char *why)
 	 * start); what is still in flight then is abandoned and stays pending in
 	 * SQLite, to be sent with the same key at the next start. */
 	alerting_begin_stop(a->alerting);
-	sched_stop(a->sched);
-	limit = sched_max_timeout_ms(a->sched) + SHUTDOWN_MARGIN_MS;
+	shards_stop(a->shards);
+	limit = sched_max_timeout_ms(shards_main(a->shards)) + SHUTDOWN_MARGIN_MS;
 	char lim[32];
 	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)limit);
 	log_info("stopping: waiting for probes in flight", "signal", why, "deadline_ms", lim);
@@ -358,9 +453,9 @@ static void agent_shutdown_deadline(struct loop *l, struct loop_timer *t)
 {
 	struct agent *a = t->arg;
 
-	if (!sched_idle(a->sched)) {
+	if (!shards_idle(a->shards)) {
 		log_warn("abandoning probes still in flight at the shutdown deadline");
-		sched_abort_all(a->sched);
+		shards_abort_all(a->shards);
 	}
 	if (alerting_in_flight(a->alerting) > 0)
 		log_warn("abandoning notification attempts still in flight at the shutdown deadline: "
@@ -418,7 +513,7 @@ static int agent_setup_signals(struct agent *a)
 
 /* One check being seeded (store_recent_results callback). */
 struct seed_ctx {
-	struct agent *agent;
+	struct sched *sched;            /* the check's owner */
 	const char *check;
 };
 
@@ -429,11 +524,11 @@ static void agent_seed_result(void *arg, const struct store_result *res)
 	int64_t lp_us = 0;
 
 	if (res->error != PROBE_ERR_ABORTED)
-		sched_seed_state(sc->agent->sched, sc->check, res->ts_us, res->ok, res->duration_us,
+		sched_seed_state(sc->sched, sc->check, res->ts_us, res->ok, res->duration_us,
 		                 res->error, res->message);
 	/* A heartbeat's last ping, so a restart keeps its lateness. */
 	if (lp && util_parse_time(lp, &lp_us) == 0)
-		sched_seed_heartbeat(sc->agent->sched, sc->check, lp_us / 1000);
+		sched_seed_heartbeat(sc->sched, sc->check, lp_us / 1000);
 }
 
 /* The state a check had before a restart, so the page is not blank until
@@ -446,11 +541,25 @@ static void agent_seed_from_store(struct agent *a)
 	if (!r)
 		return;
 	for (size_t i = 0; i < a->conf->n_checks; i++) {
-		struct seed_ctx sc = { a, a->conf->checks[i].name };
+		struct seed_ctx sc = { shards_sched_for(a->shards, &a->conf->checks[i], NULL),
+		                       a->conf->checks[i].name };
 
 		store_recent_results(r, sc.check, 0, 1, agent_seed_result, &sc);
 	}
 	store_reader_close(r);
+}
+
+/* glibc's allocator, tuned for a daemon whose big allocations come and go
+ * (a config of 100,000 checks while it loads; a rendered page or metrics
+ * body): blocks of 256 KiB and more are mapped and given back whole when
+ * freed (the default threshold climbs with every big free, after which such
+ * blocks stay in the heap for good), and a few arenas only, rather than
+ * eight per core each keeping its own freed memory (server threads come
+ * and go). */
+static void agent_memory_setup(int probe_threads)
+{
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, probe_threads + 2);
 }
 
 int agent_run(struct conf *conf)
@@ -460,6 +569,11 @@ int agent_run(struct conf *conf)
 	int rc = 1;
 
 	log_setup(conf->agent.log_format, LOG_INFO);
+	agent_memory_setup(conf->agent.threads > 0 ? conf->agent.threads
+	                                           : shards_default_threads(conf->n_checks));
+	/* The parse tree of a big config is freed by now: 100,000 checks leave
+	 * ~70 MB of free heap that would otherwise stay resident. */
+	malloc_trim(0);
 	if (agent_block_signals() != 0) {
 		log_error("cannot block signals", "error", strerror(errno));
 		conf_unref(conf);
@@ -484,13 +598,22 @@ int agent_run(struct conf *conf)
 		goto out;
 	}
 	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver };
-	a.sched = sched_new(&a.env, agent_on_result, &a);
-	sched_set_ping_fn(a.sched, agent_on_ping, &a);
-	sched_set_conf(a.sched, conf);
+	a.shards = shards_new(&a.env, conf->agent.threads > 0 ? conf->agent.threads
+	                                                      : shards_default_threads(conf->n_checks),
+	                      agent_on_result, &a, err, sizeof(err));
+	if (!a.shards) {
+		log_error("cannot start the probe threads", "error", err);
+		goto out;
+	}
+	sched_set_ping_fn(shards_main(a.shards), agent_on_ping, &a);
+	shards_set_conf(a.shards, conf);
 	agent_seed_from_store(&a);
 	a.alerting = alerting_start(&(struct alerting_env){ .loop = a.loop, .curlm = a.curlm,
-	                            .store = a.store, .sched = a.sched, .dirty = &a.dirty }, conf);
+	                            .store = a.store, .sched = shards_main(a.shards),
+	                            .dirty = &a.dirty }, conf);
 	agent_publish(&a);
+	/* What loading and seeding freed goes back to the system. */
+	malloc_trim(0);
 	if (agent_setup_signals(&a) != 0) {
 		log_error("cannot set up signal handling", "error", strerror(errno));
 		goto out;
@@ -507,12 +630,18 @@ int agent_run(struct conf *conf)
 		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);
 		goto out;
 	}
-	loop_timer_start(a.loop, &a.publish_timer, PUBLISH_INTERVAL_MS);
+	if (shards_start(a.shards) != 0) {
+		log_error("cannot start the probe threads", "error", strerror(errno));
+		goto out;
+	}
+	a.publish_due_ms = loop_now(a.loop) + PUBLISH_INTERVAL_MS;
+	loop_timer_start_at(a.loop, &a.publish_timer, a.publish_due_ms);
 	loop_timer_start(a.loop, &a.stats_timer, STATS_LOG_INTERVAL_MS);
 
-	char n[16];
+	char n[16], nt[16];
 	snprintf(n, sizeof(n), "%zu", conf->n_checks);
-	log_info("pharos started", "version", PHAROS_VERSION, "checks", n,
+	snprintf(nt, sizeof(nt), "%d", shards_threads(a.shards));
+	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "probe_threads", nt,
 	         "listen", conf->agent.listen, "database", conf->agent.database);
 	loop_run(a.loop);
 	rc = 0;
@@ -520,10 +649,14 @@ int agent_run(struct conf *conf)
 out:
 	if (a.httpd)
 		httpd_stop(a.httpd);
-	if (a.sched) {
-		sched_stop(a.sched);
-		sched_abort_all(a.sched);
+	if (a.shards) {
+		shards_stop(a.shards);
+		shards_abort_all(a.shards);
 	}
+	shards_free(a.shards);
+	/* Results the probe threads handed over last: recorded while alerting
+	 * and the store are still there. */
+	loop_run_once(a.loop, 0);
 	loop_timer_stop(a.loop, &a.publish_timer);
 	loop_timer_stop(a.loop, &a.stats_timer);
 	loop_timer_stop(a.loop, &a.shutdown_timer);
@@ -534,7 +667,6 @@ out:
 		loop_fd_set(a.loop, a.signal_fd, 0, NULL, NULL);
 		close(a.signal_fd);
 	}
-	sched_free(a.sched);
 	snapshot_publish(NULL);
 	store_close(a.store);
 	/* Completions the writer posted while closing: free them (delivery is gone). */

@@ -190,13 +190,23 @@ static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
 	*al->dirty = true;
 }
 
+/* The engine's clock matters only with rules: an agent without any does
+ * not wake for it (a reload that adds rules starts it). */
+static void alerting_tick_arm(struct alerting *al)
+{
+	if (al->stopping || al->conf->n_rules == 0)
+		loop_timer_stop(al->loop, &al->tick_timer);
+	else if (!loop_timer_active(&al->tick_timer))
+		loop_timer_start(al->loop, &al->tick_timer, ALERT_TICK_MS);
+}
+
 static void alerting_tick(struct loop *l, struct loop_timer *t)
 {
 	struct alerting *al = t->arg;
 
 	engine_tick(al->engine, util_wall_us() / 1000);
 	alerting_flush(al);
-	loop_timer_start(l, t, ALERT_TICK_MS);
+	alerting_tick_arm(al);
 }
 
 /* One check being primed (store_recent_results callback). */
@@ -461,7 +471,7 @@ struct alerting *alerting_start(const struct alerting_env *env, struct conf *con
 	al->delivery = delivery_new(env->loop, env->curlm, &dh, NULL, NULL);
 	loop_timer_init(&al->tick_timer, alerting_tick, al);
 	alerting_restore(al);
-	loop_timer_start(al->loop, &al->tick_timer, ALERT_TICK_MS);
+	alerting_tick_arm(al);
 	return al;
 }
 
@@ -488,6 +498,7 @@ void alerting_set_conf(struct alerting *al, struct conf *next)
 	conf_ref(next);
 	conf_unref(al->conf);
 	al->conf = next;
+	alerting_tick_arm(al);
 }
 
 void alerting_begin_stop(struct alerting *al)

@@ -1,102 +1,24 @@
-/* sched.c — fixed-rate scheduling of checks on the loop, retries, and the
- * per-check runtime state the snapshot is built from. */
+/* sched.c — fixed-rate scheduling of checks on the loop, the admission of
+ * their runs (admit.h), and the per-check runtime state the snapshot is
+ * built from.
+ *
+ * Threads: a scheduler lives on one loop and only that loop's thread
+ * changes it (entries, counters, admission), always under s->lock; that
+ * thread reads without the lock. Another thread (the publisher, with
+ * several probe threads: shard.c) reads only through sched_snapshot_fill
+ * and sched_get_stats, which take the lock. No callback is called with the
+ * lock held. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "sched.h"
 #include "core/util.h"
-
-/* --- attempts: one run and its retries --------------------------------------- */
-
-struct attempt {
-	const struct probe_env *env;
-	const struct check *check;
-	attempt_done_fn *done;
-	void *arg;
-	struct probe_run *run;          /* in flight, or NULL while waiting to retry */
-	struct loop_timer retry_timer;
-	int attempts;
-	json_t *earlier_errors;         /* what each failed attempt before the last said */
-	bool aborting;
-};
-
-static void attempt_probe_done(struct probe_run *run, struct probe_result *r, void *arg);
-
-static void attempt_launch(struct attempt *a)
-{
-	a->attempts++;
-	a->run = probe_start(a->env, a->check, attempt_probe_done, a);
-}
-
-static void attempt_retry_due(struct loop *l, struct loop_timer *t)
-{
-	attempt_launch(t->arg);
-}
-
-static void attempt_complete(struct attempt *a, struct probe_result *r)
-{
-	r->attempts = a->attempts;
-	if (a->earlier_errors) {
-		probe_result_detail(r, "earlier_attempts", a->earlier_errors);
-		a->earlier_errors = NULL;
-	}
-	a->done(r, a->arg);
-	free(a);
-}
-
-static void attempt_probe_done(struct probe_run *run, struct probe_result *r, void *arg)
-{
-	struct attempt *a = arg;
-
-	a->run = NULL;
-	if (r->ok || a->aborting || a->attempts > a->check->retries) {
-		attempt_complete(a, r);
-		return;
-	}
-	if (!a->earlier_errors)
-		a->earlier_errors = json_array();
-	json_array_append_new(a->earlier_errors,
-		json_pack("{s:s, s:s}", "error", probe_error_name(r->error), "message", r->message));
-	log_debug("attempt failed, retrying", "check", a->check->name, "run_id", r->run_id,
-	          "error", probe_error_name(r->error));
-	loop_timer_start(a->env->loop, &a->retry_timer, a->check->retry_interval_ms);
-}
-
-struct attempt *attempt_start(const struct probe_env *env, const struct check *c,
-                              attempt_done_fn *done, void *arg)
-{
-	struct attempt *a = xcalloc(1, sizeof(*a));
-
-	a->env = env;
-	a->check = c;
-	a->done = done;
-	a->arg = arg;
-	loop_timer_init(&a->retry_timer, attempt_retry_due, a);
-	attempt_launch(a);
-	return a;
-}
-
-void attempt_abort(struct attempt *a)
-{
-	a->aborting = true;
-	if (a->run) {
-		probe_abort(a->run);       /* calls attempt_probe_done, which frees a */
-		return;
-	}
-	/* Waiting between attempts: the last attempt failed; report it aborted. */
-	struct probe_result r;
-	loop_timer_stop(a->env->loop, &a->retry_timer);
-	probe_result_init(&r);
-	probe_result_fail(&r, PROBE_ERR_ABORTED, "agent stopping before retry %d of %d",
-	                  a->attempts, a->check->retries);
-	r.duration_us = 0;
-	attempt_complete(a, &r);
-	probe_result_clear(&r);
-}
 
 /* --- the scheduler ----------------------------------------------------------- */
 
@@ -108,6 +30,7 @@ struct sched_entry {
 	struct loop_timer timer;
 	uint64_t due_ms;
 	struct attempt *inflight;
+	struct admit_item wait;         /* queued: due, waiting for a slot (admit.h) */
 	struct conf *run_conf;          /* reference held while a run is in flight */
 	size_t conf_index;              /* position of check in s->conf->checks */
 	bool removed;                   /* no longer configured; freed after its run */
@@ -148,6 +71,11 @@ struct sched {
 	struct manual_run *manual;
 	size_t inflight;                /* scheduled runs + manual runs in flight */
 	bool stopping;
+	struct admit admit;             /* scheduled runs only; manual ones always start */
+	pthread_mutex_t lock;           /* see the top of the file */
+	struct conf *result_conf;       /* holds the check being reported (sched_result_conf) */
+	sched_owns_fn *owns;            /* which checks of the conf are this scheduler's */
+	void *owns_arg;
 	struct sched_stats stats;
 	uint64_t window_start_ms;
 	uint64_t window_cur[SCHED_LAG_BUCKETS];
@@ -185,6 +113,8 @@ struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *
 	s->arg = arg;
 	s->window_start_ms = util_mono_ms();
 	s->stats.on_time = true;
+	admit_init(&s->admit, s->window_start_ms, loop_busy_us(env->loop));
+	pthread_mutex_init(&s->lock, NULL);
 	return s;
 }
 
@@ -228,10 +158,32 @@ void sched_free(struct sched *s)
 	free(s->orphans);
 	if (s->conf)
 		conf_unref(s->conf);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-/* Lag of one started run, into the totals and the per-minute window. */
+struct conf *sched_result_conf(const struct sched *s)
+{
+	return s->result_conf;
+}
+
+void sched_set_owner(struct sched *s, sched_owns_fn *fn, void *arg)
+{
+	s->owns = fn;
+	s->owns_arg = arg;
+}
+
+/* Runs in flight, read from any thread (shutdown polls it). */
+static void sched_inflight_add(struct sched *s, int d)
+{
+	if (d > 0)
+		__atomic_add_fetch(&s->inflight, (size_t)d, __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&s->inflight, (size_t)-d, __ATOMIC_RELAXED);
+}
+
+/* Lag of one started run, into the totals and the per-minute window.
+ * s->lock held. */
 static void sched_record_lag(struct sched *s, double lag_s)
 {
 	uint64_t now = loop_now(s->env->loop);
@@ -251,7 +203,17 @@ static void sched_record_lag(struct sched *s, double lag_s)
 	s->window_cur[b]++;
 }
 
+static void entry_record_locked(struct sched_entry *e, const struct probe_result *r);
+
+/* Records a completed run into e's state. Takes s->lock. */
 static void entry_record(struct sched_entry *e, const struct probe_result *r)
+{
+	pthread_mutex_lock(&e->s->lock);
+	entry_record_locked(e, r);
+	pthread_mutex_unlock(&e->s->lock);
+}
+
+static void entry_record_locked(struct sched_entry *e, const struct probe_result *r)
 {
 	check_metrics_add(&e->metrics, r);
 	e->has_last = true;
@@ -280,6 +242,8 @@ static void orphan_remove(struct sched *s, struct sched_entry *e)
 	entry_free(e);
 }
 
+static void sched_admit_waiting(struct sched *s);
+
 static void entry_run_done(struct probe_result *r, void *arg)
 {
 	struct sched_entry *e = arg;
@@ -288,14 +252,51 @@ static void entry_run_done(struct probe_result *r, void *arg)
 
 	e->inflight = NULL;
 	e->run_conf = NULL;
-	s->inflight--;
+	sched_inflight_add(s, -1);
+	pthread_mutex_lock(&s->lock);
+	admit_release(&s->admit);
 	/* An aborted run says nothing about the target: keep the state as it was. */
 	if (r->error != PROBE_ERR_ABORTED)
-		entry_record(e, r);
+		entry_record_locked(e, r);
+	pthread_mutex_unlock(&s->lock);
+	s->result_conf = conf;
 	s->on_result(e->check, r, false, s->arg);
 	if (e->removed)
 		orphan_remove(s, e);
 	conf_unref(conf);
+	sched_admit_waiting(s);
+}
+
+/* Starts the run of e that fell due at due_ms; its slot is taken. The lag
+ * counts from due_ms, so time spent waiting for a slot shows there, while
+ * the run's own timeout starts only now (probe_start). s->lock held (no
+ * callback: a probe never completes from inside probe_start). */
+static void entry_start_run(struct sched *s, struct sched_entry *e, uint64_t due_ms,
+                            uint64_t now_us)
+{
+	double lag_s = now_us > due_ms * 1000 ? (double)(now_us - due_ms * 1000) / 1e6 : 0;
+
+	sched_record_lag(s, lag_s);
+	s->stats.runs++;
+	e->run_conf = conf_ref(s->conf);
+	sched_inflight_add(s, 1);
+	e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
+}
+
+/* Starts the waiting runs that slots are free for (after a run ended, or
+ * the limit grew); those whose deadline passed are skipped on the way. */
+static void sched_admit_waiting(struct sched *s)
+{
+	uint64_t now_us = util_mono_us();
+	struct admit_item *it;
+
+	if (s->stopping)
+		return;
+	pthread_mutex_lock(&s->lock);
+	admit_adjust(&s->admit, now_us / 1000, loop_busy_us(s->env->loop));
+	while ((it = admit_next(&s->admit, now_us / 1000)) != NULL)
+		entry_start_run(s, it->arg, it->due_ms, now_us);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void entry_due(struct loop *l, struct loop_timer *t)
@@ -305,22 +306,28 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 	uint64_t now_us = util_mono_us();
 	uint64_t now_ms = now_us / 1000;
 	uint64_t missed = 0;
-	double lag_s = now_us > e->due_ms * 1000 ? (double)(now_us - e->due_ms * 1000) / 1e6 : 0;
 
 	if (s->stopping)
 		return;
+	pthread_mutex_lock(&s->lock);
 	if (e->inflight) {
-		s->stats.skipped++;
+		s->stats.skipped_overlap++;
 		log_debug("run skipped: previous run still in flight", "check", e->name);
 	} else {
-		sched_record_lag(s, lag_s);
-		s->stats.runs++;
-		e->run_conf = conf_ref(s->conf);
-		s->inflight++;
-		e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
+		/* Still waiting since the last tick: this one replaces it. */
+		admit_skip(&s->admit, &e->wait, now_ms);
+		admit_adjust(&s->admit, now_ms, loop_busy_us(l));
+		if (admit_try(&s->admit))
+			entry_start_run(s, e, e->due_ms, now_us);
+		else
+			admit_enqueue(&s->admit, &e->wait, e->due_ms,
+			              admit_deadline(e->due_ms, e->check->interval_ms, e->check->timeout_ms),
+			              now_ms);
 	}
 	e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
-	s->stats.skipped += missed;
+	/* Ticks a stalled loop passed over could not start in time either. */
+	admit_count_skipped(&s->admit, missed, now_ms);
+	pthread_mutex_unlock(&s->lock);
 	loop_timer_start_at(l, &e->timer, e->due_ms);
 }
 
@@ -332,6 +339,7 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	e->name = xstrdup(c->name);
 	e->check = c;
 	e->fingerprint = c->fingerprint;
+	e->wait.arg = e;
 	loop_timer_init(&e->timer, entry_due, e);
 	return e;
 }
@@ -369,6 +377,7 @@ static void entry_heartbeat_record(struct sched *s, struct sched_entry *e, struc
 	r->duration_us = 0;
 	r->attempts = 1;
 	entry_record(e, r);
+	s->result_conf = s->conf;
 	s->on_result(e->check, r, false, s->arg);
 }
 
@@ -412,10 +421,16 @@ static void entry_schedule(struct sched *s, struct sched_entry *e)
 void sched_set_conf(struct sched *s, struct conf *conf)
 {
 	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
+	size_t n_next = 0;
 
+	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const struct check *c = &conf->checks[i];
-		struct sched_entry *e = sched_find(s, c->name);
+		struct sched_entry *e;
+
+		if (s->owns != NULL && !s->owns(c, s->owns_arg))
+			continue;
+		e = sched_find(s, c->name);
 
 		if (!e) {
 			e = entry_new(s, c);
@@ -428,21 +443,23 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 			e->removed = false;
 			if (!same && !s->stopping) {
 				loop_timer_stop(s->env->loop, &e->timer);
+				admit_cancel(&s->admit, &e->wait);
 				entry_schedule(s, e);
 			}
 		}
 		e->conf_index = i;
-		next[i] = e;
+		next[n_next++] = e;
 	}
-	qsort(next, conf->n_checks, sizeof(*next), entry_cmp);
+	qsort(next, n_next, sizeof(*next), entry_cmp);
 
 	/* Entries that are gone: stop their timer; one with a run in flight
 	 * stays alive (its check is kept by the run's conf reference). */
 	for (size_t i = 0; i < s->n_entries; i++) {
 		struct sched_entry *e = s->entries[i];
-		if (bsearch(e->name, next, conf->n_checks, sizeof(*next), entry_key_cmp))
+		if (bsearch(e->name, next, n_next, sizeof(*next), entry_key_cmp))
 			continue;
 		loop_timer_stop(s->env->loop, &e->timer);
+		admit_cancel(&s->admit, &e->wait);
 		if (e->inflight) {
 			e->removed = true;
 			s->orphans = xrealloc(s->orphans, (s->n_orphans + 1) * sizeof(*s->orphans));
@@ -453,11 +470,12 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 	}
 	free(s->entries);
 	s->entries = next;
-	s->n_entries = conf->n_checks;
+	s->n_entries = n_next;
 	conf_ref(conf);
 	if (s->conf)
 		conf_unref(s->conf);
 	s->conf = conf;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void manual_done(struct probe_result *r, void *arg)
@@ -466,7 +484,7 @@ static void manual_done(struct probe_result *r, void *arg)
 	struct sched *s = m->s;
 	struct sched_entry *e;
 
-	s->inflight--;
+	sched_inflight_add(s, -1);
 	if (m->prev)
 		m->prev->next = m->next;
 	else
@@ -477,6 +495,7 @@ static void manual_done(struct probe_result *r, void *arg)
 	e = sched_find(s, m->check->name);
 	if (e && r->error != PROBE_ERR_ABORTED)
 		entry_record(e, r);
+	s->result_conf = m->conf;
 	s->on_result(m->check, r, true, s->arg);
 	m->fn(r, m->arg);
 	conf_unref(m->conf);
@@ -519,16 +538,20 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 	if (m->next)
 		m->next->prev = m;
 	s->manual = m;
-	s->inflight++;
+	sched_inflight_add(s, 1);
 	m->attempt = attempt_start(s->env, m->check, manual_done, m);
 	return 0;
 }
 
 void sched_stop(struct sched *s)
 {
+	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
-	for (size_t i = 0; i < s->n_entries; i++)
+	for (size_t i = 0; i < s->n_entries; i++) {
 		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
+		admit_cancel(&s->admit, &s->entries[i]->wait);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 void sched_abort_all(struct sched *s)
@@ -546,7 +569,7 @@ void sched_abort_all(struct sched *s)
 
 bool sched_idle(const struct sched *s)
 {
-	return s->inflight == 0;
+	return __atomic_load_n(&s->inflight, __ATOMIC_RELAXED) == 0;
 }
 
 uint64_t sched_max_timeout_ms(const struct sched *s)
@@ -591,19 +614,19 @@ const char *sched_failing_dependency(const struct sched *s, const struct check *
 	return NULL;
 }
 
-/* Runs every PUBLISH_INTERVAL on the loop, so it is O(checks) without a name
- * lookup per check: an entry knows its check's position in s->conf, which is
- * also the snapshot's order (snapshot_new). */
-struct snapshot *sched_snapshot(struct sched *s)
+/* Copies this scheduler's entries into snap, without a name lookup per
+ * check: an entry knows its check's position in its conf, which is also the
+ * snapshot's order (snapshot_new). Entries of another conf (a reload
+ * half-way) are left pending. Any thread; takes s->lock. */
+void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 {
-	struct snapshot *snap = snapshot_new(s->conf);
-
+	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->n_entries; i++) {
 		const struct sched_entry *e = s->entries[i];
 		struct snapshot_check *sc;
 
 		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
-			continue;       /* not expected: every entry belongs to s->conf */
+			continue;
 		sc = &snap->checks[e->conf_index];
 		sc->metrics = e->metrics;
 		if (!e->has_last)
@@ -616,22 +639,38 @@ struct snapshot *sched_snapshot(struct sched *s)
 		sc->last_message = xstrdup(e->last_message ? e->last_message : "");
 		sc->consecutive_failures = e->consecutive_failures;
 		sc->consecutive_successes = e->consecutive_successes;
-		sc->state = entry_state(s, sc->check, e, &sc->blocked_by);
 	}
-	memcpy(snap->lag_buckets, s->stats.lag_buckets, sizeof(snap->lag_buckets));
-	snap->lag_count = s->stats.lag_count;
-	snap->lag_sum_s = s->stats.lag_sum_s;
+	for (int b = 0; b < SNAPSHOT_LAG_BUCKETS; b++)
+		snap->lag_buckets[b] += s->stats.lag_buckets[b];
+	snap->lag_count += s->stats.lag_count;
+	snap->lag_sum_s += s->stats.lag_sum_s;
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct snapshot *sched_snapshot(struct sched *s)
+{
+	struct snapshot *snap = snapshot_new(s->conf);
+
+	sched_snapshot_fill(s, snap);
+	sched_snapshot_states(snap);
 	return snap;
 }
 
 void sched_get_stats(struct sched *s, struct sched_stats *out)
 {
-	const uint64_t *w = s->have_prev_window ? s->window_prev : s->window_cur;
+	const uint64_t *w;
 
+	pthread_mutex_lock(&s->lock);
+	w = s->have_prev_window ? s->window_prev : s->window_cur;
 	*out = s->stats;
-	out->lag_p50_ms = sched_lag_percentile(w, 0.50);
-	out->lag_p99_ms = sched_lag_percentile(w, 0.99);
-	out->on_time = out->lag_p99_ms < 1000.0;
+	memcpy(out->window_buckets, w, sizeof(out->window_buckets));
+	out->skipped_overload = s->admit.skipped;
+	out->skipped = out->skipped_overload + out->skipped_overlap;
+	out->overloaded = admit_overloaded(&s->admit, util_mono_ms());
+	out->admit_limit = s->admit.limit;
+	out->admit_queued = s->admit.queued;
+	pthread_mutex_unlock(&s->lock);
+	sched_stats_finish(out);
 }
 
 void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,

@@ -6,7 +6,10 @@
  * check is placed at a stable offset inside its interval (a hash of its name),
  * so ten thousand checks do not all fire at once and every restart keeps the
  * same phase. A tick that comes while the previous run (with its retries) is
- * still in flight is skipped and counted. Lag (due -> started) is measured. */
+ * still in flight is skipped and counted (overlap). Runs start only while
+ * the loop can serve them (admit.h); one that cannot start in time is
+ * skipped and counted (overload), never sent late. Lag (due -> started) is
+ * measured. */
 #ifndef PHAROS_SCHED_H
 #define PHAROS_SCHED_H
 
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "attempt.h"
 #include "probes/probe.h"
 #include "web/snapshot.h"
 
@@ -47,11 +51,17 @@ uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms
 
 struct sched_stats {
 	uint64_t runs;                  /* runs started by the schedule */
-	uint64_t skipped;               /* ticks skipped (previous run still in flight, or stall) */
+	uint64_t skipped;               /* runs skipped, for either reason below */
+	uint64_t skipped_overload;      /* could not start in time (admission, stalled loop) */
+	uint64_t skipped_overlap;       /* the previous run of the check still in flight */
+	bool overloaded;                /* shedding runs now (admit_overloaded) */
+	size_t admit_limit;             /* runs allowed in flight now */
+	size_t admit_queued;            /* runs waiting for a slot now */
 	uint64_t lag_count;
 	double lag_sum_s;
 	uint64_t lag_buckets[SCHED_LAG_BUCKETS];   /* not cumulative */
-	double lag_p50_ms, lag_p99_ms;  /* over the last full minute (or the current one) */
+	uint64_t window_buckets[SCHED_LAG_BUCKETS]; /* lag of the last full minute (or the current one) */
+	double lag_p50_ms, lag_p99_ms;  /* over that minute */
 	bool on_time;                   /* lag p99 of that minute under 1 s */
 };
 
@@ -62,6 +72,16 @@ double sched_lag_percentile(const uint64_t *buckets, double p);
 /* --- the scheduler ---------------------------------------------------------- */
 
 struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *arg);
+
+/* Which checks of a conf a scheduler runs (the others belong to another
+ * probe thread's scheduler). Set before the first sched_set_conf; without
+ * it, every check. */
+/* During the result callback: the conf that holds the check reported (take
+ * a reference to keep the check past the callback). */
+struct conf *sched_result_conf(const struct sched *s);
+
+typedef bool sched_owns_fn(const struct check *c, void *arg);
+void sched_set_owner(struct sched *s, sched_owns_fn *fn, void *arg);
 /* Every run must be over (see sched_stop/sched_idle). */
 void sched_free(struct sched *s);
 
@@ -90,7 +110,20 @@ struct snapshot *sched_snapshot(struct sched *s);
 /* The first check c depends on whose last run failed (its name, from c), or
  * NULL: a failure of c now is "blocked", not "down". */
 const char *sched_failing_dependency(const struct sched *s, const struct check *c);
+/* The parts of it, for several schedulers (one per probe thread, shard.h)
+ * filling one snapshot: fill copies this scheduler's checks and adds its lag
+ * counts (any thread; takes the scheduler's lock); states then derives every
+ * check's state, dependencies across schedulers included. */
+void sched_snapshot_fill(struct sched *s, struct snapshot *snap);
+void sched_snapshot_states(struct snapshot *snap);
+
+/* Any thread (takes the scheduler's lock). */
 void sched_get_stats(struct sched *s, struct sched_stats *out);
+/* Adds x to sum (counters, buckets; overloaded when either is) and
+ * recomputes sum's percentiles. */
+void sched_stats_add(struct sched_stats *sum, const struct sched_stats *x);
+/* Percentiles and on_time from window_buckets. */
+void sched_stats_finish(struct sched_stats *st);
 
 /* Seeds a check's state from its last stored result (at start). For a
  * heartbeat check, the result's time is taken as its last ping (a stored
@@ -122,17 +155,5 @@ int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name);
 /* Sets the last ping time of heartbeat check name from what the store knows
  * (details.last_ping of its last result), after sched_seed_state. */
 void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_ms);
-
-/* --- one run with its retries, shared by the scheduler and `pharos probe` --- */
-
-typedef void attempt_done_fn(struct probe_result *r, void *arg);
-/* Runs c, retrying a failed run c->retries times c->retry_interval_ms apart;
- * done gets the last attempt's result with attempts set. Never fails; done is
- * called from the loop. The returned handle is valid until done is called. */
-struct attempt;
-struct attempt *attempt_start(const struct probe_env *env, const struct check *c,
-                              attempt_done_fn *done, void *arg);
-/* Aborts: done is called before this returns with PROBE_ERR_ABORTED. */
-void attempt_abort(struct attempt *a);
 
 #endif

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ares.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ struct dns_cached {
 	unsigned users;                 /* runs in flight on it */
 };
 
+/* The cache is shared by the probe threads (one loop each): dns_cache_lock
+ * guards the array and the user counts; an entry's resolver is used only on
+ * its own loop, and only that loop's idle entries are evicted. */
+static pthread_mutex_t dns_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dns_cached **dns_cache;
 static size_t dns_cache_n, dns_cache_cap;
 
@@ -73,8 +78,22 @@ void probe_dns_cleanup(void)
  * needed, with one more user counted. NULL with err filled when the server
  * string is invalid or c-ares cannot start. Only idle resolvers are evicted,
  * so a run's entry stays valid until dns_cache_put(). */
+static struct dns_cached *dns_cache_get_locked(struct loop *l, const char *server,
+                                               uint64_t timeout_ms, char *err, size_t errlen);
+
 static struct dns_cached *dns_cache_get(struct loop *l, const char *server, uint64_t timeout_ms,
                                         char *err, size_t errlen)
+{
+	struct dns_cached *e;
+
+	pthread_mutex_lock(&dns_cache_lock);
+	e = dns_cache_get_locked(l, server, timeout_ms, err, errlen);
+	pthread_mutex_unlock(&dns_cache_lock);
+	return e;
+}
+
+static struct dns_cached *dns_cache_get_locked(struct loop *l, const char *server,
+                                               uint64_t timeout_ms, char *err, size_t errlen)
 {
 	struct dns_cached *e;
 	struct resolver *res;
@@ -88,7 +107,7 @@ static struct dns_cached *dns_cache_get(struct loop *l, const char *server, uint
 	}
 	if (dns_cache_n >= DNS_CACHE_MAX) {
 		for (size_t i = 0; i < dns_cache_n; i++) {
-			if (dns_cache[i]->users)
+			if (dns_cache[i]->users || dns_cache[i]->loop != l)
 				continue;
 			resolver_free(dns_cache[i]->res);
 			free(dns_cache[i]->server);
@@ -424,8 +443,11 @@ static void dns_release(struct dns_run *t)
 	if (t->req)
 		resolver_cancel(t->req);
 	loop_timer_stop(t->run->env->loop, &t->timer);
-	if (t->cached)
+	if (t->cached) {
+		pthread_mutex_lock(&dns_cache_lock);
 		t->cached->users--;
+		pthread_mutex_unlock(&dns_cache_lock);
+	}
 	dns_answers_clear(&t->answers);
 	free(t);
 }

@@ -35,6 +35,9 @@ struct conf_agent {
 	char *location;             /* default: host name */
 	char *tls_cert, *tls_key;   /* NULL: plain HTTP */
 	char *health_listen;        /* /healthz, /readyz, /metrics only; NULL: none */
+	int threads;                /* probe loop threads; 0 (default): one per core */
+	int check_histograms_up_to; /* per-check histogram buckets and phase gauges in
+	                               /metrics while checks <= this (default 10,000) */
 };
 
 /* One entry of `announcements = (...)` (conf_announce.c): shown on the status

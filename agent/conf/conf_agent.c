@@ -22,6 +22,8 @@ static const struct def agent_defs[] = {
 	D_STR("tls_cert", struct conf_agent, tls_cert, F_NONEMPTY | F_FILE),
 	D_STR("tls_key", struct conf_agent, tls_key, F_NONEMPTY | F_FILE),
 	D_STR("health_listen", struct conf_agent, health_listen, F_NONEMPTY),
+	D_INT("threads", struct conf_agent, threads, 1, 256),
+	D_INT("check_histograms_up_to", struct conf_agent, check_histograms_up_to, 0, 100000000),
 	D_END
 };
 
@@ -137,6 +139,7 @@ void conf_agent_defaults(struct conf_agent *a)
 	a->retention_raw_ms = 14ull * 24 * 3600 * 1000;
 	a->retention_rollups_ms = 400ull * 24 * 3600 * 1000;
 	a->title = xstrdup("pharos status");
+	a->check_histograms_up_to = 10000;
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
 		util_strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';

@@ -60,6 +60,8 @@ struct loop {
 	int wakefd;                 /* eventfd: loop_post wakes epoll_wait */
 	uint64_t now;               /* monotonic ms, read once per pass */
 	bool stop;
+	uint64_t busy_us;           /* time spent outside epoll_wait, up to the last wait */
+	uint64_t woke_us;           /* when the last epoll_wait returned; 0 before the first */
 
 	struct loop_fd *fds;        /* indexed by fd */
 	size_t fds_cap;
@@ -486,9 +488,12 @@ static void loop_pass(struct loop *l, uint64_t max_wait_ms)
 {
 	struct epoll_event events[LOOP_MAX_EVENTS];
 	bool woken = false;
+	uint64_t t_us = util_mono_us();
 	int n;
 
-	l->now = util_mono_ms();
+	if (l->woke_us != 0)
+		l->busy_us += t_us - l->woke_us;
+	l->now = t_us / 1000;
 	n = epoll_wait(l->epfd, events, LOOP_MAX_EVENTS, wait_ms(l, max_wait_ms));
 	if (n < 0) {
 		if (errno != EINTR) {
@@ -499,7 +504,8 @@ static void loop_pass(struct loop *l, uint64_t max_wait_ms)
 		}
 		n = 0;
 	}
-	l->now = util_mono_ms();
+	l->woke_us = util_mono_us();
+	l->now = l->woke_us / 1000;
 
 	for (int i = 0; i < n; i++) {
 		uint64_t data = events[i].data.u64;
@@ -546,6 +552,11 @@ void loop_run_once(struct loop *l, uint64_t max_wait_ms)
 void loop_stop(struct loop *l)
 {
 	l->stop = true;
+}
+
+uint64_t loop_busy_us(const struct loop *l)
+{
+	return l->busy_us;
 }
 
 size_t loop_active_count(const struct loop *l)

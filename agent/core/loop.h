@@ -51,6 +51,12 @@ bool loop_timer_active(const struct loop_timer *t);
 /* Monotonic milliseconds, read once per pass (and after each epoll_wait). */
 uint64_t loop_now(const struct loop *l);
 
+/* Microseconds the loop spent outside epoll_wait (running handlers, or
+ * waiting for a core to run them on) since it started, up to its last
+ * wait. Loop thread only. The admission of check runs reads how busy the
+ * loop is from it. */
+uint64_t loop_busy_us(const struct loop *l);
+
 /* Thread-safe: queues fn(l, arg) to run on the loop thread soon, in order.
  * Returns 0, or -1 when the loop is gone. */
 int loop_post(struct loop *l, loop_call_fn *fn, void *arg);

@@ -294,11 +294,16 @@ static const struct window_row *window_find(const struct window_tab *t, const ch
 }
 
 /* Every check of snap with its figures, in config order: four reads of every
- * check (one per window, cached at scale by the store), joined by name. */
-static json_t *checks_json(const struct snapshot *snap, struct store_reader *r, int64_t now_us)
+ * check (one per window, cached at scale by the store), joined by name.
+ * The JSON text of GET /api/v1/checks, written one check at a time: the
+ * object of a check is built, dumped and freed before the next, so 100,000
+ * checks never exist as one jansson tree (hundreds of MB for a 25 MB
+ * answer). Same bytes as dumping the whole array at once. */
+static char *checks_text(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
+                         size_t *len)
 {
 	struct window_tab tabs[N_WINDOWS];
-	json_t *arr = json_array();
+	struct buf b = BUF_INIT;
 
 	memset(tabs, 0, sizeof(tabs));
 	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
@@ -320,11 +325,19 @@ static json_t *checks_json(const struct snapshot *snap, struct store_reader *r, 
 				f.p95_ms = w->p95_ms;
 			}
 		}
-		json_array_append_new(arr, check_json(&snap->checks[k], &f));
+		json_t *j = check_json(&snap->checks[k], &f);
+
+		log_mask_json(j);
+		buf_addc(&b, k == 0 ? '[' : ',');
+		if (json_dump_callback(j, buf_json_dump, &b,
+		                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0)
+			buf_adds(&b, "{}");
+		json_decref(j);
 	}
+	buf_adds(&b, snap->n_checks == 0 ? "[]\n" : "]\n");
 	for (size_t i = 0; i < N_WINDOWS; i++)
 		window_free(&tabs[i]);
-	return arr;
+	return buf_steal(&b, len);
 }
 
 /* The snapshot entry for rq->name, or NULL after answering 404. The route is
@@ -363,7 +376,8 @@ static void not_ready(struct api_response *rs, const char *reason)
 }
 
 /* GET /readyz: ready when a config is loaded (a snapshot exists), the last
- * commit worked and the scheduler is on time. */
+ * commit worked, no runs are being shed for overload (SPEC §2.0.1) and the
+ * scheduler is on time. */
 void api_readyz(struct api_request *rq, struct api_response *rs)
 {
 	char reason[400];
@@ -374,6 +388,12 @@ void api_readyz(struct api_request *rq, struct api_response *rs)
 		snprintf(reason, sizeof(reason), "database not writable: %s",
 		         rq->snap->store_error[0] ? rq->snap->store_error : "unknown error");
 		not_ready(rs, reason);
+	} else if (rq->snap->overloaded) {
+		snprintf(reason, sizeof(reason),
+		         "more runs fall due than the agent can carry: %llu skipped since start",
+		         (unsigned long long)rq->snap->runs_skipped_overload);
+		api_json(rs, MHD_HTTP_SERVICE_UNAVAILABLE,
+		         json_pack("{s:s, s:s}", "status", "overloaded", "reason", reason));
 	} else if (!rq->snap->scheduler_on_time) {
 		snprintf(reason, sizeof(reason), "scheduler behind: lag p99 %.0f ms",
 		         rq->snap->lag_p99_ms);
@@ -402,7 +422,7 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 	key.snap_us = rq->snap->published_us;
 	if (!rcache_get(&checks_cache, &key, false, &hit)) {
 		t0 = util_mono_us();
-		text = json_text(checks_json(rq->snap, rq->reader, util_wall_us()), &len);
+		text = checks_text(rq->snap, rq->reader, util_wall_us(), &len);
 		rcache_put(&checks_cache, &key, text, len, t0, &hit);
 	}
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, json_content_type, false);

@@ -32,6 +32,7 @@
 #endif
 
 #define BYTES_PER_CHECK 2048    /* initial buffer estimate; it grows when short */
+#define BYTES_PER_CHECK_BASIC 512   /* the same without the per-check buckets and phases */
 #define NUM_MAX 40              /* longest formatted number, with room to spare */
 
 /* Names of the phases in struct check_metrics.last_phase_s order. */
@@ -433,21 +434,9 @@ static void render_check_up(struct render *r, const struct snapshot *s)
 	}
 }
 
-/* The per-check families, each over every check in conf order. */
-static void render_checks(struct render *r, const struct snapshot *s)
+/* pharos_check_phase_seconds: the phases of each check's last run. */
+static void render_check_phases(struct render *r, const struct snapshot *s)
 {
-	render_check_up(r, s);
-
-	family(r, "pharos_check_duration_seconds", FAM_HISTOGRAM,
-	       "Duration of completed check runs (retries included) since the agent started.");
-	for (size_t i = 0; i < s->n_checks; i++) {
-		const struct check_metrics *m = &s->checks[i].metrics;
-
-		histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
-		          r->label_off[i + 1] - r->label_off[i], m->duration_buckets,
-		          CHECK_DURATION_BUCKETS, r->dur_le, m->duration_sum_s);
-	}
-
 	family(r, "pharos_check_phase_seconds", FAM_GAUGE,
 	       "Seconds from the start of the last run to the end of each phase (dns, connect, tls, first_byte) that happened.");
 	for (size_t i = 0; i < s->n_checks; i++) {
@@ -464,6 +453,42 @@ static void render_checks(struct render *r, const struct snapshot *s)
 			sample_close_double(r, m->last_phase_s[p]);
 		}
 	}
+}
+
+/* Whether the per-check duration buckets and phase gauges are exposed: 18
+ * series a check, which a large agent (agent.check_histograms_up_to, default
+ * 10,000 checks) leaves out. Its histograms then have the +Inf bucket,
+ * _sum and _count only: still a valid histogram, and the mean duration
+ * (rate of _sum / rate of _count) stays available. */
+static bool check_detail(const struct snapshot *s)
+{
+	return s->conf == NULL || s->n_checks <= (size_t)s->conf->agent.check_histograms_up_to;
+}
+
+/* The per-check families, each over every check in conf order. */
+static void render_checks(struct render *r, const struct snapshot *s)
+{
+	bool detail = check_detail(s);
+
+	render_check_up(r, s);
+
+	family(r, "pharos_check_duration_seconds", FAM_HISTOGRAM,
+	       "Duration of completed check runs (retries included) since the agent started.");
+	for (size_t i = 0; i < s->n_checks; i++) {
+		const struct check_metrics *m = &s->checks[i].metrics;
+
+		if (detail)
+			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
+			          r->label_off[i + 1] - r->label_off[i], m->duration_buckets,
+			          CHECK_DURATION_BUCKETS, r->dur_le, m->duration_sum_s);
+		else
+			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
+			          r->label_off[i + 1] - r->label_off[i], &m->duration_count, 1,
+			          &r->dur_le[CHECK_DURATION_BUCKETS - 1], m->duration_sum_s);
+	}
+
+	if (detail)
+		render_check_phases(r, s);
 
 	family(r, "pharos_check_runs_total", FAM_COUNTER,
 	       "Completed check runs since the agent started, by result (success or the error class).");
@@ -586,6 +611,25 @@ static void render_notifiers(struct render *r, const struct snapshot *s)
 	}
 }
 
+/* pharos_runs_skipped_total{reason} and pharos_overloaded (SPEC §2.0.1). */
+static void render_load(struct render *r, const struct snapshot *s)
+{
+	family(r, "pharos_runs_skipped_total", FAM_COUNTER,
+	       "Runs not sent since the agent started: overload (could not start in time), "
+	       "overlap (the previous run of the check still in flight).");
+	SAMPLE_OPEN(r, "pharos_runs_skipped_total");
+	mb_label(&r->b, "reason", "overload", true);
+	sample_close_u64(r, s->runs_skipped_overload);
+	SAMPLE_OPEN(r, "pharos_runs_skipped_total");
+	mb_label(&r->b, "reason", "overlap", true);
+	sample_close_u64(r, s->runs_skipped_overlap);
+	family(r, "pharos_overloaded", FAM_GAUGE,
+	       "1 while the agent sheds runs because more fall due than it can carry, else 0.");
+	buf_adds(&r->b, "pharos_overloaded ");
+	mb_u64(&r->b, s->overloaded ? 1 : 0);
+	buf_addc(&r->b, '\n');
+}
+
 /* --- public -------------------------------------------------------------------- */
 
 /* See metrics.h. Every family gets its HELP and TYPE lines even when it has no
@@ -600,7 +644,8 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		le_frag_init(&r.dur_le[i], check_duration_bounds[i], i == CHECK_DURATION_BUCKETS - 1, r.om);
 	for (size_t i = 0; i < SNAPSHOT_LAG_BUCKETS; i++)
 		le_frag_init(&r.lag_le[i], snapshot_lag_bounds[i], i == SNAPSHOT_LAG_BUCKETS - 1, r.om);
-	buf_grow(&r.b, 8192 + (s != NULL ? s->n_checks : 0) * BYTES_PER_CHECK);
+	buf_grow(&r.b, 8192 + (s != NULL ? s->n_checks * (check_detail(s) ? BYTES_PER_CHECK
+	                                                                    : BYTES_PER_CHECK_BASIC) : 0));
 
 	family(&r, "pharos_build_info", FAM_GAUGE, "Version of the running pharos agent (always 1).");
 	SAMPLE_OPEN(&r, "pharos_build_info");
@@ -622,117 +667,13 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		       "How late check runs started relative to their schedule, since the agent started.");
 		histogram(&r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,
 		          SNAPSHOT_LAG_BUCKETS, r.lag_le, s->lag_sum_s);
+		render_load(&r, s);
 	}
 	if (r.om)
 		buf_add(&r.b, "# EOF\n", 6);
 	buf_free(&r.labels);
 	free(r.label_off);
 	return buf_steal(&r.b, len);
-}
-
-/* Case-insensitive comparison of the n bytes at s with word (which has no
- * uppercase letters), and nothing after them. */
-static bool token_is(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && strncasecmp(s, word, n) == 0;
-}
-
-/* s[0..n) without leading and trailing spaces and tabs. */
-static void trim(const char **s, size_t *n)
-{
-	while (*n > 0 && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-		(*n)--;
-}
-
-/* Parses one media range of an Accept header ("type/sub; k=v; q=0.5") of n
- * bytes. Sets *q (default 1, clamped to 0..1) and tells whether it names
- * OpenMetrics (with a version we speak), text, or neither. */
-static void accept_entry(const char *s, size_t n, bool *om, bool *text, double *q)
-{
-	const char *semi = memchr(s, ';', n);
-	size_t tn = semi != NULL ? (size_t)(semi - s) : n;
-	const char *type = s;
-	bool version_ok = true;
-
-	*q = 1.0;
-	trim(&type, &tn);
-	while (semi != NULL) {
-		const char *p = semi + 1;
-		size_t rest = n - (size_t)(p - s);
-		const char *eq;
-		size_t pn, kn, vn;
-		const char *k, *v;
-
-		semi = memchr(p, ';', rest);
-		pn = semi != NULL ? (size_t)(semi - p) : rest;
-		eq = memchr(p, '=', pn);
-		if (eq == NULL)
-			continue;
-		k = p;
-		kn = (size_t)(eq - p);
-		v = eq + 1;
-		vn = pn - kn - 1;
-		trim(&k, &kn);
-		trim(&v, &vn);
-		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
-			v++;
-			vn -= 2;
-		}
-		if (token_is(k, kn, "q")) {
-			char num[16];
-			double d;
-
-			if (vn >= sizeof(num))
-				vn = sizeof(num) - 1;
-			memcpy(num, v, vn);
-			num[vn] = '\0';
-			d = strtod(num, NULL);
-			*q = d > 1 ? 1 : (d > 0 ? d : 0);   /* NaN too becomes 0 */
-		} else if (token_is(k, kn, "version")) {
-			version_ok = token_is(v, vn, "1.0.0") || token_is(v, vn, "0.0.1");
-		}
-	}
-	*om = token_is(type, tn, "application/openmetrics-text") && version_ok;
-	*text = token_is(type, tn, "text/plain") || token_is(type, tn, "text/*") ||
-	        token_is(type, tn, "*/*");
-}
-
-/* See metrics.h. Prometheus sends
- * "application/openmetrics-text;version=1.0.0,application/openmetrics-text;
- * version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,* / *;q=0.1". */
-enum metrics_format metrics_format_from_accept(const char *accept)
-{
-	double q_om = 0, q_text = 0;
-	const char *p = accept;
-
-	if (accept == NULL)
-		return METRICS_TEXT;
-	while (*p != '\0') {
-		size_t n = strcspn(p, ",");
-		bool om, text;
-		double q;
-
-		accept_entry(p, n, &om, &text, &q);
-		if (om && q > q_om)
-			q_om = q;
-		if (text && q > q_text)
-			q_text = q;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return q_om > 0 && q_om >= q_text ? METRICS_OPENMETRICS : METRICS_TEXT;
-}
-
-/* See metrics.h. */
-const char *metrics_content_type(enum metrics_format f)
-{
-	return f == METRICS_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-	                                : "text/plain; version=0.0.4; charset=utf-8";
 }
 
 /* The last exposition of each format (rcache.h): it depends on the snapshot

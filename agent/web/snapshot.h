@@ -51,6 +51,13 @@ struct snapshot_notifier {
 	bool breaker_open;
 };
 
+/* The health facts of a snapshot, as the agent compares them between
+ * publishes. */
+struct snapshot_health {
+	bool store_ok, scheduler_on_time, overloaded;
+	uint64_t skipped;
+};
+
 struct snapshot_check {
 	const struct check *check;  /* points into the snapshot's conf */
 	enum check_state state;
@@ -80,6 +87,9 @@ struct snapshot {
 	int64_t published_us;
 	bool scheduler_on_time;     /* lag p99 of the last minute under 1 s */
 	double lag_p99_ms;
+	bool overloaded;            /* shedding runs: more fell due than the agent can carry */
+	uint64_t runs_skipped_overload; /* since start: could not start in time */
+	uint64_t runs_skipped_overlap;  /* since start: previous run still in flight */
 	bool store_ok;
 	char store_error[256];
 	/* scheduler lag histogram since start (bounds: snapshot_lag_bounds) */

@@ -1,0 +1,346 @@
+/* shard.c — the probe threads: N loops, each with its own curl multi,
+ * resolver and scheduler, owning the checks whose names hash to it; results
+ * handed to the main loop. See shard.h. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/curlm.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/resolver.h"
+#include "core/util.h"
+#include "shard.h"
+
+#define SHARD_DNS_TIMEOUT_MS 5000   /* system resolver of a worker loop */
+/* A probe thread more only for every this many checks: a small agent on one
+ * loop wakes half as often (one thread, no hand-over) and carries far more
+ * than it needs. */
+#define SHARD_CHECKS_PER_THREAD 1000
+
+struct shards;
+
+/* One worker: a loop thread and what runs on it. */
+struct shard {
+	struct shards *sh;
+	int index;
+	struct loop *loop;
+	struct curlm *curlm;
+	struct resolver *resolver;
+	struct probe_env env;
+	struct sched *sched;
+	pthread_t thread;
+	bool running;
+};
+
+struct shards {
+	const struct probe_env *main_env;
+	struct sched *main;             /* on the main loop */
+	struct shard *w;                /* n workers; none with one thread */
+	int n;
+	sched_result_fn *fn;
+	void *arg;
+};
+
+int shards_default_threads(size_t n_checks)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = n_checks / SHARD_CHECKS_PER_THREAD;
+
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	return want < 1 ? 1 : want < (size_t)n ? (int)want : (int)n;
+}
+
+/* --- which scheduler owns a check ------------------------------------------- */
+
+static bool owns_heartbeats(const struct check *c, void *arg)
+{
+	return probe_type_passive(c);
+}
+
+static int shard_index(const struct shards *sh, const struct check *c)
+{
+	return (int)(util_hash64(c->name) % (uint64_t)sh->n);
+}
+
+static bool owns_hashed(const struct check *c, void *arg)
+{
+	struct shard *w = arg;
+
+	return !probe_type_passive(c) && shard_index(w->sh, c) == w->index;
+}
+
+/* --- results: from a worker to the main loop -------------------------------- */
+
+struct handoff {
+	struct shards *sh;
+	struct conf *conf;              /* holds check */
+	const struct check *check;
+	bool manual;
+	struct probe_result r;
+};
+
+static void handoff_run(struct loop *l, void *arg)
+{
+	struct handoff *h = arg;
+
+	h->sh->fn(h->check, &h->r, h->manual, h->sh->arg);
+	probe_result_clear(&h->r);
+	conf_unref(h->conf);
+	free(h);
+}
+
+/* On a worker: the result travels with a reference to its conf (the check
+ * may be removed by a reload meanwhile) and to its details. */
+static void shard_on_result(const struct check *c, const struct probe_result *r,
+                            bool manual, void *arg)
+{
+	struct shard *w = arg;
+	struct handoff *h = xmalloc(sizeof(*h));
+
+	h->sh = w->sh;
+	h->conf = conf_ref(sched_result_conf(w->sched));
+	h->check = c;
+	h->manual = manual;
+	probe_result_copy(&h->r, r);
+	if (loop_post(w->sh->main_env->loop, handoff_run, h) != 0) {
+		probe_result_clear(&h->r);
+		conf_unref(h->conf);
+		free(h);
+	}
+}
+
+/* --- calling a worker and waiting ------------------------------------------- */
+
+struct sync_call {
+	void (*fn)(struct shard *w, void *arg);
+	struct shard *w;
+	void *arg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void sync_call_run(struct loop *l, void *arg)
+{
+	struct sync_call *c = arg;
+
+	c->fn(c->w, c->arg);
+	pthread_mutex_lock(&c->lock);
+	c->done = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Runs fn(w, arg) on w's thread and waits for it; directly when the thread
+ * does not run (before shards_start, after shards_free began). */
+static void shard_call(struct shard *w, void (*fn)(struct shard *, void *), void *arg)
+{
+	struct sync_call c = { .fn = fn, .w = w, .arg = arg };
+
+	if (!w->running) {
+		fn(w, arg);
+		return;
+	}
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	if (loop_post(w->loop, sync_call_run, &c) == 0) {
+		pthread_mutex_lock(&c.lock);
+		while (!c.done)
+			pthread_cond_wait(&c.cond, &c.lock);
+		pthread_mutex_unlock(&c.lock);
+	}
+	pthread_cond_destroy(&c.cond);
+	pthread_mutex_destroy(&c.lock);
+}
+
+static void call_set_conf(struct shard *w, void *arg) { sched_set_conf(w->sched, arg); }
+static void call_stop(struct shard *w, void *arg) { sched_stop(w->sched); }
+static void call_abort(struct shard *w, void *arg) { sched_abort_all(w->sched); }
+static void call_loop_stop(struct shard *w, void *arg) { loop_stop(w->loop); }
+static void call_in_flight(struct shard *w, void *arg) { *(int *)arg += curlm_running(w->curlm); }
+
+/* --- life cycle -------------------------------------------------------------- */
+
+static void *shard_main(void *arg)
+{
+	struct shard *w = arg;
+
+	loop_run(w->loop);
+	return NULL;
+}
+
+struct shards *shards_new(const struct probe_env *main_env, int n_threads,
+                          sched_result_fn *fn, void *arg, char *err, size_t errlen)
+{
+	struct shards *sh = xcalloc(1, sizeof(*sh));
+
+	sh->main_env = main_env;
+	sh->fn = fn;
+	sh->arg = arg;
+	sh->main = sched_new(main_env, fn, arg);
+	if (n_threads <= 1)
+		return sh;
+	sched_set_owner(sh->main, owns_heartbeats, NULL);
+	sh->w = xcalloc((size_t)n_threads, sizeof(*sh->w));
+	for (int i = 0; i < n_threads; i++) {
+		struct shard *w = &sh->w[i];
+
+		w->sh = sh;
+		w->index = i;
+		w->loop = loop_new();
+		w->resolver = resolver_new(w->loop, NULL, SHARD_DNS_TIMEOUT_MS, err, errlen);
+		if (w->resolver == NULL) {
+			loop_free(w->loop);
+			shards_free(sh);
+			return NULL;
+		}
+		w->curlm = curlm_new(w->loop);
+		w->env = (struct probe_env){ .loop = w->loop, .curlm = w->curlm, .resolver = w->resolver };
+		w->sched = sched_new(&w->env, shard_on_result, w);
+		sched_set_owner(w->sched, owns_hashed, w);
+		sh->n++;
+	}
+	return sh;
+}
+
+int shards_start(struct shards *sh)
+{
+	for (int i = 0; i < sh->n; i++) {
+		struct shard *w = &sh->w[i];
+
+		/* Signals stay blocked in the new thread: it inherits the mask. */
+		if (pthread_create(&w->thread, NULL, shard_main, w) != 0)
+			return -1;
+		w->running = true;
+	}
+	return 0;
+}
+
+void shards_free(struct shards *sh)
+{
+	if (sh == NULL)
+		return;
+	for (int i = 0; i < sh->n; i++) {
+		struct shard *w = &sh->w[i];
+
+		if (w->running) {
+			shard_call(w, call_loop_stop, NULL);
+			pthread_join(w->thread, NULL);
+			w->running = false;
+		}
+	}
+	sched_free(sh->main);
+	for (int i = 0; i < sh->n; i++) {
+		struct shard *w = &sh->w[i];
+
+		/* Calls posted to a stopped worker (a late "run now"): they find
+		 * its scheduler stopping and answer so. */
+		loop_run_once(w->loop, 0);
+		sched_free(w->sched);
+	}
+	/* The dns probes' resolvers of every loop go before the loops do. */
+	probe_dns_cleanup();
+	for (int i = 0; i < sh->n; i++) {
+		struct shard *w = &sh->w[i];
+
+		resolver_free(w->resolver);
+		curlm_free(w->curlm);
+		loop_free(w->loop);
+	}
+	free(sh->w);
+	free(sh);
+}
+
+/* --- the schedulers together ------------------------------------------------- */
+
+int shards_threads(const struct shards *sh)
+{
+	return sh->n > 0 ? sh->n : 1;
+}
+
+struct sched *shards_main(struct shards *sh)
+{
+	return sh->main;
+}
+
+struct sched *shards_sched_for(struct shards *sh, const struct check *c, struct loop **loop)
+{
+	struct shard *w;
+
+	if (sh->n == 0 || probe_type_passive(c)) {
+		if (loop)
+			*loop = sh->main_env->loop;
+		return sh->main;
+	}
+	w = &sh->w[shard_index(sh, c)];
+	if (loop)
+		*loop = w->loop;
+	return w->sched;
+}
+
+void shards_set_conf(struct shards *sh, struct conf *conf)
+{
+	sched_set_conf(sh->main, conf);
+	for (int i = 0; i < sh->n; i++)
+		shard_call(&sh->w[i], call_set_conf, conf);
+}
+
+void shards_stop(struct shards *sh)
+{
+	sched_stop(sh->main);
+	for (int i = 0; i < sh->n; i++)
+		shard_call(&sh->w[i], call_stop, NULL);
+}
+
+void shards_abort_all(struct shards *sh)
+{
+	sched_abort_all(sh->main);
+	for (int i = 0; i < sh->n; i++)
+		shard_call(&sh->w[i], call_abort, NULL);
+}
+
+bool shards_idle(struct shards *sh)
+{
+	if (!sched_idle(sh->main))
+		return false;
+	for (int i = 0; i < sh->n; i++)
+		if (!sched_idle(sh->w[i].sched))
+			return false;
+	return true;
+}
+
+struct snapshot *shards_snapshot(struct shards *sh, struct conf *conf)
+{
+	struct snapshot *snap = snapshot_new(conf);
+
+	sched_snapshot_fill(sh->main, snap);
+	for (int i = 0; i < sh->n; i++)
+		sched_snapshot_fill(sh->w[i].sched, snap);
+	sched_snapshot_states(snap);
+	return snap;
+}
+
+void shards_get_stats(struct shards *sh, struct sched_stats *out)
+{
+	sched_get_stats(sh->main, out);
+	for (int i = 0; i < sh->n; i++) {
+		struct sched_stats st;
+
+		sched_get_stats(sh->w[i].sched, &st);
+		sched_stats_add(out, &st);
+	}
+}
+
+int shards_http_in_flight(struct shards *sh)
+{
+	int n = curlm_running(sh->main_env->curlm);
+
+	for (int i = 0; i < sh->n; i++)
+		shard_call(&sh->w[i], call_in_flight, &n);
+	return n;
+}
