@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "core/curlm.h"
+#include "core/database.h"
 #include "alerts/delivery.h"
 #include "alerts/engine.h"
 #include "heartbeat.h"
@@ -814,7 +815,10 @@ int agent_run(struct conf *conf)
 	}
 	a.store = store_open(conf->agent.database, err, sizeof(err));
 	if (!a.store) {
-		log_error("cannot open the database", "file", conf->agent.database, "error", err);
+		char shown[512];    /* a URI's password stays out of the log */
+
+		log_error("cannot open the database", "file",
+		          database_display(conf->agent.database, shown, sizeof(shown)), "error", err);
 		conf_unref(conf);
 		return 1;
 	}
@@ -863,10 +867,11 @@ int agent_run(struct conf *conf)
 	loop_timer_start(a.loop, &a.publish_timer, PUBLISH_INTERVAL_MS);
 	loop_timer_start(a.loop, &a.stats_timer, STATS_LOG_INTERVAL_MS);
 
-	char n[16];
+	char n[16], shown[512];
 	snprintf(n, sizeof(n), "%zu", conf->n_checks);
-	log_info("pharos started", "version", PHAROS_VERSION, "checks", n,
-	         "listen", conf->agent.listen, "database", conf->agent.database);
+	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "listen",
+	         conf->agent.listen, "database",
+	         database_display(conf->agent.database, shown, sizeof(shown)));
 	loop_run(a.loop);
 	rc = 0;
 

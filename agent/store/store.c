@@ -1,6 +1,7 @@
 /* store.c — the store's shared writer: one thread that commits queued
  * results and alert/outbox operations in batches through the implementation
- * chosen from agent.database (store_impl.h; SQLite in store_sqlite.c).
+ * chosen from agent.database (store_impl.h; SQLite in store_sqlite.c,
+ * PostgreSQL in store_pg.c).
  *
  * Writer: store_append() (loop thread) copies a result into a FIFO queue under
  * a mutex and returns; the writer thread hands up to BATCH_MAX rows per
@@ -44,7 +45,7 @@
 
 struct store {
 	struct store_conn *conn;    /* the implementation's writer connection */
-	char *path;                 /* agent.database, for log lines */
+	char *path;                 /* agent.database without password, for log lines */
 	struct store_op *ops_head, *ops_tail;     /* guarded by lock */
 
 	pthread_t thread;
@@ -78,6 +79,8 @@ const struct store_ops *store_ops_for(const char *database, char *err, size_t er
 	why = database_unsupported(database, err, errlen);
 	if (why != NULL)
 		return NULL;
+	if (database_kind(database, NULL, 0) == DATABASE_POSTGRESQL)
+		return &store_pg_ops;
 	return &store_sqlite_ops;
 }
 
@@ -354,6 +357,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	struct store_conn *conn;
 	struct store *s;
 	pthread_condattr_t ca;
+	char shown[512];
 
 	if (ops == NULL)
 		return NULL;
@@ -362,7 +366,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->conn = conn;
-	s->path = xstrdup(path);
+	s->path = xstrdup(database_display(path, shown, sizeof(shown)));
 	s->healthy = true;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -380,7 +384,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	log_debug("store: opened", "store", ops->name, "path", path);
+	log_debug("store: opened", "store", ops->name, "path", s->path);
 	return s;
 }
 

@@ -4,8 +4,8 @@
  *
  * Behind them sits one implementation chosen from agent.database: a path is
  * the SQLite store (WAL, numbered migrations at open); a postgresql:// or
- * postgres:// URI names the PostgreSQL store, which is not built yet (open
- * fails with that reason). store_impl.h is the interface an implementation
+ * postgres:// URI names the PostgreSQL store (libpq; day-partitioned results;
+ * it reconnects by itself when the server goes away). store_impl.h is the interface an implementation
  * provides; docs/storage.md says what it must guarantee. store_append() never
  * blocks on disk: it copies the result into a queue that the writer thread
  * commits about every 100 ms or every 500 rows, whichever comes first. */
