@@ -593,6 +593,7 @@ static void agent_publish(struct agent *a)
 	snap->scheduler_on_time = st.on_time;
 	snap->lag_p99_ms = st.lag_p99_ms;
 	snap->store_ok = store_healthy(a->store);
+	snap->store_dropped = store_dropped_results(a->store);
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
 	agent_publish_alerts(a, snap);

@@ -39,7 +39,7 @@
 
 #define BATCH_MAX        500            /* rows per transaction */
 #define BATCH_WINDOW_US  100000         /* commit at most this long after a row arrives */
-#define QUEUE_MAX        100000         /* rows kept while commits fail */
+#define QUEUE_MAX        STORE_QUEUE_MAX  /* rows kept while commits fail */
 #define BACKOFF_MIN_US   100000
 #define BACKOFF_MAX_US   5000000
 
@@ -580,6 +580,19 @@ void store_last_error(const struct store *s, char *buf, size_t len)
 	pthread_mutex_unlock(&m->lock);
 }
 
+
+uint64_t store_dropped_results(const struct store *s)
+{
+	struct store *m = (struct store *)s;
+	uint64_t n;
+
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = m->dropped;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
 
 /* Hands the retention to the implementation (read by the writer at its next
  * prune step). */

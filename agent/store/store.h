@@ -39,6 +39,11 @@ void store_flush(struct store *s);
 bool store_healthy(const struct store *s);
 /* The last commit error in words, or "" */
 void store_last_error(const struct store *s, char *buf, size_t len);
+/* Results dropped unwritten since open: the oldest, when commits failed
+ * (database away) for longer than the in-memory bound (STORE_QUEUE_MAX
+ * results) holds; alert state and outbox writes are never dropped. */
+#define STORE_QUEUE_MAX 100000
+uint64_t store_dropped_results(const struct store *s);
 
 /* --- alerts and the outbox (writer) ------------------------------------------
  * Alert state changes and the notifications they cause travel through the

@@ -78,6 +78,7 @@ struct snapshot {
 	double lag_p99_ms;
 	bool store_ok;
 	char store_error[256];
+	uint64_t store_dropped;     /* results dropped unwritten since start */
 	/* scheduler lag histogram since start (bounds: sched_lag_bounds) */
 	uint64_t lag_buckets[SNAPSHOT_LAG_BUCKETS];
 	uint64_t lag_count;

@@ -41,6 +41,7 @@ FAMILIES = {
     "pharos_alert_firing": "gauge",
     "pharos_notifications_total": "counter",
     "pharos_notification_queue": "gauge",
+    "pharos_store_dropped_results_total": "counter",
     "pharos_scheduler_lag_seconds": "histogram",
 }
 

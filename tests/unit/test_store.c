@@ -346,6 +346,7 @@ static void test_queue_bounded(void **state)
 	store_flush(s);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 100000);
 	assert_int_equal(sql_int(path, "SELECT min(ts_us) FROM results"), 10);
+	assert_int_equal(store_dropped_results(s), 10);
 	store_close(s);
 }
 
