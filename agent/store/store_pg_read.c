@@ -55,6 +55,10 @@ PGresult *pg_read(struct pg_reader *r, const char *sql, const struct pg_params *
 	if (pg_reader_ready(r) != 0)
 		return NULL;
 	res = pg_query(r->c, sql, p, what, err, sizeof(err));
+	/* A connection the server closed (restart, failover) is noticed only
+	 * by its first query: reconnect and ask once more. */
+	if (res == NULL && PQstatus(r->c) != CONNECTION_OK && pg_reader_ready(r) == 0)
+		res = pg_query(r->c, sql, p, what, err, sizeof(err));
 	if (res == NULL) {
 		snprintf(msg, sizeof(msg), "store: reading %s failed", what);
 		log_error(msg, "error", err);

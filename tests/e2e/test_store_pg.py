@@ -1,0 +1,104 @@
+"""End-to-end: the PostgreSQL store when the server goes away, and moving a
+SQLite database to PostgreSQL with `pharos migrate-db` (SPEC section 6, issue 12).
+
+The outage test starts its own PostgreSQL (so stopping it disturbs no other
+test), stops it for 20 s while the checks run and an alert fires, and starts
+it again: the agent must not crash, /readyz must say 503 `database` and then
+200 again, the results of the outage must be written once the server is
+back, and the notification must be delivered exactly once per notifier."""
+
+import os
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2eutil as U  # noqa: E402
+from alerting import delivered, detection_bound_s, rig, wait_delivered, wait_state  # noqa: E402,F401
+from conftest import start_pg_server, stop_pg_server  # noqa: E402
+
+OUTAGE_S = 20
+
+
+@pytest.fixture
+def own_pg():
+    """A PostgreSQL server of this test alone: it gets stopped and started."""
+    s = start_pg_server("outage")
+    yield s
+    stop_pg_server(s)
+
+
+def readyz(agent):
+    r = agent.get("/readyz", timeout=10)
+    return r.status, r.text
+
+
+def results_between(agent, check, lo_us, hi_us):
+    rows = agent.get_json("/api/v1/checks/%s/results?limit=1000" % check)
+    out = []
+    for r in rows:
+        t = U.parse_time_us(r["ts"]) if hasattr(U, "parse_time_us") else _ts_us(r["ts"])
+        if lo_us <= t < hi_us:
+            out.append(t)
+    return sorted(out)
+
+
+def _ts_us(s):
+    from datetime import datetime, timezone
+    dt = datetime.strptime(s.replace("Z", ""), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1_000_000)
+
+
+def test_database_outage_keeps_probing_and_delivers_once(rig, own_pg):
+    uri = own_pg.new_database()
+    U.set_store(lambda workdir, name: uri)
+    try:
+        a = rig.agent()
+    finally:
+        U.set_store(None)
+    a.start()
+    wait_state(a, "api", "up")
+    assert readyz(a)[0] == 200
+
+    own_pg.stop("stop")
+    t_stop_us = int(time.time() * 1e6)
+    rig.target.down()           # the alert fires while the database is away
+    status, text = U.wait_until(lambda: (lambda r: r if r[0] == 503 else None)(readyz(a)), 15,
+                                what="/readyz 503 while PostgreSQL is stopped")
+    assert "database" in text, text
+    assert uri.split("@")[0].split(":")[-1] not in text or "pharos:pharos" not in text
+    # Nothing may be delivered before the alert state is committed.
+    time.sleep(detection_bound_s() + 2)
+    for rcv in rig.receivers:
+        assert delivered(rcv, "firing") == [], "%s got a notification before the commit" % rcv.name
+    assert a.running(), a.logs()[-3000:]
+    rest = OUTAGE_S - (time.time() * 1e6 - t_stop_us) / 1e6
+    if rest > 0:
+        time.sleep(rest)
+    assert readyz(a)[0] == 503
+    own_pg.start_again()
+    t_back_us = int(time.time() * 1e6)
+
+    U.wait_until(lambda: readyz(a)[0] == 200, 20, what="/readyz 200 after PostgreSQL is back")
+    for rcv in rig.receivers:
+        wait_delivered(rcv, "firing", timeout=20)
+    time.sleep(3)
+    for rcv in rig.receivers:
+        assert len(delivered(rcv, "firing")) == 1, "%s: %r" % (rcv.name, rcv.snapshot())
+    # The outage's results were kept and written: no gap over a few seconds.
+    times = results_between(a, "api", t_stop_us, t_back_us)
+    assert len(times) >= OUTAGE_S - 4, "only %d results of the %d s outage" % (len(times), OUTAGE_S)
+    gaps = [b - x for x, b in zip(times, times[1:])]
+    assert max(gaps) < 3_000_000, "a gap of %.1f s in the outage's results" % (max(gaps) / 1e6)
+    U.wait_until(lambda: results_between(a, "api", t_back_us, int(time.time() * 1e6) + 1), 10,
+                 what="results after PostgreSQL is back")
+    rows = U.wait_until(lambda: (lambda rows: rows if rows and all(r["state"] == "delivered"
+                                                                    for r in rows) else None)(
+        a.notifications()), 10, what="the outbox to show the deliveries")
+    assert len([r for r in rows if r["kind"] == "firing"]) == 3, rows
+    logs = a.all_logs()
+    assert "reconnected to PostgreSQL" in logs, logs[-3000:]
+    assert "pharos:pharos@" not in logs, "the URI's password reached the log"
+    m = a.get("/metrics").text
+    assert "pharos_store_dropped_results_total 0" in m
