@@ -180,6 +180,21 @@ void pg_params_clean_text(struct pg_params *p, const char *s)
 	params_owned(p, copy);
 }
 
+void pg_params_text_copy(struct pg_params *p, const char *s)
+{
+	size_t before = p->n_owned;
+
+	if (s == NULL) {
+		pg_params_text(p, NULL);
+		return;
+	}
+	pg_params_clean_text(p, s);
+	if (p->n_owned == before) {     /* valid: not copied yet */
+		p->n--;
+		params_owned(p, xstrdup(s));
+	}
+}
+
 void pg_params_int(struct pg_params *p, int64_t v)
 {
 	params_owned(p, xasprintf("%" PRId64, v));

@@ -51,6 +51,8 @@ void pg_params_text(struct pg_params *p, const char *s);       /* not copied */
 /* s, or a copy with '?' for its bytes >= 0x80 when s is not valid UTF-8
  * (a probe's message may quote a peer's bytes; PostgreSQL refuses those). */
 void pg_params_clean_text(struct pg_params *p, const char *s);
+/* As pg_params_clean_text, always copied (s may go away before the query). */
+void pg_params_text_copy(struct pg_params *p, const char *s);
 void pg_params_int(struct pg_params *p, int64_t v);
 /* v, or NULL when v == none. */
 void pg_params_opt_int(struct pg_params *p, int64_t v, int64_t none);
