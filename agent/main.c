@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <libconfig.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
@@ -150,6 +151,7 @@ static int cmd_version(void)
 	printf("  c-ares         %s\n", ares_version(NULL));
 	printf("  libmicrohttpd  %s\n", MHD_get_version());
 	printf("  SQLite         %s\n", sqlite3_libversion());
+	printf("  libpq          %d.%d\n", PQlibVersion() / 10000, PQlibVersion() % 10000);
 	printf("  libconfig      %d.%d.%d\n", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION);
 	printf("  jansson        %s\n", jansson_version_str());
 	printf("  OpenSSL        %s\n", OpenSSL_version(OPENSSL_VERSION));
