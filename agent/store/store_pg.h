@@ -1,8 +1,9 @@
 /* store_pg.h — between the parts of the PostgreSQL implementation of the
  * store: store_pg.c (writer connection, batches, the ops table),
  * store_pg_schema.c (migrations, day partitions, retention),
- * store_pg_read.c (read connections and queries) and rollup_pg.c (rollups).
- * See docs/postgresql.md. */
+ * store_pg_read.c (read connections and queries) and rollup_pg.c (rollups);
+ * agent/migrate.c (migrate-db) uses its schema part too. See
+ * docs/postgresql.md. */
 #ifndef PHAROS_STORE_PG_H
 #define PHAROS_STORE_PG_H
 
