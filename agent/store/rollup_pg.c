@@ -304,8 +304,34 @@ static void agg_from_row(const PGresult *r, int row, int first, struct rollup_ag
 		a->hist[i] = pg_int(r, row, first + 5 + i, 0);
 }
 
+/* One read of a part: what each row becomes. */
+struct part_read {
+	bool raw;
+	rollup_row_fn *fn;
+	void *arg;
+};
+
+static void part_rows(void *arg, const PGresult *r)
+{
+	struct part_read *pr = arg;
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct rollup_agg a;
+
+		if (pr->raw) {
+			rollup_agg_init(&a);
+			rollup_agg_add(&a, pg_int(r, i, 2, 0), pg_bool(r, i, 3));
+			pr->fn(pr->arg, pg_text(r, i, 0), rollup_floor_div(pg_int(r, i, 1, 0), US), &a);
+		} else {
+			agg_from_row(r, i, 2, &a);
+			pr->fn(pr->arg, pg_text(r, i, 0), pg_int(r, i, 1, 0), &a);
+		}
+	}
+}
+
 /* fn for every bucket (or raw result) of part p, of check or of every check
- * (NULL; raw parts need a check). Returns 0 or -1 (logged). */
+ * (NULL; raw parts need a check; read through a cursor: it can be a million
+ * rows). Returns 0 or -1 (logged). */
 static int read_part(void *ctx, const char *check, const struct rollup_part *p, rollup_row_fn *fn,
                      void *arg)
 {
@@ -314,8 +340,10 @@ static int read_part(void *ctx, const char *check, const struct rollup_part *p, 
 		" WHERE check_name = $1 AND ts_us >= $2 AND ts_us < $3";
 	struct pg_reader *rd = ctx;
 	int level = p->src - ROLLUP_MINUTE;
+	struct part_read pr = { .raw = p->src == ROLLUP_RAW, .fn = fn, .arg = arg };
 	struct pg_params prm = { 0 };
 	PGresult *r;
+	int rc = 0;
 
 	if (p->src == ROLLUP_RAW && check == NULL)
 		return 0;
@@ -323,25 +351,17 @@ static int read_part(void *ctx, const char *check, const struct rollup_part *p, 
 		pg_params_text(&prm, check);
 	pg_params_int(&prm, p->lo);
 	pg_params_int(&prm, p->hi);
-	r = pg_read(rd, p->src == ROLLUP_RAW ? raw_sql :
-	            check != NULL ? part_one_sql[level] : part_all_sql[level], &prm, "rollups");
-	pg_params_free(&prm);
-	if (r == NULL)
-		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct rollup_agg a;
-
-		if (p->src == ROLLUP_RAW) {
-			rollup_agg_init(&a);
-			rollup_agg_add(&a, pg_int(r, i, 2, 0), pg_bool(r, i, 3));
-			fn(arg, pg_text(r, i, 0), rollup_floor_div(pg_int(r, i, 1, 0), US), &a);
-		} else {
-			agg_from_row(r, i, 2, &a);
-			fn(arg, pg_text(r, i, 0), pg_int(r, i, 1, 0), &a);
-		}
+	if (check == NULL) {
+		rc = pg_read_each(rd, part_all_sql[level], &prm, "rollups", part_rows, &pr);
+	} else {
+		r = pg_read(rd, pr.raw ? raw_sql : part_one_sql[level], &prm, "rollups");
+		if (r != NULL)
+			part_rows(&pr, r);
+		rc = r != NULL ? 0 : -1;
+		PQclear(r);
 	}
-	PQclear(r);
-	return 0;
+	pg_params_free(&prm);
+	return rc;
 }
 
 static int reader_marks(void *ctx, int64_t *hour_done, int64_t *day_done)

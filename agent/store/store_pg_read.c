@@ -66,6 +66,53 @@ PGresult *pg_read(struct pg_reader *r, const char *sql, const struct pg_params *
 	return res;
 }
 
+/* Ends the cursor's transaction; on error after logging what went wrong. */
+static int cursor_end(struct pg_reader *r, const char *err, const char *what)
+{
+	char msg[64];
+
+	if (err != NULL) {
+		snprintf(msg, sizeof(msg), "store: reading %s failed", what);
+		log_error(msg, "error", err);
+		if (PQstatus(r->c) == CONNECTION_OK)
+			PQclear(PQexec(r->c, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(PQexec(r->c, "COMMIT"));
+	return 0;
+}
+
+int pg_read_each(struct pg_reader *r, const char *sql, const struct pg_params *p,
+                 const char *what, pg_rows_fn *fn, void *arg)
+{
+	char err[400];
+	char *declare = xasprintf("DECLARE pharos_read NO SCROLL CURSOR FOR %s", sql);
+	PGresult *res = pg_read(r, "BEGIN", NULL, what);
+	int n;
+
+	if (res == NULL) {
+		free(declare);
+		return -1;
+	}
+	PQclear(res);
+	res = pg_query(r->c, declare, p, what, err, sizeof(err));
+	free(declare);
+	if (res == NULL)
+		return cursor_end(r, err, what);
+	PQclear(res);
+	do {
+		res = pg_query(r->c, "FETCH " PG_FETCH_ROWS " FROM pharos_read", NULL, what, err,
+		               sizeof(err));
+		if (res == NULL)
+			return cursor_end(r, err, what);
+		n = PQntuples(res);
+		if (n > 0)
+			fn(arg, res);
+		PQclear(res);
+	} while (n == atoi(PG_FETCH_ROWS));
+	return cursor_end(r, NULL, what);
+}
+
 /* --- results ------------------------------------------------------------------ */
 
 #define RESULTS_SELECT \
