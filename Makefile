@@ -12,7 +12,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BUILD      ?= build
 
-PKGS       := libcurl libcares libmicrohttpd sqlite3 libconfig jansson libssl libcrypto libpcre2-8 zlib
+PKGS       := libcurl libcares libmicrohttpd sqlite3 libpq libconfig jansson libssl libcrypto libpcre2-8 zlib
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
 CPPFLAGS   += -D_GNU_SOURCE -DPHAROS_VERSION='"$(VERSION)"' -iquote . -iquote agent

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "alerting.h"
 #include "core/curlm.h"
+#include "core/database.h"
 #include "heartbeat.h"
 #include "web/httpd.h"
 #include "routes.h"
@@ -264,6 +265,7 @@ static void agent_publish(struct agent *a)
 	snap->runs_skipped_overload = st.skipped_overload;
 	snap->runs_skipped_overlap = st.skipped_overlap;
 	snap->store_ok = store_healthy(a->store);
+	snap->store_dropped = store_dropped_results(a->store);
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
 	alerting_publish(a->alerting, snap);
@@ -581,7 +583,10 @@ int agent_run(struct conf *conf)
 	}
 	a.store = store_open(conf->agent.database, err, sizeof(err));
 	if (!a.store) {
-		log_error("cannot open the database", "file", conf->agent.database, "error", err);
+		char shown[512];    /* a URI's password stays out of the log */
+
+		log_error("cannot open the database", "file",
+		          database_display(conf->agent.database, shown, sizeof(shown)), "error", err);
 		conf_unref(conf);
 		return 1;
 	}
@@ -643,6 +648,7 @@ int agent_run(struct conf *conf)
 	snprintf(nt, sizeof(nt), "%d", shards_threads(a.shards));
 	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "probe_threads", nt,
 	         "listen", conf->agent.listen, "database", conf->agent.database);
+#include "core/database.h"
 	loop_run(a.loop);
 	rc = 0;
 

@@ -1,9 +1,11 @@
-/* main.c — the command line: run, check-config, probe, notify-test, version. */
+/* main.c — the command line: run, check-config, probe, notify-test, migrate-db
+ * (migrate.c), version. */
 #include <ares.h>
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <libconfig.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
@@ -29,6 +31,7 @@
 #include "core/suggest.h"
 #include "sched.h"
 #include "core/util.h"
+#include "migrate.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -43,6 +46,7 @@ static const char usage_main[] =
 	"  check-config [-c FILE]          validate the configuration and summarise it\n"
 	"  probe [-c FILE] NAME [--json]   run one check once, now, and show the result\n"
 	"  notify-test [-c FILE] NOTIFIER  send a test notification through a notifier\n"
+	"  migrate-db --from FILE --to URI copy a SQLite database into an empty PostgreSQL one\n"
 	"  version                         print the version of pharos and its libraries\n"
 	"\n"
 	"options:\n"
@@ -148,6 +152,7 @@ static int cmd_version(void)
 	printf("  c-ares         %s\n", ares_version(NULL));
 	printf("  libmicrohttpd  %s\n", MHD_get_version());
 	printf("  SQLite         %s\n", sqlite3_libversion());
+	printf("  libpq          %d.%d\n", PQlibVersion() / 10000, PQlibVersion() % 10000);
 	printf("  libconfig      %d.%d.%d\n", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION);
 	printf("  jansson        %s\n", jansson_version_str());
 	printf("  OpenSSL        %s\n", OpenSSL_version(OPENSSL_VERSION));
@@ -482,6 +487,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version();
+	if (strcmp(argv[1], "migrate-db") == 0) {      /* its own options: --from, --to */
+		log_setup(LOG_FORMAT_LOGFMT, LOG_WARN);
+		return migrate_db_main(argc - 1, argv + 1);
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			cmd = &commands[i];

@@ -8,7 +8,7 @@
 
 enum database_kind {
 	DATABASE_SQLITE,            /* a path: the embedded default */
-	DATABASE_POSTGRESQL,        /* postgresql:// or postgres:// (not built yet) */
+	DATABASE_POSTGRESQL,        /* postgresql:// or postgres:// (libpq URI) */
 	DATABASE_UNKNOWN            /* "scheme://..." of no store pharos has */
 };
 
@@ -20,8 +20,14 @@ enum database_kind {
 enum database_kind database_kind(const char *value, char *scheme, size_t scheme_len);
 
 /* Why value cannot be used by this pharos, in words for "FILE:LINE: ..." or a
- * log line, or NULL when it can (a SQLite path). The text never repeats the
- * value. Returns a pointer into buf. */
+ * log line, or NULL when it can: a SQLite path, or a PostgreSQL URI that
+ * libpq parses (PQconninfoParse: its form only, nothing is contacted). The
+ * text never repeats the value's password. Returns a pointer into buf. */
 const char *database_unsupported(const char *value, char *buf, size_t len);
+
+/* value as it may appear in logs and messages: a path as is, a URI without
+ * its password (the userinfo's ":secret" and any password= parameter are
+ * removed). Returns buf. */
+const char *database_display(const char *value, char *buf, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /* store.c — the store's shared writer: one thread that commits queued
  * results and alert/outbox operations in batches through the implementation
- * chosen from agent.database (store_impl.h; SQLite in store_sqlite.c).
+ * chosen from agent.database (store_impl.h; SQLite in store_sqlite.c,
+ * PostgreSQL in store_pg.c).
  *
  * Writer: store_append() (loop thread) copies a result into a FIFO queue under
  * a mutex and returns; the writer thread hands up to BATCH_MAX rows per
@@ -38,13 +39,13 @@
 
 #define BATCH_MAX        500            /* rows per transaction */
 #define BATCH_WINDOW_US  100000         /* commit at most this long after a row arrives */
-#define QUEUE_MAX        100000         /* rows kept while commits fail */
+#define QUEUE_MAX        STORE_QUEUE_MAX  /* rows kept while commits fail */
 #define BACKOFF_MIN_US   100000
 #define BACKOFF_MAX_US   5000000
 
 struct store {
 	struct store_conn *conn;    /* the implementation's writer connection */
-	char *path;                 /* agent.database, for log lines */
+	char *path;                 /* agent.database without password, for log lines */
 	struct store_op *ops_head, *ops_tail;     /* guarded by lock */
 
 	pthread_t thread;
@@ -78,6 +79,8 @@ const struct store_ops *store_ops_for(const char *database, char *err, size_t er
 	why = database_unsupported(database, err, errlen);
 	if (why != NULL)
 		return NULL;
+	if (database_kind(database, NULL, 0) == DATABASE_POSTGRESQL)
+		return &store_pg_ops;
 	return &store_sqlite_ops;
 }
 
@@ -356,6 +359,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	struct store_conn *conn;
 	struct store *s;
 	pthread_condattr_t ca;
+	char shown[512];
 
 	if (ops == NULL)
 		return NULL;
@@ -364,7 +368,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->conn = conn;
-	s->path = xstrdup(path);
+	s->path = xstrdup(database_display(path, shown, sizeof(shown)));
 	s->healthy = true;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -382,7 +386,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	log_debug("store: opened", "store", ops->name, "path", path);
+	log_debug("store: opened", "store", ops->name, "path", s->path);
 	return s;
 }
 
@@ -613,6 +617,19 @@ void store_last_error(const struct store *s, char *buf, size_t len)
 	pthread_mutex_unlock(&m->lock);
 }
 
+
+uint64_t store_dropped_results(const struct store *s)
+{
+	struct store *m = (struct store *)s;
+	uint64_t n;
+
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = m->dropped;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
 
 /* Hands the retention to the implementation (read by the writer at its next
  * prune step). */

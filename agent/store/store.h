@@ -4,8 +4,8 @@
  *
  * Behind them sits one implementation chosen from agent.database: a path is
  * the SQLite store (WAL, numbered migrations at open); a postgresql:// or
- * postgres:// URI names the PostgreSQL store, which is not built yet (open
- * fails with that reason). store_impl.h is the interface an implementation
+ * postgres:// URI names the PostgreSQL store (libpq; day-partitioned results;
+ * it reconnects by itself when the server goes away). store_impl.h is the interface an implementation
  * provides; docs/storage.md says what it must guarantee. store_append() never
  * blocks on disk: it copies the result into a queue that the writer thread
  * commits about every 100 ms or every 500 rows, whichever comes first. */
@@ -43,6 +43,11 @@ void store_flush(struct store *s);
 bool store_healthy(const struct store *s);
 /* The last commit error in words, or "" */
 void store_last_error(const struct store *s, char *buf, size_t len);
+/* Results dropped unwritten since open: the oldest, when commits failed
+ * (database away) for longer than the in-memory bound (STORE_QUEUE_MAX
+ * results) holds; alert state and outbox writes are never dropped. */
+#define STORE_QUEUE_MAX 100000
+uint64_t store_dropped_results(const struct store *s);
 
 /* --- alerts and the outbox (writer) ------------------------------------------
  * Alert state changes and the notifications they cause travel through the

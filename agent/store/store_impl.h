@@ -1,5 +1,5 @@
 /* store_impl.h — the inside of the store interface: what one implementation
- * (SQLite today, PostgreSQL next) provides to the shared code in store.c.
+ * (SQLite, PostgreSQL) provides to the shared code in store.c.
  * Only agent/store/ includes this; the rest of pharos calls store.h.
  *
  * store.c owns everything that is not about a particular database: the queue
@@ -157,10 +157,11 @@ struct store_ops {
 
 /* The implementations. */
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;         /* store_pg.c */
 
-/* The implementation for an agent.database value: a path is SQLite; a
- * postgresql:// URI is "not built yet" and an unknown scheme an error, both
- * NULL with err (which never repeats the value: it may hold a password). */
+/* The implementation for an agent.database value: a path is SQLite, a
+ * postgresql:// or postgres:// URI PostgreSQL; a URI libpq cannot parse or an
+ * unknown scheme is NULL with err (which never repeats the password). */
 const struct store_ops *store_ops_for(const char *database, char *err, size_t errlen);
 
 /* --- helpers shared by the implementations (store.c) --------------------- */

@@ -663,6 +663,13 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		render_alerts(&r, s);
 		render_notifiers(&r, s);
 
+		family(&r, "pharos_store_dropped_results_total", FAM_COUNTER,
+		       "Results dropped unwritten since start: the oldest, when the database was"
+		       " away longer than the in-memory bound holds.");
+		buf_adds(&r.b, "pharos_store_dropped_results_total ");
+		mb_u64(&r.b, s->store_dropped);
+		buf_addc(&r.b, '\n');
+
 		family(&r, "pharos_scheduler_lag_seconds", FAM_HISTOGRAM,
 		       "How late check runs started relative to their schedule, since the agent started.");
 		histogram(&r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,

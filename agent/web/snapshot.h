@@ -92,6 +92,7 @@ struct snapshot {
 	uint64_t runs_skipped_overlap;  /* since start: previous run still in flight */
 	bool store_ok;
 	char store_error[256];
+	uint64_t store_dropped;     /* results dropped unwritten since start */
 	/* scheduler lag histogram since start (bounds: snapshot_lag_bounds) */
 	uint64_t lag_buckets[SNAPSHOT_LAG_BUCKETS];
 	uint64_t lag_count;

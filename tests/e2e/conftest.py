@@ -482,6 +482,126 @@ def tcp():
     s.close()
 
 
+# --- PostgreSQL: one throw-away server per session, a database per test ------------------
+
+PG_SERVER = os.path.join(U.REPO, "scripts", "pg-test-server")
+STORES = ["sqlite", "postgresql"]
+
+
+class PgServer:
+    """A PostgreSQL started by scripts/pg-test-server in a temporary directory
+    (as the postgres user when we are root). new_database() is CREATE DATABASE
+    (cheap: a copy of template1) owned by the role pharos."""
+
+    def __init__(self, d, uri):
+        self.dir = d
+        self.uri = uri                      # postgresql://pharos:pharos@127.0.0.1:PORT/pharos
+        self.port = int(re.search(r":(\d+)/", uri).group(1))
+        self.n = 0
+        self.by_agent = {}
+
+    def psql(self, sql, db="postgres"):
+        r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                            "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("psql %r: %s" % (sql, r.stderr))
+        return r.stdout
+
+    def uri_of(self, name):
+        return "postgresql://pharos:pharos@127.0.0.1:%d/%s" % (self.port, name)
+
+    def new_database(self):
+        self.n += 1
+        name = "e2e_%d_%d" % (os.getpid(), self.n)
+        self.psql('CREATE DATABASE "%s" OWNER pharos' % name)
+        return self.uri_of(name)
+
+    def database_for(self, workdir, name):
+        key = (workdir, name)
+        if key not in self.by_agent:
+            self.by_agent[key] = self.new_database()
+        return self.by_agent[key]
+
+    def stop(self, how="stop"):
+        subprocess.run([PG_SERVER, how, self.dir], stdin=subprocess.DEVNULL, timeout=120)
+
+    def start_again(self):
+        subprocess.run([PG_SERVER, "restart", self.dir], stdin=subprocess.DEVNULL, check=True,
+                       timeout=120)
+
+
+def start_pg_server(tag):
+    """A fresh PostgreSQL server, or pytest.skip when PostgreSQL is not installed."""
+    import glob
+    import tempfile
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("psql") is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    d = tempfile.mkdtemp(prefix="pharos-e2e-pg-%s-" % tag)
+    r = subprocess.run([PG_SERVER, "start", d], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=180)
+    if r.returncode != 0:
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.fail("scripts/pg-test-server start failed: %s" % r.stderr)
+    return PgServer(d, r.stdout.strip().splitlines()[-1])
+
+
+def stop_pg_server(server):
+    server.stop("kill")
+    shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    s = start_pg_server("session")
+    yield s
+    stop_pg_server(s)
+
+
+class StoreChoice:
+    """The store of a parametrised test or module: kind is "sqlite" or
+    "postgresql"; database_for(workdir, name) gives an agent's agent.database."""
+
+    def __init__(self, kind, server):
+        self.kind = kind
+        self.server = server
+
+    def database_for(self, workdir, name):
+        if self.server is None:
+            return os.path.join(workdir, name + ".db")
+        return self.server.database_for(workdir, name)
+
+    def workdir(self, base):
+        """A directory of base for this store's run of a module."""
+        d = os.path.join(base, self.kind)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+
+def _store_choice(request):
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    return StoreChoice(request.param, server)
+
+
+@pytest.fixture(params=STORES)
+def store(request):
+    """Runs the test once per store: every agent the test starts gets a SQLite
+    file, or a fresh PostgreSQL database of its own (from the session's
+    server). Returns "sqlite" or "postgresql"."""
+    choice = _store_choice(request)
+    U.set_store(choice.database_for if choice.server is not None else None)
+    yield choice.kind
+    U.set_store(None)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def module_store(request):
+    """For a module-scoped agent: the module's tests run once per store. Pass
+    module_store.database_for(workdir, name) as the agent's database (the
+    module's other tests keep SQLite)."""
+    return _store_choice(request)
+
+
 # --- running pharos ----------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -277,15 +277,64 @@ def http_request(port, method, path, headers=None, body=None, timeout=30):
         c.close()
 
 
+# --- which store the agents of a test use ------------------------------------------
+
+# None: SQLite (a file per agent). Else a callable (workdir, name) -> the
+# postgresql:// URI of that agent's database, set by the `store` fixtures of
+# conftest.py for the tests that run on both stores.
+_database_for = [None]
+
+
+def set_store(database_for):
+    _database_for[0] = database_for
+
+
+def store_kind(database=None):
+    """"sqlite" or "postgresql": the store of database, or of this test's agents."""
+    if database is not None:
+        return "postgresql" if database.startswith(("postgresql://", "postgres://")) else "sqlite"
+    return "sqlite" if _database_for[0] is None else "postgresql"
+
+
+def db_rows(database, sql):
+    """Rows of sql (no parameters: inline the values) on an agent's database,
+    SQLite file or PostgreSQL URI; values as Python ints/strings (psql: text)."""
+    if store_kind(database) == "sqlite":
+        import sqlite3
+        c = sqlite3.connect("file:%s?mode=ro" % database, uri=True, timeout=10)
+        try:
+            return c.execute(sql).fetchall()
+        finally:
+            c.close()
+    r = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                        "-d", database, "-c", sql], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("psql: %s" % r.stderr)
+    rows = []
+    for line in r.stdout.splitlines():
+        rows.append(tuple(int(v) if re.fullmatch(r"-?\d+", v) else v for v in line.split("\x1f")))
+    return rows
+
+
+def database_for(workdir, name):
+    """agent.database for the agent NAME of a test: its SQLite file, or its own
+    PostgreSQL database (the same one for every Agent of that name in workdir,
+    so a restarted agent finds its state)."""
+    if _database_for[0] is None:
+        return os.path.join(workdir, name + ".db")
+    return _database_for[0](workdir, name)
+
+
 class Agent:
     """One `pharos run` process with its own config, database and log file."""
 
     def __init__(self, workdir, checks, admin_token=ADMIN_TOKEN, defaults=None,
-                 agent_extra=None, env=None, name="agent"):
+                 agent_extra=None, env=None, name="agent", database=None):
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.port = free_port()
-        self.db = os.path.join(workdir, name + ".db")
+        self.db = database or database_for(workdir, name)
         self.log_path = os.path.join(workdir, name + ".log")
         self.admin_token = admin_token
         agent = {"listen": "127.0.0.1:%d" % self.port, "database": self.db}

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2eutil as U  # noqa: E402
+# The tests that take `store` run on SQLite and on PostgreSQL (conftest.py).
 from alerting import (LOCATION, alertmanager, delivered, detection_bound_s, rig,  # noqa: E402,F401
                       wait_delivered, wait_state)
 
@@ -45,7 +46,7 @@ def check_firing_payloads(rig, rule="down", check="api", severity="critical"):
     assert "503" in w["message"], w
 
 
-def test_down_fires_once_per_notifier_then_resolves(rig):
+def test_down_fires_once_per_notifier_then_resolves(store, rig):
     a = rig.start()
     wait_state(a, "api", "up")
     t_down = rig.target.down()
@@ -129,7 +130,7 @@ def test_repeat_resends_about_every_period(rig):
         assert len(delivered(rcv, "resolved")) == 1
 
 
-def test_alerts_api_shows_pending_and_firing(rig):
+def test_alerts_api_shows_pending_and_firing(store, rig):
     rules = [rig.rule(),
              rig.rule(name="slow-burn", when="consecutive_failures >= 1", severity="warning",
                       notify=["audit"], **{"for": "1h"})]
@@ -193,7 +194,7 @@ def test_maintenance_weekly_holds_alerts_back(rig):
     assert a.alerts()["alerts"] == []
 
 
-def test_restart_while_firing_does_not_page_again(rig):
+def test_restart_while_firing_does_not_page_again(store, rig):
     a = rig.start()
     wait_state(a, "api", "up")
     rig.target.down()
@@ -221,7 +222,7 @@ def test_restart_while_firing_does_not_page_again(rig):
     assert delivered(rig.pd, "resolved")[0].json["dedup_key"] == first["pagerduty"].json["dedup_key"]
 
 
-def test_recovered_while_agent_down_resolves_at_start(rig):
+def test_recovered_while_agent_down_resolves_at_start(store, rig):
     a = rig.start()
     wait_state(a, "api", "up")
     rig.target.down()

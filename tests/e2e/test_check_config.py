@@ -189,6 +189,13 @@ checks = (
 """),
 }
 
+CASES["postgresql-uri-form"] = (r"not a valid PostgreSQL URI.*sslmod", """\
+agent = {
+  database = "postgresql://pharos@db.internal/pharos?sslmod=require";   # <-- E
+};
+checks = ( { name = "a"; type = "tcp"; host = "127.0.0.1"; port = 25; } );
+""")
+
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_invalid_config(cli, case):
@@ -316,6 +323,14 @@ checks = (
 checks = (
   { name = "a"; type = "http"; url = "${env:PHAROS_E2E_SECRET}://"; }
 );
+"""),
+    "secret-in-postgresql-uri": (0, """\
+agent = { database = "postgresql://pharos:${env:PHAROS_E2E_SECRET}@db.internal/pharos?sslmode=require"; };
+checks = ( { name = "a"; type = "tcp"; host = "127.0.0.1"; port = 25; } );
+"""),
+    "secret-in-bad-postgresql-uri": (2, """\
+agent = { database = "postgresql://pharos:${env:PHAROS_E2E_SECRET}@db.internal:nope/pharos"; };
+checks = ( { name = "a"; type = "tcp"; host = "127.0.0.1"; port = 25; } );
 """),
     "secret-next-to-error": (2, """\
 agent = { admin_token = "${env:PHAROS_E2E_SECRET}"; };

@@ -11,7 +11,12 @@ import time
 from datetime import datetime
 import urllib.parse
 
+import pytest
+
 import e2eutil as U
+
+# Every test runs on SQLite and on PostgreSQL (conftest.py: store).
+pytestmark = pytest.mark.usefixtures("store")
 
 TOKEN = "hb-T0ken-e2e-Yq8Lm3"
 DEFAULTS = {"interval": "5s", "timeout": "2s"}

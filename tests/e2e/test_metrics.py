@@ -41,6 +41,7 @@ FAMILIES = {
     "pharos_alert_firing": "gauge",
     "pharos_notifications_total": "counter",
     "pharos_notification_queue": "gauge",
+    "pharos_store_dropped_results_total": "counter",
     "pharos_scheduler_lag_seconds": "histogram",
 }
 
@@ -97,9 +98,10 @@ def check_up_values(samples):
 # --- fixtures ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def agent(module_workdir, target, tcp, pharos_bin):
-    a = U.Agent(module_workdir, agent_checks(target, tcp),
-                defaults={"interval": "1s", "timeout": "1s"})
+def agent(module_store, module_workdir, target, tcp, pharos_bin):
+    wd = module_store.workdir(module_workdir)
+    a = U.Agent(wd, agent_checks(target, tcp), defaults={"interval": "1s", "timeout": "1s"},
+                database=module_store.database_for(wd, "agent"))
     a.start()
     try:
         def all_ran():
@@ -317,7 +319,7 @@ class Prometheus:
 def prometheus(agent, module_workdir):
     need(PROMETHEUS)
     proxy = TextOnlyProxy(agent.port)
-    prom = Prometheus(module_workdir, agent.port, proxy.port)
+    prom = Prometheus(os.path.dirname(agent.config), agent.port, proxy.port)
     try:
         U.wait_until(lambda: prom.get_json("/-/ready")[0] == 200, 30, interval=0.2,
                      what="prometheus to be ready")

@@ -10,11 +10,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2eutil as U  # noqa: E402
+# The tests that take `store` run on SQLite and on PostgreSQL (conftest.py).
 from alerting import (NOTIFIER_OF, delivered, detection_bound_s, kill9_scenario,  # noqa: E402,F401
                       kind_of, rig, wait_delivered, wait_state)
 
 
-def test_kill9_with_receivers_down_loses_nothing(rig):
+def test_kill9_with_receivers_down_loses_nothing(store, rig):
     f = kill9_scenario(rig)
     a = f["agent"]
     assert f["pending_at_kill"] == 3, f
@@ -58,7 +59,7 @@ def test_retry_after_is_honoured(rig):
                              for r in a.notifications()), 5, what="delivered at the second attempt")
 
 
-def test_dead_notification_retried_by_admin(rig):
+def test_dead_notification_retried_by_admin(store, rig):
     for rcv in rig.receivers:
         rcv.fail(400)
     a = rig.start()
@@ -207,7 +208,7 @@ def test_slack_rate_limit_spaces_messages(rig):
         wait_delivered(rcv, "firing", count=3)
 
 
-def test_reload_keeps_queued_notifications(rig):
+def test_reload_keeps_queued_notifications(store, rig):
     import signal
     for rcv in rig.receivers:
         rcv.fail(500)

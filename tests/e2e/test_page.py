@@ -51,7 +51,7 @@ def evil_server():
 
 
 @pytest.fixture
-def agent(start_agent, target, tcp, evil_server):
+def agent(store, start_agent, target, tcp, evil_server):
     checks = [
         {"name": "web-ok", "type": "http", "url": target.url("/ok"), "group": "web"},
         {"name": "web-html-error", "type": "http", "url": evil_server, "group": EVIL_GROUP,

@@ -346,6 +346,7 @@ static void test_queue_bounded(void **state)
 	store_flush(s);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 100000);
 	assert_int_equal(sql_int(path, "SELECT min(ts_us) FROM results"), 10);
+	assert_int_equal(store_dropped_results(s), 10);
 	store_close(s);
 }
 
@@ -391,9 +392,9 @@ static void test_database_kind(void **state)
 	assert_int_equal(database_kind("sqlite+wal://x", NULL, 0), DATABASE_UNKNOWN);
 }
 
-/* The dispatch: a path gets the SQLite implementation; a URI of a store this
- * build lacks fails at open (writer and reader) with a reason that never
- * repeats the URI, which may hold a password. */
+/* The dispatch: a path gets the SQLite implementation, a PostgreSQL URI the
+ * PostgreSQL one; a URI that cannot be used fails (writer and reader) with a
+ * reason that never repeats the password. */
 static void test_dispatch(void **state)
 {
 	char path[128], err[256] = "";
@@ -404,16 +405,22 @@ static void test_dispatch(void **state)
 	assert_string_equal(err, "no database path");
 
 	err[0] = '\0';
-	assert_null(store_ops_for("postgresql://pharos:s3cret@db/pharos", err, sizeof(err)));
-	assert_non_null(strstr(err, "not built yet"));
+	assert_ptr_equal(store_ops_for("postgresql://pharos:s3cret@db/pharos", err, sizeof(err)),
+	                 &store_pg_ops);
+	assert_ptr_equal(store_ops_for("postgres://db/pharos", err, sizeof(err)), &store_pg_ops);
+	err[0] = '\0';
+	assert_null(store_ops_for("postgresql://pharos:s3cret@db:notaport/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "not a valid PostgreSQL URI"));
+	assert_null(strstr(err, "s3cret"));
+	/* Nothing listens on port 1: refused at once, said in words, no password. */
+	err[0] = '\0';
+	assert_null(store_open("postgres://pharos:s3cret@127.0.0.1:1/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot connect to PostgreSQL at postgres://pharos@127.0.0.1:1/pharos"));
+	assert_non_null(strstr(err, "cannot be reached"));
 	assert_null(strstr(err, "s3cret"));
 	err[0] = '\0';
-	assert_null(store_open("postgres://pharos:s3cret@db/pharos", err, sizeof(err)));
-	assert_non_null(strstr(err, "PostgreSQL"));
-	assert_null(strstr(err, "s3cret"));
-	err[0] = '\0';
-	assert_null(store_reader_open("postgresql://db/pharos", err, sizeof(err)));
-	assert_non_null(strstr(err, "not built yet"));
+	assert_null(store_reader_open("postgresql://127.0.0.1:1/pharos", err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
 
 	err[0] = '\0';
 	assert_null(store_open("mysql://root:s3cret@db/pharos", err, sizeof(err)));

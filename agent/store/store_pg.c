@@ -1,0 +1,377 @@
+/* store_pg.c — the PostgreSQL implementation of the store, writer side: one
+ * connection (libpq) that writes each batch — a multi-row INSERT of the
+ * results into their day partitions, the minute rollups, and every alert and
+ * outbox operation — in one transaction, and reconnects when the server went
+ * away. The queue, the retries with backoff and the bound on what is kept
+ * meanwhile are shared (store.c); reads are in store_pg_read.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/database.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store_pg.h"
+
+#define RESULT_COLS 16
+
+/* The writer connection. */
+struct pg_conn {
+	struct store_conn base;
+	PGconn *c;
+	char display[512];          /* the URI without password */
+	bool was_down;              /* the last attempt found the server gone */
+	struct pg_days days;        /* results partitions known to exist */
+	struct pg_rollup *rollup;
+	struct pg_retention retention;
+	struct pg_params p;
+};
+
+static const char results_insert_head[] =
+	"INSERT INTO results (check_name, ts_us, duration_us, ok, error, message, dns_us,"
+	" connect_us, tls_us, ttfb_us, status_code, bytes, cert_expiry, attempts, run_id, details)"
+	" VALUES ";
+
+/* --- alerts and the outbox ------------------------------------------------------ */
+
+static const char state_upsert_sql[] =
+	"INSERT INTO alert_state (rule, check_name, state, since_us, fired_us, last_sent_us,"
+	" alert_id, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	" ON CONFLICT (rule, check_name) DO UPDATE SET state = excluded.state,"
+	" since_us = excluded.since_us, fired_us = excluded.fired_us,"
+	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
+	" value = excluded.value";
+static const char state_delete_sql[] = "DELETE FROM alert_state WHERE rule = $1 AND check_name = $2";
+static const char notif_insert_sql[] =
+	"INSERT INTO notifications (key, notifier, rule, check_name, alert_id, kind, event,"
+	" state, attempts, created_us, next_attempt_us, last_error, delivered_us, seq)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+	" ON CONFLICT (key) DO NOTHING RETURNING id";
+static const char history_insert_sql[] =
+	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
+static const char notif_update_sql[] =
+	"UPDATE notifications SET state = $2, attempts = $3, next_attempt_us = $4,"
+	" last_error = $5, delivered_us = $6 WHERE id = $1";
+static const char notif_requeue_sql[] =
+	"UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_us = $2,"
+	" created_us = $2, last_error = NULL WHERE id = $1 AND state = 'dead'";
+
+static const char *event_kind_name(enum alert_event_kind k)
+{
+	return k == ALERT_EVENT_RESOLVED ? "resolved" : k == ALERT_EVENT_TEST ? "test" : "firing";
+}
+
+/* Runs sql with s->p, then empties s->p. Returns the result or NULL (err). */
+static PGresult *run(struct pg_conn *s, const char *sql, const char *what, char *err,
+                     size_t errlen)
+{
+	PGresult *r = pg_query(s->c, sql, &s->p, what, err, errlen);
+
+	pg_params_clear(&s->p);
+	return r;
+}
+
+static int run_done(struct pg_conn *s, const char *sql, const char *what, char *err,
+                    size_t errlen)
+{
+	PGresult *r = run(s, sql, what, err, errlen);
+
+	PQclear(r);
+	return r != NULL ? 0 : -1;
+}
+
+static int apply_states(struct pg_conn *s, const struct store_op *o, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < o->tx.n_states; i++) {
+		const struct alert_state_row *a = &o->tx.states[i];
+
+		pg_params_text(&s->p, a->rule);
+		pg_params_text(&s->p, a->check);
+		if (a->gone) {
+			if (run_done(s, state_delete_sql, "alert state", err, errlen) != 0)
+				return -1;
+			continue;
+		}
+		pg_params_text(&s->p, alert_state_name(a->state));
+		pg_params_int(&s->p, a->since_us);
+		pg_params_int(&s->p, a->fired_us);
+		pg_params_int(&s->p, a->last_sent_us);
+		pg_params_clean_text(&s->p, a->alert_id);
+		pg_params_clean_text(&s->p, a->value);
+		if (run_done(s, state_upsert_sql, "alert state", err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Inserts notification i of o; its id (0: the key existed) into o->ids[i]. */
+static int insert_notification(struct pg_conn *s, struct store_op *o, size_t i, char *err,
+                               size_t errlen)
+{
+	const struct outbox_row *r = &o->tx.rows[i];
+	json_t *j = alert_event_to_json(&r->event);
+	char *ev = json_dumps(j, JSON_COMPACT);
+	PGresult *res;
+
+	json_decref(j);
+	if (ev == NULL) {
+		snprintf(err, errlen, "notification: cannot serialise the event");
+		return -1;
+	}
+	pg_params_text(&s->p, r->key);
+	pg_params_text(&s->p, r->notifier);
+	pg_params_text(&s->p, r->event.rule);
+	pg_params_text(&s->p, r->event.check);
+	pg_params_clean_text(&s->p, r->event.alert_id);
+	pg_params_text(&s->p, event_kind_name(r->event.kind));
+	pg_params_text(&s->p, ev);
+	pg_params_text(&s->p, outbox_state_name(r->state));
+	pg_params_int(&s->p, r->attempts);
+	pg_params_int(&s->p, r->created_us);
+	pg_params_int(&s->p, r->next_attempt_us);
+	pg_params_clean_text(&s->p, r->last_error);
+	pg_params_opt_int(&s->p, r->delivered_us, 0);
+	pg_params_int(&s->p, r->seq);
+	res = run(s, notif_insert_sql, "notification", err, errlen);
+	free(ev);
+	if (res == NULL)
+		return -1;
+	/* ON CONFLICT DO NOTHING returns no row: a key seen before is not queued twice. */
+	o->ids[i] = PQntuples(res) == 1 ? pg_int(res, 0, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Applies one alert unit inside the open transaction; fills o->ids. */
+static int apply_alert(struct pg_conn *s, struct store_op *o, char *err, size_t errlen)
+{
+	if (apply_states(s, o, err, errlen) != 0)
+		return -1;
+	free(o->ids);
+	o->ids = xcalloc(o->tx.n_rows + 1, sizeof(*o->ids));
+	o->n_ids = o->tx.n_rows;
+	for (size_t i = 0; i < o->tx.n_rows; i++)
+		if (insert_notification(s, o, i, err, errlen) != 0)
+			return -1;
+	for (size_t i = 0; i < o->tx.n_history; i++) {
+		const struct alert_history_row *h = &o->tx.history[i];
+
+		pg_params_text(&s->p, h->rule);
+		pg_params_text(&s->p, h->check);
+		pg_params_clean_text(&s->p, h->alert_id);
+		pg_params_text(&s->p, h->from_state ? h->from_state : "ok");
+		pg_params_text(&s->p, h->to_state ? h->to_state : "ok");
+		pg_params_int(&s->p, h->ts_us);
+		pg_params_clean_text(&s->p, h->value);
+		if (run_done(s, history_insert_sql, "alert history", err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Applies one queued operation inside the open transaction. */
+static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t errlen)
+{
+	PGresult *r;
+
+	switch (o->type) {
+	case STORE_OP_ALERT:
+		return apply_alert(s, o, err, errlen);
+	case STORE_OP_UPDATE:
+		pg_params_int(&s->p, o->upd.id);
+		pg_params_text(&s->p, outbox_state_name(o->upd.state));
+		pg_params_int(&s->p, o->upd.attempts);
+		pg_params_int(&s->p, o->upd.next_attempt_us);
+		pg_params_clean_text(&s->p, o->upd.last_error);
+		pg_params_opt_int(&s->p, o->upd.delivered_us, 0);
+		return run_done(s, notif_update_sql, "notification update", err, errlen);
+	case STORE_OP_REQUEUE:
+		pg_params_int(&s->p, o->upd.id);
+		pg_params_int(&s->p, o->now_us);
+		r = run(s, notif_requeue_sql, "notification requeue", err, errlen);
+		if (r == NULL)
+			return -1;
+		free(o->ids);
+		o->ids = xcalloc(1, sizeof(*o->ids));
+		o->ids[0] = o->upd.id;
+		o->n_ids = strcmp(PQcmdTuples(r), "1") == 0 ? 1 : 0;
+		PQclear(r);
+		return 0;
+	case STORE_OP_INCIDENT_UPDATE:
+		/* Incidents are not kept in PostgreSQL yet (docs/postgresql.md):
+		 * no incident has this id. */
+		o->n_ids = 0;
+		return 0;
+	}
+	return 0;
+}
+
+/* --- results ---------------------------------------------------------------------- */
+
+/* Adds the RESULT_COLS parameters of w. */
+static void params_row(struct pg_params *p, const struct store_row *w)
+{
+	pg_params_text(p, w->check);
+	pg_params_int(p, w->ts_us);
+	pg_params_int(p, w->duration_us);
+	pg_params_bool(p, w->ok);
+	pg_params_text(p, w->error);
+	pg_params_clean_text(p, w->message ? w->message : "");
+	pg_params_opt_int(p, w->dns_us, -1);
+	pg_params_opt_int(p, w->connect_us, -1);
+	pg_params_opt_int(p, w->tls_us, -1);
+	pg_params_opt_int(p, w->ttfb_us, -1);
+	pg_params_opt_int(p, w->status_code, -1);
+	pg_params_opt_int(p, w->bytes, -1);
+	pg_params_opt_int(p, w->cert_expiry, 0);
+	pg_params_int(p, w->attempts);
+	pg_params_clean_text(p, w->run_id);
+	pg_params_text(p, w->details);
+}
+
+/* One multi-row INSERT of the n rows (n <= the shared BATCH_MAX, well under
+ * PostgreSQL's 65,535 parameters), adding each to the rollup writer. */
+static int insert_results(struct pg_conn *s, const struct store_row *rows, size_t n, char *err,
+                          size_t errlen)
+{
+	const struct store_row *w = rows;
+	char *values, *sql;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++, w = w->next) {
+		params_row(&s->p, w);
+		pg_rollup_add(s->rollup, w->check, w->ts_us, w->duration_us, w->ok);
+	}
+	values = pg_values_sql(n, RESULT_COLS, 1);
+	sql = xasprintf("%s%s", results_insert_head, values);
+	rc = run_done(s, sql, "insert", err, errlen);
+	free(values);
+	free(sql);
+	return rc;
+}
+
+/* --- the batch -------------------------------------------------------------------- */
+
+/* Reconnects when the connection broke (the shared writer's backoff paces
+ * the attempts); logs the way back. Returns 0 or -1 with err. */
+static int pg_writer_ready(struct pg_conn *s, char *err, size_t errlen)
+{
+	if (PQstatus(s->c) == CONNECTION_OK)
+		return 0;
+	if (pg_ensure(s->c, s->display, err, errlen) != 0) {
+		s->was_down = true;
+		return -1;
+	}
+	if (s->was_down)
+		log_info("store: reconnected to PostgreSQL", "database", s->display);
+	s->was_down = false;
+	return 0;
+}
+
+/* Writes the n results from rows and every op in one transaction: all or
+ * nothing. Writer thread only. Returns 0, or -1 with err (rolled back). */
+static int pg_commit(struct store_conn *base, const struct store_row *rows, size_t n,
+                     struct store_op *ops, char *err, size_t errlen)
+{
+	struct pg_conn *s = (struct pg_conn *)base;
+
+	if (pg_writer_ready(s, err, errlen) != 0)
+		return -1;
+	pg_params_clear(&s->p);
+	pg_rollup_begin(s->rollup);
+	if (pg_exec(s->c, "BEGIN", "begin", err, errlen) != 0)
+		goto fail;
+	for (struct store_op *o = ops; o != NULL; o = o->next)
+		if (apply_op(s, o, err, errlen) != 0)
+			goto fail;
+	if (pg_partitions_for_rows(s->c, &s->days, rows, n, err, errlen) != 0 ||
+	    insert_results(s, rows, n, err, errlen) != 0 ||
+	    pg_rollup_commit(s->rollup, s->c, util_wall_us(), err, errlen) != 0)
+		goto fail;
+	if (pg_exec(s->c, "COMMIT", "commit", err, errlen) != 0)
+		goto fail;
+	return 0;
+fail:
+	pg_params_clear(&s->p);
+	/* Partitions created in the rolled back transaction are gone again. */
+	s->days.n = 0;
+	if (PQstatus(s->c) == CONNECTION_OK)
+		PQclear(PQexec(s->c, "ROLLBACK"));
+	else
+		s->was_down = true;
+	return -1;
+}
+
+/* Connects, migrates, creates the partitions of the next days. */
+static struct store_conn *pg_open(const char *uri, char *err, size_t errlen)
+{
+	struct pg_conn *s;
+	char why[300];
+	PGconn *c = pg_connect(uri, err, errlen);
+
+	if (c == NULL)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->base.ops = &store_pg_ops;
+	s->c = c;
+	database_display(uri, s->display, sizeof(s->display));
+	if (pg_migrate(c, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot open database %s: %s", s->display, why);
+		PQfinish(c);
+		free(s);
+		return NULL;
+	}
+	s->rollup = pg_rollup_new();
+	/* The first retention step creates today's partitions and those ahead. */
+	pg_retention_step(&s->retention, s->c, &s->days, util_wall_us());
+	return &s->base;
+}
+
+static void pg_maintain(struct store_conn *base, int64_t now_us)
+{
+	struct pg_conn *s = (struct pg_conn *)base;
+
+	pg_retention_step(&s->retention, s->c, &s->days, now_us);
+}
+
+static void pg_set_retention(struct store_conn *base, uint64_t raw_ms, uint64_t rollups_ms)
+{
+	struct pg_conn *s = (struct pg_conn *)base;
+
+	__atomic_store_n(&s->retention.raw_ms, raw_ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->retention.rollups_ms, rollups_ms, __ATOMIC_RELAXED);
+}
+
+static void pg_close(struct store_conn *base)
+{
+	struct pg_conn *s = (struct pg_conn *)base;
+
+	PQfinish(s->c);
+	pg_rollup_free(s->rollup);
+	pg_days_free(&s->days);
+	pg_params_free(&s->p);
+	free(s);
+}
+
+const struct store_ops store_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.commit = pg_commit,
+	.maintain = pg_maintain,
+	.set_retention = pg_set_retention,
+	.close = pg_close,
+	.reader_open = pg_reader_open,
+	.reader_close = pg_reader_close,
+	.rollup_source = pg_rollup_source,
+	.results = pg_results,
+	.durations = pg_durations,
+	.outbox_pending = pg_outbox_pending,
+	.outbox_get = pg_outbox_get,
+	.notifications = pg_notifications,
+	.notification_counts = pg_notification_counts,
+	.alert_states = pg_alert_states,
+	.alert_history = pg_alert_history,
+};

@@ -1,0 +1,428 @@
+/* store_pg_read.c — the PostgreSQL implementation of the store, read side:
+ * a connection per reader (one per HTTP thread, one for the agent's start)
+ * that reconnects by itself after the server went away, and the queries
+ * behind store.h's reads. Reads never wait for the writer: PostgreSQL's MVCC
+ * shows them the last committed batch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/database.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store_pg.h"
+
+/* --- connections ------------------------------------------------------------ */
+
+struct store_reader *pg_reader_open(const char *uri, char *err, size_t errlen)
+{
+	struct pg_reader *r;
+	PGconn *c = pg_connect(uri, err, errlen);
+
+	if (c == NULL)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->base.ops = &store_pg_ops;
+	r->c = c;
+	database_display(uri, r->display, sizeof(r->display));
+	return &r->base;
+}
+
+void pg_reader_close(struct store_reader *base)
+{
+	struct pg_reader *r = (struct pg_reader *)base;
+
+	PQfinish(r->c);
+	free(r);
+}
+
+int pg_reader_ready(struct pg_reader *r)
+{
+	char err[400];
+
+	if (pg_ensure(r->c, r->display, err, sizeof(err)) == 0)
+		return 0;
+	log_error("store: cannot read", "error", err);
+	return -1;
+}
+
+PGresult *pg_read(struct pg_reader *r, const char *sql, const struct pg_params *p,
+                  const char *what)
+{
+	char err[400], msg[64];
+	PGresult *res;
+
+	if (pg_reader_ready(r) != 0)
+		return NULL;
+	res = pg_query(r->c, sql, p, what, err, sizeof(err));
+	/* A connection the server closed (restart, failover) is noticed only
+	 * by its first query: reconnect and ask once more. */
+	if (res == NULL && PQstatus(r->c) != CONNECTION_OK && pg_reader_ready(r) == 0)
+		res = pg_query(r->c, sql, p, what, err, sizeof(err));
+	if (res == NULL) {
+		snprintf(msg, sizeof(msg), "store: reading %s failed", what);
+		log_error(msg, "error", err);
+	}
+	return res;
+}
+
+/* Ends the cursor's transaction; on error after logging what went wrong. */
+static int cursor_end(struct pg_reader *r, const char *err, const char *what)
+{
+	char msg[64];
+
+	if (err != NULL) {
+		snprintf(msg, sizeof(msg), "store: reading %s failed", what);
+		log_error(msg, "error", err);
+		if (PQstatus(r->c) == CONNECTION_OK)
+			PQclear(PQexec(r->c, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(PQexec(r->c, "COMMIT"));
+	return 0;
+}
+
+int pg_read_each(struct pg_reader *r, const char *sql, const struct pg_params *p,
+                 const char *what, pg_rows_fn *fn, void *arg)
+{
+	char err[400];
+	char *declare = xasprintf("DECLARE pharos_read NO SCROLL CURSOR FOR %s", sql);
+	PGresult *res = pg_read(r, "BEGIN", NULL, what);
+	int n;
+
+	if (res == NULL) {
+		free(declare);
+		return -1;
+	}
+	PQclear(res);
+	res = pg_query(r->c, declare, p, what, err, sizeof(err));
+	free(declare);
+	if (res == NULL)
+		return cursor_end(r, err, what);
+	PQclear(res);
+	do {
+		res = pg_query(r->c, "FETCH " PG_FETCH_ROWS " FROM pharos_read", NULL, what, err,
+		               sizeof(err));
+		if (res == NULL)
+			return cursor_end(r, err, what);
+		n = PQntuples(res);
+		if (n > 0)
+			fn(arg, res);
+		PQclear(res);
+	} while (n == atoi(PG_FETCH_ROWS));
+	return cursor_end(r, NULL, what);
+}
+
+/* --- results ------------------------------------------------------------------ */
+
+#define RESULTS_SELECT \
+	"SELECT ts_us, duration_us, ok, error, message, dns_us, connect_us, tls_us," \
+	" ttfb_us, status_code, bytes, cert_expiry, attempts, details, run_id, id" \
+	" FROM results WHERE check_name = $1 AND ts_us >= $2 AND ts_us < $3" \
+	" AND ($4::boolean = false OR NOT ok) ORDER BY ts_us DESC, id DESC LIMIT $5"
+
+int pg_results(struct store_reader *base, const struct store_query *q, store_raw_fn *fn,
+               void *arg)
+{
+	static const char newest_sql[] = RESULTS_SELECT;
+	static const char oldest_sql[] = "SELECT * FROM (" RESULTS_SELECT ") AS r ORDER BY ts_us, id";
+	struct pg_params p = { 0 };
+	PGresult *r;
+
+	pg_params_text(&p, q->check);
+	pg_params_int(&p, q->since_us != 0 ? q->since_us : INT64_MIN);
+	pg_params_int(&p, q->until_us != 0 ? q->until_us : INT64_MAX);
+	pg_params_bool(&p, q->failed_only);
+	pg_params_int(&p, q->limit > 0 ? q->limit : 0);
+	r = pg_read((struct pg_reader *)base, q->oldest_first ? oldest_sql : newest_sql, &p,
+	            "results");
+	pg_params_free(&p);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct store_raw_result row = {
+			.ts_us = pg_int(r, i, 0, 0),
+			.duration_us = pg_int(r, i, 1, 0),
+			.ok = pg_bool(r, i, 2),
+			.error = pg_text(r, i, 3),
+			.message = pg_text(r, i, 4),
+			.dns_us = pg_int(r, i, 5, -1),
+			.connect_us = pg_int(r, i, 6, -1),
+			.tls_us = pg_int(r, i, 7, -1),
+			.ttfb_us = pg_int(r, i, 8, -1),
+			.status_code = (int)pg_int(r, i, 9, -1),
+			.bytes = pg_int(r, i, 10, -1),
+			.cert_expiry = pg_int(r, i, 11, 0),
+			.attempts = (int)pg_int(r, i, 12, 0),
+			.details = PQgetisnull(r, i, 13) ? NULL : pg_text(r, i, 13),
+			.run_id = pg_text(r, i, 14),
+		};
+
+		fn(arg, &row);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int pg_durations(struct store_reader *base, const char *check, int64_t since_us, int64_t until_us,
+                 store_sample_fn *fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT ts_us, duration_us, ok FROM results"
+		" WHERE check_name = $1 AND ts_us >= $2 AND ts_us < $3 ORDER BY ts_us";
+	struct pg_params p = { 0 };
+	PGresult *r;
+
+	pg_params_text(&p, check);
+	pg_params_int(&p, since_us);
+	pg_params_int(&p, until_us);
+	r = pg_read((struct pg_reader *)base, sql, &p, "durations");
+	pg_params_free(&p);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(arg, pg_int(r, i, 0, 0), pg_int(r, i, 1, 0), pg_bool(r, i, 2));
+	PQclear(r);
+	return 0;
+}
+
+/* --- alerts and the outbox ------------------------------------------------------ */
+
+#define OUTBOX_COLUMNS \
+	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
+	" last_error, delivered_us, seq"
+
+/* Fills *out from row i of OUTBOX_COLUMNS. Returns 0, or -1 when the stored
+ * event cannot be parsed (out stays zeroed). */
+static int outbox_row_from(const PGresult *res, int i, struct outbox_row *out)
+{
+	json_t *j = json_loads(pg_text(res, i, 3), 0, NULL);
+	struct outbox_row r;
+	int state;
+
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	if (alert_event_from_json(j, &r.event) != 0) {
+		json_decref(j);
+		return -1;
+	}
+	json_decref(j);
+	r.id = pg_int(res, i, 0, 0);
+	r.key = xstrdup(pg_text(res, i, 1));
+	r.notifier = xstrdup(pg_text(res, i, 2));
+	state = outbox_state_from_name(pg_text(res, i, 4));
+	r.state = state < 0 ? OUTBOX_PENDING : (enum outbox_state)state;
+	r.attempts = (int)pg_int(res, i, 5, 0);
+	r.created_us = pg_int(res, i, 6, 0);
+	r.next_attempt_us = pg_int(res, i, 7, 0);
+	if (!PQgetisnull(res, i, 8))
+		r.last_error = xstrdup(pg_text(res, i, 8));
+	r.delivered_us = pg_int(res, i, 9, 0);
+	r.seq = pg_int(res, i, 10, 0);
+	*out = r;
+	return 0;
+}
+
+int pg_outbox_pending(struct store_reader *base, struct outbox_row **rows, size_t *n)
+{
+	static const char sql[] =
+		"SELECT " OUTBOX_COLUMNS " FROM notifications WHERE state = 'pending' ORDER BY id";
+	PGresult *r = pg_read((struct pg_reader *)base, sql, NULL, "the outbox");
+	struct outbox_row *v;
+	size_t cnt = 0;
+
+	*rows = NULL;
+	*n = 0;
+	if (r == NULL)
+		return -1;
+	v = xcalloc((size_t)PQntuples(r) + 1, sizeof(*v));
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (outbox_row_from(r, i, &v[cnt]) != 0) {
+			log_error("store: notification with an unreadable event skipped",
+			          "notification_id", pg_text(r, i, 0));
+			continue;
+		}
+		cnt++;
+	}
+	PQclear(r);
+	*rows = v;
+	*n = cnt;
+	return 0;
+}
+
+int pg_outbox_get(struct store_reader *base, int64_t id, struct outbox_row *out)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM notifications WHERE id = $1";
+	struct pg_params p = { 0 };
+	PGresult *r;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	pg_params_int(&p, id);
+	r = pg_read((struct pg_reader *)base, sql, &p, "a notification");
+	pg_params_free(&p);
+	if (r == NULL)
+		return -1;
+	ret = PQntuples(r) == 0 ? 1 : outbox_row_from(r, 0, out) == 0 ? 0 : -1;
+	PQclear(r);
+	return ret;
+}
+
+/* Sets key to the time of column i, or null when 0 / NULL. */
+static void set_time_or_null(json_t *o, const char *key, const PGresult *r, int row, int i)
+{
+	int64_t v = pg_int(r, row, i, 0);
+
+	if (v == 0)
+		json_object_set_new(o, key, json_null());
+	else
+		store_set_time(o, key, v);
+}
+
+static json_t *text_or_null(const PGresult *r, int row, int i)
+{
+	return PQgetisnull(r, row, i) ? json_null() : store_text_json(pg_text(r, row, i));
+}
+
+json_t *pg_notifications(struct store_reader *base, const char *state, int limit)
+{
+	static const char sql[] =
+		"SELECT id, key, notifier, rule, check_name, alert_id, kind, state, attempts,"
+		" created_us, next_attempt_us, delivered_us, last_error FROM notifications"
+		" WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2";
+	struct pg_params p = { 0 };
+	PGresult *r;
+	json_t *arr;
+
+	pg_params_text(&p, state);
+	pg_params_int(&p, limit > 0 ? limit : 0);
+	r = pg_read((struct pg_reader *)base, sql, &p, "notifications");
+	pg_params_free(&p);
+	if (r == NULL)
+		return NULL;
+	arr = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = json_object();
+		bool pending = strcmp(pg_text(r, i, 7), "pending") == 0;
+
+		json_object_set_new(o, "id", json_integer(pg_int(r, i, 0, 0)));
+		json_object_set_new(o, "key", store_text_json(pg_text(r, i, 1)));
+		json_object_set_new(o, "notifier", store_text_json(pg_text(r, i, 2)));
+		json_object_set_new(o, "rule", store_text_json(pg_text(r, i, 3)));
+		json_object_set_new(o, "check", store_text_json(pg_text(r, i, 4)));
+		json_object_set_new(o, "alert_id", text_or_null(r, i, 5));
+		json_object_set_new(o, "kind", store_text_json(pg_text(r, i, 6)));
+		json_object_set_new(o, "state", store_text_json(pg_text(r, i, 7)));
+		json_object_set_new(o, "attempts", json_integer(pg_int(r, i, 8, 0)));
+		set_time_or_null(o, "created", r, i, 9);
+		if (pending)
+			set_time_or_null(o, "next_attempt", r, i, 10);
+		else
+			json_object_set_new(o, "next_attempt", json_null());
+		set_time_or_null(o, "delivered", r, i, 11);
+		json_object_set_new(o, "last_error", text_or_null(r, i, 12));
+		json_array_append_new(arr, o);
+	}
+	PQclear(r);
+	return arr;
+}
+
+json_t *pg_notification_counts(struct store_reader *base)
+{
+	static const char sql[] =
+		"SELECT notifier, state, count(*) FROM notifications GROUP BY notifier, state";
+	PGresult *r = pg_read((struct pg_reader *)base, sql, NULL, "notification counts");
+	json_t *o;
+
+	if (r == NULL)
+		return NULL;
+	o = json_object();
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *n = pg_text(r, i, 0);
+		json_t *per = json_object_get(o, n);
+
+		if (per == NULL) {
+			per = json_pack("{s:i, s:i, s:i}", "pending", 0, "delivered", 0, "dead", 0);
+			json_object_set_new(o, n, per);
+		}
+		json_object_set_new(per, pg_text(r, i, 1), json_integer(pg_int(r, i, 2, 0)));
+	}
+	PQclear(r);
+	return o;
+}
+
+static enum alert_state state_from_name(const char *s)
+{
+	if (strcmp(s, "pending") == 0)
+		return ALERT_PENDING;
+	if (strcmp(s, "firing") == 0)
+		return ALERT_FIRING;
+	return ALERT_OK;
+}
+
+int pg_alert_states(struct store_reader *base, struct alert_state_row **rows, size_t *n)
+{
+	/* COLLATE "C": byte order, as SQLite sorts, whatever the database's locale. */
+	static const char sql[] =
+		"SELECT rule, check_name, state, since_us, fired_us, last_sent_us, alert_id, value"
+		" FROM alert_state ORDER BY rule COLLATE \"C\", check_name COLLATE \"C\"";
+	PGresult *r = pg_read((struct pg_reader *)base, sql, NULL, "alert state");
+	struct alert_state_row *v;
+
+	*rows = NULL;
+	*n = 0;
+	if (r == NULL)
+		return -1;
+	v = xcalloc((size_t)PQntuples(r) + 1, sizeof(*v));
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct alert_state_row *a = &v[i];
+
+		a->rule = xstrdup(pg_text(r, i, 0));
+		a->check = xstrdup(pg_text(r, i, 1));
+		a->state = state_from_name(pg_text(r, i, 2));
+		a->since_us = pg_int(r, i, 3, 0);
+		a->fired_us = pg_int(r, i, 4, 0);
+		a->last_sent_us = pg_int(r, i, 5, 0);
+		if (!PQgetisnull(r, i, 6))
+			a->alert_id = xstrdup(pg_text(r, i, 6));
+		if (!PQgetisnull(r, i, 7))
+			a->value = xstrdup(pg_text(r, i, 7));
+	}
+	*n = (size_t)PQntuples(r);
+	*rows = v;
+	PQclear(r);
+	return 0;
+}
+
+json_t *pg_alert_history(struct store_reader *base, const char *check, int limit)
+{
+	static const char sql[] =
+		"SELECT rule, check_name, alert_id, from_state, to_state, ts_us, value"
+		" FROM alert_history WHERE ($1::text IS NULL OR check_name = $1)"
+		" ORDER BY ts_us DESC, id DESC LIMIT $2";
+	struct pg_params p = { 0 };
+	PGresult *r;
+	json_t *arr;
+
+	pg_params_text(&p, check);
+	pg_params_int(&p, limit > 0 ? limit : 0);
+	r = pg_read((struct pg_reader *)base, sql, &p, "alert history");
+	pg_params_free(&p);
+	if (r == NULL)
+		return NULL;
+	arr = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "rule", store_text_json(pg_text(r, i, 0)));
+		json_object_set_new(o, "check", store_text_json(pg_text(r, i, 1)));
+		json_object_set_new(o, "alert_id", text_or_null(r, i, 2));
+		json_object_set_new(o, "from", store_text_json(pg_text(r, i, 3)));
+		json_object_set_new(o, "to", store_text_json(pg_text(r, i, 4)));
+		store_set_time(o, "ts", pg_int(r, i, 5, 0));
+		json_object_set_new(o, "value", text_or_null(r, i, 6));
+		json_array_append_new(arr, o);
+	}
+	PQclear(r);
+	return arr;
+}
