@@ -86,7 +86,7 @@ run: deps
 
 # --- tests ---------------------------------------------------------------------
 test: test-deps
-	@$(MAKE) --no-print-directory pharos unit unit-san fuzz-replay e2e
+	@$(MAKE) --no-print-directory pharos layers unit unit-san fuzz-replay e2e
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)

@@ -18,7 +18,6 @@
 #include "core/util.h"
 #include "dashboards/assets.h"
 #include "dashboards/page.h"
-#include "dashboards/page_hist.h"
 #include "dashboards/page_parts.h"
 
 const char page_html_type[] = "text/html; charset=utf-8";
@@ -393,13 +392,4 @@ void page_asset(struct api_request *rq, struct api_response *rs)
 	rs->status = MHD_HTTP_OK;
 	rs->content_type = a->content_type;
 	rs->cache_control = "public, max-age=86400";
-}
-
-/* --- caches -------------------------------------------------------------------- */
-
-void page_cache_clear(void)
-{
-	page_index_cache_clear();
-	page_check_cache_clear();
-	page_hist_clear();
 }

@@ -12,7 +12,6 @@
 
 #include "core/buf.h"
 #include "web/api.h"
-#include "web/httpd.h"
 #include "core/log.h"
 #include "web/rcache.h"
 #include "core/util.h"

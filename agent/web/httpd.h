@@ -9,39 +9,11 @@
 #include <stddef.h>
 
 #include "conf/conf.h"
-#include "alerts/outbox.h"
-#include "probes/result.h"
+#include "web/request.h"
 #include "web/router.h"
 
 struct httpd;
 
-struct httpd_ops {
-	/* Runs check name now on the loop and waits for it (up to its timeout plus
-	 * a margin). Returns 0 and fills *out (caller clears it), -1 when there is
-	 * no such check, -2 when the agent is stopping. Called on a server thread. */
-	int (*run_check)(void *ctx, const char *name, struct probe_result *out);
-	/* True while the loop thread made a pass within the last few seconds. */
-	bool (*loop_alive)(void *ctx);
-	/* Hands a heartbeat ping to the loop (see heartbeat_deliver for the
-	 * arguments and return values). NULL: pushes answer 503. */
-	int (*push)(void *ctx, const char *name, bool fail, const char *message, bool truncated,
-	            char *state, size_t state_len);
-	/* Requeues dead notification row->id (read by the caller, state dead):
-	 * dead -> pending in the database, then handed to delivery on the loop.
-	 * Waits for the commit. Returns 0 when requeued, -2 when the row was not
-	 * dead any more, -3 when the agent is stopping or the database failed.
-	 * NULL: the route answers 503. Called on a server thread. */
-	int (*retry_notification)(void *ctx, const struct outbox_row *row);
-	/* Adds a status update to incident id through the store's writer and
-	 * waits for the commit. Returns 0 added, -1 no such incident, -2 the store
-	 * keeps no incidents, -3 stopping or the database failed. NULL: 503. */
-	int (*add_incident_update)(void *ctx, int64_t id, const char *status, const char *message);
-	void *ctx;
-	/* The routes of the layers above (status page, badges, pushes), served
-	 * beside the API's own; the table must outlive the server. NULL: none. */
-	const struct httpd_route *routes;
-	size_t n_routes;
-};
 
 /* Listens on conf->agent.listen ("HOST:PORT", "[v6]:PORT") and, when set, on
  * conf->agent.health_listen (plain HTTP: /healthz, /readyz, /metrics only).

@@ -8,7 +8,7 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
-#include "web/api.h"
+#include "web/request.h"
 #include "web/rcache.h"
 #include "core/util.h"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "web/api.h"
+#include "web/request.h"
 
 #define ROUTER_PATH_MAX 1024        /* longer request paths are answered 414 */
 
