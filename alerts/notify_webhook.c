@@ -43,6 +43,9 @@ static int webhook_build(const struct notifier_conf *n, const struct alert_event
 	json_object_set_new(root, "value", notify_json_str(ev->value, FIELD_MAX));
 	json_object_set_new(root, "message", notify_json_str(ev->message, FIELD_MAX));
 	json_object_set_new(root, "url", notify_json_str(ev->url, FIELD_MAX));
+	/* The probe run that caused the transition, to find it in logs and traces. */
+	if (ev->run_id != NULL && ev->run_id[0] != '\0')
+		json_object_set_new(root, "run_id", notify_json_str(ev->run_id, FIELD_MAX));
 
 	out->url = xstrdup(notifier_get(n, "url"));
 	notify_request_add_header(out, "webhook-id: %s", id);

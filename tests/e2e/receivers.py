@@ -38,6 +38,7 @@ ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d
 
 SEVERITIES = ("critical", "error", "warning", "info")
 WEBHOOK_FIELDS = {"id", "type", "timestamp", "rule", "check", "severity", "value", "message", "url"}
+WEBHOOK_OPTIONAL = {"run_id"}   # the probe run that caused it (issue 9), when known
 WEBHOOK_TOLERANCE_S = 300      # the reference libraries' +-5 minutes
 
 
@@ -667,7 +668,7 @@ class WebhookReceiver(Receiver):
         j = req.json
         if not isinstance(j, dict):
             return p + ["body is not a JSON object"]
-        if set(j) != WEBHOOK_FIELDS:
+        if not WEBHOOK_FIELDS <= set(j) <= WEBHOOK_FIELDS | WEBHOOK_OPTIONAL:
             p.append("body members %s, expected exactly %s" % (sorted(j), sorted(WEBHOOK_FIELDS)))
         if j.get("id") != req.headers.get("webhook-id"):
             p.append("body id %r differs from webhook-id %r" % (j.get("id"), req.headers.get("webhook-id")))
