@@ -446,7 +446,7 @@ void api_check(struct api_request *rq, struct api_response *rs)
 
 /* Parses query argument key as a time (RFC 3339 or Unix seconds) into *us.
  * Absent: leaves *us. Returns 0, or -1 after answering 400. */
-static int query_time(struct api_request *rq, struct api_response *rs, const char *key, int64_t *us)
+int api_query_time(struct api_request *rq, struct api_response *rs, const char *key, int64_t *us)
 {
 	const char *v = api_query(rq, key);
 	char detail[160];
@@ -495,7 +495,7 @@ void api_check_results(struct api_request *rq, struct api_response *rs)
 
 	if (find_check(rq, rs) == NULL)
 		return;
-	if (query_time(rq, rs, "since", &since) != 0 || query_time(rq, rs, "until", &until) != 0 ||
+	if (api_query_time(rq, rs, "since", &since) != 0 || api_query_time(rq, rs, "until", &until) != 0 ||
 	    query_limit(rq, rs, &limit) != 0)
 		return;
 	if (since != 0 && until != 0 && since >= until) {

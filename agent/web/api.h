@@ -24,6 +24,9 @@ void api_text(struct api_response *rs, unsigned status, const char *text);
 
 /* A query argument of the request, or NULL. */
 const char *api_query(struct api_request *rq, const char *key);
+/* Query argument key as a time (RFC 3339 or Unix seconds) into *us; absent:
+ * *us is left. Returns 0, or -1 after answering 400. */
+int api_query_time(struct api_request *rq, struct api_response *rs, const char *key, int64_t *us);
 
 /* Route handlers (SPEC §3). */
 api_handler api_healthz;

@@ -102,24 +102,6 @@ json_t *api_incident_json(const struct store_incident *inc, const char *group, i
 	return o;
 }
 
-/* Parses query argument key as a time into *us (absent: leaves it). Returns
- * 0, or -1 after answering 400. */
-static int query_time(struct api_request *rq, struct api_response *rs, const char *key, int64_t *us)
-{
-	const char *v = api_query(rq, key);
-	char detail[160];
-
-	if (v == NULL || v[0] == '\0')
-		return 0;
-	if (util_parse_time(v, us) != 0) {
-		snprintf(detail, sizeof(detail),
-		         "%s: expected an RFC 3339 time or Unix seconds, got \"%.64s\"", key, v);
-		api_error(rs, MHD_HTTP_BAD_REQUEST, "bad_request", detail);
-		return -1;
-	}
-	return 0;
-}
-
 /* Fills q from ?check=&since=&until=&state=&limit=. Returns 0, or -1 after
  * answering 400. */
 static int incident_query(struct api_request *rq, struct api_response *rs,
@@ -133,8 +115,8 @@ static int incident_query(struct api_request *rq, struct api_response *rs,
 	memset(q, 0, sizeof(*q));
 	q->check = check != NULL && check[0] != '\0' ? check : NULL;
 	q->limit = INCIDENTS_DEFAULT;
-	if (query_time(rq, rs, "since", &q->since_us) != 0 ||
-	    query_time(rq, rs, "until", &q->until_us) != 0)
+	if (api_query_time(rq, rs, "since", &q->since_us) != 0 ||
+	    api_query_time(rq, rs, "until", &q->until_us) != 0)
 		return -1;
 	if (state != NULL && state[0] != '\0') {
 		q->open_only = strcmp(state, "open") == 0;
