@@ -643,12 +643,12 @@ int agent_run(struct conf *conf)
 	loop_timer_start_at(a.loop, &a.publish_timer, a.publish_due_ms);
 	loop_timer_start(a.loop, &a.stats_timer, STATS_LOG_INTERVAL_MS);
 
-	char n[16], nt[16];
+	char n[16], nt[16], shown_db[512];    /* a URI's password stays out of the log */
 	snprintf(n, sizeof(n), "%zu", conf->n_checks);
 	snprintf(nt, sizeof(nt), "%d", shards_threads(a.shards));
 	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "probe_threads", nt,
-	         "listen", conf->agent.listen, "database", conf->agent.database);
-#include "core/database.h"
+	         "listen", conf->agent.listen, "database",
+	         database_display(conf->agent.database, shown_db, sizeof(shown_db)));
 	loop_run(a.loop);
 	rc = 0;
 

@@ -19,7 +19,7 @@
 #include "migrate.h"
 #include "store/store_pg.h"
 
-#define SOURCE_SCHEMA 3         /* the SQLite store's schema this copier reads */
+#define SOURCE_SCHEMA 4         /* the SQLite store's schema this copier reads (incidents, from 4, are not copied) */
 #define COPY_BATCH 1000         /* rows per INSERT */
 #define PROGRESS_EVERY 100000   /* rows between progress lines */
 

@@ -263,10 +263,14 @@ def test_http_method_and_headers_sent(cli, target):
 
 
 def test_big_body_is_capped(cli, target):
-    r, doc = cli.probe(http("big", target.url("/big/50"), timeout="20s"), timeout=60)
+    # 300 MiB offered. The peak RSS wait4 reports also holds the test runner's
+    # own, inherited across fork and exec (some 80 MiB once the suite has
+    # loaded everything), so the bound is well above it and well below what an
+    # uncapped body would take.
+    r, doc = cli.probe(http("big", target.url("/big/300"), timeout="20s"), timeout=60)
     assert doc.get("bytes") is not None and 0 < doc["bytes"] <= MiB, \
         "bytes %r beyond max_body (1 MiB): %r" % (doc.get("bytes"), r)
-    assert r.maxrss_kb < 64 * 1024, "pharos peak RSS %d kB" % r.maxrss_kb
+    assert r.maxrss_kb < 160 * 1024, "pharos peak RSS %d kB" % r.maxrss_kb
     assert r.elapsed < 20, r
 
 
