@@ -161,8 +161,16 @@ extern const struct store_ops store_pg_ops;         /* store_pg.c */
 
 /* The implementation for an agent.database value: a path is SQLite, a
  * postgresql:// or postgres:// URI PostgreSQL; a URI libpq cannot parse or an
- * unknown scheme is NULL with err (which never repeats the password). */
+ * unknown scheme is NULL with err (which never repeats the password).
+ * In store_open.c, the one file that names the implementations. */
 const struct store_ops *store_ops_for(const char *database, char *err, size_t errlen);
+
+/* Opens the database through ops (which creates and migrates what is
+ * missing) and starts the writer thread: store_open() once it has chosen the
+ * implementation (store.c). NULL with err filled on failure; nothing is left
+ * running then. */
+struct store *store_start(const struct store_ops *ops, const char *path, char *err,
+                          size_t errlen);
 
 /* --- helpers shared by the implementations (store.c) --------------------- */
 

@@ -10,7 +10,7 @@
 #include "core/database.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "store/store_pg.h"
+#include "store/store_pg_read.h"
 
 /* --- connections ------------------------------------------------------------ */
 
@@ -22,7 +22,6 @@ struct store_reader *pg_reader_open(const char *uri, char *err, size_t errlen)
 	if (c == NULL)
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
-	r->base.ops = &store_pg_ops;
 	r->c = c;
 	database_display(uri, r->display, sizeof(r->display));
 	return &r->base;

@@ -110,13 +110,6 @@ static json_t *results_array(struct store_reader *r, const struct store_query *q
 
 /* --- connections ---------------------------------------------------------------- */
 
-struct store_reader *store_reader_open(const char *database, char *err, size_t errlen)
-{
-	const struct store_ops *ops = store_ops_for(database, err, errlen);
-
-	return ops != NULL ? ops->reader_open(database, err, errlen) : NULL;
-}
-
 void store_reader_close(struct store_reader *r)
 {
 	if (r != NULL)

@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/rollup_sqlite.h"
-#include "store/store_sqlite.h"
+#include "store/store_sqlite_read.h"
 
 #define READER_BUSY_MS   2000
 
@@ -24,7 +24,8 @@ struct sqlite_reader {
 /* --- connections ------------------------------------------------------------ */
 
 /* A read-only connection to the database at path (which must exist: a reader
- * never creates it). Use from one thread at a time. NULL with err on failure. */
+ * never creates it). Use from one thread at a time. NULL with err on failure.
+ * Its ops are set by the caller (store_sqlite.c), which holds the table. */
 struct store_reader *sqlite_reader_open(const char *path, char *err, size_t errlen)
 {
 	struct sqlite_reader *r;
@@ -38,7 +39,6 @@ struct store_reader *sqlite_reader_open(const char *path, char *err, size_t errl
 	}
 	sqlite3_busy_timeout(db, READER_BUSY_MS);
 	r = xcalloc(1, sizeof(*r));
-	r->base.ops = &store_sqlite_ops;
 	r->db = db;
 	return &r->base;
 }
