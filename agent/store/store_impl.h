@@ -179,4 +179,17 @@ json_t *store_text_json(const char *s);
 /* Sets o[key] to wall_us as an RFC 3339 time. */
 void store_set_time(json_t *o, const char *key, int64_t wall_us);
 
+/* One row of a query result as an implementation reads it: text (NULL when
+ * the column is NULL) and integer (0 when NULL) of column i. */
+struct store_cols {
+	const char *(*text)(const void *row, int i);
+	int64_t (*integer)(const void *row, int i);
+	const void *row;
+};
+/* Fills *out from a row whose columns are, in order: id, key, notifier,
+ * event (JSON), state, attempts, created_us, next_attempt_us, last_error,
+ * delivered_us, seq. Returns 0, or -1 when the stored event cannot be parsed
+ * (out stays zeroed). */
+int store_outbox_row_read(const struct store_cols *c, struct outbox_row *out);
+
 #endif
