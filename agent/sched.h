@@ -20,6 +20,8 @@
 #include "conf/conf.h"
 #include "attempt.h"
 #include "probes/probe.h"
+#include "sched_time.h"
+#include "sched_view.h"
 #include "web/snapshot.h"
 
 struct sched;
@@ -30,44 +32,6 @@ typedef void sched_result_fn(const struct check *c, const struct probe_result *r
                              bool manual, void *arg);
 /* Completion of sched_run_now. */
 typedef void sched_now_fn(const struct probe_result *r, void *arg);
-
-/* --- pure schedule arithmetic (unit-tested) -------------------------------- */
-
-/* First due time of a check: now + a stable offset in [0, interval). */
-uint64_t sched_first_due(uint64_t now_ms, uint64_t interval_ms, const char *name);
-/* The next due time after a tick due at prev_due: the first prev_due +
- * k·interval (k >= 1) that is later than now_ms - interval_ms, so a loop
- * that stalled skips the ticks it missed instead of running them in a burst.
- * *skipped receives how many ticks were passed over. */
-uint64_t sched_next_due(uint64_t prev_due, uint64_t interval_ms, uint64_t now_ms,
-                        uint64_t *skipped);
-
-/* --- lag statistics -------------------------------------------------------- */
-
-#define SCHED_LAG_BUCKETS SNAPSHOT_LAG_BUCKETS
-/* Upper bounds in seconds of the lag histogram buckets (the last is +Inf);
- * they live with the snapshot, which carries the histogram to /metrics. */
-#define sched_lag_bounds snapshot_lag_bounds
-
-struct sched_stats {
-	uint64_t runs;                  /* runs started by the schedule */
-	uint64_t skipped;               /* runs skipped, for either reason below */
-	uint64_t skipped_overload;      /* could not start in time (admission, stalled loop) */
-	uint64_t skipped_overlap;       /* the previous run of the check still in flight */
-	bool overloaded;                /* shedding runs now (admit_overloaded) */
-	size_t admit_limit;             /* runs allowed in flight now */
-	size_t admit_queued;            /* runs waiting for a slot now */
-	uint64_t lag_count;
-	double lag_sum_s;
-	uint64_t lag_buckets[SCHED_LAG_BUCKETS];   /* not cumulative */
-	uint64_t window_buckets[SCHED_LAG_BUCKETS]; /* lag of the last full minute (or the current one) */
-	double lag_p50_ms, lag_p99_ms;  /* over that minute */
-	bool on_time;                   /* lag p99 of that minute under 1 s */
-};
-
-/* Percentile p (0..1) from non-cumulative bucket counts, interpolated
- * linearly inside the bucket; 0 when empty. */
-double sched_lag_percentile(const uint64_t *buckets, double p);
 
 /* --- the scheduler ---------------------------------------------------------- */
 
@@ -115,15 +79,11 @@ const char *sched_failing_dependency(const struct sched *s, const struct check *
  * counts (any thread; takes the scheduler's lock); states then derives every
  * check's state, dependencies across schedulers included. */
 void sched_snapshot_fill(struct sched *s, struct snapshot *snap);
-void sched_snapshot_states(struct snapshot *snap);
+/* sched_snapshot_states: sched_view.h. */
 
 /* Any thread (takes the scheduler's lock). */
 void sched_get_stats(struct sched *s, struct sched_stats *out);
-/* Adds x to sum (counters, buckets; overloaded when either is) and
- * recomputes sum's percentiles. */
-void sched_stats_add(struct sched_stats *sum, const struct sched_stats *x);
-/* Percentiles and on_time from window_buckets. */
-void sched_stats_finish(struct sched_stats *st);
+/* sched_stats_add, sched_stats_finish: sched_view.h. */
 
 /* Seeds a check's state from its last stored result (at start). For a
  * heartbeat check, the result's time is taken as its last ping (a stored

@@ -3,7 +3,7 @@
  * missed ticks, and the percentiles of the run-lag histogram. No loop, no
  * state: unit-testable on its own. */
 #include "core/util.h"
-#include "sched.h"
+#include "sched_time.h"
 
 uint64_t sched_first_due(uint64_t now_ms, uint64_t interval_ms, const char *name)
 {

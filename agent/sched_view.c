@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "sched.h"
+#include "sched_view.h"
 
 struct name_index {
 	const char *name;

@@ -54,6 +54,8 @@
 #include <stdint.h>
 
 #include "alerts/alert.h"
+#include "alerts/delivery_curl.h"
+#include "alerts/delivery_policy.h"
 #include "alerts/notify.h"
 #include "alerts/outbox.h"
 
@@ -61,51 +63,7 @@ struct loop;
 struct curlm;
 struct delivery;
 
-#define DELIVERY_BACKOFF_BASE_MS    1000ULL
-#define DELIVERY_BACKOFF_CAP_MS     300000ULL
-#define DELIVERY_BREAKER_FAILURES   5
-#define DELIVERY_BREAKER_OPEN_MS    60000ULL
-#define DELIVERY_BODY_MAX           8192
 #define DELIVERY_MAX_IN_FLIGHT      4
-
-/* --- pure policy (unit-tested) ------------------------------------------- */
-
-/* Full jitter: a delay in [0, min(CAP, BASE * 2^(attempts-1))] for the retry
- * after the attempts-th failed attempt (attempts >= 1; 0 is treated as 1),
- * picked by rnd (uniform 64-bit): rnd % (bound + 1). */
-uint64_t delivery_backoff_ms(int attempts, uint64_t rnd);
-
-/* The delay before the next attempt: the backoff, but never sooner than a
- * Retry-After the receiver asked for (retry_after_ms, 0: none). */
-uint64_t delivery_retry_delay_ms(int attempts, uint64_t retry_after_ms, uint64_t rnd);
-
-enum delivery_breaker_state { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN };
-const char *delivery_breaker_state_name(enum delivery_breaker_state s);
-
-struct delivery_breaker {
-	enum delivery_breaker_state state;
-	int failures;               /* consecutive */
-	uint64_t opened_ms;
-	bool trial_in_flight;       /* half-open: the one attempt let through */
-};
-
-/* May an attempt start at now_ms? Moves open -> half-open when the open
- * period is over; in half-open, true once (the trial; the caller must then
- * report its outcome). *retry_ms (may be NULL) receives when to ask again
- * when the answer is false (UINT64_MAX: when the trial ends). */
-bool delivery_breaker_allow(struct delivery_breaker *b, uint64_t now_ms, uint64_t *retry_ms);
-/* The outcome of an attempt that was allowed. */
-void delivery_breaker_report(struct delivery_breaker *b, bool ok, uint64_t now_ms);
-
-struct delivery_bucket {
-	double tokens;
-	uint64_t last_ms;
-	bool started;
-};
-
-/* Takes a token at now_ms when one is there (returns 0), else returns the
- * milliseconds until one will be (at least 1). rate_per_s <= 0: unlimited. */
-uint64_t delivery_bucket_take(struct delivery_bucket *b, double rate_per_s, uint64_t now_ms);
 
 /* --- the deliverer --------------------------------------------------------- */
 
@@ -116,38 +74,6 @@ struct delivery_env {
 	uint64_t (*random)(void *ctx);      /* uniform 64-bit */
 	void *ctx;
 };
-
-/* One answer (or none) from a receiver. */
-struct delivery_answer {
-	long status;                /* 0: no HTTP answer */
-	const char *body;           /* at most DELIVERY_BODY_MAX bytes, may be NULL */
-	size_t body_len;
-	const char *retry_after;    /* the Retry-After header or NULL */
-	const char *error;          /* transport error text when status is 0, or NULL */
-};
-
-typedef void delivery_answer_fn(void *token, const struct delivery_answer *a);
-
-/* Sends rq once, now, blocking the caller (curl easy, same request and answer
- * handling as a delivery attempt), and calls done(token, answer) before it
- * returns. For `pharos notify-test`. Returns 0, or -1 when curl cannot start
- * (done is then never called). */
-int delivery_send_now(const struct notify_request *rq, uint64_t timeout_ms,
-                      delivery_answer_fn *done, void *token);
-
-/* A transport: send rq within timeout_ms and call done(token, answer) later,
- * on the loop thread, never from inside send. Returns 0 and sets *handle, or
- * -1 when it cannot start (done is then never called). cancel abandons a send
- * in flight by its handle (done is then never called). */
-struct delivery_transport {
-	int (*send)(void *ctx, const struct notify_request *rq, uint64_t timeout_ms,
-	            delivery_answer_fn *done, void *token, void **handle);
-	void (*cancel)(void *ctx, void *handle);
-	void *ctx;
-};
-
-/* The default transport: curl multi m on its loop (delivery_curl.c). */
-struct delivery_transport delivery_curl_transport(struct curlm *m);
 
 /* A change of a row's delivery state (to persist). */
 struct delivery_progress {

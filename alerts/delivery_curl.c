@@ -10,7 +10,7 @@
 
 #include <curl/curl.h>
 
-#include "alerts/delivery.h"
+#include "alerts/delivery_curl.h"
 #include "core/curlm.h"
 #include "core/util.h"
 

@@ -1,7 +1,9 @@
 /* delivery_policy.c — the pure policy of delivery (delivery.h): backoff with
  * full jitter, the circuit breaker and the token bucket. No I/O, no clock of
  * its own: callers pass the time, so tests drive it directly. */
-#include "alerts/delivery.h"
+#include <stddef.h>
+
+#include "alerts/delivery_policy.h"
 
 /* --- pure policy ------------------------------------------------------------- */
 

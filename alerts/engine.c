@@ -47,6 +47,18 @@ struct inst_key {
 
 /* --- lookups -------------------------------------------------------------- */
 
+void eng_checks_free(struct eng_check *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].message);
+		window_free(v[i].win);
+		free(v[i].deps);
+		free(v[i].maint);
+		free(v[i].inst);
+	}
+	free(v);
+}
+
 int eng_check_cmp(const void *a, const void *b)
 {
 	const struct eng_check *x = a, *y = b;

@@ -8,19 +8,6 @@
 #include "alerts/expr.h"
 #include "probes/selector.h"
 
-void eng_checks_free(struct eng_check *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].message);
-		window_free(v[i].win);
-		free(v[i].deps);
-		free(v[i].maint);
-		free(v[i].inst);
-	}
-	free(v);
-}
-
-
 static bool rule_selects(const struct alert_rule *r, const struct check *c)
 {
 	for (size_t i = 0; i < r->n_selectors; i++) {

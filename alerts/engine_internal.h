@@ -1,5 +1,6 @@
 /* engine_internal.h — what engine.c (state machine, evaluation) and
  * engine_build.c (engine_set_conf: instances from a configuration) share.
+ * engine_build.c builds on engine.c, never the other way round (no cycle).
  * Nothing outside alerts/engine*.c includes it (the contract is engine.h). */
 #ifndef PHAROS_ENGINE_INTERNAL_H
 #define PHAROS_ENGINE_INTERNAL_H
@@ -74,7 +75,7 @@ int eng_inst_cmp(const void *a, const void *b);
  * in the installed conf (NULL when unknown). A firing one resolves. */
 void eng_inst_gone(struct engine *e, struct eng_inst *in, const struct check *c, int64_t now_ms);
 
-/* Frees a checks array and what its elements own (engine_build.c). */
+/* Frees a checks array and what its elements own (engine.c). */
 void eng_checks_free(struct eng_check *v, size_t n);
 
 #endif

@@ -21,7 +21,9 @@
 #include "probes/assert.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "probes/probe.h"
+#include "probes/dns.h"
+#include "probes/probe_run.h"
+#include "probes/probe_type.h"
 #include "core/resolver.h"
 #include "core/util.h"
 

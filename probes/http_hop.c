@@ -14,7 +14,7 @@
 
 #include "core/curlm.h"
 #include "core/log.h"
-#include "probes/http.h"
+#include "probes/http_hop.h"
 #include "core/util.h"
 
 /* Forgets the current hop's response (a redirect's body and headers are not

@@ -9,7 +9,8 @@
 #include <strings.h>
 
 #include "core/buf.h"
-#include "probes/http.h"
+#include "probes/http_hop.h"
+#include "probes/http_steps.h"
 #include "probes/jsonpath.h"
 #include "core/util.h"
 

@@ -8,7 +8,8 @@
 #include <strings.h>
 
 #include "probes/http.h"
-#include "probes/probe.h"
+#include "probes/probe_run.h"
+#include "probes/probe_type.h"
 #include "core/util.h"
 
 static probe_hash_fn hash_basic_auth, hash_steps, hash_status, hash_json, hash_resp_headers;

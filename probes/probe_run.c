@@ -5,7 +5,8 @@
 #include <stdlib.h>
 
 #include "core/log.h"
-#include "probes/probe.h"
+#include "probes/probe_run.h"
+#include "probes/probe_type.h"
 #include "core/resolver.h"
 #include "core/util.h"
 

@@ -39,7 +39,8 @@
 #include "core/log.h"
 #include "probes/conn.h"
 #include "core/loop.h"
-#include "probes/probe.h"
+#include "probes/probe_run.h"
+#include "probes/probe_type.h"
 #include "core/resolver.h"
 #include "core/util.h"
 

@@ -2,20 +2,29 @@
  * conf and validates every setting, collecting every error as "FILE:LINE:
  * message" so a user fixes a config in one pass, not one error at a time.
  *
- * This file is the loader's core: conf_load(), the order of the sections,
- * and the public lookups. The rest is split by concern (conf_internal.h
- * holds what they share):
+ * This file is the loader's entry point and the top of agent/conf/:
+ * conf_load(), the order of the sections, and freeing the loader. Nothing
+ * below calls it. The rest is split by concern (conf_parse.h holds what the
+ * parts share; each builds only on those listed after it):
+ *   conf_agent.c    the agent and defaults sections
+ *   conf_announce.c announcements
+ *   conf_alerts.c   notifiers, alert rules, maintenance windows, selectors
+ *   conf_checks.c   the checks: building their tables, one check, depends_on
+ *                   and its cycles, targets, fingerprints
+ *   conf_check_values.c, conf_check_http.c  the parsers of check settings
+ *                   (conf_check_parser in the first finds the second's)
+ *   conf_validate.c a check type's rules that combine settings
  *   conf_files.c    reading files, parsing them, the main file's `include`
- *   conf_report.c   errors and warnings ("FILE:LINE:"), message helpers
- *   conf_values.c   typed getters and validators of one value
  *   conf_apply.c    walking a group against its tables, entry names,
  *                   sections whose lists come from several files
- *   conf_names.c    names to positions: duplicates and lookups in O(1)
- *   conf_agent.c    the agent and defaults sections
+ *   conf_tables.c   the check tables (filled by conf_checks.c)
+ *   conf_select.c   selectors at scale
+ *   conf_values.c   typed getters and validators of one value
  *   conf_subst.c    ${env:NAME}, ${file:/path}, $${ and secret registration
- *   conf_checks.c   the checks: their tables and type-specific parsers,
- *                   steps, depends_on and its cycles, targets, fingerprints
- *   conf_alerts.c   notifiers, alert rules, maintenance windows, selectors
+ *   conf_report.c   errors and warnings ("FILE:LINE:"), message helpers
+ *   conf_lookup.c   the loaded conf: references, look-ups, freeing
+ *   conf_names.c    valid names; names to positions in O(1)
+ *   conf_types.h    the structs of a loaded conf
  *
  * Shape (STYLE rule 10): each context (agent, agent.retention, defaults, a
  * check, each check type, each type's expect, one expect.json entry, a step
@@ -51,7 +60,7 @@
 #include <sys/stat.h>
 
 #include "conf/conf.h"
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "probes/selector.h"
 #include "core/util.h"
 
@@ -59,44 +68,6 @@
 
 static const char *const sections[] = { "include", "agent", "defaults", "checks", "alerts", "notifiers",
                                         "maintenance", "announcements" };
-
-static void conf_free(struct conf *c)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < c->n_checks; i++)
-		check_clear(&c->checks[i]);
-	free(c->checks);
-	for (size_t i = 0; i < c->n_rules; i++)
-		alert_rule_clear(&c->rules[i]);
-	free(c->rules);
-	for (size_t i = 0; i < c->n_notifiers; i++)
-		notifier_conf_clear(&c->notifiers[i]);
-	free(c->notifiers);
-	for (size_t i = 0; i < c->n_maintenance; i++)
-		maintenance_window_clear(&c->maintenance[i]);
-	free(c->maintenance);
-	for (size_t i = 0; i < c->n_announcements; i++)
-		announcement_clear(&c->announcements[i]);
-	free(c->announcements);
-	conf_names_free(c->check_names);
-	conf_names_free(c->rule_names);
-	conf_names_free(c->notifier_names);
-	free(c->agent.listen);
-	free(c->agent.database);
-	free(c->agent.public_url);
-	free(c->agent.admin_token);
-	free(c->agent.title);
-	free(c->agent.location);
-	free(c->agent.tls_cert);
-	free(c->agent.tls_key);
-	free(c->agent.health_listen);
-	for (size_t i = 0; i < c->n_included; i++)
-		free(c->included[i]);
-	free(c->included);
-	free(c->path);
-	free(c);
-}
 
 /* Every root setting of the main file: the known sections, or an error. */
 static void check_main_root(struct loader *ld, const config_setting_t *root)
@@ -181,13 +152,33 @@ static struct conf *load_text(const char *text, const char *name, const struct s
 out:
 	if (ld.n_errs > 0 || ld.too_many) {
 		conf_errors_flush(&ld, errs);
-		conf_free(conf);
+		conf_unref(conf);
 		conf = NULL;
 	} else {
 		conf_warnings_log(&ld);
 	}
 	conf_loader_free(&ld);
 	return conf;
+}
+
+void conf_loader_free(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->n_files; i++) {
+		config_destroy(&ld->files[i]->cfg);
+		free(ld->files[i]->path);
+		free(ld->files[i]);
+	}
+	free(ld->files);
+	for (size_t i = 0; i < ld->n_secrets; i++)
+		free(ld->secrets[i]);
+	free(ld->secrets);
+	for (size_t i = 0; i < ld->n_tmp; i++)
+		free(ld->tmp[i]);
+	free(ld->tmp);
+	conf_messages_free(ld);
+	free(ld->deps);
+	conf_select_free(ld->select);
+	conf_free_vars(ld);
 }
 
 /* --- public --------------------------------------------------------------- */
@@ -227,83 +218,6 @@ void conf_errors_free(struct conf_errors *errs)
 	free(errs->lines);
 	errs->lines = NULL;
 	errs->n = 0;
-}
-
-/* Atomic: the loop thread and the HTTP threads take and drop references. */
-struct conf *conf_ref(struct conf *c)
-{
-	if (c != NULL)
-		__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	return c;
-}
-
-void conf_unref(struct conf *c)
-{
-	if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		conf_free(c);
-}
-
-/* The position of name by the index idx, or -1. A conf built by hand (tests)
- * has no index: *known is false and the caller walks the array. */
-static long indexed(const struct conf_names *idx, const char *name, bool *known)
-{
-	*known = idx != NULL;
-	return *known ? conf_names_find(idx, name) : -1;
-}
-
-/* Constant time in a loaded conf (its names are indexed). */
-const struct check *conf_find_check(const struct conf *c, const char *name)
-{
-	bool known;
-	long pos;
-
-	if (c == NULL || name == NULL)
-		return NULL;
-	pos = indexed(c->check_names, name, &known);
-	if (known)
-		return pos >= 0 ? &c->checks[pos] : NULL;
-	for (size_t i = 0; i < c->n_checks; i++)
-		if (c->checks[i].name != NULL && strcmp(c->checks[i].name, name) == 0)
-			return &c->checks[i];
-	return NULL;
-}
-
-const struct alert_rule *conf_find_rule(const struct conf *c, const char *name)
-{
-	bool known;
-	long pos;
-
-	if (c == NULL || name == NULL)
-		return NULL;
-	pos = indexed(c->rule_names, name, &known);
-	if (known)
-		return pos >= 0 ? &c->rules[pos] : NULL;
-	for (size_t i = 0; i < c->n_rules; i++)
-		if (c->rules[i].name != NULL && strcmp(c->rules[i].name, name) == 0)
-			return &c->rules[i];
-	return NULL;
-}
-
-const struct notifier_conf *conf_find_notifier(const struct conf *c, const char *name)
-{
-	bool known;
-	long pos;
-
-	if (c == NULL || name == NULL)
-		return NULL;
-	pos = indexed(c->notifier_names, name, &known);
-	if (known)
-		return pos >= 0 ? &c->notifiers[pos] : NULL;
-	for (size_t i = 0; i < c->n_notifiers; i++)
-		if (c->notifiers[i].name != NULL && strcmp(c->notifiers[i].name, name) == 0)
-			return &c->notifiers[i];
-	return NULL;
-}
-
-/* Kept for the loader's callers and tests: the rule itself is probes/selector.c. */
-bool conf_selector_matches(const char *selector, const struct check *c)
-{
-	return selector_matches(selector, c);
 }
 
 const char *conf_default_path(const char *opt_path)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/database.h"
 #include "core/util.h"
 

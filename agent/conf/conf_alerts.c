@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "alerts/expr.h"
 #include "alerts/maintenance.h"
 #include "alerts/notify_template.h"
@@ -342,26 +342,6 @@ static void parse_notifier_setting(struct loader *ld, const config_setting_t *s,
 	}
 	notifier_set(n, st->name, v);
 	conf_free_secret(v);
-}
-
-const char *conf_notifier_types_with(struct loader *ld, int type, const char *name)
-{
-	const struct notifier_type *found[NOTIFIER_TYPES_MAX];
-	size_t n = 0;
-	char *out = xstrdup("");
-
-	for (int t = 0; notifier_types[t] != NULL && n < NOTIFIER_TYPES_MAX; t++)
-		if (t != type && notifier_type_setting_index(notifier_types[t], name) >= 0)
-			found[n++] = notifier_types[t];
-	for (size_t i = 0; i < n; i++) {
-		char *next = xasprintf("%s%s\"%s\"", out, i == 0 ? "" : i == n - 1 ? " and " : ", ",
-		                       found[i]->name);
-
-		free(out);
-		out = next;
-	}
-	conf_tmp(ld, out);
-	return n > 0 ? out : NULL;
 }
 
 /* The loader's table for the settings of type t: each a custom entry

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/util.h"
 
 static const char *const severities[] = { "info", "warning", "outage", "maintenance" };
@@ -22,17 +22,6 @@ static const struct def announcement_defs[] = {
 	D_FN("checks", parse_checks, 0, NULL),
 	D_END
 };
-
-void announcement_clear(struct announcement *a)
-{
-	free(a->title);
-	free(a->body);
-	free(a->severity);
-	for (size_t i = 0; i < a->n_selectors; i++)
-		free(a->selectors[i]);
-	free(a->selectors);
-	memset(a, 0, sizeof(*a));
-}
 
 static void parse_severity(struct loader *ld, const config_setting_t *s, void *base,
                            const char *where)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/util.h"
 
 /* --- walking a group against its tables ----------------------------------- */
@@ -61,6 +61,29 @@ static const char *types_with(struct loader *ld, const struct def *const *defs, 
 	return n > 0 ? out : NULL;
 }
 
+/* The notifier types other than notifier_types[type] that have a setting
+ * called name, for a message: "\"pagerduty\"", "\"slack\" and \"webhook\"";
+ * NULL when none. */
+static const char *notifier_types_with(struct loader *ld, int type, const char *name)
+{
+	const struct notifier_type *found[NOTIFIER_TYPES_MAX];
+	size_t n = 0;
+	char *out = xstrdup("");
+
+	for (int t = 0; notifier_types[t] != NULL && n < NOTIFIER_TYPES_MAX; t++)
+		if (t != type && notifier_type_setting_index(notifier_types[t], name) >= 0)
+			found[n++] = notifier_types[t];
+	for (size_t i = 0; i < n; i++) {
+		char *next = xasprintf("%s%s\"%s\"", out, i == 0 ? "" : i == n - 1 ? " and " : ", ",
+		                       found[i]->name);
+
+		free(out);
+		out = next;
+	}
+	conf_tmp(ld, out);
+	return n > 0 ? out : NULL;
+}
+
 /* Records the error for the setting s whose name no table of this context
  * knows, with the most helpful explanation available. */
 static void unknown_setting(struct loader *ld, const config_setting_t *s, const char *where,
@@ -94,7 +117,7 @@ static void unknown_setting(struct loader *ld, const config_setting_t *s, const 
 		}
 	}
 	if (scope == SCOPE_NOTIFIER) {
-		others = conf_notifier_types_with(ld, type, name);
+		others = notifier_types_with(ld, type, name);
 		if (others != NULL) {
 			conf_err(ld, s, "setting \"%s\" in %s does not apply to notifier type \"%s\" (it is a setting of %s notifiers)",
 			         name, where, notifier_types[type]->name, others);

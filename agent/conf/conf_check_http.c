@@ -25,7 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "probes/jsonpath.h"
 #include "core/util.h"
 

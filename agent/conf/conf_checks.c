@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -27,16 +27,12 @@
 /* What a step has besides its type's request settings. A step is read into
  * a scratch struct check (so every http parser serves both); name and
  * extract are read by the steps parser itself. */
-const struct def conf_step_defs[] = {
+static const struct def step_defs[] = {
 	{ "name", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
 	{ "extract", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL },
 	D_FN("expect", conf_parse_expect, 0, NULL),
 	D_END
 };
-
-const struct def *conf_check_defs;
-const struct def *conf_type_defs[CHECK_TYPE_COUNT];
-const struct def *conf_expect_defs[CHECK_TYPE_COUNT];
 
 static unsigned def_flags(unsigned probe_flags, enum probe_kind kind)
 {
@@ -92,8 +88,10 @@ static const struct def *defs_from(const struct probe_setting *ps)
 	return d;
 }
 
+/* Fills the table pointers of conf_tables.c. */
 static void build_tables(void)
 {
+	conf_step_defs = step_defs;
 	conf_check_defs = defs_from(probe_check_settings);
 	for (int t = 0; t < CHECK_TYPE_COUNT; t++) {
 		const struct probe_type *pt = probe_type_get((enum check_type)t);
@@ -108,81 +106,6 @@ void conf_check_tables_init(void)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, build_tables);
-}
-
-/* --- the type's rules, asked through struct probe_validate ----------------- */
-
-/* struct probe_validate as the loader answers it: v first, so the
- * callbacks get back to the loader and the group from the v they are given. */
-struct validate_ctx {
-	struct probe_validate v;
-	struct loader *ld;
-	const config_setting_t *g;
-};
-
-/* The setting "name" or "expect.name" of the group being validated, or NULL. */
-static const config_setting_t *ctx_member(const struct probe_validate *v, const char *name)
-{
-	const struct validate_ctx *x = (const struct validate_ctx *)v;
-	const char *dot = strchr(name, '.');
-	const config_setting_t *ex;
-	char group[32];
-
-	if (dot == NULL)
-		return config_setting_get_member(x->g, name);
-	snprintf(group, sizeof(group), "%.*s", (int)(dot - name), name);
-	ex = config_setting_get_member(x->g, group);
-	if (ex == NULL || !config_setting_is_group(ex))
-		return NULL;
-	return config_setting_get_member(ex, dot + 1);
-}
-
-static bool ctx_present(const struct probe_validate *v, const char *name)
-{
-	return ctx_member(v, name) != NULL;
-}
-
-static bool ctx_valid(const struct probe_validate *v, const char *name)
-{
-	const struct validate_ctx *x = (const struct validate_ctx *)v;
-	const config_setting_t *s = ctx_member(v, name);
-
-	return s != NULL && !conf_had_error(x->ld, s);
-}
-
-__attribute__((format(printf, 3, 4)))
-static void ctx_error(const struct probe_validate *v, const char *name, const char *fmt, ...)
-{
-	const struct validate_ctx *x = (const struct validate_ctx *)v;
-	const config_setting_t *s = name ? ctx_member(v, name) : NULL;
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg == NULL) {
-		fputs("pharos: out of memory\n", stderr);
-		abort();
-	}
-	conf_err(x->ld, s ? s : x->g, "%s", msg);
-	free(msg);
-}
-
-void conf_validate_check(struct loader *ld, const config_setting_t *g, const struct check *c,
-                         const char *where, bool step)
-{
-	const struct probe_type *pt = probe_type_of(c);
-	struct validate_ctx x = {
-		.v = { .where = where, .step = step, .present = ctx_present, .valid = ctx_valid,
-		       .error = ctx_error },
-		.ld = ld,
-		.g = g,
-	};
-
-	if (pt != NULL && pt->validate != NULL)
-		pt->validate(c, &x.v);
 }
 
 /* --- one check ------------------------------------------------------------ */

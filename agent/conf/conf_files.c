@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/buf.h"
 #include "core/util.h"
 
@@ -165,16 +165,6 @@ int conf_file_parse(struct loader *ld, struct conf_file *f, const char *text)
 	/* config_read_string made a new root. */
 	config_setting_set_hook(config_root_setting(&f->cfg), f);
 	return 0;
-}
-
-size_t conf_file_of(const struct loader *ld, const config_setting_t *s)
-{
-	const struct conf_file *f;
-
-	if (s == NULL || s->config == NULL)
-		return 0;
-	f = config_setting_get_hook(config_root_setting(s->config));
-	return f != NULL && f->order < ld->n_files ? f->order : 0;
 }
 
 /* --- include -------------------------------------------------------------- */

@@ -5,12 +5,27 @@
  *
  * Open addressing with linear probing over a power-of-two table kept at most
  * half full; names are borrowed from the conf (they live as long as it). */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_names.h"
 #include "core/util.h"
+
+#define NAME_MAX_LEN 64         /* of checks, rules, notifiers, variables */
+
+bool conf_valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
 
 /* 24 bytes: a loaded conf keeps its index (100,000 checks: 6 MiB). */
 struct name_slot {

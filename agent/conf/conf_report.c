@@ -7,10 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/log.h"
 #include "core/suggest.h"
 #include "core/util.h"
+
+/* --- where a setting is ---------------------------------------------------- */
+
+size_t conf_file_of(const struct loader *ld, const config_setting_t *s)
+{
+	const struct conf_file *f;
+
+	if (s == NULL || s->config == NULL)
+		return 0;
+	f = config_setting_get_hook(config_root_setting(s->config));
+	return f != NULL && f->order < ld->n_files ? f->order : 0;
+}
 
 /* --- errors, warnings and messages ---------------------------------------- */
 
@@ -295,27 +307,12 @@ void conf_warnings_log(const struct loader *ld)
 		log_warn(ld->warnings[i]);
 }
 
-void conf_loader_free(struct loader *ld)
+void conf_messages_free(struct loader *ld)
 {
-	for (size_t i = 0; i < ld->n_files; i++) {
-		config_destroy(&ld->files[i]->cfg);
-		free(ld->files[i]->path);
-		free(ld->files[i]);
-	}
-	free(ld->files);
-	for (size_t i = 0; i < ld->n_secrets; i++)
-		free(ld->secrets[i]);
-	free(ld->secrets);
-	for (size_t i = 0; i < ld->n_tmp; i++)
-		free(ld->tmp[i]);
-	free(ld->tmp);
 	for (size_t i = 0; i < ld->n_errs; i++)
 		free(ld->errs[i].msg);
 	free(ld->errs);
 	for (size_t i = 0; i < ld->n_warnings; i++)
 		free(ld->warnings[i]);
 	free(ld->warnings);
-	free(ld->deps);
-	conf_select_free(ld->select);
-	conf_free_vars(ld);
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/util.h"
 
 struct conf_select {

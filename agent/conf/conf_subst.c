@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -93,7 +93,7 @@ out:
 }
 
 /* Whether s is where a step may use ${var:NAME}: its url, body, or an entry
- * of its headers (see struct loader in conf_internal.h). */
+ * of its headers (see struct loader in conf_parse.h). */
 static bool var_allowed(const struct loader *ld, const config_setting_t *s)
 {
 	const config_setting_t *parent = config_setting_parent(s);

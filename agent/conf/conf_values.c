@@ -10,22 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf/conf_internal.h"
+#include "conf/conf_parse.h"
 #include "core/util.h"
 
-#define NAME_MAX_LEN 64         /* of checks, rules, notifiers, variables */
-
-bool conf_valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return false;
-	return true;
-}
 
 /* A host name (letters, digits, '-', '_', '.'; labels of at most 63) or an
  * IPv4/IPv6 address without brackets. */

@@ -7,8 +7,11 @@
  * and a 90-day read of every check from hours alone is 10,000 x 2,160 rows;
  * from days it is 10,000 x 90 plus two edges. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "store/rollup.h"
 
 #define US 1000000LL
@@ -183,3 +186,64 @@ size_t rollup_plan(int64_t since_us, int64_t now_us, int64_t hour_done_s, int64_
 	return n;
 }
 
+void rollup_sums_sql(char *buf, size_t len)
+{
+	snprintf(buf, len, "sum(count), sum(failures), sum(latency_sum_us), min(latency_min_us),"
+	         " max(latency_max_us)");
+	for (int i = 0; i < ROLLUP_BUCKETS; i++) {
+		size_t l = strlen(buf);
+
+		snprintf(buf + l, len - l, ", sum(h%d)", i);
+	}
+}
+
+/* --- a batch's results by check and minute ------------------------------------ */
+
+void rollup_minutes_add(struct rollup_minutes *m, const char *check, int64_t ts_us,
+                        int64_t duration_us, bool ok)
+{
+	struct rollup_minute *e;
+
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->e = xrealloc(m->e, m->cap * sizeof(*m->e));
+	}
+	e = &m->e[m->n++];
+	e->check = check;
+	e->minute_s = rollup_floor_div(ts_us, MINUTE_S * US) * MINUTE_S;
+	rollup_agg_init(&e->agg);
+	rollup_agg_add(&e->agg, duration_us, ok);
+}
+
+static int minute_cmp(const void *pa, const void *pb)
+{
+	const struct rollup_minute *a = pa, *b = pb;
+	int c = strcmp(a->check, b->check);
+
+	if (c != 0)
+		return c;
+	return a->minute_s < b->minute_s ? -1 : a->minute_s > b->minute_s;
+}
+
+size_t rollup_minutes_merge(struct rollup_minutes *m)
+{
+	size_t i = 0, groups = 0;
+
+	if (m->n > 1)
+		qsort(m->e, m->n, sizeof(*m->e), minute_cmp);
+	while (i < m->n) {
+		struct rollup_minute g = m->e[i++];
+
+		while (i < m->n && minute_cmp(&g, &m->e[i]) == 0)
+			rollup_agg_merge(&g.agg, &m->e[i++].agg);
+		m->e[groups++] = g;
+	}
+	return groups;
+}
+
+void rollup_minutes_free(struct rollup_minutes *m)
+{
+	free(m->e);
+	m->e = NULL;
+	m->n = m->cap = 0;
+}

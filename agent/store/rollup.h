@@ -48,6 +48,32 @@ double rollup_percentile(const struct rollup_agg *a, double p);
 /* 100 * (count - failures) / count, or -1 when empty. */
 double rollup_uptime(const struct rollup_agg *a);
 
+/* The SQL select list that sums aggregates into one, for both stores:
+ * "sum(count), sum(failures), sum(latency_sum_us), min(latency_min_us),
+ * max(latency_max_us), sum(h0), ..." into buf (512 bytes are enough). */
+void rollup_sums_sql(char *buf, size_t len);
+
+/* --- a batch's results by check and minute (both writers) ------------------- */
+
+struct rollup_minute {
+	const char *check;      /* the store's row owns it until commit */
+	int64_t minute_s;
+	struct rollup_agg agg;
+};
+
+struct rollup_minutes {
+	struct rollup_minute *e;
+	size_t n, cap;
+};
+
+/* Adds one result to m as its own entry (merged later). */
+void rollup_minutes_add(struct rollup_minutes *m, const char *check, int64_t ts_us,
+                        int64_t duration_us, bool ok);
+/* Sorts m by check, then minute, and merges the entries of one (check,
+ * minute) into one, in place: returns how many there are, at the front. */
+size_t rollup_minutes_merge(struct rollup_minutes *m);
+void rollup_minutes_free(struct rollup_minutes *m);
+
 /* How a window [since, now) is read: up to 8 disjoint parts, oldest first.
  * RAW parts are in microseconds of results.ts_us, the others in seconds of
  * bucket_start_s (a bucket belongs to a part when its start is in [lo, hi)). */

@@ -10,7 +10,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "store/store_pg.h"
+#include "store/rollup_pg.h"
+#include "store/store_pg_read.h"
 
 #define US 1000000LL
 #define MINUTE_S 60
@@ -82,14 +83,9 @@ static char *conflict_clause(const char *t)
 
 static void build_sql(void)
 {
-	char sums[512] = "sum(count), sum(failures), sum(latency_sum_us), min(latency_min_us),"
-	                 " max(latency_max_us)";
+	char sums[512];
 
-	for (int i = 0; i < ROLLUP_BUCKETS; i++) {
-		size_t l = strlen(sums);
-
-		snprintf(sums + l, sizeof(sums) - l, ", sum(h%d)", i);
-	}
+	rollup_sums_sql(sums, sizeof(sums));
 	for (int i = 0; i < 3; i++) {
 		conflict_sql[i] = conflict_clause(tables[i]);
 		part_one_sql[i] = xasprintf("SELECT check_name, bucket_start_s, " AGG_COLS " FROM %s"
@@ -109,15 +105,8 @@ static void build_sql(void)
 
 /* --- writer ---------------------------------------------------------------------- */
 
-struct wentry {
-	const char *check;      /* the store's row owns it until commit */
-	int64_t minute_s;
-	struct rollup_agg agg;
-};
-
 struct pg_rollup {
-	struct wentry *e;
-	size_t n, cap;
+	struct rollup_minutes m;
 	struct pg_params p;
 };
 
@@ -132,39 +121,19 @@ void pg_rollup_free(struct pg_rollup *w)
 	if (w == NULL)
 		return;
 	pg_params_free(&w->p);
-	free(w->e);
+	rollup_minutes_free(&w->m);
 	free(w);
 }
 
 void pg_rollup_begin(struct pg_rollup *w)
 {
-	w->n = 0;
+	w->m.n = 0;
 }
 
 void pg_rollup_add(struct pg_rollup *w, const char *check, int64_t ts_us, int64_t duration_us,
                    bool ok)
 {
-	struct wentry *e;
-
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
-		w->e = xrealloc(w->e, w->cap * sizeof(*w->e));
-	}
-	e = &w->e[w->n++];
-	e->check = check;
-	e->minute_s = rollup_floor_div(ts_us, MINUTE_S * US) * MINUTE_S;
-	rollup_agg_init(&e->agg);
-	rollup_agg_add(&e->agg, duration_us, ok);
-}
-
-static int wentry_cmp(const void *pa, const void *pb)
-{
-	const struct wentry *a = pa, *b = pb;
-	int c = strcmp(a->check, b->check);
-
-	if (c != 0)
-		return c;
-	return a->minute_s < b->minute_s ? -1 : a->minute_s > b->minute_s;
+	rollup_minutes_add(&w->m, check, ts_us, duration_us, ok);
 }
 
 static void params_agg(struct pg_params *p, const char *check, int64_t bucket_s,
@@ -197,7 +166,7 @@ static int upsert(PGconn *c, int level, struct pg_params *p, size_t n, char *err
 }
 
 /* Adds g to the derived bucket of level (late result): one row. */
-static int upsert_one(struct pg_rollup *w, PGconn *c, int level, const struct wentry *g,
+static int upsert_one(struct pg_rollup *w, PGconn *c, int level, const struct rollup_minute *g,
                       char *err, size_t errlen)
 {
 	int rc;
@@ -251,34 +220,26 @@ static int derive(PGconn *c, int level, int64_t from_s, int64_t to_s, char *err,
 int pg_rollup_commit(struct pg_rollup *w, PGconn *c, int64_t now_us, char *err, size_t errlen)
 {
 	int64_t hour_done, day_done, new_hour, new_day;
-	size_t i = 0, groups = 0;
+	size_t groups;
 
 	if (read_marks(c, &hour_done, &day_done, err, errlen) != 0)
 		return -1;
-	if (w->n > 1)
-		qsort(w->e, w->n, sizeof(*w->e), wentry_cmp);
+	groups = rollup_minutes_merge(&w->m);
 	pg_params_clear(&w->p);
-	while (i < w->n) {
-		struct wentry *g = &w->e[i++];
-
-		while (i < w->n && wentry_cmp(g, &w->e[i]) == 0)
-			rollup_agg_merge(&g->agg, &w->e[i++].agg);
-		w->e[groups++] = *g;
-	}
 	for (size_t k = 0; k < groups; k++)
-		params_agg(&w->p, w->e[k].check, w->e[k].minute_s, &w->e[k].agg);
+		params_agg(&w->p, w->m.e[k].check, w->m.e[k].minute_s, &w->m.e[k].agg);
 	if (groups > 0 && upsert(c, 0, &w->p, groups, err, errlen) != 0)
 		return -1;
 	pg_params_clear(&w->p);
 	for (size_t k = 0; k < groups; k++) {
-		const struct wentry *g = &w->e[k];
+		const struct rollup_minute *g = &w->m.e[k];
 
 		if (g->minute_s < hour_done && upsert_one(w, c, 1, g, err, errlen) != 0)
 			return -1;
 		if (g->minute_s < day_done && upsert_one(w, c, 2, g, err, errlen) != 0)
 			return -1;
 	}
-	w->n = 0;
+	w->m.n = 0;
 	new_hour = rollup_floor_div(now_us / US - DERIVE_GRACE_S, HOUR_S) * HOUR_S;
 	if (new_hour > hour_done) {
 		if (derive(c, 1, hour_done, new_hour, err, errlen) != 0)

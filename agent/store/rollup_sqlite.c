@@ -108,14 +108,9 @@ static char *names_cte(const char *t)
 static void build_sql(void)
 {
 	char *conflict = conflict_clause();
-	char sums[512] = "sum(count), sum(failures), sum(latency_sum_us), min(latency_min_us),"
-	                 " max(latency_max_us)";
+	char sums[512];
 
-	for (int i = 0; i < ROLLUP_BUCKETS; i++) {
-		size_t l = strlen(sums);
-
-		snprintf(sums + l, sizeof(sums) - l, ", sum(h%d)", i);
-	}
+	rollup_sums_sql(sums, sizeof(sums));
 	for (int i = 0; i < 3; i++) {
 		char *cte = names_cte(tables[i]);
 
@@ -156,17 +151,10 @@ static void build_sql(void)
 
 /* --- writer --------------------------------------------------------------------------- */
 
-struct wentry {
-	const char *check;      /* the store's row owns it until commit */
-	int64_t minute_s;
-	struct rollup_agg agg;
-};
-
 enum prune_phase { P_IDLE, P_RAW, P_MINUTE, P_HOUR, P_DAY, P_CHECKPOINT };
 
 struct rollup_writer {
-	struct wentry *e;
-	size_t n, cap;
+	struct rollup_minutes m;
 	sqlite3 *db;                    /* the statements below belong to it */
 	sqlite3_stmt *upsert[3], *derive[2], *marks, *set_mark;
 	sqlite3_stmt *prune_raw, *prune_next[3], *prune_del[3];
@@ -206,7 +194,7 @@ void rollup_writer_free(struct rollup_writer *w)
 	if (w == NULL)
 		return;
 	finalize_all(w);
-	free(w->e);
+	rollup_minutes_free(&w->m);
 	free(w->cursor);
 	free(w);
 }
@@ -241,35 +229,14 @@ static sqlite3_stmt *wprep(struct rollup_writer *w, sqlite3 *db, sqlite3_stmt **
 void rollup_writer_begin(struct rollup_writer *w)
 {
 	if (w != NULL)
-		w->n = 0;
+		w->m.n = 0;
 }
 
 void rollup_writer_add(struct rollup_writer *w, const char *check, int64_t ts_us,
                        int64_t duration_us, bool ok)
 {
-	struct wentry *e;
-
-	if (w == NULL || check == NULL)
-		return;
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
-		w->e = xrealloc(w->e, w->cap * sizeof(*w->e));
-	}
-	e = &w->e[w->n++];
-	e->check = check;
-	e->minute_s = rollup_floor_div(ts_us, MINUTE_S * US) * MINUTE_S;
-	rollup_agg_init(&e->agg);
-	rollup_agg_add(&e->agg, duration_us, ok);
-}
-
-static int wentry_cmp(const void *pa, const void *pb)
-{
-	const struct wentry *a = pa, *b = pb;
-	int c = strcmp(a->check, b->check);
-
-	if (c != 0)
-		return c;
-	return a->minute_s < b->minute_s ? -1 : a->minute_s > b->minute_s;
+	if (w != NULL && check != NULL)
+		rollup_minutes_add(&w->m, check, ts_us, duration_us, ok);
 }
 
 static void bind_agg(sqlite3_stmt *st, int first, const struct rollup_agg *a)
@@ -360,7 +327,7 @@ int rollup_writer_commit(struct rollup_writer *w, sqlite3 *db, int64_t now_us, c
 {
 	sqlite3_stmt *st;
 	int64_t hour_done, day_done, new_hour, new_day;
-	size_t i = 0;
+	size_t groups;
 
 	if (w == NULL)
 		return 0;
@@ -371,13 +338,10 @@ int rollup_writer_commit(struct rollup_writer *w, sqlite3 *db, int64_t now_us, c
 		snprintf(err, errlen, "rollup marks: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	if (w->n > 1)
-		qsort(w->e, w->n, sizeof(*w->e), wentry_cmp);
-	while (i < w->n) {
-		struct wentry *g = &w->e[i++];
+	groups = rollup_minutes_merge(&w->m);
+	for (size_t k = 0; k < groups; k++) {
+		const struct rollup_minute *g = &w->m.e[k];
 
-		while (i < w->n && wentry_cmp(g, &w->e[i]) == 0)
-			rollup_agg_merge(&g->agg, &w->e[i++].agg);
 		if (upsert(w, db, 0, g->check, g->minute_s, &g->agg, err, errlen) != 0)
 			return -1;
 		/* Late results of buckets already derived go there too. */
@@ -388,7 +352,7 @@ int rollup_writer_commit(struct rollup_writer *w, sqlite3 *db, int64_t now_us, c
 		    upsert(w, db, 2, g->check, rollup_floor_div(g->minute_s, DAY_S) * DAY_S, &g->agg, err, errlen) != 0)
 			return -1;
 	}
-	w->n = 0;
+	w->m.n = 0;
 	new_hour = rollup_floor_div(now_us / US - DERIVE_GRACE_S, HOUR_S) * HOUR_S;
 	if (new_hour > hour_done) {
 		if (derive(w, db, 1, hour_done, new_hour, err, errlen) != 0)

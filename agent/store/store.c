@@ -1,7 +1,9 @@
 /* store.c — the store's shared writer: one thread that commits queued
  * results and alert/outbox operations in batches through the implementation
  * chosen from agent.database (store_impl.h; SQLite in store_sqlite.c,
- * PostgreSQL in store_pg.c).
+ * PostgreSQL in store_pg.c). The choice is made above it, in store_open.c:
+ * the writer never names an implementation, so the implementations can build
+ * on store_impl.h without a cycle.
  *
  * Writer: store_append() (loop thread) copies a result into a FIFO queue under
  * a mutex and returns; the writer thread hands up to BATCH_MAX rows per
@@ -65,24 +67,6 @@ struct store {
 	bool healthy;
 	char last_error[256];
 };
-
-/* --- dispatch ------------------------------------------------------------------ */
-
-const struct store_ops *store_ops_for(const char *database, char *err, size_t errlen)
-{
-	const char *why;
-
-	if (database == NULL || database[0] == '\0') {
-		snprintf(err, errlen, "no database path");
-		return NULL;
-	}
-	why = database_unsupported(database, err, errlen);
-	if (why != NULL)
-		return NULL;
-	if (database_kind(database, NULL, 0) == DATABASE_POSTGRESQL)
-		return &store_pg_ops;
-	return &store_sqlite_ops;
-}
 
 /* --- helpers ----------------------------------------------------------------- */
 
@@ -350,19 +334,14 @@ static void *writer_main(void *arg)
 
 /* --- writer API -------------------------------------------------------------- */
 
-/* Opens the database agent.database names through its implementation (which
- * creates and migrates what is missing) and starts the writer thread.
- * Returns NULL with err filled on failure; nothing is left running then. */
-struct store *store_open(const char *path, char *err, size_t errlen)
+struct store *store_start(const struct store_ops *ops, const char *path, char *err,
+                          size_t errlen)
 {
-	const struct store_ops *ops = store_ops_for(path, err, errlen);
 	struct store_conn *conn;
 	struct store *s;
 	pthread_condattr_t ca;
 	char shown[512];
 
-	if (ops == NULL)
-		return NULL;
 	conn = ops->open(path, err, errlen);
 	if (conn == NULL)
 		return NULL;

@@ -161,8 +161,16 @@ extern const struct store_ops store_pg_ops;         /* store_pg.c */
 
 /* The implementation for an agent.database value: a path is SQLite, a
  * postgresql:// or postgres:// URI PostgreSQL; a URI libpq cannot parse or an
- * unknown scheme is NULL with err (which never repeats the password). */
+ * unknown scheme is NULL with err (which never repeats the password).
+ * In store_open.c, the one file that names the implementations. */
 const struct store_ops *store_ops_for(const char *database, char *err, size_t errlen);
+
+/* Opens the database through ops (which creates and migrates what is
+ * missing) and starts the writer thread: store_open() once it has chosen the
+ * implementation (store.c). NULL with err filled on failure; nothing is left
+ * running then. */
+struct store *store_start(const struct store_ops *ops, const char *path, char *err,
+                          size_t errlen);
 
 /* --- helpers shared by the implementations (store.c) --------------------- */
 
@@ -170,5 +178,18 @@ const struct store_ops *store_ops_for(const char *database, char *err, size_t er
 json_t *store_text_json(const char *s);
 /* Sets o[key] to wall_us as an RFC 3339 time. */
 void store_set_time(json_t *o, const char *key, int64_t wall_us);
+
+/* One row of a query result as an implementation reads it: text (NULL when
+ * the column is NULL) and integer (0 when NULL) of column i. */
+struct store_cols {
+	const char *(*text)(const void *row, int i);
+	int64_t (*integer)(const void *row, int i);
+	const void *row;
+};
+/* Fills *out from a row whose columns are, in order: id, key, notifier,
+ * event (JSON), state, attempts, created_us, next_attempt_us, last_error,
+ * delivered_us, seq. Returns 0, or -1 when the stored event cannot be parsed
+ * (out stays zeroed). */
+int store_outbox_row_read(const struct store_cols *c, struct outbox_row *out);
 
 #endif

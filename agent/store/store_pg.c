@@ -356,6 +356,16 @@ static void pg_close(struct store_conn *base)
 	free(s);
 }
 
+/* A read connection with its ops set: the read part does not know the table. */
+static struct store_reader *reader_open(const char *uri, char *err, size_t errlen)
+{
+	struct store_reader *r = pg_reader_open(uri, err, errlen);
+
+	if (r != NULL)
+		r->ops = &store_pg_ops;
+	return r;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -363,7 +373,7 @@ const struct store_ops store_pg_ops = {
 	.maintain = pg_maintain,
 	.set_retention = pg_set_retention,
 	.close = pg_close,
-	.reader_open = pg_reader_open,
+	.reader_open = reader_open,
 	.reader_close = pg_reader_close,
 	.rollup_source = pg_rollup_source,
 	.results = pg_results,

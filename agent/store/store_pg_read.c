@@ -10,7 +10,7 @@
 #include "core/database.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "store/store_pg.h"
+#include "store/store_pg_read.h"
 
 /* --- connections ------------------------------------------------------------ */
 
@@ -22,7 +22,6 @@ struct store_reader *pg_reader_open(const char *uri, char *err, size_t errlen)
 	if (c == NULL)
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
-	r->base.ops = &store_pg_ops;
 	r->c = c;
 	database_display(uri, r->display, sizeof(r->display));
 	return &r->base;
@@ -192,35 +191,33 @@ int pg_durations(struct store_reader *base, const char *check, int64_t since_us,
 	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
 	" last_error, delivered_us, seq"
 
-/* Fills *out from row i of OUTBOX_COLUMNS. Returns 0, or -1 when the stored
- * event cannot be parsed (out stays zeroed). */
+/* Row row_i of a result, as store_outbox_row_read reads it. */
+struct pg_row {
+	const PGresult *res;
+	int i;
+};
+
+static const char *pg_row_text(const void *row, int col)
+{
+	const struct pg_row *x = row;
+
+	return PQgetisnull(x->res, x->i, col) ? NULL : PQgetvalue(x->res, x->i, col);
+}
+
+static int64_t pg_row_int(const void *row, int col)
+{
+	const struct pg_row *x = row;
+
+	return pg_int(x->res, x->i, col, 0);
+}
+
+/* Fills *out from row i of OUTBOX_COLUMNS (store_outbox_row_read). */
 static int outbox_row_from(const PGresult *res, int i, struct outbox_row *out)
 {
-	json_t *j = json_loads(pg_text(res, i, 3), 0, NULL);
-	struct outbox_row r;
-	int state;
+	struct pg_row x = { res, i };
+	struct store_cols c = { pg_row_text, pg_row_int, &x };
 
-	memset(&r, 0, sizeof(r));
-	memset(out, 0, sizeof(*out));
-	if (alert_event_from_json(j, &r.event) != 0) {
-		json_decref(j);
-		return -1;
-	}
-	json_decref(j);
-	r.id = pg_int(res, i, 0, 0);
-	r.key = xstrdup(pg_text(res, i, 1));
-	r.notifier = xstrdup(pg_text(res, i, 2));
-	state = outbox_state_from_name(pg_text(res, i, 4));
-	r.state = state < 0 ? OUTBOX_PENDING : (enum outbox_state)state;
-	r.attempts = (int)pg_int(res, i, 5, 0);
-	r.created_us = pg_int(res, i, 6, 0);
-	r.next_attempt_us = pg_int(res, i, 7, 0);
-	if (!PQgetisnull(res, i, 8))
-		r.last_error = xstrdup(pg_text(res, i, 8));
-	r.delivered_us = pg_int(res, i, 9, 0);
-	r.seq = pg_int(res, i, 10, 0);
-	*out = r;
-	return 0;
+	return store_outbox_row_read(&c, out);
 }
 
 int pg_outbox_pending(struct store_reader *base, struct outbox_row **rows, size_t *n)
@@ -284,20 +281,30 @@ static json_t *text_or_null(const PGresult *r, int row, int i)
 	return PQgetisnull(r, row, i) ? json_null() : store_text_json(pg_text(r, row, i));
 }
 
+/* A read whose query takes $1, a text filter (NULL: none), and $2, a row
+ * limit (negative: 0). The result, or NULL after logging. */
+static PGresult *pg_read_filtered(struct store_reader *base, const char *sql, const char *text,
+                                  int limit, const char *what)
+{
+	struct pg_params p = { 0 };
+	PGresult *r;
+
+	pg_params_text(&p, text);
+	pg_params_int(&p, limit > 0 ? limit : 0);
+	r = pg_read((struct pg_reader *)base, sql, &p, what);
+	pg_params_free(&p);
+	return r;
+}
+
 json_t *pg_notifications(struct store_reader *base, const char *state, int limit)
 {
 	static const char sql[] =
 		"SELECT id, key, notifier, rule, check_name, alert_id, kind, state, attempts,"
 		" created_us, next_attempt_us, delivered_us, last_error FROM notifications"
 		" WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2";
-	struct pg_params p = { 0 };
-	PGresult *r;
+	PGresult *r = pg_read_filtered(base, sql, state, limit, "notifications");
 	json_t *arr;
 
-	pg_params_text(&p, state);
-	pg_params_int(&p, limit > 0 ? limit : 0);
-	r = pg_read((struct pg_reader *)base, sql, &p, "notifications");
-	pg_params_free(&p);
 	if (r == NULL)
 		return NULL;
 	arr = json_array();
@@ -400,14 +407,9 @@ json_t *pg_alert_history(struct store_reader *base, const char *check, int limit
 		"SELECT rule, check_name, alert_id, from_state, to_state, ts_us, value"
 		" FROM alert_history WHERE ($1::text IS NULL OR check_name = $1)"
 		" ORDER BY ts_us DESC, id DESC LIMIT $2";
-	struct pg_params p = { 0 };
-	PGresult *r;
+	PGresult *r = pg_read_filtered(base, sql, check, limit, "alert history");
 	json_t *arr;
 
-	pg_params_text(&p, check);
-	pg_params_int(&p, limit > 0 ? limit : 0);
-	r = pg_read((struct pg_reader *)base, sql, &p, "alert history");
-	pg_params_free(&p);
 	if (r == NULL)
 		return NULL;
 	arr = json_array();

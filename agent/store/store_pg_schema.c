@@ -10,7 +10,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/rollup.h"
-#include "store/store_pg.h"
+#include "store/rollup_pg.h"
+#include "store/store_pg_schema.h"
 
 #define US 1000000LL
 #define DAY_S 86400

@@ -110,13 +110,6 @@ static json_t *results_array(struct store_reader *r, const struct store_query *q
 
 /* --- connections ---------------------------------------------------------------- */
 
-struct store_reader *store_reader_open(const char *database, char *err, size_t errlen)
-{
-	const struct store_ops *ops = store_ops_for(database, err, errlen);
-
-	return ops != NULL ? ops->reader_open(database, err, errlen) : NULL;
-}
-
 void store_reader_close(struct store_reader *r)
 {
 	if (r != NULL)
@@ -356,4 +349,43 @@ int store_latency_series(struct store_reader *r, const char *check, int64_t sinc
 
 	r->ops->rollup_source(r, &src);
 	return rollup_series(&src, check, since_us, until_us, step_s, fn, arg);
+}
+
+/* --- rows read by the implementations -------------------------------------------- */
+
+/* Text of column i, "" when NULL. */
+static const char *cols_text(const struct store_cols *c, int i)
+{
+	const char *t = c->text(c->row, i);
+
+	return t != NULL ? t : "";
+}
+
+int store_outbox_row_read(const struct store_cols *c, struct outbox_row *out)
+{
+	json_t *j = json_loads(cols_text(c, 3), 0, NULL);
+	struct outbox_row r;
+	int state;
+
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	if (alert_event_from_json(j, &r.event) != 0) {
+		json_decref(j);
+		return -1;
+	}
+	json_decref(j);
+	r.id = c->integer(c->row, 0);
+	r.key = xstrdup(cols_text(c, 1));
+	r.notifier = xstrdup(cols_text(c, 2));
+	state = outbox_state_from_name(cols_text(c, 4));
+	r.state = state < 0 ? OUTBOX_PENDING : (enum outbox_state)state;
+	r.attempts = (int)c->integer(c->row, 5);
+	r.created_us = c->integer(c->row, 6);
+	r.next_attempt_us = c->integer(c->row, 7);
+	if (c->text(c->row, 8) != NULL)
+		r.last_error = xstrdup(c->text(c->row, 8));
+	r.delivered_us = c->integer(c->row, 9);
+	r.seq = c->integer(c->row, 10);
+	*out = r;
+	return 0;
 }

@@ -14,7 +14,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/rollup_sqlite.h"
-#include "store/store_sqlite.h"
+#include "store/store_sqlite_incident.h"
+#include "store/store_sqlite_read.h"
 
 #define WRITER_BUSY_MS   5000           /* only checkpoints and outside tools contend */
 
@@ -585,6 +586,16 @@ static void sqlite_close(struct store_conn *c)
 	free(s);
 }
 
+/* A read connection with its ops set: the read half does not know the table. */
+static struct store_reader *reader_open(const char *path, char *err, size_t errlen)
+{
+	struct store_reader *r = sqlite_reader_open(path, err, errlen);
+
+	if (r != NULL)
+		r->ops = &store_sqlite_ops;
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -592,7 +603,7 @@ const struct store_ops store_sqlite_ops = {
 	.maintain = sqlite_maintain,
 	.set_retention = sqlite_set_retention,
 	.close = sqlite_close,
-	.reader_open = sqlite_reader_open,
+	.reader_open = reader_open,
 	.reader_close = sqlite_reader_close,
 	.rollup_source = sqlite_rollup_source,
 	.results = sqlite_results,

@@ -9,7 +9,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "store/store_sqlite.h"
+#include "store/store_sqlite_incident.h"
+#include "store/store_sqlite_read.h"
 
 /* One open incident per check at most (the partial unique index), so "the
  * check's open incident" is one index seek per result. */

@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/rollup_sqlite.h"
-#include "store/store_sqlite.h"
+#include "store/store_sqlite_read.h"
 
 #define READER_BUSY_MS   2000
 
@@ -24,7 +24,8 @@ struct sqlite_reader {
 /* --- connections ------------------------------------------------------------ */
 
 /* A read-only connection to the database at path (which must exist: a reader
- * never creates it). Use from one thread at a time. NULL with err on failure. */
+ * never creates it). Use from one thread at a time. NULL with err on failure.
+ * Its ops are set by the caller (store_sqlite.c), which holds the table. */
 struct store_reader *sqlite_reader_open(const char *path, char *err, size_t errlen)
 {
 	struct sqlite_reader *r;
@@ -38,7 +39,6 @@ struct store_reader *sqlite_reader_open(const char *path, char *err, size_t errl
 	}
 	sqlite3_busy_timeout(db, READER_BUSY_MS);
 	r = xcalloc(1, sizeof(*r));
-	r->base.ops = &store_sqlite_ops;
 	r->db = db;
 	return &r->base;
 }
@@ -158,35 +158,24 @@ int sqlite_results(struct store_reader *base, const struct store_query *q, store
 	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
 	" last_error, delivered_us, seq, rule, check_name, alert_id, kind"
 
-/* Fills *out from a row of OUTBOX_COLUMNS. Returns 0, or -1 when the stored
- * event cannot be parsed (out stays zeroed). */
+static const char *stmt_text(const void *row, int col)
+{
+	sqlite3_stmt *st = (sqlite3_stmt *)row;
+
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : column_text(st, col);
+}
+
+static int64_t stmt_int(const void *row, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)row, col);
+}
+
+/* Fills *out from a row of OUTBOX_COLUMNS (store_outbox_row_read). */
 static int outbox_row_from(sqlite3_stmt *st, struct outbox_row *out)
 {
-	json_t *j = json_loads(column_text(st, 3), 0, NULL);
-	struct outbox_row r;
-	int state;
+	struct store_cols c = { stmt_text, stmt_int, st };
 
-	memset(&r, 0, sizeof(r));
-	memset(out, 0, sizeof(*out));
-	if (alert_event_from_json(j, &r.event) != 0) {
-		json_decref(j);
-		return -1;
-	}
-	json_decref(j);
-	r.id = sqlite3_column_int64(st, 0);
-	r.key = xstrdup(column_text(st, 1));
-	r.notifier = xstrdup(column_text(st, 2));
-	state = outbox_state_from_name(column_text(st, 4));
-	r.state = state < 0 ? OUTBOX_PENDING : (enum outbox_state)state;
-	r.attempts = sqlite3_column_int(st, 5);
-	r.created_us = sqlite3_column_int64(st, 6);
-	r.next_attempt_us = sqlite3_column_int64(st, 7);
-	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-		r.last_error = xstrdup(column_text(st, 8));
-	r.delivered_us = sqlite3_column_int64(st, 9);
-	r.seq = sqlite3_column_int64(st, 10);
-	*out = r;
-	return 0;
+	return store_outbox_row_read(&c, out);
 }
 
 int sqlite_outbox_pending(struct store_reader *base, struct outbox_row **rows, size_t *n)

@@ -11,7 +11,6 @@
 #include <microhttpd.h>
 
 #include "web/api.h"
-#include "web/httpd.h"
 #include "core/util.h"
 
 #define INCIDENTS_DEFAULT   50

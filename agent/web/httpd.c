@@ -33,7 +33,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "web/httpd_internal.h"
+#include "web/httpd.h"
+#include "web/serve.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -27,8 +27,7 @@ struct httpd;
  * 32 KiB, bodies up to 64 KiB. */
 struct httpd *httpd_start(const struct conf *conf, const struct httpd_ops *ops,
                           char *err, size_t errlen);
-/* The web layer's own routes (the API, health, metrics), for tests. */
-const struct httpd_route *httpd_core_routes(size_t *n);
+/* The web layer's own routes: httpd_core_routes in serve.h. */
 
 /* Replaces the settings read from conf (admin token) after a reload. */
 void httpd_update_conf(struct httpd *h, const struct conf *conf);

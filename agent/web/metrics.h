@@ -7,21 +7,11 @@
 
 #include <stddef.h>
 
+#include "web/metrics_format.h"
 #include "web/snapshot.h"
 
-enum metrics_format {
-	METRICS_TEXT,               /* text/plain; version=0.0.4 */
-	METRICS_OPENMETRICS,        /* application/openmetrics-text; version=1.0.0 */
-};
-
-/* The format an Accept header value asks for: OpenMetrics when it lists
- * application/openmetrics-text (version 1.0.0, 0.0.1 or none) with a q-value
- * above 0 and not below the best text/plain, text/ * or * / * entry; else
- * text. NULL (no header) gives text. */
-enum metrics_format metrics_format_from_accept(const char *accept);
-
-/* The Content-Type header value of f (a static string). */
-const char *metrics_content_type(enum metrics_format f);
+/* enum metrics_format, metrics_format_from_accept, metrics_content_type:
+ * metrics_format.h. */
 
 /* Renders s in format f. Returns a malloc'ed, NUL-terminated exposition (the
  * caller frees it) and its length in *len. s may be NULL (nothing published

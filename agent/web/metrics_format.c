@@ -1,11 +1,11 @@
 /* metrics_format.c — which exposition format a scraper asks for (its Accept
- * header) and the Content-Type that goes with it (SPEC §4; see metrics.h). */
+ * header) and the Content-Type that goes with it (SPEC §4; see metrics_format.h). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "web/metrics.h"
+#include "web/metrics_format.h"
 
 /* Case-insensitive comparison of the n bytes at s with word (which has no
  * uppercase letters), and nothing after them. */

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/httpd_internal.h"
+#include "web/serve.h"
 #include "web/api.h"
 #include "web/metrics.h"
 #include "web/rcache.h"

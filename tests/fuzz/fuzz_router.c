@@ -15,6 +15,7 @@
 #include "routes.h"
 #include "web/httpd.h"
 #include "web/router.h"
+#include "web/serve.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,9 @@
-/* httpd_internal.h — what httpd.c (listeners, TLS, start and stop) and
- * serve.c (one request: routing, workers, answers) share. Internal to the
- * HTTP server. */
-#ifndef PHAROS_HTTPD_INTERNAL_H
-#define PHAROS_HTTPD_INTERNAL_H
+/* serve.h — what httpd.c (listeners, TLS, start and stop) and serve.c (one
+ * request: routing, workers, answers) share: the server's state and the
+ * callbacks httpd.c gives libmicrohttpd. httpd.c builds on serve.c, never the
+ * other way round. Internal to the HTTP server (and the router fuzzer). */
+#ifndef PHAROS_SERVE_H
+#define PHAROS_SERVE_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -10,7 +11,8 @@
 
 #include <microhttpd.h>
 
-#include "web/httpd.h"
+#include "web/request.h"
+#include "web/router.h"
 
 #define READER_POOL_MAX   8         /* idle read connections kept */
 #define WORKERS_MAX       64        /* slow requests in progress at once; more: 503 */
@@ -59,5 +61,8 @@ void serve_workers_wait(struct httpd *h);
 
 /* Returns pooled read connections to nothing: closes them all. */
 void serve_readers_close(struct httpd *h);
+
+/* The web layer's own routes (the API, health, metrics), for tests. */
+const struct httpd_route *httpd_core_routes(size_t *n);
 
 #endif

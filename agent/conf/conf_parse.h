@@ -1,9 +1,12 @@
-/* conf_internal.h — what the files of the config loader share (agent/conf/):
+/* conf_parse.h — what the files of the config loader share (agent/conf/):
  * the loader's state, the files of one load, the shape of a settings table,
  * and the helpers every section parser uses. Not part of the contract:
- * nothing outside agent/conf/ includes it (see conf.h). */
-#ifndef PHAROS_CONF_INTERNAL_H
-#define PHAROS_CONF_INTERNAL_H
+ * nothing outside agent/conf/ includes it (see conf.h). It builds on the
+ * types (conf_types.h), the look-ups (conf_lookup.h) and the name index
+ * (conf_names.h), never on conf.h: conf.c, the entry point, is the top of
+ * the loader and no part below it calls it. */
+#ifndef PHAROS_CONF_PARSE_H
+#define PHAROS_CONF_PARSE_H
 
 #include <libconfig.h>
 #include <stdbool.h>
@@ -11,7 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf/conf.h"
+#include "conf/conf_lookup.h"
+#include "conf/conf_names.h"
+#include "conf/conf_types.h"
 #include "probes/probe_type.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -118,18 +123,14 @@ struct def {
  * type is the index in notifier_types[]). */
 enum scope { SCOPE_PLAIN, SCOPE_CHECK, SCOPE_EXPECT, SCOPE_STEP, SCOPE_NOTIFIER };
 
-/* The tables other files look names up in for a better message (conf.c's
- * unknown-setting errors): conf_checks.c and conf_alerts.c. The check
- * tables are built from the probe-type descriptors by
- * conf_check_tables_init() (conf_parse_checks calls it first). */
+/* The tables other files look names up in for a better message
+ * (conf_apply.c's unknown-setting errors), in conf_tables.c. They are
+ * built from the probe-type descriptors by conf_check_tables_init()
+ * (conf_checks.c; conf_parse_checks calls it first). */
 extern const struct def *conf_check_defs;
-extern const struct def conf_step_defs[];
+extern const struct def *conf_step_defs;
 extern const struct def *conf_type_defs[CHECK_TYPE_COUNT];
 extern const struct def *conf_expect_defs[CHECK_TYPE_COUNT];
-/* The notifier types other than notifier_types[type] that have a setting
- * called name, for a message: "\"pagerduty\"", "\"slack\" and \"webhook\"";
- * NULL when none (conf_alerts.c). */
-const char *conf_notifier_types_with(struct loader *ld, int type, const char *name);
 
 /* --- conf_report.c: errors and messages ----------------------------------- */
 
@@ -166,13 +167,13 @@ void conf_errors_flush(struct loader *ld, struct conf_errors *errs);
 void conf_errors_add(struct conf_errors *errs, char *line);
 /* Logs the warnings of a load that succeeded. */
 void conf_warnings_log(const struct loader *ld);
-/* Frees what the loader holds (files too); the conf is not its. */
+/* Frees the errors and warnings the loader collected. */
+void conf_messages_free(struct loader *ld);
+/* Frees what the loader holds (files too); the conf is not its (conf.c). */
 void conf_loader_free(struct loader *ld);
 
 /* --- conf_values.c: values ------------------------------------------------ */
 
-/* [A-Za-z0-9_.-]{1,64}: the names of checks, rules, notifiers, variables. */
-bool conf_valid_name(const char *s);
 /* A host name or an IPv4/IPv6 address without brackets. */
 bool conf_valid_host(const char *s);
 /* "host:port" / "[v6]:port" (a bare address too unless need_port; only IP
@@ -262,17 +263,6 @@ size_t conf_file_of(const struct loader *ld, const config_setting_t *s);
  * when a file could not be read or parsed (errors are recorded). */
 int conf_files_include(struct loader *ld, struct conf *conf, const config_setting_t *inc);
 
-/* --- conf_names.c: names to positions, in linear time --------------------- */
-
-/* Adds name (borrowed: it must outlive the index) at position pos, defined
- * at line of the file with that order. When the name is already there, adds
- * nothing and returns false with the first definition's file and line. */
-bool conf_names_add(struct conf_names **idx, const char *name, size_t pos, size_t file, int line,
-                    size_t *first_file, int *first_line);
-/* The position of name, or -1. */
-long conf_names_find(const struct conf_names *idx, const char *name);
-void conf_names_free(struct conf_names *idx);
-
 /* --- conf_select.c: selectors at scale ----------------------------------- */
 
 struct conf_select;
@@ -304,6 +294,7 @@ void conf_free_secret(char *s);
 
 /* Builds the check tables above, once per process (thread-safe). */
 void conf_check_tables_init(void);
+/* conf_validate.c: */
 /* Runs the type's rules that combine settings on c, read from the group g
  * (a check's, or a step's when step). */
 void conf_validate_check(struct loader *ld, const config_setting_t *g, const struct check *c,
