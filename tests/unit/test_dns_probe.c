@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "probe_fixture.h"
 
 #include "probes/check.h"
 #include "core/loop.h"
@@ -354,48 +355,31 @@ static void dnsd_stop(struct dnsd *d)
 /* --- running probes ------------------------------------------------------------ */
 
 struct fixture {
+	struct probe_fixture p;     /* the loop, the check and its result */
 	struct dnsd dnsd;
 	char server[64];
-	struct loop *loop;
-	struct probe_env env;
-	struct check check;
-	struct probe_result result;
-	int done;
 };
 
-static void on_done(struct probe_run *run, struct probe_result *r, void *arg)
-{
-	struct fixture *f = arg;
-
-	probe_result_copy(&f->result, r);
-	f->done++;
-}
-
-/* f->check becomes a dns check against the responder with no expectations. */
+/* f->p.check becomes a dns check against the responder with no expectations. */
 static void fresh_check(struct fixture *f)
 {
-	check_clear(&f->check);
-	f->check.name = xstrdup("dns-test");
-	f->check.group = xstrdup("");
-	f->check.target = xstrdup("dns test");
-	f->check.type = CHECK_DNS;
-	f->check.timeout_ms = 2000;
-	f->check.dns.server = xstrdup(f->server);
+	check_clear(&f->p.check);
+	f->p.check.name = xstrdup("dns-test");
+	f->p.check.group = xstrdup("");
+	f->p.check.target = xstrdup("dns test");
+	f->p.check.type = CHECK_DNS;
+	f->p.check.timeout_ms = 2000;
+	f->p.check.dns.server = xstrdup(f->server);
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 
 	dnsd_start(&f->dnsd);
 	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->dnsd.port);
-	f->loop = loop_new();
-	f->env.loop = f->loop;
 	/* The "system" resolver of these tests is the responder too. */
-	f->env.resolver = resolver_new(f->loop, f->server, 2000, err, sizeof(err));
-	assert_non_null(f->env.resolver);
-	check_init(&f->check);
+	probe_fixture_init(&f->p, f->server, "dns-test", CHECK_DNS, 2000);
 	fresh_check(f);
 	*state = f;
 	return 0;
@@ -405,13 +389,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	probe_result_clear(&f->result);
-	check_clear(&f->check);
-	resolver_free(f->env.resolver);
-	probe_dns_cleanup();
-	/* Every socket and timer of every run and resolver is gone. */
-	assert_int_equal(loop_active_count(f->loop), 0);
-	loop_free(f->loop);
+	probe_fixture_fini(&f->p);
 	dnsd_stop(&f->dnsd);
 	free(f);
 	return 0;
@@ -419,9 +397,9 @@ static int teardown(void **state)
 
 static void set_query(struct fixture *f, const char *name, int type)
 {
-	free(f->check.dns.query);
-	f->check.dns.query = xstrdup(name);
-	f->check.dns.record = type;
+	free(f->p.check.dns.query);
+	f->p.check.dns.query = xstrdup(name);
+	f->p.check.dns.record = type;
 }
 
 static char **strv(const char *const *v, size_t *n)
@@ -436,36 +414,27 @@ static char **strv(const char *const *v, size_t *n)
 	return out;
 }
 
-/* Runs one probe of f->check to its end (10 s at most). */
+/* Runs one probe of f->p.check to its end (probe_fixture_run). */
 static void run_probe(struct fixture *f)
 {
-	uint64_t deadline = util_mono_ms() + 10000;
-
-	probe_result_clear(&f->result);
-	memset(&f->result, 0, sizeof(f->result));
-	f->done = 0;
-	probe_start(&f->env, &f->check, on_done, f);
-	assert_int_equal(f->done, 0);
-	while (!f->done && util_mono_ms() < deadline)
-		loop_run_once(f->loop, 100);
-	assert_int_equal(f->done, 1);
+	probe_fixture_run(&f->p);
 }
 
 static json_t *answers(const struct fixture *f)
 {
-	return json_object_get(f->result.details, "answers");
+	return json_object_get(f->p.result.details, "answers");
 }
 
 static const char *detail_str(const struct fixture *f, const char *key)
 {
-	return json_string_value(json_object_get(f->result.details, key));
+	return json_string_value(json_object_get(f->p.result.details, key));
 }
 
 static const struct probe_assertion *find_assertion(const struct fixture *f, const char *what)
 {
-	for (size_t i = 0; i < f->result.n_assertions; i++)
-		if (strcmp(f->result.assertions[i].what, what) == 0)
-			return &f->result.assertions[i];
+	for (size_t i = 0; i < f->p.result.n_assertions; i++)
+		if (strcmp(f->p.result.assertions[i].what, what) == 0)
+			return &f->p.result.assertions[i];
 	return NULL;
 }
 
@@ -490,10 +459,10 @@ static void test_a_records(void **state)
 
 	set_query(f, "a.test", ns_t_a);
 	run_probe(f);
-	assert_true(f->result.ok);
-	assert_int_equal(f->result.error, PROBE_OK);
-	assert_int_equal(f->result.status_code, ns_r_noerror);
-	assert_true(f->result.dns_us >= 0);
+	assert_true(f->p.result.ok);
+	assert_int_equal(f->p.result.error, PROBE_OK);
+	assert_int_equal(f->p.result.status_code, ns_r_noerror);
+	assert_true(f->p.result.dns_us >= 0);
 	assert_string_equal(detail_str(f, "rcode"), "NOERROR");
 	assert_string_equal(detail_str(f, "server"), f->server);
 	answers_joined(f, want, sizeof(want));
@@ -527,13 +496,13 @@ static void test_record_types(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		set_query(f, cases[i].name, cases[i].type);
 		run_probe(f);
-		if (!f->result.ok)
-			fail_msg("%s: %s", cases[i].name, f->result.message);
+		if (!f->p.result.ok)
+			fail_msg("%s: %s", cases[i].name, f->p.result.message);
 		answers_joined(f, got, sizeof(got));
 		if (strcmp(got, cases[i].want) != 0)
 			fail_msg("%s %d: got \"%s\", want \"%s\"", cases[i].name, cases[i].type,
 			         got, cases[i].want);
-		assert_int_equal(f->result.status_code, ns_r_noerror);
+		assert_int_equal(f->p.result.status_code, ns_r_noerror);
 	}
 }
 
@@ -545,20 +514,20 @@ static void test_answers_contain(void **state)
 	const struct probe_assertion *a;
 
 	set_query(f, "a.test", ns_t_a);
-	f->check.expect.answers_contain = strv(yes, &f->check.expect.n_answers_contain);
+	f->p.check.expect.answers_contain = strv(yes, &f->p.check.expect.n_answers_contain);
 	run_probe(f);
-	assert_true(f->result.ok);
+	assert_true(f->p.result.ok);
 	a = find_assertion(f, "answers_contain 203.0.113.7");
 	assert_non_null(a);
 	assert_true(a->ok);
 
 	fresh_check(f);
 	set_query(f, "a.test", ns_t_a);
-	f->check.expect.answers_contain = strv(no, &f->check.expect.n_answers_contain);
+	f->p.check.expect.answers_contain = strv(no, &f->p.check.expect.n_answers_contain);
 	run_probe(f);
-	assert_false(f->result.ok);
-	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	assert_string_equal(f->result.message,
+	assert_false(f->p.result.ok);
+	assert_int_equal(f->p.result.error, PROBE_ERR_ASSERTION);
+	assert_string_equal(f->p.result.message,
 	                    "answers_contain 203.0.113.9: got [203.0.113.7, 203.0.113.8]");
 	assert_true(find_assertion(f, "answers_contain 203.0.113.8")->ok);
 	assert_false(find_assertion(f, "answers_contain 203.0.113.9")->ok);
@@ -573,17 +542,17 @@ static void test_contain_normalised(void **state)
 	struct fixture *f = *state;
 
 	set_query(f, "mx.test", ns_t_mx);
-	f->check.expect.answers_contain = strv(mx, &f->check.expect.n_answers_contain);
+	f->p.check.expect.answers_contain = strv(mx, &f->p.check.expect.n_answers_contain);
 	run_probe(f);
-	if (!f->result.ok)
-		fail_msg("%s", f->result.message);
+	if (!f->p.result.ok)
+		fail_msg("%s", f->p.result.message);
 
 	fresh_check(f);
 	set_query(f, "aaaa.test", ns_t_aaaa);
-	f->check.expect.answers_contain = strv(v6, &f->check.expect.n_answers_contain);
+	f->p.check.expect.answers_contain = strv(v6, &f->p.check.expect.n_answers_contain);
 	run_probe(f);
-	if (!f->result.ok)
-		fail_msg("%s", f->result.message);
+	if (!f->p.result.ok)
+		fail_msg("%s", f->p.result.message);
 }
 
 static void test_answers_exact(void **state)
@@ -593,17 +562,17 @@ static void test_answers_exact(void **state)
 	struct fixture *f = *state;
 
 	set_query(f, "a.test", ns_t_a);
-	f->check.expect.answers_exact = strv(same, &f->check.expect.n_answers_exact);
+	f->p.check.expect.answers_exact = strv(same, &f->p.check.expect.n_answers_exact);
 	run_probe(f);
-	assert_true(f->result.ok);
+	assert_true(f->p.result.ok);
 	assert_true(find_assertion(f, "answers_exact [203.0.113.8, 203.0.113.7]")->ok);
 
 	fresh_check(f);
 	set_query(f, "a.test", ns_t_a);
-	f->check.expect.answers_exact = strv(fewer, &f->check.expect.n_answers_exact);
+	f->p.check.expect.answers_exact = strv(fewer, &f->p.check.expect.n_answers_exact);
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	assert_string_equal(f->result.message,
+	assert_int_equal(f->p.result.error, PROBE_ERR_ASSERTION);
+	assert_string_equal(f->p.result.message,
 	                    "answers_exact [203.0.113.7]: got [203.0.113.7, 203.0.113.8]");
 }
 
@@ -613,15 +582,15 @@ static void test_min_answers_and_latency(void **state)
 	const struct probe_assertion *a;
 
 	set_query(f, "a.test", ns_t_a);
-	f->check.expect.min_answers = 2;
-	f->check.expect.max_latency_ms = 1500;
+	f->p.check.expect.min_answers = 2;
+	f->p.check.expect.max_latency_ms = 1500;
 	run_probe(f);
-	assert_true(f->result.ok);
+	assert_true(f->p.result.ok);
 	assert_true(find_assertion(f, "min_answers 2")->ok);
 
-	f->check.expect.min_answers = 3;
+	f->p.check.expect.min_answers = 3;
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
+	assert_int_equal(f->p.result.error, PROBE_ERR_ASSERTION);
 	a = find_assertion(f, "min_answers 3");
 	assert_non_null(a);
 	assert_string_equal(a->detail, "got 2");
@@ -634,25 +603,25 @@ static void test_nxdomain(void **state)
 	/* Default: a name that does not exist is down. */
 	set_query(f, "nope.test", ns_t_a);
 	run_probe(f);
-	assert_false(f->result.ok);
-	assert_int_equal(f->result.error, PROBE_ERR_DNS);
-	assert_int_equal(f->result.status_code, ns_r_nxdomain);
+	assert_false(f->p.result.ok);
+	assert_int_equal(f->p.result.error, PROBE_ERR_DNS);
+	assert_int_equal(f->p.result.status_code, ns_r_nxdomain);
 	assert_string_equal(detail_str(f, "rcode"), "NXDOMAIN");
-	assert_non_null(strstr(f->result.message, "NXDOMAIN"));
-	assert_non_null(strstr(f->result.message, "nope.test"));
+	assert_non_null(strstr(f->p.result.message, "NXDOMAIN"));
+	assert_non_null(strstr(f->p.result.message, "nope.test"));
 	assert_int_equal(json_array_size(answers(f)), 0);
 
 	/* Asked for: then it is the expected outcome. */
-	f->check.expect.rcode = ns_r_nxdomain;
+	f->p.check.expect.rcode = ns_r_nxdomain;
 	run_probe(f);
-	assert_true(f->result.ok);
+	assert_true(f->p.result.ok);
 	assert_true(find_assertion(f, "rcode NXDOMAIN")->ok);
 
 	/* And a name that exists fails an NXDOMAIN expectation. */
 	set_query(f, "a.test", ns_t_a);
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	assert_string_equal(f->result.message, "rcode NXDOMAIN: got NOERROR");
+	assert_int_equal(f->p.result.error, PROBE_ERR_ASSERTION);
+	assert_string_equal(f->p.result.message, "rcode NXDOMAIN: got NOERROR");
 }
 
 static void test_servfail_refused(void **state)
@@ -661,19 +630,19 @@ static void test_servfail_refused(void **state)
 
 	set_query(f, "servfail.test", ns_t_a);
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_DNS);
-	assert_int_equal(f->result.status_code, ns_r_servfail);
-	assert_non_null(strstr(f->result.message, "SERVFAIL"));
+	assert_int_equal(f->p.result.error, PROBE_ERR_DNS);
+	assert_int_equal(f->p.result.status_code, ns_r_servfail);
+	assert_non_null(strstr(f->p.result.message, "SERVFAIL"));
 
-	f->check.expect.rcode = ns_r_servfail;
+	f->p.check.expect.rcode = ns_r_servfail;
 	run_probe(f);
-	assert_true(f->result.ok);
+	assert_true(f->p.result.ok);
 
 	set_query(f, "refused.test", ns_t_a);
-	f->check.expect.rcode = -1;
+	f->p.check.expect.rcode = -1;
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_DNS);
-	assert_int_equal(f->result.status_code, ns_r_refused);
+	assert_int_equal(f->p.result.error, PROBE_ERR_DNS);
+	assert_int_equal(f->p.result.status_code, ns_r_refused);
 	assert_string_equal(detail_str(f, "rcode"), "REFUSED");
 }
 
@@ -683,14 +652,14 @@ static void test_empty_answer(void **state)
 
 	set_query(f, "empty.test", ns_t_a);
 	run_probe(f);
-	assert_true(f->result.ok);
-	assert_int_equal(f->result.status_code, ns_r_noerror);
+	assert_true(f->p.result.ok);
+	assert_int_equal(f->p.result.status_code, ns_r_noerror);
 	assert_int_equal(json_array_size(answers(f)), 0);
 
-	f->check.expect.min_answers = 1;
+	f->p.check.expect.min_answers = 1;
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	assert_string_equal(f->result.message, "min_answers 1: got 0");
+	assert_int_equal(f->p.result.error, PROBE_ERR_ASSERTION);
+	assert_string_equal(f->p.result.message, "min_answers 1: got 0");
 }
 
 static void test_timeout(void **state)
@@ -699,11 +668,11 @@ static void test_timeout(void **state)
 	char want[128];
 
 	set_query(f, "silent.test", ns_t_a);
-	f->check.timeout_ms = 300;
+	f->p.check.timeout_ms = 300;
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_TIMEOUT);
+	assert_int_equal(f->p.result.error, PROBE_ERR_TIMEOUT);
 	snprintf(want, sizeof(want), "DNS server %s did not answer within 300ms", f->server);
-	assert_string_equal(f->result.message, want);
+	assert_string_equal(f->p.result.message, want);
 	assert_true(atomic_load(&f->dnsd.queries) >= 1);
 }
 
@@ -713,24 +682,24 @@ static void test_malformed(void **state)
 
 	set_query(f, "bad.test", ns_t_a);
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_PROTOCOL);
-	assert_non_null(strstr(f->result.message, "malformed answer"));
+	assert_int_equal(f->p.result.error, PROBE_ERR_PROTOCOL);
+	assert_non_null(strstr(f->p.result.message, "malformed answer"));
 
 	set_query(f, "badlen.test", ns_t_a);
 	run_probe(f);
-	assert_int_equal(f->result.error, PROBE_ERR_PROTOCOL);
-	assert_non_null(strstr(f->result.message, "bad A record"));
+	assert_int_equal(f->p.result.error, PROBE_ERR_PROTOCOL);
+	assert_non_null(strstr(f->p.result.message, "bad A record"));
 }
 
 static void test_system_resolver(void **state)
 {
 	struct fixture *f = *state;
 
-	free(f->check.dns.server);
-	f->check.dns.server = NULL;
+	free(f->p.check.dns.server);
+	f->p.check.dns.server = NULL;
 	set_query(f, "a.test", ns_t_a);
 	run_probe(f);
-	assert_true(f->result.ok);
+	assert_true(f->p.result.ok);
 	assert_string_equal(detail_str(f, "server"), "system");
 	assert_int_equal(json_array_size(answers(f)), 2);
 }
@@ -756,9 +725,9 @@ static void test_concurrent_runs(void **state)
 
 	set_query(f, "a.test", ns_t_a);
 	for (int i = 0; i < 50; i++)
-		probe_start(&f->env, &f->check, on_many, &m);
+		probe_start(&f->p.env, &f->p.check, on_many, &m);
 	while (m.done < 50 && util_mono_ms() < deadline)
-		loop_run_once(f->loop, 100);
+		loop_run_once(f->p.loop, 100);
 	assert_int_equal(m.done, 50);
 	assert_int_equal(m.ok, 50);
 }
@@ -770,13 +739,13 @@ static void test_abort(void **state)
 	uint64_t deadline = util_mono_ms() + 5000;
 
 	set_query(f, "silent.test", ns_t_a);
-	run = probe_start(&f->env, &f->check, on_done, f);
+	run = probe_start(&f->p.env, &f->p.check, probe_fixture_on_done, &f->p);
 	while (atomic_load(&f->dnsd.queries) == 0 && util_mono_ms() < deadline)
-		loop_run_once(f->loop, 20);
-	assert_int_equal(f->done, 0);
+		loop_run_once(f->p.loop, 20);
+	assert_int_equal(f->p.done, 0);
 	probe_abort(run);
-	assert_int_equal(f->done, 1);
-	assert_int_equal(f->result.error, PROBE_ERR_ABORTED);
+	assert_int_equal(f->p.done, 1);
+	assert_int_equal(f->p.result.error, PROBE_ERR_ABORTED);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "probe_fixture.h"
 
 #include "probes/check.h"
 #include "core/loop.h"
@@ -92,36 +93,11 @@ static int group_teardown(void **state)
 
 /* --- running one probe ------------------------------------------------------------- */
 
-struct fixture {
-	struct loop *loop;
-	struct probe_env env;
-	struct check check;
-	struct probe_result result;
-	int done;
-};
-
-static void on_done(struct probe_run *run, struct probe_result *r, void *arg)
-{
-	struct fixture *f = arg;
-
-	probe_result_copy(&f->result, r);
-	f->done++;
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
+	struct probe_fixture *f = calloc(1, sizeof(*f));
 
-	f->loop = loop_new();
-	f->env.loop = f->loop;
-	f->env.resolver = resolver_new(f->loop, NULL, 2000, err, sizeof(err));
-	assert_non_null(f->env.resolver);
-	check_init(&f->check);
-	f->check.name = xstrdup("icmp-test");
-	f->check.group = xstrdup("");
-	f->check.type = CHECK_ICMP;
-	f->check.timeout_ms = 3000;
+	probe_fixture_init(f, NULL, "icmp-test", CHECK_ICMP, 3000);
 	f->check.icmp.host = xstrdup("127.0.0.1");
 	f->check.icmp.count = 3;
 	f->check.icmp.spacing_ms = 20;
@@ -134,58 +110,28 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	probe_icmp_set_socket_kinds(PROBE_ICMP_DGRAM | PROBE_ICMP_RAW);
-	probe_result_clear(&f->result);
-	check_clear(&f->check);
-	resolver_free(f->env.resolver);
-	/* Every fd and timer of the run is gone. */
-	assert_int_equal(loop_active_count(f->loop), 0);
-	loop_free(f->loop);
+	probe_fixture_fini(f);
 	free(f);
 	return 0;
 }
 
-/* Starts the probe and runs the loop until it is done (10 s at most). */
-static void run_probe(struct fixture *f)
-{
-	uint64_t deadline = util_mono_ms() + 10000;
-
-	probe_start(&f->env, &f->check, on_done, f);
-	assert_int_equal(f->done, 0);   /* never from inside probe_start */
-	while (!f->done && util_mono_ms() < deadline)
-		loop_run_once(f->loop, 100);
-	assert_int_equal(f->done, 1);
-}
-
-static json_t *detail(const struct fixture *f, const char *key)
-{
-	return json_object_get(f->result.details, key);
-}
-
-static const struct probe_assertion *find_assertion(const struct fixture *f, const char *prefix)
-{
-	for (size_t i = 0; i < f->result.n_assertions; i++)
-		if (strncmp(f->result.assertions[i].what, prefix, strlen(prefix)) == 0)
-			return &f->result.assertions[i];
-	return NULL;
-}
-
 /* The checks every successful run with no loss passes. */
-static void assert_all_answered(const struct fixture *f, int count, const char *kind)
+static void assert_all_answered(const struct probe_fixture *f, int count, const char *kind)
 {
 	if (!f->result.ok)
 		fail_msg("not ok: %s: %s", probe_error_name(f->result.error), f->result.message);
 	assert_int_equal(f->result.error, PROBE_OK);
-	assert_string_equal(json_string_value(detail(f, "socket")), kind);
-	assert_int_equal(json_integer_value(detail(f, "sent")), count);
-	assert_int_equal(json_integer_value(detail(f, "received")), count);
-	assert_true(json_real_value(detail(f, "loss_pct")) == 0.0);
-	assert_true(json_real_value(detail(f, "rtt_min_ms")) > 0);
-	assert_true(json_real_value(detail(f, "rtt_min_ms")) <= json_real_value(detail(f, "rtt_avg_ms")));
-	assert_true(json_real_value(detail(f, "rtt_avg_ms")) <= json_real_value(detail(f, "rtt_max_ms")));
-	assert_true(json_real_value(detail(f, "rtt_mdev_ms")) >= 0);
+	assert_string_equal(json_string_value(probe_fixture_detail(f, "socket")), kind);
+	assert_int_equal(json_integer_value(probe_fixture_detail(f, "sent")), count);
+	assert_int_equal(json_integer_value(probe_fixture_detail(f, "received")), count);
+	assert_true(json_real_value(probe_fixture_detail(f, "loss_pct")) == 0.0);
+	assert_true(json_real_value(probe_fixture_detail(f, "rtt_min_ms")) > 0);
+	assert_true(json_real_value(probe_fixture_detail(f, "rtt_min_ms")) <= json_real_value(probe_fixture_detail(f, "rtt_avg_ms")));
+	assert_true(json_real_value(probe_fixture_detail(f, "rtt_avg_ms")) <= json_real_value(probe_fixture_detail(f, "rtt_max_ms")));
+	assert_true(json_real_value(probe_fixture_detail(f, "rtt_mdev_ms")) >= 0);
 	assert_true(f->result.ttfb_us > 0);
 	assert_true(f->result.dns_us >= 0);
 	assert_int_equal(f->result.connect_us, -1);
@@ -195,62 +141,62 @@ static void assert_all_answered(const struct fixture *f, int count, const char *
 
 static void test_dgram_ok(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	if (!can_dgram)
 		skip();
 	probe_icmp_set_socket_kinds(PROBE_ICMP_DGRAM);
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_all_answered(f, 3, "dgram");
-	assert_string_equal(json_string_value(detail(f, "address")), "127.0.0.1");
+	assert_string_equal(json_string_value(probe_fixture_detail(f, "address")), "127.0.0.1");
 }
 
 static void test_raw_ok(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	if (!can_raw)
 		skip();
 	probe_icmp_set_socket_kinds(PROBE_ICMP_RAW);
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_all_answered(f, 3, "raw");
 }
 
 /* Both allowed: the datagram socket is preferred. */
 static void test_default_prefers_dgram(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	if (!can_dgram && !can_raw)
 		skip();
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_all_answered(f, 3, can_dgram ? "dgram" : "raw");
 }
 
 static void test_ipv6_dgram(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	if (!can_v6 || !can_dgram)
 		skip();
 	free(f->check.icmp.host);
 	f->check.icmp.host = xstrdup("::1");
 	probe_icmp_set_socket_kinds(PROBE_ICMP_DGRAM);
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_all_answered(f, 3, "dgram");
-	assert_string_equal(json_string_value(detail(f, "address")), "::1");
+	assert_string_equal(json_string_value(probe_fixture_detail(f, "address")), "::1");
 }
 
 static void test_ipv6_raw(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	if (!can_raw || !can_open(AF_INET6, SOCK_RAW))
 		skip();
 	free(f->check.icmp.host);
 	f->check.icmp.host = xstrdup("::1");
 	probe_icmp_set_socket_kinds(PROBE_ICMP_RAW);
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_all_answered(f, 3, "raw");
 }
 
@@ -258,7 +204,7 @@ static void test_ipv6_raw(void **state)
  * run's duration (its latency) is the average round trip, not that. */
 static void test_count_and_spacing(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	uint64_t t0;
 
 	if (!can_dgram && !can_raw)
@@ -266,7 +212,7 @@ static void test_count_and_spacing(void **state)
 	f->check.icmp.count = 5;
 	f->check.icmp.spacing_ms = 100;
 	t0 = util_mono_us();
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_all_answered(f, 5, can_dgram ? "dgram" : "raw");
 	assert_true(util_mono_us() - t0 >= 400 * 1000);
 	assert_true(util_mono_us() - t0 < 2000 * 1000);
@@ -276,30 +222,30 @@ static void test_count_and_spacing(void **state)
 
 static void test_assertions_pass(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	const struct probe_assertion *a;
 
 	if (!can_dgram && !can_raw)
 		skip();
 	f->check.expect.max_loss_pct = 0;
 	f->check.expect.max_latency_ms = 2000;
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_true(f->result.ok);
-	a = find_assertion(f, "max_loss_pct 0");
+	a = probe_fixture_assertion(f, "max_loss_pct 0");
 	assert_non_null(a);
 	assert_true(a->ok);
 	assert_string_equal(a->detail, "lost 0 of 3 (0.0%)");
-	a = find_assertion(f, "max_latency");
+	a = probe_fixture_assertion(f, "max_latency");
 	assert_non_null(a);
 	assert_true(a->ok);
 }
 
 static void test_not_permitted(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	probe_icmp_set_socket_kinds(0);
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_false(f->result.ok);
 	assert_int_equal(f->result.error, PROBE_ERR_INTERNAL);
 	assert_string_equal(f->result.message,
@@ -311,18 +257,18 @@ static void test_not_permitted(void **state)
 /* The name does not resolve: a dns error, nothing sent. */
 static void test_bad_host(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	free(f->check.icmp.host);
 	f->check.icmp.host = xstrdup("no-such-host.invalid");
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_int_equal(f->result.error, PROBE_ERR_DNS);
 }
 
 /* probe_abort while echoes are still being sent: the timers and socket go. */
 static void test_abort(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct probe_run *run;
 	uint64_t deadline = util_mono_ms() + 5000;
 
@@ -330,7 +276,7 @@ static void test_abort(void **state)
 		skip();
 	f->check.icmp.count = 10;
 	f->check.icmp.spacing_ms = 200;
-	run = probe_start(&f->env, &f->check, on_done, f);
+	run = probe_start(&f->env, &f->check, probe_fixture_on_done, f);
 	while (util_mono_ms() < deadline && strcmp(run->phase, "waiting for echo replies") != 0)
 		loop_run_once(f->loop, 20);
 	loop_run_once(f->loop, 50);
@@ -342,7 +288,7 @@ static void test_abort(void **state)
 /* A timeout shorter than count x spacing: the unsent echoes count as lost. */
 static void test_deadline_before_all_sent(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	if (!can_dgram && !can_raw)
 		skip();
@@ -350,11 +296,11 @@ static void test_deadline_before_all_sent(void **state)
 	f->check.icmp.spacing_ms = 100;
 	f->check.timeout_ms = 450;
 	f->check.expect.max_loss_pct = 10;
-	run_probe(f);
+	probe_fixture_run(f);
 	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	assert_true(json_integer_value(detail(f, "sent")) < 10);
-	assert_true(json_integer_value(detail(f, "received")) >= 3);
-	assert_true(json_real_value(detail(f, "loss_pct")) > 10);
+	assert_true(json_integer_value(probe_fixture_detail(f, "sent")) < 10);
+	assert_true(json_integer_value(probe_fixture_detail(f, "received")) >= 3);
+	assert_true(json_real_value(probe_fixture_detail(f, "loss_pct")) > 10);
 	/* Our own deadline ended it, not probe.c's timeout. */
 	assert_true(f->result.duration_us < 450 * 1000);
 }

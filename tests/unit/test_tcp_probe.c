@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "probe_fixture.h"
 
 #include "probes/check.h"
 #include "core/loop.h"
@@ -150,36 +151,12 @@ static void srv_stop(struct srv *s)
 
 /* --- running one probe ------------------------------------------------------ */
 
-struct fixture {
-	struct loop *loop;
-	struct probe_env env;
-	struct check check;
-	struct probe_result result;
-	int done;
-};
-
-static void on_done(struct probe_run *run, struct probe_result *r, void *arg)
-{
-	struct fixture *f = arg;
-
-	probe_result_copy(&f->result, r);
-	f->done++;
-}
-
+/* f: a tcp check of 127.0.0.1 (the port is set by each case). */
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
+	struct probe_fixture *f = calloc(1, sizeof(*f));
 
-	f->loop = loop_new();
-	f->env.loop = f->loop;
-	f->env.resolver = resolver_new(f->loop, NULL, 2000, err, sizeof(err));
-	assert_non_null(f->env.resolver);
-	check_init(&f->check);
-	f->check.name = xstrdup("tcp-test");
-	f->check.group = xstrdup("");
-	f->check.type = CHECK_TCP;
-	f->check.timeout_ms = 3000;
+	probe_fixture_init(f, NULL, "tcp-test", CHECK_TCP, 3000);
 	f->check.tcp.host = xstrdup("127.0.0.1");
 	f->check.target = xstrdup("127.0.0.1");
 	*state = f;
@@ -188,15 +165,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
-	probe_result_clear(&f->result);
-	check_clear(&f->check);
-	resolver_free(f->env.resolver);
-	probe_dns_cleanup();
-	/* Every fd and timer of the run is gone. */
-	assert_int_equal(loop_active_count(f->loop), 0);
-	loop_free(f->loop);
+	probe_fixture_fini(f);
 	free(f);
 	return 0;
 }
@@ -212,127 +183,102 @@ static pcre2_code *compile(const char *pattern)
 	return re;
 }
 
-static void set_banner(struct fixture *f, const char *pattern)
+static void set_banner(struct probe_fixture *f, const char *pattern)
 {
 	f->check.expect.banner_regex = xstrdup(pattern);
 	f->check.expect.banner_re = compile(pattern);
 }
 
-static void set_expect(struct fixture *f, const char *pattern)
+static void set_expect(struct probe_fixture *f, const char *pattern)
 {
 	f->check.expect.expect_regex = xstrdup(pattern);
 	f->check.expect.expect_re = compile(pattern);
-}
-
-/* Starts the probe and runs the loop until it is done (10 s at most). */
-static void run_probe(struct fixture *f)
-{
-	uint64_t deadline = util_mono_ms() + 10000;
-
-	probe_start(&f->env, &f->check, on_done, f);
-	assert_int_equal(f->done, 0);   /* never from inside probe_start */
-	while (!f->done && util_mono_ms() < deadline)
-		loop_run_once(f->loop, 100);
-	assert_int_equal(f->done, 1);
-}
-
-static const char *detail_str(const struct fixture *f, const char *key)
-{
-	return json_string_value(json_object_get(f->result.details, key));
-}
-
-static const struct probe_assertion *find_assertion(const struct fixture *f, const char *prefix)
-{
-	for (size_t i = 0; i < f->result.n_assertions; i++)
-		if (strncmp(f->result.assertions[i].what, prefix, strlen(prefix)) == 0)
-			return &f->result.assertions[i];
-	return NULL;
 }
 
 /* --- the cases ----------------------------------------------------------------- */
 
 static void test_connect_only(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_BANNER);
 	f->check.tcp.port = s.port;
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_true(f->result.ok);
 	assert_int_equal(f->result.error, PROBE_OK);
 	assert_true(f->result.connect_us >= 0);
 	assert_true(f->result.dns_us >= 0);
-	assert_string_equal(detail_str(f, "address"), "127.0.0.1");
+	assert_string_equal(probe_fixture_detail_str(f, "address"), "127.0.0.1");
 	assert_int_equal(json_integer_value(json_object_get(f->result.details, "port")), s.port);
 }
 
 static void test_banner_match(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	const struct probe_assertion *a;
 
 	srv_start(&s, SRV_BANNER);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^220 ");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_true(f->result.ok);
 	assert_true(f->result.ttfb_us >= f->result.connect_us);
 	assert_true(f->result.bytes > 0);
-	assert_string_equal(detail_str(f, "banner"), "220 mail.test ESMTP");
-	a = find_assertion(f, "banner_regex \"^220 \"");
+	assert_string_equal(probe_fixture_detail_str(f, "banner"), "220 mail.test ESMTP");
+	a = probe_fixture_assertion(f, "banner_regex \"^220 \"");
 	assert_non_null(a);
 	assert_true(a->ok);
 }
 
 static void test_banner_in_pieces(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_BANNER_SLOW);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^220 slow\\r\\n");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_true(f->result.ok);
 	assert_int_equal(f->result.bytes, 10);
-	assert_string_equal(detail_str(f, "banner"), "220 slow");
+	assert_string_equal(probe_fixture_detail_str(f, "banner"), "220 slow");
 }
 
 static void test_banner_mismatch_then_close(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	const struct probe_assertion *a;
 
 	srv_start(&s, SRV_WRONG_CLOSE);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^220 ");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_false(f->result.ok);
 	assert_int_equal(f->result.error, PROBE_ERR_PROTOCOL);
 	assert_non_null(strstr(f->result.message, "connection closed by peer after 10 bytes"));
-	a = find_assertion(f, "banner_regex \"^220 \"");
+	a = probe_fixture_assertion(f, "banner_regex \"^220 \"");
 	assert_non_null(a);
 	assert_false(a->ok);
 	assert_non_null(strstr(a->detail, "\"421 busy\\r\\n\""));
-	assert_string_equal(detail_str(f, "banner"), "421 busy");
+	assert_string_equal(probe_fixture_detail_str(f, "banner"), "421 busy");
 }
 
 static void test_closed_at_once(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_CLOSE);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^220 ");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_int_equal(f->result.error, PROBE_ERR_PROTOCOL);
 	assert_non_null(strstr(f->result.message, "connection closed by peer after 0 bytes"));
@@ -341,18 +287,18 @@ static void test_closed_at_once(void **state)
 
 static void test_flood_without_match(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	const struct probe_assertion *a;
 
 	srv_start(&s, SRV_FLOOD);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^220 ");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
 	assert_int_equal(f->result.bytes, 64 * 1024);
-	a = find_assertion(f, "banner_regex");
+	a = probe_fixture_assertion(f, "banner_regex");
 	assert_non_null(a);
 	assert_false(a->ok);
 	/* The non-printable byte is escaped, the snippet is cut. */
@@ -363,7 +309,7 @@ static void test_flood_without_match(void **state)
 
 static void test_send_and_expect(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	const struct probe_assertion *a;
 
@@ -372,20 +318,20 @@ static void test_send_and_expect(void **state)
 	f->check.tcp.send = xstrdup("EHLO pharos\r\n");
 	set_banner(f, "^220 ");
 	set_expect(f, "^250 ");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_true(f->result.ok);
 	assert_string_equal(s.got, "EHLO pharos\r\n");
-	assert_string_equal(detail_str(f, "banner"), "220 hi");
+	assert_string_equal(probe_fixture_detail_str(f, "banner"), "220 hi");
 	assert_int_equal(f->result.bytes, 8 + 11);
-	a = find_assertion(f, "expect_regex \"^250 \"");
+	a = probe_fixture_assertion(f, "expect_regex \"^250 \"");
 	assert_non_null(a);
 	assert_true(a->ok);
 }
 
 static void test_expect_mismatch(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_SMTP);
@@ -394,7 +340,7 @@ static void test_expect_mismatch(void **state)
 	set_banner(f, "^220 ");
 	set_expect(f, "^354 ");
 	f->check.timeout_ms = 3000;  /* the server never closes: the quiet period ends it */
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_false(f->result.ok);
 	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
@@ -404,7 +350,7 @@ static void test_expect_mismatch(void **state)
 
 static void test_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -414,7 +360,7 @@ static void test_refused(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	f->check.tcp.port = ntohs(sa.sin_port);
-	run_probe(f);
+	probe_fixture_run(f);
 	close(fd);
 	assert_int_equal(f->result.error, PROBE_ERR_CONNECT);
 	snprintf(want, sizeof(want), "connection refused by 127.0.0.1:%d", f->check.tcp.port);
@@ -424,13 +370,13 @@ static void test_refused(void **state)
 
 static void test_reset(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_RESET);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^220 ");
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_int_equal(f->result.error, PROBE_ERR_CONNECT);
 	assert_non_null(strstr(f->result.message, "connection reset by peer"));
@@ -438,24 +384,24 @@ static void test_reset(void **state)
 
 static void test_max_latency(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	const struct probe_assertion *a;
 
 	srv_start(&s, SRV_BANNER);
 	f->check.tcp.port = s.port;
 	f->check.expect.max_latency_ms = 2000;
-	run_probe(f);
+	probe_fixture_run(f);
 	srv_stop(&s);
 	assert_true(f->result.ok);
-	a = find_assertion(f, "max_latency");
+	a = probe_fixture_assertion(f, "max_latency");
 	assert_non_null(a);
 	assert_true(a->ok);
 }
 
 static void test_abort(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	struct probe_run *run;
 	uint64_t deadline = util_mono_ms() + 5000;
@@ -463,7 +409,7 @@ static void test_abort(void **state)
 	srv_start(&s, SRV_SMTP);
 	f->check.tcp.port = s.port;
 	set_banner(f, "^999 ");        /* never matches; the server never closes */
-	run = probe_start(&f->env, &f->check, on_done, f);
+	run = probe_start(&f->env, &f->check, probe_fixture_on_done, f);
 	/* Until the banner arrived and was found wanting: the run waits for more. */
 	while (run->result.ttfb_us < 0 && util_mono_ms() < deadline && !f->done)
 		loop_run_once(f->loop, 20);

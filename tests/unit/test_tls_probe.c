@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "unit.h"
+#include "probe_fixture.h"
 
 #include "probes/check.h"
 #include "core/loop.h"
@@ -241,36 +242,11 @@ static void srv_stop(struct srv *s)
 
 /* --- running one probe ------------------------------------------------------------- */
 
-struct fixture {
-	struct loop *loop;
-	struct probe_env env;
-	struct check check;
-	struct probe_result result;
-	int done;
-};
-
-static void on_done(struct probe_run *run, struct probe_result *r, void *arg)
-{
-	struct fixture *f = arg;
-
-	probe_result_copy(&f->result, r);
-	f->done++;
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
+	struct probe_fixture *f = calloc(1, sizeof(*f));
 
-	f->loop = loop_new();
-	f->env.loop = f->loop;
-	f->env.resolver = resolver_new(f->loop, NULL, 2000, err, sizeof(err));
-	assert_non_null(f->env.resolver);
-	check_init(&f->check);
-	f->check.name = xstrdup("tls-test");
-	f->check.group = xstrdup("");
-	f->check.type = CHECK_TLS;
-	f->check.timeout_ms = 5000;
+	probe_fixture_init(f, NULL, "tls-test", CHECK_TLS, 5000);
 	f->check.tls.host = xstrdup("127.0.0.1");
 	f->check.tls.server_name = xstrdup("pharos.test");
 	f->check.tls.ca_file = xstrdup(pki.ca_file);
@@ -281,28 +257,17 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
-	probe_result_clear(&f->result);
-	check_clear(&f->check);
-	resolver_free(f->env.resolver);
-	/* Every fd and timer of the run is gone. */
-	assert_int_equal(loop_active_count(f->loop), 0);
-	loop_free(f->loop);
+	probe_fixture_fini(f);
 	free(f);
 	return 0;
 }
 
-/* Starts the probe and runs the loop until it is done (10 s at most). */
-static void run_probe(struct fixture *f)
+/* Runs the probe to its end (probe_fixture_run). */
+static void run_probe(struct probe_fixture *f)
 {
-	uint64_t deadline = util_mono_ms() + 10000;
-
-	probe_start(&f->env, &f->check, on_done, f);
-	assert_int_equal(f->done, 0);   /* never from inside probe_start */
-	while (!f->done && util_mono_ms() < deadline)
-		loop_run_once(f->loop, 100);
-	assert_int_equal(f->done, 1);
+	probe_fixture_run(f);
 	/* TLS_TEST_VERBOSE=1 prints each result, to see the messages a person gets. */
 	if (getenv("TLS_TEST_VERBOSE")) {
 		json_t *j = probe_result_to_json(&f->result);
@@ -315,7 +280,7 @@ static void run_probe(struct fixture *f)
 }
 
 /* Runs the probe against a TLS server presenting cert (+ chain1). */
-static void run_against(struct fixture *f, X509 *cert, X509 *chain1)
+static void run_against(struct probe_fixture *f, X509 *cert, X509 *chain1)
 {
 	struct srv s;
 
@@ -323,24 +288,6 @@ static void run_against(struct fixture *f, X509 *cert, X509 *chain1)
 	f->check.tls.port = s.port;
 	run_probe(f);
 	srv_stop(&s);
-}
-
-static json_t *detail(const struct fixture *f, const char *key)
-{
-	return json_object_get(f->result.details, key);
-}
-
-static const char *detail_str(const struct fixture *f, const char *key)
-{
-	return json_string_value(detail(f, key));
-}
-
-static const struct probe_assertion *find_assertion(const struct fixture *f, const char *prefix)
-{
-	for (size_t i = 0; i < f->result.n_assertions; i++)
-		if (strncmp(f->result.assertions[i].what, prefix, strlen(prefix)) == 0)
-			return &f->result.assertions[i];
-	return NULL;
 }
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -353,7 +300,7 @@ static void assert_contains(const char *haystack, const char *needle)
 
 static void test_ok(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	int64_t now = util_wall_us() / 1000000;
 
 	run_against(f, pki.good, NULL);
@@ -363,42 +310,42 @@ static void test_ok(void **state)
 	assert_true(f->result.dns_us >= 0);
 	assert_true(f->result.connect_us >= 0);
 	assert_true(f->result.tls_us >= f->result.connect_us);
-	assert_true(json_real_value(detail(f, "handshake_ms")) > 0);
-	assert_string_equal(detail_str(f, "protocol"), "TLSv1.3");
-	assert_non_null(detail_str(f, "cipher"));
-	assert_true(json_is_true(detail(f, "verified")));
-	assert_true(json_is_false(detail(f, "insecure")));
-	assert_null(detail(f, "verify_error"));
-	assert_string_equal(detail_str(f, "subject_cn"), "pharos.test");
-	assert_string_equal(detail_str(f, "issuer_cn"), "Pharos Test CA");
-	assert_string_equal(detail_str(f, "server_name"), "pharos.test");
-	assert_string_equal(detail_str(f, "address"), "127.0.0.1");
-	assert_string_equal(json_string_value(json_array_get(detail(f, "subject_alt_names"), 0)),
+	assert_true(json_real_value(probe_fixture_detail(f, "handshake_ms")) > 0);
+	assert_string_equal(probe_fixture_detail_str(f, "protocol"), "TLSv1.3");
+	assert_non_null(probe_fixture_detail_str(f, "cipher"));
+	assert_true(json_is_true(probe_fixture_detail(f, "verified")));
+	assert_true(json_is_false(probe_fixture_detail(f, "insecure")));
+	assert_null(probe_fixture_detail(f, "verify_error"));
+	assert_string_equal(probe_fixture_detail_str(f, "subject_cn"), "pharos.test");
+	assert_string_equal(probe_fixture_detail_str(f, "issuer_cn"), "Pharos Test CA");
+	assert_string_equal(probe_fixture_detail_str(f, "server_name"), "pharos.test");
+	assert_string_equal(probe_fixture_detail_str(f, "address"), "127.0.0.1");
+	assert_string_equal(json_string_value(json_array_get(probe_fixture_detail(f, "subject_alt_names"), 0)),
 	                    "pharos.test");
-	assert_int_equal(json_integer_value(detail(f, "days_to_expiry")), 10);
+	assert_int_equal(json_integer_value(probe_fixture_detail(f, "days_to_expiry")), 10);
 	assert_true(f->result.cert_expiry > now + 10 * DAY);
 	assert_true(f->result.cert_expiry < now + 11 * DAY);
-	assert_non_null(detail_str(f, "chain_earliest_expiry"));
-	assert_non_null(detail_str(f, "not_after"));
+	assert_non_null(probe_fixture_detail_str(f, "chain_earliest_expiry"));
+	assert_non_null(probe_fixture_detail_str(f, "not_after"));
 }
 
 /* No server_name and an IP host: no SNI, the IP is verified against the IP SAN. */
 static void test_ok_by_ip(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	free(f->check.tls.server_name);
 	f->check.tls.server_name = NULL;
 	run_against(f, pki.good, NULL);
 	if (!f->result.ok)
 		fail_msg("not ok: %s", f->result.message);
-	assert_string_equal(detail_str(f, "server_name"), "127.0.0.1");
+	assert_string_equal(probe_fixture_detail_str(f, "server_name"), "127.0.0.1");
 }
 
 /* The chain's earliest expiry is the CA's when the server sends it and it ends first. */
 static void test_chain_earliest(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	X509 *short_ca = make_cert(pki.ca_key, "Pharos Test CA", NULL, -DAY, 3 * DAY, NULL, NULL, 1);
 	char when[40];
 	time_t t;
@@ -407,32 +354,32 @@ static void test_chain_earliest(void **state)
 	run_against(f, pki.good, short_ca);
 	if (!f->result.ok)
 		fail_msg("not ok: %s", f->result.message);
-	assert_int_equal(json_integer_value(detail(f, "chain_length")), 2);
+	assert_int_equal(json_integer_value(probe_fixture_detail(f, "chain_length")), 2);
 	t = (time_t)(util_wall_us() / 1000000 + 3 * DAY);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d", &tm);
-	assert_contains(detail_str(f, "chain_earliest_expiry"), when);
+	assert_contains(probe_fixture_detail_str(f, "chain_earliest_expiry"), when);
 	/* The leaf's expiry is still the one recorded as cert_expiry. */
-	assert_int_equal(json_integer_value(detail(f, "days_to_expiry")), 10);
+	assert_int_equal(json_integer_value(probe_fixture_detail(f, "days_to_expiry")), 10);
 	X509_free(short_ca);
 }
 
 static void test_expired(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	run_against(f, pki.expired, NULL);
 	assert_false(f->result.ok);
 	assert_int_equal(f->result.error, PROBE_ERR_TLS);
 	assert_contains(f->result.message, "certificate has expired (notAfter ");
-	assert_true(json_is_false(detail(f, "verified")));
-	assert_string_equal(detail_str(f, "verify_error"), "certificate has expired");
-	assert_true(json_integer_value(detail(f, "days_to_expiry")) < 0);
+	assert_true(json_is_false(probe_fixture_detail(f, "verified")));
+	assert_string_equal(probe_fixture_detail_str(f, "verify_error"), "certificate has expired");
+	assert_true(json_integer_value(probe_fixture_detail(f, "days_to_expiry")) < 0);
 }
 
 static void test_hostname_mismatch(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	run_against(f, pki.wrong, NULL);
 	assert_int_equal(f->result.error, PROBE_ERR_TLS);
@@ -442,7 +389,7 @@ static void test_hostname_mismatch(void **state)
 
 static void test_untrusted_chain(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	run_against(f, pki.untrusted, pki.rogue);
 	assert_int_equal(f->result.error, PROBE_ERR_TLS);
@@ -453,7 +400,7 @@ static void test_untrusted_chain(void **state)
 /* Without ca_file the system store is used, which does not know our CA. */
 static void test_unknown_ca_system_store(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	free(f->check.tls.ca_file);
 	f->check.tls.ca_file = NULL;
@@ -465,15 +412,15 @@ static void test_unknown_ca_system_store(void **state)
 
 static void test_insecure_reports_expiry(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 
 	f->check.tls.insecure = true;
 	run_against(f, pki.expired, NULL);
 	if (!f->result.ok)
 		fail_msg("not ok: %s", f->result.message);
-	assert_true(json_is_true(detail(f, "insecure")));
-	assert_true(json_is_false(detail(f, "verified")));
-	assert_string_equal(detail_str(f, "verify_error"), "certificate has expired");
+	assert_true(json_is_true(probe_fixture_detail(f, "insecure")));
+	assert_true(json_is_false(probe_fixture_detail(f, "verified")));
+	assert_string_equal(probe_fixture_detail_str(f, "verify_error"), "certificate has expired");
 	assert_true(f->result.cert_expiry > 0);
 	assert_true(f->result.cert_expiry < util_wall_us() / 1000000);
 }
@@ -481,14 +428,14 @@ static void test_insecure_reports_expiry(void **state)
 /* insecure still evaluates cert_min_days: an expired certificate fails it. */
 static void test_insecure_cert_min_days(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	const struct probe_assertion *a;
 
 	f->check.tls.insecure = true;
 	f->check.expect.cert_min_days = 1;
 	run_against(f, pki.expired, NULL);
 	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	a = find_assertion(f, "cert_min_days 1");
+	a = probe_fixture_assertion(f, "cert_min_days 1");
 	assert_non_null(a);
 	assert_false(a->ok);
 	assert_contains(a->detail, "expired");
@@ -496,27 +443,27 @@ static void test_insecure_cert_min_days(void **state)
 
 static void test_cert_min_days_pass(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	const struct probe_assertion *a;
 
 	f->check.expect.cert_min_days = 5;
 	run_against(f, pki.good, NULL);
 	assert_true(f->result.ok);
-	a = find_assertion(f, "cert_min_days 5");
+	a = probe_fixture_assertion(f, "cert_min_days 5");
 	assert_non_null(a);
 	assert_true(a->ok);
 }
 
 static void test_cert_min_days_fail(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	const struct probe_assertion *a;
 
 	f->check.expect.cert_min_days = 14;
 	run_against(f, pki.good, NULL);
 	assert_false(f->result.ok);
 	assert_int_equal(f->result.error, PROBE_ERR_ASSERTION);
-	a = find_assertion(f, "cert_min_days 14");
+	a = probe_fixture_assertion(f, "cert_min_days 14");
 	assert_non_null(a);
 	assert_false(a->ok);
 	assert_contains(a->detail, "expires in 10 days");
@@ -524,20 +471,20 @@ static void test_cert_min_days_fail(void **state)
 
 static void test_max_latency(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	const struct probe_assertion *a;
 
 	f->check.expect.max_latency_ms = 5000;
 	run_against(f, pki.good, NULL);
 	assert_true(f->result.ok);
-	a = find_assertion(f, "max_latency");
+	a = probe_fixture_assertion(f, "max_latency");
 	assert_non_null(a);
 	assert_true(a->ok);
 }
 
 static void test_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -555,7 +502,7 @@ static void test_refused(void **state)
 
 static void test_handshake_timeout(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_SILENT, NULL, NULL);
@@ -571,7 +518,7 @@ static void test_handshake_timeout(void **state)
 
 static void test_not_tls(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 
 	srv_start(&s, SRV_PLAIN, NULL, NULL);
@@ -585,14 +532,14 @@ static void test_not_tls(void **state)
 /* probe_abort in the middle of the handshake releases everything. */
 static void test_abort_in_handshake(void **state)
 {
-	struct fixture *f = *state;
+	struct probe_fixture *f = *state;
 	struct srv s;
 	struct probe_run *run;
 	uint64_t deadline = util_mono_ms() + 5000;
 
 	srv_start(&s, SRV_SILENT, NULL, NULL);
 	f->check.tls.port = s.port;
-	run = probe_start(&f->env, &f->check, on_done, f);
+	run = probe_start(&f->env, &f->check, probe_fixture_on_done, f);
 	while (util_mono_ms() < deadline && strcmp(run->phase, "performing the TLS handshake") != 0)
 		loop_run_once(f->loop, 20);
 	assert_string_equal(run->phase, "performing the TLS handshake");
