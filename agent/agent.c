@@ -403,6 +403,7 @@ static void agent_reload(struct agent *a)
 	conf_unref(a->conf);
 	a->conf = next;
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
+	store_set_location(a->store, next->agent.location);
 	agent_publish(a);
 	malloc_trim(0);     /* the old config and the parse of the new one */
 	char n[16], r[16], no[16], an[16];
@@ -591,6 +592,7 @@ int agent_run(struct conf *conf)
 		return 1;
 	}
 	store_set_retention(a.store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
+	store_set_location(a.store, conf->agent.location);
 	a.loop = loop_new();
 	loop_timer_init(&a.publish_timer, agent_publish_due, &a);
 	loop_timer_init(&a.stats_timer, agent_stats_due, &a);

@@ -31,6 +31,11 @@ struct store *store_open(const char *database, char *err, size_t errlen);
 /* Commits everything queued, stops the writer, closes. */
 void store_close(struct store *s);
 
+/* The location (agent.location, SPEC §6) every result appended from now on
+ * records; "" or NULL: none (the default). Any thread; agent.c calls it after
+ * store_open() and after a reload. */
+void store_set_location(struct store *s, const char *location);
+
 /* Queues one result of check for writing (copied; the caller keeps r). */
 void store_append(struct store *s, const char *check, const struct probe_result *r);
 /* The same for a failed run while a check it depends on is down (state

@@ -39,6 +39,8 @@ struct store_row {
 	char run_id[17];
 	char *details;              /* compact JSON or NULL */
 	bool blocked;               /* failed while a dependency was down: opens no incident */
+	const char *location;       /* agent.location of the agent that ran it ("" none);
+	                               the store's, valid while the store is open */
 };
 
 /* One alert unit (state + notifications + history), a delivery progress
@@ -86,6 +88,7 @@ struct store_raw_result {
 	int attempts;
 	const char *run_id;
 	const char *details;        /* JSON text or NULL */
+	const char *location;       /* "" when none was recorded */
 };
 typedef void store_raw_fn(void *arg, const struct store_raw_result *row);
 

@@ -75,6 +75,7 @@ static json_t *result_json(const struct store_raw_result *row)
 	json_object_set_new(o, "ok", json_boolean(row->ok));
 	json_object_set_new(o, "error", row->ok ? json_null() : store_text_json(row->error));
 	json_object_set_new(o, "message", store_text_json(row->message));
+	json_object_set_new(o, "location", store_text_json(row->location ? row->location : ""));
 	set_phase(phases, "dns", row->dns_us);
 	set_phase(phases, "connect", row->connect_us);
 	set_phase(phases, "tls", row->tls_us);
