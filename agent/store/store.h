@@ -159,6 +159,29 @@ int store_alert_states(struct store_reader *r, struct alert_state_row **rows, si
  * rule, check, alert_id, from, to, ts, value. NULL on error. */
 json_t *store_alert_history(struct store_reader *r, const char *check, int limit);
 
+/* --- the fleet's latest results (SPEC §6; PostgreSQL only) ---------------------
+ * The newest result of every (check, location) of the fleet, kept by the
+ * PostgreSQL store in the transaction of each batch. */
+
+/* One (check, location)'s newest result; strings valid during the call. */
+struct store_fleet_row {
+	const char *check, *location;
+	int64_t ts_us, duration_us;
+	bool ok;
+	const char *error;          /* probe_error_name() as stored */
+	const char *message;
+	const char *run_id;
+};
+typedef void store_fleet_fn(void *arg, const struct store_fleet_row *row);
+
+/* fn once per (check, location) whose newest result changed since the read
+ * that set *cursor (0: every row), in no particular order; *cursor is then
+ * moved on (opaque: keep it per reader loop, pass it back). A row can come
+ * twice (it may have changed again); none is missed, however late the batch
+ * that wrote it commits. Returns 0, -1 on a database error (*cursor kept),
+ * or -2 when this store keeps no fleet results (SQLite). */
+int store_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
+
 /* --- status page reads (page.c) ----------------------------------------------
  * store_uptime_by_check() and store_uptime_by_day() read the rollups (see
  * "rollups" below): a few statements whatever the number of checks. */

@@ -156,6 +156,10 @@ struct store_ops {
 	 * store_sqlite_incident.c. */
 	int (*incidents)(struct store_reader *r, const struct store_incident_query *q,
 	                 struct store_incident **out, size_t *n);
+
+	/* --- the fleet's latest results: OPTIONAL (NULL: store_fleet_latest()
+	 * answers -2). As store_fleet_latest(). PostgreSQL: store_pg_fleet.c. */
+	int (*fleet_latest)(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
 };
 
 /* The implementations. */

@@ -393,4 +393,5 @@ const struct store_ops store_pg_ops = {
 	.notification_counts = pg_notification_counts,
 	.alert_states = pg_alert_states,
 	.alert_history = pg_alert_history,
+	.fleet_latest = pg_fleet_latest,
 };

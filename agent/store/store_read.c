@@ -358,3 +358,14 @@ int store_latency_series(struct store_reader *r, const char *check, int64_t sinc
 	r->ops->rollup_source(r, &src);
 	return rollup_series(&src, check, since_us, until_us, step_s, fn, arg);
 }
+
+/* --- the fleet's latest results ------------------------------------------------ */
+
+int store_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg)
+{
+	if (r == NULL)
+		return -1;
+	if (r->ops->fleet_latest == NULL)
+		return -2;
+	return r->ops->fleet_latest(r, cursor, fn, arg);
+}
