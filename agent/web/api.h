@@ -47,4 +47,13 @@ json_t *api_incident_json(const struct store_incident *inc, const char *group, i
 /* True for investigating, identified, monitoring and resolved. */
 bool api_incident_status_valid(const char *s);
 
+/* A fleet (api_fleet.c): sets o's "state" to the fleet's (up, degraded,
+ * down, ...), "last" to the newest run at any location when that is newer
+ * than this agent's, and "locations": {"NAME": {"state": "up"|"down",
+ * "stale": bool, "last": {...}}}. v may be NULL (no view yet); own is
+ * agent.location. */
+struct fleet_view;
+void api_fleet_check(json_t *o, const struct snapshot_check *sc, const struct fleet_view *v,
+                     const char *own, int64_t now_us);
+
 #endif
