@@ -174,7 +174,8 @@ struct fleet_view *fleet_view_merge(const struct fleet_view *old,
 	struct fleet_view *v = xcalloc(1, sizeof(*v));
 	size_t n_old = old ? old->n_checks : 0, i = 0, j = 0;
 
-	memcpy(sorted, rows, n * sizeof(*rows));
+	if (n > 0)
+		memcpy(sorted, rows, n * sizeof(*rows));
 	qsort(sorted, n, sizeof(*sorted), row_cmp);
 	v->refs = 1;
 	v->refreshed_us = now_us;

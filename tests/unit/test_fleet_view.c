@@ -51,6 +51,13 @@ static void test_merge(void **state)
 	const struct fleet_check *w, *api_a, *api_b;
 
 	(void)state;
+	/* The first read of an empty table: an empty view. */
+	a = fleet_view_merge(NULL, NULL, 0, NOW);
+	assert_int_equal(a->n_checks, 0);
+	assert_int_equal(a->n_locations, 0);
+	assert_null(fleet_view_find(a, "web"));
+	fleet_view_release(a);
+
 	a = fleet_view_merge(NULL, first, 4, NOW);
 	assert_int_equal(a->n_checks, 3);
 	assert_string_equal(a->checks[0]->name, "api");
