@@ -367,8 +367,9 @@ static void row_add(void *arg, const struct store_fleet_row *r)
 }
 
 /* One refresh: read what changed, publish a merged view when anything did.
- * A failed read keeps the view (and the cursor) for the next tick. */
-static void refresh(struct fleet_view_refresher *f)
+ * A failed read keeps the view (and the cursor) for the next tick. Returns
+ * false when the database could not be read. */
+static bool refresh(struct fleet_view_refresher *f)
 {
 	char err[256];
 	struct fleet_view *old, *v;
@@ -378,7 +379,7 @@ static void refresh(struct fleet_view_refresher *f)
 		f->reader = store_reader_open(f->database, err, sizeof(err));
 		if (f->reader == NULL) {
 			log_warn("fleet view: cannot read the database", "error", err);
-			return;
+			return false;
 		}
 	}
 	rc = store_fleet_latest(f->reader, &f->cursor, row_add, f);
@@ -386,28 +387,35 @@ static void refresh(struct fleet_view_refresher *f)
 	if (rc != 0 || (f->n == 0 && old != NULL)) {  /* failed, or nothing changed */
 		fleet_view_release(old);
 		rows_clear(f);
-		return;
+		return rc == 0;
 	}
 	v = fleet_view_merge(old, f->rows, f->n, util_wall_us());
 	fleet_view_release(old);
 	rows_clear(f);
 	view_publish(v);
+	return true;
 }
 
+/* Refreshes every FLEET_VIEW_REFRESH_MS; while the database cannot be read,
+ * every 2, 4, then 8 times that (fewer failed reads and log lines during an
+ * outage; the cursor catches up in one read when it returns). */
 static void *refresher_main(void *arg)
 {
 	struct fleet_view_refresher *f = arg;
+	unsigned fails = 0;
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->stopping) {
 		struct timespec ts;
+		uint64_t wait_ms;
 
 		pthread_mutex_unlock(&f->lock);
-		refresh(f);
+		fails = refresh(f) ? 0 : fails < 3 ? fails + 1 : 3;
+		wait_ms = (uint64_t)FLEET_VIEW_REFRESH_MS << fails;
 		pthread_mutex_lock(&f->lock);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += FLEET_VIEW_REFRESH_MS / 1000;
-		ts.tv_nsec += (long)(FLEET_VIEW_REFRESH_MS % 1000) * 1000000L;
+		ts.tv_sec += (time_t)(wait_ms / 1000);
+		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
