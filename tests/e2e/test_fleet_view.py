@@ -98,6 +98,7 @@ def test_the_failing_location_shows_the_fleet(fleet):
     """The agent where the check fails shows the fleet's state, not only
     its own last run."""
     us = fleet.agents[LOCATIONS.index("us-east")]
+    U.wait_until(lambda: fleet_states(us) == WANT, 30, what="the fleet's states")
     shop = us.checks()["shop"]
     assert shop["state"] == "degraded"
     assert shop["locations"]["us-east"]["state"] == "down"
