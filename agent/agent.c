@@ -25,6 +25,7 @@
 #include "core/resolver.h"
 #include "sched.h"
 #include "shard.h"
+#include "web/fleet_view.h"
 #include "web/snapshot.h"
 #include "store/store.h"
 #include "core/util.h"
@@ -51,6 +52,7 @@ struct agent {
 	struct loop_timer shutdown_timer;
 	struct loop_timer deadline_timer;
 	struct alerting *alerting;      /* results -> engine -> outbox -> delivery */
+	struct fleet_view_refresher *fleet_view;    /* PostgreSQL: the fleet's view; else NULL */
 	uint64_t publish_due_ms;        /* when publish_timer fires next */
 	uint64_t published_ms;          /* when the last snapshot was published */
 	struct snapshot_health published;   /* the health facts last published */
@@ -403,6 +405,7 @@ static void agent_reload(struct agent *a)
 	conf_unref(a->conf);
 	a->conf = next;
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
+	store_set_location(a->store, next->agent.location);
 	agent_publish(a);
 	malloc_trim(0);     /* the old config and the parse of the new one */
 	char n[16], r[16], no[16], an[16];
@@ -591,6 +594,12 @@ int agent_run(struct conf *conf)
 		return 1;
 	}
 	store_set_retention(a.store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
+	store_set_location(a.store, conf->agent.location);
+	if (database_kind(conf->agent.database, NULL, 0) == DATABASE_POSTGRESQL) {
+		a.fleet_view = fleet_view_start(conf->agent.database, err, sizeof(err));
+		if (a.fleet_view == NULL)
+			log_error("the fleet's view is not shown", "error", err);
+	}
 	a.loop = loop_new();
 	loop_timer_init(&a.publish_timer, agent_publish_due, &a);
 	loop_timer_init(&a.stats_timer, agent_stats_due, &a);
@@ -674,6 +683,7 @@ out:
 		close(a.signal_fd);
 	}
 	snapshot_publish(NULL);
+	fleet_view_stop(a.fleet_view);
 	store_close(a.store);
 	/* Completions the writer posted while closing: free them (delivery is gone). */
 	loop_run_once(a.loop, 0);

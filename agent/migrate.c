@@ -19,7 +19,7 @@
 #include "migrate.h"
 #include "store/store_pg.h"
 
-#define SOURCE_SCHEMA 4         /* the SQLite store's schema this copier reads (incidents, from 4, are not copied) */
+#define SOURCE_SCHEMA 5         /* the SQLite store's schema this copier reads (incidents, from 4, are not copied) */
 #define COPY_BATCH 1000         /* rows per INSERT */
 #define PROGRESS_EVERY 100000   /* rows between progress lines */
 
@@ -50,7 +50,7 @@ struct copy_table {
 
 static const struct copy_table tables[] = {
 	{ "results", "id, check_name, ts_us, duration_us, ok, error, message, dns_us, connect_us,"
-	  " tls_us, ttfb_us, status_code, bytes, cert_expiry, attempts, run_id, details",
+	  " tls_us, ttfb_us, status_code, bytes, cert_expiry, attempts, run_id, details, location",
 	  1u << 4, "id", "results_id_seq" },
 	{ "alert_state", "rule, check_name, state, since_us, fired_us, last_sent_us, alert_id, value",
 	  0, "rule, check_name", NULL },

@@ -180,6 +180,7 @@ static const char *const state_labels[] = {
 	[CHECK_STATE_DOWN] = "Down",
 	[CHECK_STATE_MAINTENANCE] = "Maintenance",
 	[CHECK_STATE_BLOCKED] = "Blocked",
+	[CHECK_STATE_DEGRADED] = "Degraded",
 };
 
 const char *page_state_label(enum check_state st)

@@ -8,7 +8,7 @@
 
 	var REFRESH_MS = 15000;
 	var LABELS = { up: "Up", down: "Down", pending: "Pending", maintenance: "Maintenance",
-		blocked: "Blocked" };
+		blocked: "Blocked", degraded: "Degraded" };
 	var body = document.body;
 	var page = body.getAttribute("data-page");
 	var lastOk = null;
@@ -114,6 +114,24 @@
 			});
 	}
 
+	/* A fleet: each location cell of a row (as page_fleet.c writes it) from
+	 * the check's "locations". */
+	function updateLocs(row, locs) {
+		if (!locs || typeof locs !== "object") return;
+		var cells = row.querySelectorAll(".loc[data-loc]");
+		for (var i = 0; i < cells.length; i++) {
+			var name = cells[i].getAttribute("data-loc");
+			var l = locs[name];
+			if (!l || !l.last) continue;
+			var word = l.stale ? "stale" : l.state;
+			var dur = fmtMs(l.last.duration_ms);
+			cells[i].className = "loc st-" + (l.stale ? "pending" : l.state);
+			cells[i].title = name + ": " + word + ", " + dur;
+			cells[i].querySelector(".vh").textContent = name + " " + word;
+			cells[i].lastChild.textContent = word === "up" ? dur : word;
+		}
+	}
+
 	/* --- the index page --- */
 	function checkLink(name) {
 		var a = el("a", null, name);
@@ -124,7 +142,7 @@
 		var rows = {};
 		var list = document.querySelectorAll("li.check[data-name]");
 		for (var i = 0; i < list.length; i++) rows[list[i].getAttribute("data-name")] = list[i];
-		var n = { up: 0, down: 0, pending: 0, maintenance: 0, blocked: 0 };
+		var n = { up: 0, down: 0, pending: 0, maintenance: 0, blocked: 0, degraded: 0 };
 		var maint = [];
 		var groupDown = new Map();
 		checks.forEach(function (c) {
@@ -137,6 +155,7 @@
 				var old = row.querySelector(".state");
 				if (old) old.replaceWith(statePill(c.state));
 			}
+			updateLocs(row, c.locations);
 			var rt = row.querySelector(".rt-cur");
 			if (rt && c.last && typeof c.last.duration_ms === "number") rt.textContent = fmtMs(c.last.duration_ms);
 			var up = c.uptime && typeof c.uptime === "object" ? c.uptime["24h"] : null;
@@ -163,15 +182,18 @@
 		var sum = document.getElementById("summary");
 		var text = document.getElementById("summary-text");
 		if (sum && text) {
-			sum.className = "summary " + (failing ? "s-down" : n.up ? "s-up" : "s-pending");
+			sum.className = "summary " + (failing ? "s-down" : n.degraded ? "s-degraded"
+				: n.up ? "s-up" : "s-pending");
 			text.textContent = failing ? failing + (failing === 1 ? " check down" : " checks down")
+				: n.degraded ? n.degraded + (n.degraded === 1 ? " check degraded" : " checks degraded")
 				: checks.length === 0 ? "No checks configured"
 				: n.up === 0 && n.pending ? "Waiting for the first results"
 				: "All systems operational";
 		}
 		var counts = document.getElementById("counts");
 		if (counts) counts.textContent = checks.length + (checks.length === 1 ? " check" : " checks") +
-			" · " + n.up + " up · " + failing + " down" + (n.pending ? " · some pending" : "");
+			" · " + n.up + " up · " + failing + " down" +
+			(n.degraded ? " · " + n.degraded + " degraded" : "") + (n.pending ? " · some pending" : "");
 		var mb = document.getElementById("maint");
 		if (mb) {
 			var ul = mb.querySelector("ul");

@@ -180,7 +180,8 @@ static void put_cert(struct buf *b, int64_t expiry_s)
 		           days == 1 ? "" : "s", date);
 }
 
-static void put_check_header(struct buf *b, const struct snapshot_check *sc)
+/* The heading, the state (st: the fleet's in a fleet) and what the check is. */
+static void put_check_header(struct buf *b, const struct snapshot_check *sc, enum check_state st)
 {
 	const struct check *c = sc->check;
 	char iv[32], dur[32];
@@ -189,7 +190,7 @@ static void put_check_header(struct buf *b, const struct snapshot_check *sc)
 	            "<section class=\"card head\"><div class=\"h-title\"><h1>");
 	page_escape(b, c->name);
 	buf_adds(b, "</h1><span id=\"check-state\">");
-	page_put_state(b, sc->state);
+	page_put_state(b, st);
 	buf_adds(b, "</span></div><dl class=\"meta\">");
 	put_meta(b, "Type", check_type_name(c->type));
 	put_meta(b, "Target", c->target ? c->target : "");
@@ -472,8 +473,13 @@ void page_check(struct api_request *rq, struct api_response *rs)
 		snprintf(attrs, sizeof(attrs), "data-page=\"check\" data-check=\"%s\"", rq->name);
 		snprintf(doc_title, sizeof(doc_title), "%s · %s", rq->name, page_title(rq->snap));
 		page_put_head(&b, doc_title, page_title(rq->snap), attrs);
-		put_check_header(&b, sc);
+		struct fleet_view *v = fleet_view_acquire();
+
+		put_check_header(&b, sc, page_fleet_state(v, rq->snap, sc, now));
 		page_put_alert_banner(&b, rq->snap, sc->check->name);
+		if (fleet_view_enabled())
+			page_put_check_locations(&b, v, rq->snap, sc, now);
+		fleet_view_release(v);
 		put_uptime_tiles(&b, rq->reader, sc, now);
 		put_chart(&b, rq->reader, sc->check->name, range, now);
 		page_put_check_incidents(&b, rq->reader, sc->check->name, now);

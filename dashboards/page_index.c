@@ -108,8 +108,10 @@ static void put_response_times(struct buf *b, const struct snapshot_check *sc,
 	buf_adds(b, "</span>");
 }
 
-/* One check's row: name, response times, state, bar, uptime 24h / 90d. */
-static void put_check_row(struct buf *b, const struct snapshot_check *sc,
+/* One check's row: name, response times, state (st: the fleet's in a
+ * fleet), the locations (cols: a column each), bar, uptime 24h / 90d. */
+static void put_check_row(struct buf *b, const struct snapshot_check *sc, enum check_state st,
+                          const struct fleet_status *cols, const struct fleet_view *v,
                           const struct page_hist *h, bool merge)
 {
 	const struct page_hist_row *row = page_hist_find(h, sc->check->name);
@@ -122,7 +124,7 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc,
 	buf_adds(b, "<li class=\"check\" data-name=\"");
 	page_escape(b, sc->check->name);
 	buf_printf(b, "\" data-state=\"%s\"><div class=\"c-name\"><a href=\"/check/",
-	           check_state_name(sc->state));
+	           check_state_name(st));
 	page_escape(b, sc->check->name);
 	buf_adds(b, "\">");
 	page_escape(b, sc->check->name);
@@ -131,15 +133,17 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc,
 		put_response_times(b, sc, row);
 	buf_adds(b, "</div>");
 	if (!merge) {
-		page_put_state(b, sc->state);
+		page_put_state(b, st);
 	} else {
 		/* Big fleets: the row without what repeats in every row and says
 		 * nothing new (aria-hidden on an empty icon, tooltips that repeat
 		 * "24h" / "90d" and the group's "uptime" heading): ~80 bytes of
 		 * ~700 per check. */
 		buf_printf(b, "<span class=\"state st-%s\"><span class=\"ic\"></span>%s</span>",
-		           check_state_name(sc->state), page_state_label(sc->state));
+		           check_state_name(st), page_state_label(st));
 	}
+	if (cols != NULL)
+		page_put_fleet_cells(b, v, cols);
 	page_put_bar(b, row ? row->day_runs : NULL, row ? row->day_ok : NULL,
 	             h ? h->today : util_wall_us() / US_PER_DAY, merge);
 	if (!merge)
@@ -162,18 +166,24 @@ static void put_summary(struct buf *b, const struct snapshot *snap, const size_t
 
 	buf_printf(b, "<section id=\"summary\" class=\"summary %s\"><span class=\"ic\" "
 	           "aria-hidden=\"true\"></span><div><h1 id=\"summary-text\">",
-	           failing ? "s-down" : counts[CHECK_STATE_UP] ? "s-up" : "s-pending");
+	           failing ? "s-down" : counts[CHECK_STATE_DEGRADED] ? "s-degraded" :
+	           counts[CHECK_STATE_UP] ? "s-up" : "s-pending");
 	if (failing)
 		buf_printf(b, "%zu check%s down", failing, failing == 1 ? "" : "s");
+	else if (counts[CHECK_STATE_DEGRADED])  /* a fleet: failing at some locations */
+		buf_printf(b, "%zu check%s degraded", counts[CHECK_STATE_DEGRADED],
+		           counts[CHECK_STATE_DEGRADED] == 1 ? "" : "s");
 	else if (snap->n_checks == 0)
 		buf_adds(b, "No checks configured");
 	else if (counts[CHECK_STATE_UP] == 0 && counts[CHECK_STATE_PENDING] > 0)
 		buf_adds(b, "Waiting for the first results");
 	else
 		buf_adds(b, "All systems operational");
-	buf_printf(b, "</h1><p class=\"counts\" id=\"counts\">%zu check%s · %zu up · %zu down"
-	           "%s</p></div><p class=\"updated\">Last updated ", snap->n_checks,
-	           snap->n_checks == 1 ? "" : "s", counts[CHECK_STATE_UP], failing,
+	buf_printf(b, "</h1><p class=\"counts\" id=\"counts\">%zu check%s · %zu up · %zu down",
+	           snap->n_checks, snap->n_checks == 1 ? "" : "s", counts[CHECK_STATE_UP], failing);
+	if (counts[CHECK_STATE_DEGRADED])
+		buf_printf(b, " · %zu degraded", counts[CHECK_STATE_DEGRADED]);
+	buf_printf(b, "%s</p></div><p class=\"updated\">Last updated ",
 	           counts[CHECK_STATE_PENDING] ? " · some pending" : "");
 	buf_adds(b, "<span id=\"updated\">");
 	page_put_time(b, now);
@@ -183,7 +193,8 @@ static void put_summary(struct buf *b, const struct snapshot *snap, const size_t
 /* Opens the section of group g (NULL: the ungrouped), whose checks are
  * order[k] onwards: its heading counts them and those down. */
 static void put_group_head(struct buf *b, const struct snapshot *snap, const size_t *order,
-                           size_t k, const char *g)
+                           size_t k, const char *g, const enum check_state *states,
+                           const struct fleet_view *cols)
 {
 	size_t n = 0, down = 0;
 
@@ -193,15 +204,22 @@ static void put_group_head(struct buf *b, const struct snapshot *snap, const siz
 		if (!same_group(group_of(o), g))
 			break;
 		n++;
-		down += o->state == CHECK_STATE_DOWN || o->state == CHECK_STATE_BLOCKED;
+		down += states[order[m]] == CHECK_STATE_DOWN || states[order[m]] == CHECK_STATE_BLOCKED;
 	}
-	buf_adds(b, "<section class=\"group\"><div class=\"g-head\"><h2>");
+	if (cols != NULL)       /* a grid column per location (style.css) */
+		buf_printf(b, "<section class=\"group fleet\" style=\"--nloc:%zu\"><div class=\"g-head\"><h2>",
+		           cols->n_locations);
+	else
+		buf_adds(b, "<section class=\"group\"><div class=\"g-head\"><h2>");
 	page_escape(b, g ? g : (k == 0 ? "Checks" : "Other checks"));
 	buf_printf(b, "</h2><span class=\"g-count\">%zu check%s%s", n,
 	           n == 1 ? "" : "s", down ? " · " : "");
 	if (down)
 		buf_printf(b, "<span class=\"g-down\">%zu down</span>", down);
-	buf_adds(b, "</span><span class=\"g-days\"><span>90 days ago</span>"
+	buf_adds(b, "</span>");
+	if (cols != NULL)
+		page_put_fleet_head(b, cols);
+	buf_adds(b, "<span class=\"g-days\"><span>90 days ago</span>"
 	            "<span>today</span></span><span class=\"g-up\">uptime</span>"
 	            "</div><ul class=\"checks\">\n");
 }
@@ -210,20 +228,30 @@ static void put_group_head(struct buf *b, const struct snapshot *snap, const siz
 static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 {
 	const struct snapshot *snap = rq->snap;
-	size_t counts[5] = { 0 }, *order;
+	size_t counts[CHECK_STATE_DEGRADED + 1] = { 0 }, *order;
 	struct page_hist *h;
 	bool merge;
 	const char *cur = NULL;
 	bool open = false;
+	/* A fleet: states are the fleet's; a column per location when it has
+	 * more than one. */
+	struct fleet_view *v = fleet_view_acquire();
+	const struct fleet_view *cols = page_fleet_columns(v) ? v : NULL;
+	enum check_state *states = xmalloc((snap->n_checks + 1) * sizeof(*states));
+	struct fleet_status *fs = cols != NULL ? xmalloc(sizeof(*fs)) : NULL;
 
 	h = page_hist_acquire(rq->reader, now);
-	for (size_t i = 0; i < snap->n_checks; i++)
-		if ((unsigned)snap->checks[i].state < 5)
-			counts[snap->checks[i].state]++;
+	for (size_t i = 0; i < snap->n_checks; i++) {
+		states[i] = page_fleet_state(v, snap, &snap->checks[i], now);
+		if ((unsigned)states[i] <= CHECK_STATE_DEGRADED)
+			counts[states[i]]++;
+	}
 	merge = snap->n_checks > BAR_MERGE_ABOVE;
 
 	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
 	put_summary(b, snap, counts, now);
+	if (cols != NULL)
+		page_put_fleet_legend(b);
 	page_put_announcements(b, snap->conf, now);
 	page_put_open_incidents(b, rq->reader, now);
 	page_put_alert_banner(b, snap, NULL);
@@ -238,11 +266,13 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 		if (!open || !same_group(cur, g)) {
 			if (open)
 				buf_adds(b, "</ul></section>\n");
-			put_group_head(b, snap, order, k, g);
+			put_group_head(b, snap, order, k, g, states, cols);
 			cur = g;
 			open = true;
 		}
-		put_check_row(b, sc, h, merge);
+		if (fs != NULL)
+			fleet_status_of(v, sc, snap->conf->agent.location, now, fs);
+		put_check_row(b, sc, states[order[k]], fs, cols, h, merge);
 	}
 	if (open)
 		buf_adds(b, "</ul></section>\n");
@@ -250,6 +280,9 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 		buf_adds(b, "<section class=\"card message\"><p>No checks are configured."
 		            "</p></section>\n");
 	free(order);
+	free(states);
+	free(fs);
+	fleet_view_release(v);
 	page_hist_release(h);
 	page_put_foot(b);
 }

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "dashboards/page.h"
+#include "web/fleet_view.h"
 
 #define US_PER_S           1000000LL
 #define US_PER_HOUR        (3600LL * US_PER_S)
@@ -94,5 +95,25 @@ void page_put_maintenance_schedule(struct buf *b, const struct conf *conf, int64
 /* Forget the rendered pages of page_index.c and page_check.c. */
 void page_index_cache_clear(void);
 void page_check_cache_clear(void);
+
+/* --- the fleet (page_fleet.c; PostgreSQL only) --- */
+
+/* Whether the index shows a column per location: v has more than one. */
+bool page_fleet_columns(const struct fleet_view *v);
+/* The state the pages show for sc: the fleet's when the fleet's view is on
+ * (v may be NULL: none read yet), else the snapshot's. */
+enum check_state page_fleet_state(const struct fleet_view *v, const struct snapshot *snap,
+                                  const struct snapshot_check *sc, int64_t now);
+/* The group heading's location names, in v's order. */
+void page_put_fleet_head(struct buf *b, const struct fleet_view *v);
+/* One check row's cells, one per location of v (st from fleet_status_of). */
+void page_put_fleet_cells(struct buf *b, const struct fleet_view *v,
+                          const struct fleet_status *st);
+/* What up, degraded and down mean in a fleet. */
+void page_put_fleet_legend(struct buf *b);
+/* The check page's card of locations: state, last run, duration, message. */
+void page_put_check_locations(struct buf *b, const struct fleet_view *v,
+                              const struct snapshot *snap, const struct snapshot_check *sc,
+                              int64_t now);
 
 #endif

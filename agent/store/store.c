@@ -66,6 +66,11 @@ struct store {
 	bool stopping;
 	bool healthy;
 	char last_error[256];
+	/* agent.location, recorded in every row. Queued rows point to it, so a
+	 * replaced value is kept (in old_locations) until the store closes. */
+	char *location;
+	char **old_locations;
+	size_t n_old_locations;
 };
 
 /* --- helpers ----------------------------------------------------------------- */
@@ -387,8 +392,32 @@ void store_close(struct store *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->progress);
 	pthread_mutex_destroy(&s->lock);
+	free(s->location);
+	for (size_t i = 0; i < s->n_old_locations; i++)
+		free(s->old_locations[i]);
+	free(s->old_locations);
 	free(s->path);
 	free(s);
+}
+
+/* Keeps the previous value alive for the rows that point to it; a reload
+ * that keeps the location allocates nothing. */
+void store_set_location(struct store *s, const char *location)
+{
+	if (s == NULL)
+		return;
+	if (location == NULL)
+		location = "";
+	pthread_mutex_lock(&s->lock);
+	if (s->location == NULL || strcmp(s->location, location) != 0) {
+		if (s->location != NULL) {
+			s->old_locations = xrealloc(s->old_locations,
+			                            (s->n_old_locations + 1) * sizeof(*s->old_locations));
+			s->old_locations[s->n_old_locations++] = s->location;
+		}
+		s->location = xstrdup(location);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Copies r into a queue row for check and wakes the writer when a batch is
@@ -429,6 +458,7 @@ static void append_row(struct store *s, const char *check, const struct probe_re
 	w->enqueued_us = util_mono_us();
 
 	pthread_mutex_lock(&s->lock);
+	w->location = s->location != NULL ? s->location : "";
 	if (s->n_queued >= QUEUE_MAX)
 		drop_oldest(s, QUEUE_MAX - 1, "queue full while commits fail");
 	w->seq = ++s->seq_last;

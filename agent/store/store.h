@@ -31,6 +31,11 @@ struct store *store_open(const char *database, char *err, size_t errlen);
 /* Commits everything queued, stops the writer, closes. */
 void store_close(struct store *s);
 
+/* The location (agent.location, SPEC §6) every result appended from now on
+ * records; "" or NULL: none (the default). Any thread; agent.c calls it after
+ * store_open() and after a reload. */
+void store_set_location(struct store *s, const char *location);
+
 /* Queues one result of check for writing (copied; the caller keeps r). */
 void store_append(struct store *s, const char *check, const struct probe_result *r);
 /* The same for a failed run while a check it depends on is down (state
@@ -153,6 +158,29 @@ int store_alert_states(struct store_reader *r, struct alert_state_row **rows, si
 /* The newest limit alert transitions, newest first: a JSON array of objects
  * rule, check, alert_id, from, to, ts, value. NULL on error. */
 json_t *store_alert_history(struct store_reader *r, const char *check, int limit);
+
+/* --- the fleet's latest results (SPEC §6; PostgreSQL only) ---------------------
+ * The newest result of every (check, location) of the fleet, kept by the
+ * PostgreSQL store in the transaction of each batch. */
+
+/* One (check, location)'s newest result; strings valid during the call. */
+struct store_fleet_row {
+	const char *check, *location;
+	int64_t ts_us, duration_us;
+	bool ok;
+	const char *error;          /* probe_error_name() as stored */
+	const char *message;
+	const char *run_id;
+};
+typedef void store_fleet_fn(void *arg, const struct store_fleet_row *row);
+
+/* fn once per (check, location) whose newest result changed since the read
+ * that set *cursor (0: every row), in no particular order; *cursor is then
+ * moved on (opaque: keep it per reader loop, pass it back). A row can come
+ * twice (it may have changed again); none is missed, however late the batch
+ * that wrote it commits. Returns 0, -1 on a database error (*cursor kept),
+ * or -2 when this store keeps no fleet results (SQLite). */
+int store_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
 
 /* --- status page reads (page.c) ----------------------------------------------
  * store_uptime_by_check() and store_uptime_by_day() read the rollups (see

@@ -39,6 +39,8 @@ struct store_row {
 	char run_id[17];
 	char *details;              /* compact JSON or NULL */
 	bool blocked;               /* failed while a dependency was down: opens no incident */
+	const char *location;       /* agent.location of the agent that ran it ("" none);
+	                               the store's, valid while the store is open */
 };
 
 /* One alert unit (state + notifications + history), a delivery progress
@@ -86,6 +88,7 @@ struct store_raw_result {
 	int attempts;
 	const char *run_id;
 	const char *details;        /* JSON text or NULL */
+	const char *location;       /* "" when none was recorded */
 };
 typedef void store_raw_fn(void *arg, const struct store_raw_result *row);
 
@@ -153,6 +156,10 @@ struct store_ops {
 	 * store_sqlite_incident.c. */
 	int (*incidents)(struct store_reader *r, const struct store_incident_query *q,
 	                 struct store_incident **out, size_t *n);
+
+	/* --- the fleet's latest results: OPTIONAL (NULL: store_fleet_latest()
+	 * answers -2). As store_fleet_latest(). PostgreSQL: store_pg_fleet.c. */
+	int (*fleet_latest)(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
 };
 
 /* The implementations. */

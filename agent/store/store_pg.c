@@ -13,7 +13,7 @@
 #include "core/util.h"
 #include "store/store_pg.h"
 
-#define RESULT_COLS 16
+#define RESULT_COLS 17
 
 /* The writer connection. */
 struct pg_conn {
@@ -29,8 +29,24 @@ struct pg_conn {
 
 static const char results_insert_head[] =
 	"INSERT INTO results (check_name, ts_us, duration_us, ok, error, message, dns_us,"
-	" connect_us, tls_us, ttfb_us, status_code, bytes, cert_expiry, attempts, run_id, details)"
-	" VALUES ";
+	" connect_us, tls_us, ttfb_us, status_code, bytes, cert_expiry, attempts, run_id, details,"
+	" location) VALUES ";
+
+/* fleet_latest (the fleet's view, SPEC §6) from the same INSERT: one
+ * statement per batch, the newest row per (check, location) of the batch, and
+ * only over an older one (a result buffered while the database was away must
+ * not hide a newer one). txid lets readers fetch only what changed
+ * (store_fleet_latest). */
+static const char fleet_latest_head[] = "WITH ins AS (";
+static const char fleet_latest_tail[] =
+	" RETURNING check_name, location, ts_us, ok, error, message, duration_us, run_id)"
+	" INSERT INTO fleet_latest (check_name, location, ts_us, ok, error, message, duration_us,"
+	" run_id) SELECT DISTINCT ON (check_name, location) * FROM ins"
+	" ORDER BY check_name, location, ts_us DESC"
+	" ON CONFLICT (check_name, location) DO UPDATE SET ts_us = excluded.ts_us,"
+	" ok = excluded.ok, error = excluded.error, message = excluded.message,"
+	" duration_us = excluded.duration_us, run_id = excluded.run_id, txid = txid_current()"
+	" WHERE excluded.ts_us > fleet_latest.ts_us";
 
 /* --- alerts and the outbox ------------------------------------------------------ */
 
@@ -228,10 +244,12 @@ static void params_row(struct pg_params *p, const struct store_row *w)
 	pg_params_int(p, w->attempts);
 	pg_params_clean_text(p, w->run_id);
 	pg_params_text(p, w->details);
+	pg_params_clean_text(p, w->location ? w->location : "");
 }
 
 /* One multi-row INSERT of the n rows (n <= the shared BATCH_MAX, well under
- * PostgreSQL's 65,535 parameters), adding each to the rollup writer. */
+ * PostgreSQL's 65,535 parameters) that also upserts fleet_latest, adding
+ * each row to the rollup writer. */
 static int insert_results(struct pg_conn *s, const struct store_row *rows, size_t n, char *err,
                           size_t errlen)
 {
@@ -246,7 +264,8 @@ static int insert_results(struct pg_conn *s, const struct store_row *rows, size_
 		pg_rollup_add(s->rollup, w->check, w->ts_us, w->duration_us, w->ok);
 	}
 	values = pg_values_sql(n, RESULT_COLS, 1);
-	sql = xasprintf("%s%s", results_insert_head, values);
+	sql = xasprintf("%s%s%s%s", fleet_latest_head, results_insert_head, values,
+	                fleet_latest_tail);
 	rc = run_done(s, sql, "insert", err, errlen);
 	free(values);
 	free(sql);
@@ -384,4 +403,5 @@ const struct store_ops store_pg_ops = {
 	.notification_counts = pg_notification_counts,
 	.alert_states = pg_alert_states,
 	.alert_history = pg_alert_history,
+	.fleet_latest = pg_fleet_latest,
 };

@@ -116,7 +116,7 @@ int pg_read_each(struct pg_reader *r, const char *sql, const struct pg_params *p
 
 #define RESULTS_SELECT \
 	"SELECT ts_us, duration_us, ok, error, message, dns_us, connect_us, tls_us," \
-	" ttfb_us, status_code, bytes, cert_expiry, attempts, details, run_id, id" \
+	" ttfb_us, status_code, bytes, cert_expiry, attempts, details, run_id, id, location" \
 	" FROM results WHERE check_name = $1 AND ts_us >= $2 AND ts_us < $3" \
 	" AND ($4::boolean = false OR NOT ok) ORDER BY ts_us DESC, id DESC LIMIT $5"
 
@@ -155,6 +155,7 @@ int pg_results(struct store_reader *base, const struct store_query *q, store_raw
 			.attempts = (int)pg_int(r, i, 12, 0),
 			.details = PQgetisnull(r, i, 13) ? NULL : pg_text(r, i, 13),
 			.run_id = pg_text(r, i, 14),
+			.location = pg_text(r, i, 16),
 		};
 
 		fn(arg, &row);

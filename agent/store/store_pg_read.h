@@ -50,5 +50,7 @@ json_t *pg_notifications(struct store_reader *r, const char *state, int limit);
 json_t *pg_notification_counts(struct store_reader *r);
 int pg_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n);
 json_t *pg_alert_history(struct store_reader *r, const char *check, int limit);
+/* store_pg_fleet.c */
+int pg_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
 
 #endif

@@ -75,6 +75,21 @@ static const struct migration {
 	  "CREATE INDEX alert_history_ts ON alert_history (ts_us);"
 	  "CREATE INDEX alert_history_check ON alert_history (check_name, ts_us);" },
 	{ 3, pg_rollup_schema_sql },
+	/* A fleet (SPEC §6): every result records the location of the agent that
+	 * ran it, and fleet_latest holds the newest result of each (check,
+	 * location), upserted in the transaction of the results, so that every
+	 * agent can show the whole fleet by reading only what changed. */
+	{ 5,
+	  "ALTER TABLE results ADD COLUMN location text NOT NULL DEFAULT '';"
+	  "CREATE TABLE fleet_latest ("
+	  " check_name text NOT NULL, location text NOT NULL,"
+	  " ts_us bigint NOT NULL, ok boolean NOT NULL, error text NOT NULL,"
+	  " message text NOT NULL, duration_us bigint NOT NULL, run_id text NOT NULL,"
+	  /* The writing transaction: a reader asks for rows of transactions not
+	   * finished at its previous read (store_pg_fleet.c). */
+	  " txid bigint NOT NULL DEFAULT txid_current(),"
+	  " PRIMARY KEY (check_name, location));"
+	  "CREATE INDEX fleet_latest_txid ON fleet_latest (txid);" },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

@@ -75,6 +75,7 @@ static json_t *result_json(const struct store_raw_result *row)
 	json_object_set_new(o, "ok", json_boolean(row->ok));
 	json_object_set_new(o, "error", row->ok ? json_null() : store_text_json(row->error));
 	json_object_set_new(o, "message", store_text_json(row->message));
+	json_object_set_new(o, "location", store_text_json(row->location ? row->location : ""));
 	set_phase(phases, "dns", row->dns_us);
 	set_phase(phases, "connect", row->connect_us);
 	set_phase(phases, "tls", row->tls_us);
@@ -388,4 +389,15 @@ int store_outbox_row_read(const struct store_cols *c, struct outbox_row *out)
 	r.seq = c->integer(c->row, 10);
 	*out = r;
 	return 0;
+}
+
+/* --- the fleet's latest results ------------------------------------------------ */
+
+int store_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg)
+{
+	if (r == NULL)
+		return -1;
+	if (r->ops->fleet_latest == NULL)
+		return -2;
+	return r->ops->fleet_latest(r, cursor, fn, arg);
 }

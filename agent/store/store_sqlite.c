@@ -98,14 +98,17 @@ static const struct migration {
 	{ 3, rollup_schema_sql },
 	/* Incidents and their status updates (store_sqlite_incident.c). */
 	{ 4, incident_schema_sql },
+	/* The location (agent.location) of the agent that ran each result:
+	 * "" for results written before it was recorded or without a location. */
+	{ 5, "ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT ''" },
 };
 #define SCHEMA_VERSION (migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version)
 
 static const char insert_sql[] =
 	"INSERT INTO results (check_name, ts_us, duration_us, ok, error, message,"
 	" dns_us, connect_us, tls_us, ttfb_us, status_code, bytes, cert_expiry,"
-	" attempts, run_id, details)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+	" attempts, run_id, details, location)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 /* Writer-only prepared statements for the alert tables. */
 enum {
@@ -492,6 +495,7 @@ static int sqlite_commit(struct store_conn *c, const struct store_row *batch, si
 		sqlite3_bind_text(st, 15, w->run_id, -1, SQLITE_STATIC);
 		if (w->details != NULL)
 			sqlite3_bind_text(st, 16, w->details, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 17, w->location ? w->location : "", -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			snprintf(err, errlen, "insert: %s", sqlite3_errmsg(s->db));
 			goto fail;

@@ -104,7 +104,7 @@ static int64_t column_int_or(sqlite3_stmt *st, int i, int64_t none)
  * is 1), newest first; the second form hands the same rows oldest first. */
 #define RESULTS_SELECT \
 	"SELECT ts_us, duration_us, ok, error, message, dns_us, connect_us, tls_us," \
-	" ttfb_us, status_code, bytes, cert_expiry, attempts, details, run_id, id" \
+	" ttfb_us, status_code, bytes, cert_expiry, attempts, details, run_id, id, location" \
 	" FROM results WHERE check_name = ?1 AND ts_us >= ?2 AND ts_us < ?3" \
 	" AND (?4 = 0 OR ok = 0) ORDER BY ts_us DESC, id DESC LIMIT ?5"
 
@@ -141,6 +141,7 @@ int sqlite_results(struct store_reader *base, const struct store_query *q, store
 			.attempts = sqlite3_column_int(*st, 12),
 			.details = sqlite3_column_type(*st, 13) == SQLITE_NULL ? NULL : column_text(*st, 13),
 			.run_id = column_text(*st, 14),
+			.location = column_text(*st, 16),
 		};
 
 		fn(arg, &row);

@@ -12,6 +12,8 @@
 
 #include "core/buf.h"
 #include "web/api.h"
+#include "web/api_fleet.h"
+#include "web/fleet_view.h"
 #include "core/log.h"
 #include "web/rcache.h"
 #include "core/util.h"
@@ -145,7 +147,23 @@ struct check_figures {
 	double uptime[N_WINDOWS];
 	bool has_latency;
 	double p50_ms, p95_ms;
+	/* A fleet (PostgreSQL): the fleet's view decides state, last and
+	 * locations (api_fleet.c); fleet_on false on SQLite. */
+	bool fleet_on;
+	const struct fleet_view *fleet;
+	const char *own_location;
+	int64_t now_us;
 };
+
+/* Sets the fleet fields of f (after figures_init) for snap. */
+static void figures_fleet(struct check_figures *f, const struct snapshot *snap,
+                          const struct fleet_view *v, int64_t now_us)
+{
+	f->fleet_on = fleet_view_enabled();
+	f->fleet = v;
+	f->own_location = snap->conf->agent.location;
+	f->now_us = now_us;
+}
 
 static void figures_init(struct check_figures *f)
 {
@@ -223,6 +241,8 @@ static json_t *check_json(const struct snapshot_check *sc, const struct check_fi
 	json_object_set_new(o, "last", last_json(sc));
 	json_object_set_new(o, "uptime", uptime_json(f));
 	json_object_set_new(o, "latency_ms", latency_json(f));
+	if (f->fleet_on)
+		api_fleet_check(o, sc, f->fleet, f->own_location, f->now_us);
 	return o;
 }
 
@@ -303,6 +323,7 @@ static char *checks_text(const struct snapshot *snap, struct store_reader *r, in
 {
 	struct window_tab tabs[N_WINDOWS];
 	struct buf b = BUF_INIT;
+	struct fleet_view *v = fleet_view_acquire();
 
 	memset(tabs, 0, sizeof(tabs));
 	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
@@ -312,6 +333,7 @@ static char *checks_text(const struct snapshot *snap, struct store_reader *r, in
 		struct check_figures f;
 
 		figures_init(&f);
+		figures_fleet(&f, snap, v, now_us);
 		for (size_t i = 0; i < N_WINDOWS; i++) {
 			const struct window_row *w = window_find(&tabs[i], name);
 
@@ -336,6 +358,7 @@ static char *checks_text(const struct snapshot *snap, struct store_reader *r, in
 	buf_adds(&b, snap->n_checks == 0 ? "[]\n" : "]\n");
 	for (size_t i = 0; i < N_WINDOWS; i++)
 		window_free(&tabs[i]);
+	fleet_view_release(v);
 	return buf_steal(&b, len);
 }
 
@@ -432,12 +455,16 @@ void api_check(struct api_request *rq, struct api_response *rs)
 {
 	const struct snapshot_check *sc = find_check(rq, rs);
 	struct check_figures f;
+	struct fleet_view *v;
 	json_t *o, *recent = NULL;
 
 	if (sc == NULL)
 		return;
 	figures_one(rq->reader, sc->check->name, util_wall_us(), &f);
+	v = fleet_view_acquire();
+	figures_fleet(&f, rq->snap, v, util_wall_us());
 	o = check_json(sc, &f);
+	fleet_view_release(v);
 	if (rq->reader != NULL)
 		recent = store_results(rq->reader, rq->name, 0, 0, RECENT_RESULTS);
 	json_object_set_new(o, "recent", recent ? recent : json_array());

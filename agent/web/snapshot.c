@@ -25,6 +25,7 @@ static const char *const state_names[] = {
 	[CHECK_STATE_DOWN] = "down",
 	[CHECK_STATE_MAINTENANCE] = "maintenance",
 	[CHECK_STATE_BLOCKED] = "blocked",
+	[CHECK_STATE_DEGRADED] = "degraded",
 };
 
 /* The API name of s; "unknown" for a value outside the enum. */

@@ -17,6 +17,8 @@ enum check_state {
 	CHECK_STATE_DOWN,           /* last run failed */
 	CHECK_STATE_MAINTENANCE,    /* inside a maintenance window */
 	CHECK_STATE_BLOCKED,        /* failing while a dependency is down */
+	CHECK_STATE_DEGRADED,       /* a fleet (SPEC §6): the last run failed at some
+	                               locations, not all (fleet_view.h) */
 };
 const char *check_state_name(enum check_state s);   /* "pending", "up", ... */
 

@@ -407,7 +407,7 @@ def test_dashboard_queries_run(prometheus):
         doc = json.load(f)
     for title, expr in dashboard_exprs(doc):
         q = (expr.replace("$__rate_interval", "10s").replace("$instance", ".*")
-             .replace("$check", ".*"))
+             .replace("$check", ".*").replace("$location", ".*"))
         assert "$" not in q, (title, q)
         prometheus.query(q)   # asserts status success
     U.wait_until(lambda: prometheus.query('count(pharos_check_up{check=~".*"} == 0) or vector(0)'),

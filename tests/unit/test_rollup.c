@@ -590,7 +590,8 @@ static void test_store_path(void **state)
 
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		exec(db, "DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE rollup_day;"
-		         " DROP TABLE rollup_meta; PRAGMA user_version = 2");
+		         " DROP TABLE rollup_meta; ALTER TABLE results DROP COLUMN location;"
+		         " PRAGMA user_version = 2");
 		sqlite3_close(db);
 		s = store_open(path, err, sizeof(err));
 		assert_non_null(s);

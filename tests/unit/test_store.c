@@ -111,11 +111,11 @@ static void test_open_migrate(void **state)
 	store_append(s, "web", &r);
 	store_close(s);
 
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
 	store_close(s);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 1);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'results_check_ts'"), 1);
 	{
@@ -315,7 +315,8 @@ static void test_unhealthy_and_recover(void **state)
 	         " ts_us INTEGER NOT NULL, duration_us INTEGER NOT NULL, ok INTEGER NOT NULL,"
 	         " error TEXT NOT NULL, message TEXT NOT NULL, dns_us INTEGER, connect_us INTEGER,"
 	         " tls_us INTEGER, ttfb_us INTEGER, status_code INTEGER, bytes INTEGER,"
-	         " cert_expiry INTEGER, attempts INTEGER NOT NULL, run_id TEXT NOT NULL, details TEXT)");
+	         " cert_expiry INTEGER, attempts INTEGER NOT NULL, run_id TEXT NOT NULL, details TEXT,"
+	         " location TEXT NOT NULL DEFAULT '')");
 	assert_true(wait_healthy(s, true, 15000));
 	store_flush(s);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM results"), 10);
