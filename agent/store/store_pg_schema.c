@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "store/rollup.h"
 #include "store/store_pg.h"
+#include "store/store_pg_incident.h"
 
 #define US 1000000LL
 #define DAY_S 86400
@@ -74,6 +75,8 @@ static const struct migration {
 	  "CREATE INDEX alert_history_ts ON alert_history (ts_us);"
 	  "CREATE INDEX alert_history_check ON alert_history (check_name, ts_us);" },
 	{ 3, pg_rollup_schema_sql },
+	/* Incidents and their status updates (store_pg_incident.c). */
+	{ 4, pg_incident_schema_sql },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
