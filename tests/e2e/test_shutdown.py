@@ -157,7 +157,7 @@ def test_sigterm_with_probes_hanging(agents, target, tcp, silent_udp):
     assert b.checks()["fast"]["last"] is not None
 
 
-def test_sigterm_during_failing_delivery(agents, tcp, receiver):
+def test_sigterm_during_failing_delivery(store, agents, tcp, receiver):
     """A delivery attempt hangs on a receiver that never answers: SIGTERM still
     exits 0 at once, the notification stays queued, and the next start
     delivers it, once, with the same idempotency key."""
@@ -172,14 +172,14 @@ def test_sigterm_during_failing_delivery(agents, tcp, receiver):
     U.wait_until(lambda: receiver.requests, 15, what="a delivery attempt (left hanging)")
     rc, took = sigterm(a, 0.5 + MARGIN_S)
     assert rc == 0, a.logs()[-4000:]
-    rows = db_query(a.db, "SELECT id, key, state FROM notifications")
+    rows = U.db_rows(a.db, "SELECT id, key, state FROM notifications")
     assert len(rows) == 1 and rows[0][2] == "pending", rows
 
     receiver.status = 200
     b = agents(checks, defaults, extra, name="agent").start()
 
     def delivered():
-        r = db_query(b.db, "SELECT id, key, state FROM notifications")
+        r = U.db_rows(b.db, "SELECT id, key, state FROM notifications")
         return r if all(x[2] == "delivered" for x in r) else None
     after = U.wait_until(delivered, 20, interval=0.2, what="the queued notification to be delivered")
     assert [x[:2] for x in after] == [x[:2] for x in rows], "a second notification was queued: %r" % after
