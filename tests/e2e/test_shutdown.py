@@ -2,10 +2,10 @@
 their timeout (or abandon them, recorded as such), flush the results, keep
 undelivered notifications for the next start, exit 0 within the longest
 timeout plus a few seconds, even with probes hanging on targets that never
-answer and a notification receiver that never answers."""
+answer and a notification receiver that never answers. The tests that read
+the database back run on both stores (SQLite, PostgreSQL)."""
 
 import signal
-import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,14 +16,6 @@ import e2eutil as U
 
 PROBE_TIMEOUT_S = 4
 MARGIN_S = 3        # the agent's own 2 s beyond the longest timeout, plus slack
-
-
-def db_query(db, sql, args=()):
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
 
 
 def write_config(a, checks, defaults, extra=""):
@@ -109,7 +101,7 @@ def agents(workdir, pharos_bin):
             assert rc == 0, a.logs()[-4000:]
 
 
-def test_sigterm_with_probes_hanging(agents, target, tcp, silent_udp):
+def test_sigterm_with_probes_hanging(store, agents, target, tcp, silent_udp):
     defaults = {"interval": "5s", "timeout": "%ds" % PROBE_TIMEOUT_S}
     checks = [
         {"name": "hang-http", "type": "http", "url": target.url("/hang")},
@@ -141,14 +133,15 @@ def test_sigterm_with_probes_hanging(agents, target, tcp, silent_udp):
     # The runs in flight were recorded: as timeouts (they finished within
     # their timeout) or as aborted (abandoned at the deadline).
     for name in ("hang-http", "hang-tcp"):
-        rows = db_query(a.db, "SELECT ts_us, error FROM results WHERE check_name = ? ORDER BY ts_us",
-                        (name,))
+        rows = U.db_rows(a.db, "SELECT ts_us, error FROM results WHERE check_name = '%s'"
+                               " ORDER BY ts_us" % name)
         assert rows, "the in-flight run of %s was not recorded:\n%s" % (name, logs[-3000:])
         assert rows[-1][1] in ("timeout", "aborted"), rows
     # Nothing started after the signal; every result seen before it is stored.
-    late = db_query(a.db, "SELECT check_name, ts_us FROM results WHERE ts_us > ?", (t_signal_us + 100000,))
+    late = U.db_rows(a.db, "SELECT check_name, ts_us FROM results WHERE ts_us > %d"
+                     % int(t_signal_us + 100000))
     assert late == [], "runs started after SIGTERM: %r" % late
-    stored = db_query(a.db, "SELECT count(*) FROM results WHERE check_name = 'fast'")[0][0]
+    stored = U.db_rows(a.db, "SELECT count(*) FROM results WHERE check_name = 'fast'")[0][0]
     assert stored >= seen
 
     # A restart on the same database sees everything.
