@@ -1,10 +1,10 @@
 /* store_pg.c — the PostgreSQL implementation of the store, writer side: one
  * connection (libpq) that writes each batch — a multi-row INSERT of the
- * results into their day partitions, the minute rollups, and every alert and
- * outbox operation, the incidents the results open, grow or close
- * (store_pg_incident.c) — in one transaction, and reconnects when the server went
- * away. The queue, the retries with backoff and the bound on what is kept
- * meanwhile are shared (store.c); reads are in store_pg_read.c. */
+ * results into their day partitions, the minute rollups, every alert and
+ * outbox operation, and the incidents the results open, grow or close
+ * (store_pg_incident.c) — in one transaction, and reconnects when the server
+ * went away. The queue, the retries with backoff and the bound on what is
+ * kept meanwhile are shared (store.c); reads are in store_pg_read.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/store_pg.h"
-#include "store/store_pg_incident.h"
 
 #define RESULT_COLS 16
 

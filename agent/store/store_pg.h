@@ -1,7 +1,8 @@
 /* store_pg.h — between the parts of the PostgreSQL implementation of the
  * store: store_pg.c (writer connection, batches, the ops table),
  * store_pg_schema.c (migrations, day partitions, retention),
- * store_pg_read.c (read connections and queries) and rollup_pg.c (rollups);
+ * store_pg_read.c (read connections and queries), store_pg_incident.c
+ * (incidents) and rollup_pg.c (rollups);
  * agent/migrate.c (migrate-db) uses its schema part too. See
  * docs/postgresql.md. */
 #ifndef PHAROS_STORE_PG_H
@@ -54,6 +55,40 @@ struct pg_retention {
  * raw retention, delete old rollup rows in small batches. Outside any
   * transaction; errors are logged and end the pass. */
 void pg_retention_step(struct pg_retention *rt, PGconn *c, struct pg_days *d, int64_t now_us);
+
+/* --- incidents (store_pg_incident.c) ------------------------------------------------
+ * The rules are those of store_sqlite_incident.c: see store_impl.h. */
+
+/* Migration 4: incidents (one open per check: a partial unique index) and
+ * their status updates. */
+extern const char pg_incident_schema_sql[];
+
+/* The writer's incident state: the checks with an open incident (and when it
+ * started), loaded from the database at the first batch and after any batch
+ * that did not commit, so a batch in which no incident opens, grows or closes
+ * sends no statement at all. */
+struct pg_incidents;
+struct pg_incidents *pg_incidents_new(void);
+void pg_incidents_free(struct pg_incidents *x);
+
+/* Derives the incidents of the n rows from rows, in order, inside c's open
+ * transaction: at most one UPDATE of the incidents open before the batch and
+ * one INSERT of those it opens per 2,000 incidents touched. Returns 0, or -1
+ * with err (the caller rolls back). */
+int pg_incidents_apply(struct pg_incidents *x, PGconn *c, const struct store_row *rows,
+                       size_t n, char *err, size_t errlen);
+/* The batch's transaction did not commit: what x learned from it is void, so
+ * the next batch reloads the open incidents. */
+void pg_incidents_rolled_back(struct pg_incidents *x);
+
+/* Applies a STORE_OP_INCIDENT_UPDATE inside c's open transaction: o->ids[0]
+ * = the incident, n_ids 1 when it was added, 0 when there is no such
+ * incident. Returns 0, or -1 with err. */
+int pg_incident_note(PGconn *c, struct store_op *o, char *err, size_t errlen);
+
+/* The incidents op of store_pg_ops: as store_incidents(). */
+int pg_incidents(struct store_reader *r, const struct store_incident_query *q,
+                 struct store_incident **out, size_t *n);
 
 /* --- rollups (rollup_pg.c) ------------------------------------------------------ */
 

@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/store_pg.h"
-#include "store/store_pg_incident.h"
 
 #define SEG_CHUNK 2000          /* incidents per statement: 7 parameters each, far under 65,535 */
 #define FIRST_BUCKETS 256       /* the open set's hash table grows by doubling */

@@ -11,7 +11,6 @@
 #include "core/util.h"
 #include "store/rollup.h"
 #include "store/store_pg.h"
-#include "store/store_pg_incident.h"
 
 #define US 1000000LL
 #define DAY_S 86400
