@@ -341,6 +341,50 @@ static void test_many_checks(void **state)
 	store_close(s);
 }
 
+/* PostgreSQL's writer keeps the open incidents in memory: when the database
+ * changed behind it (an incident closed by hand), the batch fails, the set is
+ * read again and the retry opens a new incident. */
+static void test_set_follows_the_database(void **state)
+{
+	const char *uri = database(state, "pg-only", NULL, 0);
+	char err[512] = "";
+	struct store *s;
+	struct store_reader *r;
+	struct store_incident *v = NULL;
+	struct store_incident_query q = { .limit = 10 };
+	size_t n = 0;
+	PGconn *c;
+
+	if (uri == NULL)
+		return;
+	s = store_open(uri, err, sizeof(err));
+	assert_non_null(s);
+	append(s, "api", T0, PROBE_ERR_CONNECT, "refused");
+	store_flush(s);
+	c = pg_connect(uri, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(pg_exec(c, "UPDATE incidents SET ended_us = started_us + 1", "closing",
+	                         err, sizeof(err)), 0);
+	PQfinish(c);
+	append(s, "api", T0 + 10 * SEC, PROBE_ERR_TIMEOUT, "timed out");
+	store_flush(s);         /* returns after the attempt that found the set wrong */
+	for (int i = 0; i < 5 && !store_healthy(s); i++)
+		store_flush(s);     /* the retries */
+	assert_true(store_healthy(s));
+	r = store_reader_open(uri, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(store_incidents(r, &q, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].started_us, T0 + 10 * SEC);
+	assert_int_equal(v[0].ended_us, 0);
+	assert_int_equal(v[0].failures, 1);
+	assert_int_equal(v[1].ended_us, T0 + 1);
+	assert_int_equal(v[1].failures, 1);
+	store_incidents_free(v, n);
+	store_reader_close(r);
+	store_close(s);
+}
+
 /* An implementation without incident ops: -2 from both calls, no crash. */
 static void test_store_without_incidents(void **state)
 {
@@ -371,6 +415,7 @@ int main(void)
 		ON_PG(test_blocked_runs),
 		ON_PG(test_across_batches_and_restart),
 		ON_PG(test_many_checks),
+		ON_PG(test_set_follows_the_database),
 		cmocka_unit_test(test_store_without_incidents),
 	};
 
