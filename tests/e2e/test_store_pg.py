@@ -105,6 +105,15 @@ def test_database_outage_keeps_probing_and_delivers_once(rig, own_pg):
     assert "pharos:pharos@" not in logs, "the URI's password reached the log"
     m = a.get("/metrics").text
     assert "pharos_store_dropped_results_total 0" in m
+    # One incident, opened while the server was away, each failure counted
+    # once (the batches that failed then were written again in full).
+    def open_incident():
+        inc = a.get_json("/api/v1/incidents")["incidents"]
+        assert len(inc) == 1 and inc[0]["state"] == "open", inc
+        return inc[0]["failures"]
+    before = open_incident()
+    failed = len([r for r in a.get_json("/api/v1/checks/api/results?limit=1000") if not r["ok"]])
+    assert before <= failed <= open_incident()
 
 
 # --- migrate-db ---------------------------------------------------------------------------
