@@ -239,13 +239,19 @@ static void plan_row(struct pg_incidents *x, const struct store_row *w)
 
 /* --- writing a batch ------------------------------------------------------------------ */
 
-/* Runs sql (a head with %s for the VALUES list of n rows of cols parameters)
- * with x->p; *changed gets the rows it touched. Empties x->p. */
-static int run_values(struct pg_incidents *x, PGconn *c, const char *head, size_t n, size_t cols,
+/* One statement around a VALUES list. */
+struct values_sql {
+	const char *head, *tail;
+	size_t cols;                /* parameters per row */
+};
+
+/* Runs s with the n rows gathered in x->p; *changed gets the rows it
+ * touched. Empties x->p. */
+static int run_values(struct pg_incidents *x, PGconn *c, const struct values_sql *s, size_t n,
                       int64_t *changed, char *err, size_t errlen)
 {
-	char *values = pg_values_sql(n, cols, 1);
-	char *sql = xasprintf(head, values);
+	char *values = pg_values_sql(n, s->cols, 1);
+	char *sql = xasprintf("%s%s%s", s->head, values, s->tail);
 	PGresult *r = pg_query(c, sql, &x->p, "incidents", err, errlen);
 
 	free(values);
@@ -260,16 +266,19 @@ static int run_values(struct pg_incidents *x, PGconn *c, const char *head, size_
 
 /* The incidents open before the batch: failures added, last failure moved,
  * closed. VALUES' parameters are text, hence the casts. */
-static const char update_head[] =
+static const struct values_sql update_sql = {
 	"UPDATE incidents AS i SET failures = i.failures + v.failures::bigint,"
 	" last_failure_us = GREATEST(i.last_failure_us, v.last_failure_us::bigint),"
-	" ended_us = v.ended_us::bigint"
-	" FROM (VALUES %s) AS v(check_name, failures, last_failure_us, ended_us)"
-	" WHERE i.check_name = v.check_name AND i.ended_us IS NULL";
+	" ended_us = v.ended_us::bigint FROM (VALUES ",
+	") AS v(check_name, failures, last_failure_us, ended_us)"
+	" WHERE i.check_name = v.check_name AND i.ended_us IS NULL", 4
+};
 
-static const char insert_head[] =
+/* The incidents the batch opened (some closed again in it). */
+static const struct values_sql insert_sql = {
 	"INSERT INTO incidents (check_name, started_us, ended_us, last_failure_us, failures,"
-	" cause_error, cause_message) VALUES %s";
+	" cause_error, cause_message) VALUES ", "", 7
+};
 
 /* Runs the k segments of kind is_new gathered in x->p. Every one must
  * change a row: an UPDATE that misses an incident the set holds means the
@@ -281,8 +290,7 @@ static int flush_segments(struct pg_incidents *x, PGconn *c, bool is_new, size_t
 
 	if (k == 0)
 		return 0;
-	if (run_values(x, c, is_new ? insert_head : update_head, k, is_new ? 7 : 4, &changed, err,
-	               errlen) != 0)
+	if (run_values(x, c, is_new ? &insert_sql : &update_sql, k, &changed, err, errlen) != 0)
 		return -1;
 	if (changed != (int64_t)k) {
 		snprintf(err, errlen, "incidents: %lld of %zu open incidents found; reading them again",
