@@ -1,6 +1,6 @@
 /* migrate.c — `pharos migrate-db --from FILE --to URI`: copies a SQLite
  * database of pharos (results, rollups and their marks, alert state and
- * history, the outbox) into an empty PostgreSQL one, with progress on
+ * history, the outbox, incidents and their updates) into an empty PostgreSQL one, with progress on
  * stderr. The source is read in one read transaction (a consistent snapshot,
  * even while an agent still writes it); the target gets the PostgreSQL
  * store's schema, then every row in one transaction: a failed copy leaves it
@@ -19,7 +19,7 @@
 #include "migrate.h"
 #include "store/store_pg.h"
 
-#define SOURCE_SCHEMA 5         /* the SQLite store's schema this copier reads (incidents, from 4, are not copied) */
+#define SOURCE_SCHEMA 5         /* the SQLite store's schema this copier reads */
 #define COPY_BATCH 1000         /* rows per INSERT */
 #define PROGRESS_EVERY 100000   /* rows between progress lines */
 
@@ -29,7 +29,7 @@ const char migrate_usage[] =
 	"usage: pharos migrate-db --from FILE --to URI\n"
 	"\n"
 	"Copies the SQLite database FILE (results, rollups, alert state and history,\n"
-	"the outbox) into the empty PostgreSQL database URI (postgresql://...), with\n"
+	"the outbox, incidents) into the empty PostgreSQL database URI (postgresql://...), with\n"
 	"progress on stderr. Stop the agent first (or the copy misses what it writes\n"
 	"afterwards), then set agent.database to URI. A target that already holds\n"
 	"pharos data is refused.\n"
@@ -62,6 +62,10 @@ static const struct copy_table tables[] = {
 	{ "rollup_minute", AGG_COLUMNS, 0, "check_name, bucket_start_s", NULL },
 	{ "rollup_hour", AGG_COLUMNS, 0, "check_name, bucket_start_s", NULL },
 	{ "rollup_day", AGG_COLUMNS, 0, "check_name, bucket_start_s", NULL },
+	{ "incidents", "id, check_name, started_us, ended_us, last_failure_us, failures,"
+	  " cause_error, cause_message", 0, "id", "incidents_id_seq" },
+	{ "incident_updates", "id, incident_id, ts_us, status, message",
+	  0, "id", "incident_updates_id_seq" },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -114,6 +118,34 @@ static sqlite3 *open_source(const char *path)
 
 /* --- the target ---------------------------------------------------------------- */
 
+/* *rows: whether table exists in the target and has a row (a table of a
+ * later migration than the target's is not there yet). */
+static int table_has_rows(PGconn *c, const char *table, bool *rows, char *err, size_t errlen)
+{
+	struct pg_params p = { 0 };
+	PGresult *r;
+	char *sql;
+
+	pg_params_text(&p, table);
+	r = pg_query(c, "SELECT to_regclass($1) IS NOT NULL", &p, "looking at the target", err,
+	             errlen);
+	pg_params_free(&p);
+	if (r == NULL)
+		return -1;
+	*rows = pg_bool(r, 0, 0);
+	PQclear(r);
+	if (!*rows)
+		return 0;
+	sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", table);
+	r = pg_query(c, sql, NULL, "looking at the target", err, errlen);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	*rows = pg_bool(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
 /* 0 when the target holds no pharos rows (no schema, or empty tables), 1
  * when it does (printed), -1 on error (err). */
 static int target_holds_data(PGconn *c, const char *shown, char *err, size_t errlen)
@@ -129,15 +161,10 @@ static int target_holds_data(PGconn *c, const char *shown, char *err, size_t err
 	if (!has_schema)
 		return 0;
 	for (size_t i = 0; i < N_TABLES; i++) {
-		char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", tables[i].name);
 		bool rows;
 
-		r = pg_query(c, sql, NULL, "looking at the target", err, errlen);
-		free(sql);
-		if (r == NULL)
+		if (table_has_rows(c, tables[i].name, &rows, err, errlen) != 0)
 			return -1;
-		rows = pg_bool(r, 0, 0);
-		PQclear(r);
 		if (rows) {
 			fprintf(stderr, "pharos migrate-db: %s is not empty (table %s has rows):"
 			        " migrate into an empty database\n", shown, tables[i].name);

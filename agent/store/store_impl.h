@@ -153,7 +153,7 @@ struct store_ops {
 	 * counts one more failure and moves last_failure; a passing row closes
 	 * the open one at its ts; rows with error "aborted" are skipped) and (2) apply
 	 * STORE_OP_INCIDENT_UPDATE ops (see struct store_op). SQLite:
-	 * store_sqlite_incident.c. */
+	 * store_sqlite_incident.c; PostgreSQL: store_pg_incident.c. */
 	int (*incidents)(struct store_reader *r, const struct store_incident_query *q,
 	                 struct store_incident **out, size_t *n);
 

@@ -1,9 +1,10 @@
 /* store_pg.c — the PostgreSQL implementation of the store, writer side: one
  * connection (libpq) that writes each batch — a multi-row INSERT of the
- * results into their day partitions, the minute rollups, and every alert and
- * outbox operation — in one transaction, and reconnects when the server went
- * away. The queue, the retries with backoff and the bound on what is kept
- * meanwhile are shared (store.c); reads are in store_pg_read.c. */
+ * results into their day partitions, the minute rollups, every alert and
+ * outbox operation, and the incidents the results open, grow or close
+ * (store_pg_incident.c) — in one transaction, and reconnects when the server
+ * went away. The queue, the retries with backoff and the bound on what is
+ * kept meanwhile are shared (store.c); reads are in store_pg_read.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct pg_conn {
 	bool was_down;              /* the last attempt found the server gone */
 	struct pg_days days;        /* results partitions known to exist */
 	struct pg_rollup *rollup;
+	struct pg_incidents *incidents;
 	struct pg_retention retention;
 	struct pg_params p;
 };
@@ -215,10 +217,7 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 		PQclear(r);
 		return 0;
 	case STORE_OP_INCIDENT_UPDATE:
-		/* Incidents are not kept in PostgreSQL yet (docs/postgresql.md):
-		 * no incident has this id. */
-		o->n_ids = 0;
-		return 0;
+		return pg_incident_note(s->c, o, err, errlen);
 	}
 	return 0;
 }
@@ -308,6 +307,7 @@ static int pg_commit(struct store_conn *base, const struct store_row *rows, size
 			goto fail;
 	if (pg_partitions_for_rows(s->c, &s->days, rows, n, err, errlen) != 0 ||
 	    insert_results(s, rows, n, err, errlen) != 0 ||
+	    pg_incidents_apply(s->incidents, s->c, rows, n, err, errlen) != 0 ||
 	    pg_rollup_commit(s->rollup, s->c, util_wall_us(), err, errlen) != 0)
 		goto fail;
 	if (pg_exec(s->c, "COMMIT", "commit", err, errlen) != 0)
@@ -317,6 +317,7 @@ fail:
 	pg_params_clear(&s->p);
 	/* Partitions created in the rolled back transaction are gone again. */
 	s->days.n = 0;
+	pg_incidents_rolled_back(s->incidents);
 	if (PQstatus(s->c) == CONNECTION_OK)
 		PQclear(PQexec(s->c, "ROLLBACK"));
 	else
@@ -344,6 +345,7 @@ static struct store_conn *pg_open(const char *uri, char *err, size_t errlen)
 		return NULL;
 	}
 	s->rollup = pg_rollup_new();
+	s->incidents = pg_incidents_new();
 	/* The first retention step creates today's partitions and those ahead. */
 	pg_retention_step(&s->retention, s->c, &s->days, util_wall_us());
 	return &s->base;
@@ -370,6 +372,7 @@ static void pg_close(struct store_conn *base)
 
 	PQfinish(s->c);
 	pg_rollup_free(s->rollup);
+	pg_incidents_free(s->incidents);
 	pg_days_free(&s->days);
 	pg_params_free(&s->p);
 	free(s);
@@ -403,5 +406,6 @@ const struct store_ops store_pg_ops = {
 	.notification_counts = pg_notification_counts,
 	.alert_states = pg_alert_states,
 	.alert_history = pg_alert_history,
+	.incidents = pg_incidents,
 	.fleet_latest = pg_fleet_latest,
 };

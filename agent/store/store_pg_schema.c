@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "store/rollup.h"
 #include "store/rollup_pg.h"
+#include "store/store_pg_incident.h"
 #include "store/store_pg_schema.h"
 
 #define US 1000000LL
@@ -75,6 +76,8 @@ static const struct migration {
 	  "CREATE INDEX alert_history_ts ON alert_history (ts_us);"
 	  "CREATE INDEX alert_history_check ON alert_history (check_name, ts_us);" },
 	{ 3, pg_rollup_schema_sql },
+	/* Incidents and their status updates (store_pg_incident.c). */
+	{ 4, pg_incident_schema_sql },
 	/* A fleet (SPEC §6): every result records the location of the agent that
 	 * ran it, and fleet_latest holds the newest result of each (check,
 	 * location), upserted in the transaction of the results, so that every

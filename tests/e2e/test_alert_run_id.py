@@ -12,7 +12,7 @@ import e2eutil as U  # noqa: E402
 from alerting import detection_bound_s, rig, wait_delivered, wait_state  # noqa: E402,F401
 
 
-def test_firing_alert_names_the_run_that_caused_it(rig):
+def test_firing_alert_names_the_run_that_caused_it(store, rig):
     a = rig.start()
     wait_state(a, "api", "up")
     rig.target.down()

@@ -3,7 +3,8 @@ target down twice gives one closed and one open incident with durations,
 cause and failures; status updates need the admin token; announcements and
 upcoming maintenance show on the status page, escaped; /feed.atom parses as
 Atom; one alert `value` in the API, the page, Slack and the webhook; and the
-pages in headless Chromium (screenshots under build/screenshots)."""
+pages in headless Chromium (screenshots under build/screenshots). The
+incident tests run on both stores (SQLite, PostgreSQL)."""
 
 import json
 import os
@@ -71,7 +72,7 @@ def down_twice(rig, a):  # noqa: F811
     wait_delivered(rig.slack, "firing", 2)
 
 
-def test_incidents_updates_value_and_pages(rig):  # noqa: F811
+def test_incidents_updates_value_and_pages(store, rig):  # noqa: F811
     a = start_agent(rig)
     down_twice(rig, a)
 
@@ -193,7 +194,7 @@ def test_incidents_updates_value_and_pages(rig):  # noqa: F811
             assert os.path.getsize(out) > 1000
 
 
-def test_incidents_without_store_support_shapes(rig):  # noqa: F811
+def test_incidents_without_store_support_shapes(store, rig):  # noqa: F811
     """A healthy check has no incident; its page shows its recent runs."""
     a = start_agent(rig)
     wait_state(a, "api", "up")

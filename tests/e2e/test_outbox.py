@@ -135,7 +135,7 @@ def test_resolve_never_overtakes_its_trigger(rig):
         assert kinds == [("firing", "hang"), ("firing", ok), ("resolved", ok)], "%s: %r" % (rcv.name, kinds)
 
 
-def test_max_attempts_then_dead(rig):
+def test_max_attempts_then_dead(store, rig):
     for rcv in rig.receivers:
         rcv.fail(500)
     a = rig.start(notifiers=rig.notifiers(max_attempts=2))
@@ -163,7 +163,7 @@ def test_max_age_then_dead(rig):
     assert all(r["attempts"] >= 1 for r in dead), dead
 
 
-def test_receiver_words_do_not_leak_secrets(rig):
+def test_receiver_words_do_not_leak_secrets(store, rig):
     # A receiver that echoes the credentials it was called with (some do)
     # must not get them into the outbox's last_error, the API or the log.
     from alerting import PD_KEY, SLACK_PATH, WHSEC

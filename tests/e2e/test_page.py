@@ -147,7 +147,7 @@ def test_status_page_in_browser(agent):
     screenshot(url, "index-phone.png", size="390,1400")
 
 
-def test_check_page_in_browser(agent, store):
+def test_check_page_in_browser(agent):
     base = "http://127.0.0.1:%d" % agent.port
     U.wait_until(lambda: len(agent.get_json("/api/v1/checks/web-html-error/results")) >= 2, 10)
     raw = agent.get("/check/web-html-error")
@@ -160,9 +160,8 @@ def test_check_page_in_browser(agent, store):
     # a young check: one point per run (buckets, p50 and p95, once there are many)
     assert 'class="ch-p50"' in dom and 'class="ch-pt' in dom
     # incidents, not one row per failed run; the runs themselves below
-    if store == "sqlite":       # incidents are kept in SQLite only so far (docs/postgresql.md)
-        assert "<h2>Incidents</h2>" in dom and '<span class="eclass">assertion</span>' in dom
-        assert 'class="incident inc-open"' in dom and "down since" in dom
+    assert "<h2>Incidents</h2>" in dom and '<span class="eclass">assertion</span>' in dom
+    assert 'class="incident inc-open"' in dom and "down since" in dom
     assert "<h2>Recent runs</h2>" in dom
     escaped = "&lt;img src=x onerror=alert(2)&gt;&lt;b&gt;broken&lt;/b&gt;"
     assert re.search(r'<td class="msg">[^<]*' + re.escape(escaped), dom)

@@ -62,7 +62,7 @@ def stored(agent, name, n):
                         what="%d stored result(s) of %s" % (n, name))
 
 
-def test_retries_until_success(start_agent, flaky):
+def test_retries_until_success(store, start_agent, flaky):
     url = "http://127.0.0.1:%d/flaky/2" % flaky.server_address[1]
     a = start_agent(defaults=DEFAULTS, checks=[
         {"name": "flaky", "type": "http", "url": url, "retries": 2, "retry_interval": "200ms"}])
@@ -78,7 +78,7 @@ def test_retries_until_success(start_agent, flaky):
     assert a.checks()["flaky"]["last"]["ok"] is True
 
 
-def test_retries_exhausted(start_agent, flaky):
+def test_retries_exhausted(store, start_agent, flaky):
     url = "http://127.0.0.1:%d/always" % flaky.server_address[1]
     a = start_agent(defaults=DEFAULTS, checks=[
         {"name": "always", "type": "http", "url": url, "retries": 1, "retry_interval": "300ms"}])

@@ -2,10 +2,10 @@
 their timeout (or abandon them, recorded as such), flush the results, keep
 undelivered notifications for the next start, exit 0 within the longest
 timeout plus a few seconds, even with probes hanging on targets that never
-answer and a notification receiver that never answers."""
+answer and a notification receiver that never answers. The tests that read
+the database back run on both stores (SQLite, PostgreSQL)."""
 
 import signal
-import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,14 +16,6 @@ import e2eutil as U
 
 PROBE_TIMEOUT_S = 4
 MARGIN_S = 3        # the agent's own 2 s beyond the longest timeout, plus slack
-
-
-def db_query(db, sql, args=()):
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
 
 
 def write_config(a, checks, defaults, extra=""):
@@ -109,7 +101,7 @@ def agents(workdir, pharos_bin):
             assert rc == 0, a.logs()[-4000:]
 
 
-def test_sigterm_with_probes_hanging(agents, target, tcp, silent_udp):
+def test_sigterm_with_probes_hanging(store, agents, target, tcp, silent_udp):
     defaults = {"interval": "5s", "timeout": "%ds" % PROBE_TIMEOUT_S}
     checks = [
         {"name": "hang-http", "type": "http", "url": target.url("/hang")},
@@ -141,14 +133,15 @@ def test_sigterm_with_probes_hanging(agents, target, tcp, silent_udp):
     # The runs in flight were recorded: as timeouts (they finished within
     # their timeout) or as aborted (abandoned at the deadline).
     for name in ("hang-http", "hang-tcp"):
-        rows = db_query(a.db, "SELECT ts_us, error FROM results WHERE check_name = ? ORDER BY ts_us",
-                        (name,))
+        rows = U.db_rows(a.db, "SELECT ts_us, error FROM results WHERE check_name = '%s'"
+                               " ORDER BY ts_us" % name)
         assert rows, "the in-flight run of %s was not recorded:\n%s" % (name, logs[-3000:])
         assert rows[-1][1] in ("timeout", "aborted"), rows
     # Nothing started after the signal; every result seen before it is stored.
-    late = db_query(a.db, "SELECT check_name, ts_us FROM results WHERE ts_us > ?", (t_signal_us + 100000,))
+    late = U.db_rows(a.db, "SELECT check_name, ts_us FROM results WHERE ts_us > %d"
+                     % int(t_signal_us + 100000))
     assert late == [], "runs started after SIGTERM: %r" % late
-    stored = db_query(a.db, "SELECT count(*) FROM results WHERE check_name = 'fast'")[0][0]
+    stored = U.db_rows(a.db, "SELECT count(*) FROM results WHERE check_name = 'fast'")[0][0]
     assert stored >= seen
 
     # A restart on the same database sees everything.
@@ -157,7 +150,7 @@ def test_sigterm_with_probes_hanging(agents, target, tcp, silent_udp):
     assert b.checks()["fast"]["last"] is not None
 
 
-def test_sigterm_during_failing_delivery(agents, tcp, receiver):
+def test_sigterm_during_failing_delivery(store, agents, tcp, receiver):
     """A delivery attempt hangs on a receiver that never answers: SIGTERM still
     exits 0 at once, the notification stays queued, and the next start
     delivers it, once, with the same idempotency key."""
@@ -172,14 +165,14 @@ def test_sigterm_during_failing_delivery(agents, tcp, receiver):
     U.wait_until(lambda: receiver.requests, 15, what="a delivery attempt (left hanging)")
     rc, took = sigterm(a, 0.5 + MARGIN_S)
     assert rc == 0, a.logs()[-4000:]
-    rows = db_query(a.db, "SELECT id, key, state FROM notifications")
+    rows = U.db_rows(a.db, "SELECT id, key, state FROM notifications")
     assert len(rows) == 1 and rows[0][2] == "pending", rows
 
     receiver.status = 200
     b = agents(checks, defaults, extra, name="agent").start()
 
     def delivered():
-        r = db_query(b.db, "SELECT id, key, state FROM notifications")
+        r = U.db_rows(b.db, "SELECT id, key, state FROM notifications")
         return r if all(x[2] == "delivered" for x in r) else None
     after = U.wait_until(delivered, 20, interval=0.2, what="the queued notification to be delivered")
     assert [x[:2] for x in after] == [x[:2] for x in rows], "a second notification was queued: %r" % after

@@ -176,7 +176,7 @@ def test_timeout_covers_the_whole_flow(cli, api):
     assert steps[-1]["name"] == "get-profile" and steps[-1]["completed"] is False
 
 
-def test_flow_in_the_agent(start_agent, api):
+def test_flow_in_the_agent(store, start_agent, api):
     api.mode = "ok"
     a = start_agent(defaults=DEFAULTS, checks=[flow(api.server_address[1])])
     U.wait_until(lambda: a.checks()["login-flow"]["state"] == "up", 10, what="the flow up")

@@ -1,5 +1,6 @@
-"""End-to-end: the PostgreSQL store when the server goes away, and moving a
-SQLite database to PostgreSQL with `pharos migrate-db` (SPEC section 6, issue 12).
+"""End-to-end: the PostgreSQL store when the server goes away, moving a
+SQLite database to PostgreSQL with `pharos migrate-db` (SPEC section 6, issue 12)
+with its incidents, and the store's unit tests against a real server.
 
 The outage test starts its own PostgreSQL (so stopping it disturbs no other
 test), stops it for 20 s while the checks run and an alert fires, and starts
@@ -7,7 +8,9 @@ it again: the agent must not crash, /readyz must say 503 `database` and then
 200 again, the results of the outage must be written once the server is
 back, and the notification must be delivered exactly once per notifier."""
 
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -102,12 +105,30 @@ def test_database_outage_keeps_probing_and_delivers_once(rig, own_pg):
     assert "pharos:pharos@" not in logs, "the URI's password reached the log"
     m = a.get("/metrics").text
     assert "pharos_store_dropped_results_total 0" in m
+    # One incident, opened while the server was away, each failure counted
+    # once (the batches that failed then were written again in full).
+    def open_incident():
+        inc = a.get_json("/api/v1/incidents")["incidents"]
+        assert len(inc) == 1 and inc[0]["state"] == "open", inc
+        return inc[0]["failures"]
+    before = open_incident()
+    failed = len([r for r in a.get_json("/api/v1/checks/api/results?limit=1000") if not r["ok"]])
+    assert before <= failed <= open_incident()
 
 
 # --- migrate-db ---------------------------------------------------------------------------
 
 def run_ids(agent, check):
     return {r["run_id"] for r in agent.get_json("/api/v1/checks/%s/results?limit=1000" % check)}
+
+
+def incidents(agent):
+    """What stays of each incident while its check is still down (the failure
+    count and the last failure move on)."""
+    keep = ("id", "check", "started", "ended", "state", "cause", "alerts", "updates")
+    r = agent.get("/api/v1/incidents")
+    assert r.status == 200, r
+    return [{k: i[k] for k in keep} for i in r.json()["incidents"]]
 
 
 def test_migrate_db_round_trip(rig, pg_server):
@@ -118,20 +139,28 @@ def test_migrate_db_round_trip(rig, pg_server):
         wait_delivered(rcv, "firing", timeout=detection_bound_s() + 10)
     U.wait_until(lambda: all(r["state"] == "delivered" for r in a.notifications()), 5,
                  what="the deliveries recorded")
+    inc = U.wait_until(lambda: incidents(a), 10, what="the open incident")
+    note = json.dumps({"status": "identified", "message": "the target is down on purpose"})
+    r = a.request("POST", "/api/v1/incidents/%d/updates" % inc[0]["id"], body=note,
+                  headers={"Authorization": "Bearer " + U.ADMIN_TOKEN})
+    assert r.status == 201, r
     assert a.stop(15)[0] == 0
     # What the API showed on SQLite, read again by a short second start.
     sqlite_db = a.db
     b = rig.agent(name="agent")
     b.start()
     before = {"history": b.alerts()["history"], "notifications": b.notifications(),
-              "alert": b.alert("down", "api"), "runs": run_ids(b, "api")}
+              "alert": b.alert("down", "api"), "runs": run_ids(b, "api"),
+              "incidents": incidents(b)}
     assert b.stop(15)[0] == 0
     assert before["alert"]["state"] == "firing" and before["history"], before
+    assert len(before["incidents"]) == 1 and before["incidents"][0]["updates"], before
 
     uri = pg_server.new_database()
     r = U.run_pharos(["migrate-db", "--from", sqlite_db, "--to", uri], timeout=120)
     assert r.rc == 0, r
     assert "results:" in r.stderr and "rows copied" in r.stderr, r.stderr
+    assert "incident_updates: 1 rows copied" in r.stderr, r.stderr
     assert "pharos:pharos@" not in r.stderr + r.stdout, "the password reached the output"
     again = U.run_pharos(["migrate-db", "--from", sqlite_db, "--to", uri], timeout=120)
     assert again.rc == 2 and "not empty" in again.stderr, again
@@ -145,14 +174,42 @@ def test_migrate_db_round_trip(rig, pg_server):
         U.set_store(None)
     c.start()
     after = {"history": c.alerts()["history"], "notifications": c.notifications(),
-             "alert": c.alert("down", "api"), "runs": run_ids(c, "api")}
+             "alert": c.alert("down", "api"), "runs": run_ids(c, "api"),
+             "incidents": incidents(c)}
     assert after["history"][-len(before["history"]):] == before["history"]
     assert after["notifications"] == before["notifications"]
     assert after["alert"]["state"] == "firing"
     assert after["alert"]["alert_id"] == before["alert"]["alert_id"]
     assert after["alert"]["since"] == before["alert"]["since"]
     assert before["runs"] <= after["runs"], "results lost by the migration"
+    # The copied incident is still the open one: the failures on PostgreSQL
+    # count in it (no second one), and a new update gets the next id.
+    assert after["incidents"] == before["incidents"]
+    U.wait_until(lambda: len(run_ids(c, "api")) > len(after["runs"]), 10, what="a run on PostgreSQL")
+    assert incidents(c) == before["incidents"]
+    r = c.request("POST", "/api/v1/incidents/%d/updates" % before["incidents"][0]["id"],
+                  body=json.dumps({"status": "monitoring", "message": "moved to PostgreSQL"}),
+                  headers={"Authorization": "Bearer " + U.ADMIN_TOKEN})
+    assert r.status == 201, r
+    assert [u["status"] for u in incidents(c)[0]["updates"]] == ["identified", "monitoring"]
     # The migrated state is the state: the restart on PostgreSQL does not page again.
     time.sleep(3)
     for rcv in rig.receivers:
         assert len(delivered(rcv, "firing")) == 1, rcv.snapshot()
+
+
+# --- the store's unit tests on a server ------------------------------------------------------
+
+@pytest.mark.parametrize("binary", ["test_store_pg", "test_incidents"])
+def test_store_unit_tests_on_postgresql(pg_server, binary):
+    """The unit tests that run on PostgreSQL when PHAROS_TEST_PG_URI names a
+    scratch database (`make unit` skips those parts): each on a new database,
+    so incidents, results, rollups and the outbox are checked on both stores."""
+    path = os.path.join(U.REPO, "build", "tests", binary)
+    if not os.path.exists(path):
+        pytest.skip("%s is not built: run `make unit` first" % path)
+    r = subprocess.run([path], env=U.base_env({"PHAROS_TEST_PG_URI": pg_server.new_database()}),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "PASSED" in out and "SKIPPED" not in out, out
