@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alerting.h"
+#include "alerting_internal.h"
 #include "alerts/delivery.h"
 #include "alerts/engine.h"
 #include "alerts/outbox.h"
@@ -30,19 +31,6 @@
 #define ALERT_TICK_MS 1000
 #define PRIME_RESULTS_MAX 1000      /* past results per check fed to the engine at start */
 #define PRIME_SPAN_US (3600LL * 1000000LL)
-
-struct alerting {
-	struct loop *loop;
-	struct store *store;
-	struct sched *sched;
-	bool *dirty;                    /* the agent's: publish a new snapshot */
-	struct conf *conf;              /* a reference: the conf in force */
-	struct engine *engine;
-	struct delivery *delivery;      /* NULL once closed */
-	struct outbox_tx tx;            /* what the current engine call emitted */
-	struct loop_timer tick_timer;   /* engine_tick */
-	bool stopping;
-};
 
 static void conf_hold(void *c)
 {
@@ -145,6 +133,11 @@ static void alerting_flush(struct alerting *al)
 static void alerting_on_transition(const struct engine_transition *t, void *ctx)
 {
 	struct alerting *al = ctx;
+
+	if (al->fleet != NULL) {
+		alerting_fleet_transition(al, t);
+		return;
+	}
 	struct alert_state_row st = {
 		.rule = (char *)t->rule, .check = (char *)t->check, .state = t->to,
 		.since_us = t->since_ms * 1000, .fired_us = t->fired_ms * 1000,
@@ -180,6 +173,9 @@ static void alerting_on_transition(const struct engine_transition *t, void *ctx)
 static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
 {
 	struct alerting *al = ctx;
+
+	if (p->id < 0)
+		return;         /* sent failing open: kept in memory only */
 	struct store_outbox_update u = {
 		.id = p->id, .state = p->state, .attempts = p->attempts,
 		.next_attempt_us = p->next_attempt_us, .delivered_us = p->delivered_us,
@@ -194,7 +190,7 @@ static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
  * not wake for it (a reload that adds rules starts it). */
 static void alerting_tick_arm(struct alerting *al)
 {
-	if (al->stopping || al->conf->n_rules == 0)
+	if (al->stopping || (al->conf->n_rules == 0 && al->fleet == NULL))
 		loop_timer_stop(al->loop, &al->tick_timer);
 	else if (!loop_timer_active(&al->tick_timer))
 		loop_timer_start(al->loop, &al->tick_timer, ALERT_TICK_MS);
@@ -206,6 +202,8 @@ static void alerting_tick(struct loop *l, struct loop_timer *t)
 
 	engine_tick(al->engine, util_wall_us() / 1000);
 	alerting_flush(al);
+	if (al->fleet != NULL)
+		alerting_fleet_tick(al);
 	alerting_tick_arm(al);
 }
 
@@ -235,6 +233,18 @@ static void alerting_prime_engine(struct alerting *al, struct store_reader *r)
 
 		store_recent_results(r, p.check, since, PRIME_RESULTS_MAX, alerting_prime_result, &p);
 	}
+}
+
+/* The heartbeats' last pings into the engine, then what that changed. */
+static void alerting_restore_pings(struct alerting *al)
+{
+	for (size_t i = 0; i < al->conf->n_checks; i++) {
+		int64_t ping = sched_heartbeat_last_ping_ms(al->sched, al->conf->checks[i].name);
+
+		if (ping > 0)
+			engine_set_last_ping(al->engine, al->conf->checks[i].name, ping);
+	}
+	alerting_flush(al);
 }
 
 /* An event for a firing instance restored from the database, for the
@@ -280,8 +290,17 @@ static void alerting_restore(struct alerting *al)
 
 	engine_install(al, al->conf);   /* takes its own reference */
 	delivery_set_notifiers(al->delivery, al->conf->notifiers, al->conf->n_notifiers);
-	if (r == NULL) {
+	if (r == NULL)
 		log_error("cannot read alert state and outbox", "error", err);
+	if (al->fleet != NULL) {
+		alerting_fleet_restore(al, r);
+		if (r != NULL)
+			alerting_prime_engine(al, r);
+		alerting_restore_pings(al);
+		store_reader_close(r);
+		return;
+	}
+	if (r == NULL) {
 		alerting_flush(al);
 		return;
 	}
@@ -296,13 +315,7 @@ static void alerting_restore(struct alerting *al)
 		free(states);
 	}
 	alerting_prime_engine(al, r);
-	for (size_t i = 0; i < al->conf->n_checks; i++) {
-		int64_t ping = sched_heartbeat_last_ping_ms(al->sched, al->conf->checks[i].name);
-
-		if (ping > 0)
-			engine_set_last_ping(al->engine, al->conf->checks[i].name, ping);
-	}
-	alerting_flush(al);
+	alerting_restore_pings(al);
 	if (store_outbox_pending(r, &rows, &n_rows) == 0) {
 		if (n_rows > 0) {
 			char n[24];
@@ -469,6 +482,7 @@ struct alerting *alerting_start(const struct alerting_env *env, struct conf *con
 	al->conf = conf_ref(conf);
 	al->engine = engine_new(&eh);
 	al->delivery = delivery_new(env->loop, env->curlm, &dh, NULL, NULL);
+	al->fleet = alerting_fleet_new(al);
 	loop_timer_init(&al->tick_timer, alerting_tick, al);
 	alerting_restore(al);
 	alerting_tick_arm(al);
@@ -537,6 +551,7 @@ void alerting_free(struct alerting *al)
 		return;
 	delivery_free(al->delivery);
 	engine_free(al->engine);
+	alerting_fleet_free(al->fleet);
 	outbox_tx_clear(&al->tx);
 	conf_unref(al->conf);
 	free(al);

@@ -43,7 +43,23 @@ struct store_row {
 
 /* One alert unit (state + notifications + history), a delivery progress
  * update or a requeue: queued apart from results, never dropped. */
-enum store_op_type { STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE, STORE_OP_INCIDENT_UPDATE };
+enum store_op_type {
+	STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE, STORE_OP_INCIDENT_UPDATE,
+	STORE_OP_FLEET,             /* a fleet condition change (fleet: the condition) */
+	STORE_OP_FLEET_SWEEP,       /* owner: this agent's location */
+	STORE_OP_LEASES,            /* owner, adopt_own */
+};
+
+/* A copy of a struct store_fleet_condition, owned by its op. */
+struct store_fleet_op {
+	char *rule, *check, *location, *value;
+	bool firing;
+	bool has_event;
+	struct alert_event event;
+	char **notify; size_t n_notify;
+	int min_locations;
+	int64_t interval_us, repeat_us;
+};
 
 struct store_op {
 	struct store_op *next;
@@ -60,6 +76,14 @@ struct store_op {
 	void *arg;
 	int64_t *ids;                       /* filled by the implementation's commit */
 	size_t n_ids;
+	/* FLEET, FLEET_SWEEP, LEASES: the implementation fills tx.rows with the
+	 * notifications to hand to delivery (emptied first: a commit may be
+	 * retried) and episode; rows_done gets them after the commit. */
+	struct store_fleet_op *fleet;       /* FLEET */
+	char *owner;                        /* FLEET_SWEEP, LEASES */
+	bool adopt_own;                     /* LEASES */
+	int64_t episode;
+	store_rows_fn *rows_done;
 };
 
 /* The writer connection of an implementation; each embeds this first. */
@@ -153,6 +177,12 @@ struct store_ops {
 	 * store_sqlite_incident.c. */
 	int (*incidents)(struct store_reader *r, const struct store_incident_query *q,
 	                 struct store_incident **out, size_t *n);
+
+	/* --- the fleet: OPTIONAL. NULL means no fleet (SQLite): the fleet ops
+	 * are never queued, store_fleet_pairs() answers -2. An implementation
+	 * that sets it applies STORE_OP_FLEET, _FLEET_SWEEP and _LEASES. */
+	int (*fleet_pairs)(struct store_reader *r, const char *location,
+	                   struct store_fleet_pair **out, size_t *n);
 };
 
 /* The implementations. */

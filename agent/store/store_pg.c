@@ -25,6 +25,7 @@ struct pg_conn {
 	struct pg_rollup *rollup;
 	struct pg_retention retention;
 	struct pg_params p;
+	struct pg_fleet fleet;      /* this agent in the fleet (fleet_alert_pg.c) */
 };
 
 static const char results_insert_head[] =
@@ -42,17 +43,24 @@ static const char state_upsert_sql[] =
 	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
 	" value = excluded.value";
 static const char state_delete_sql[] = "DELETE FROM alert_state WHERE rule = $1 AND check_name = $2";
+/* A row created by a fleet decision is leased to its agent (lease_owner);
+ * one of a plain alert unit is not leased ($15 NULL). */
 static const char notif_insert_sql[] =
 	"INSERT INTO notifications (key, notifier, rule, check_name, alert_id, kind, event,"
-	" state, attempts, created_us, next_attempt_us, last_error, delivered_us, seq)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+	" state, attempts, created_us, next_attempt_us, last_error, delivered_us, seq,"
+	" lease_owner, lease_until)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+	" CASE WHEN $15::text IS NULL THEN NULL ELSE now() + interval '" PG_LEASE_S " seconds' END)"
 	" ON CONFLICT (key) DO NOTHING RETURNING id";
 static const char history_insert_sql[] =
 	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/* Progress renews the lease of the agent holding the row ($7: this agent;
+ * NULL off a fleet). */
 static const char notif_update_sql[] =
 	"UPDATE notifications SET state = $2, attempts = $3, next_attempt_us = $4,"
-	" last_error = $5, delivered_us = $6 WHERE id = $1";
+	" last_error = $5, delivered_us = $6, lease_until = CASE WHEN lease_owner = $7"
+	" THEN now() + interval '" PG_LEASE_S " seconds' ELSE lease_until END WHERE id = $1";
 static const char notif_requeue_sql[] =
 	"UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_us = $2,"
 	" created_us = $2, last_error = NULL WHERE id = $1 AND state = 'dead'";
@@ -105,11 +113,9 @@ static int apply_states(struct pg_conn *s, const struct store_op *o, char *err, 
 	return 0;
 }
 
-/* Inserts notification i of o; its id (0: the key existed) into o->ids[i]. */
-static int insert_notification(struct pg_conn *s, struct store_op *o, size_t i, char *err,
-                               size_t errlen)
+int pg_insert_notification(PGconn *c, struct pg_params *p, const struct outbox_row *r,
+                           const char *lease_owner, int64_t *id, char *err, size_t errlen)
 {
-	const struct outbox_row *r = &o->tx.rows[i];
 	json_t *j = alert_event_to_json(&r->event);
 	char *ev = json_dumps(j, JSON_COMPACT);
 	PGresult *res;
@@ -119,26 +125,28 @@ static int insert_notification(struct pg_conn *s, struct store_op *o, size_t i, 
 		snprintf(err, errlen, "notification: cannot serialise the event");
 		return -1;
 	}
-	pg_params_text(&s->p, r->key);
-	pg_params_text(&s->p, r->notifier);
-	pg_params_text(&s->p, r->event.rule);
-	pg_params_text(&s->p, r->event.check);
-	pg_params_clean_text(&s->p, r->event.alert_id);
-	pg_params_text(&s->p, event_kind_name(r->event.kind));
-	pg_params_text(&s->p, ev);
-	pg_params_text(&s->p, outbox_state_name(r->state));
-	pg_params_int(&s->p, r->attempts);
-	pg_params_int(&s->p, r->created_us);
-	pg_params_int(&s->p, r->next_attempt_us);
-	pg_params_clean_text(&s->p, r->last_error);
-	pg_params_opt_int(&s->p, r->delivered_us, 0);
-	pg_params_int(&s->p, r->seq);
-	res = run(s, notif_insert_sql, "notification", err, errlen);
+	pg_params_text(p, r->key);
+	pg_params_text(p, r->notifier);
+	pg_params_text(p, r->event.rule);
+	pg_params_text(p, r->event.check);
+	pg_params_clean_text(p, r->event.alert_id);
+	pg_params_text(p, event_kind_name(r->event.kind));
+	pg_params_text(p, ev);
+	pg_params_text(p, outbox_state_name(r->state));
+	pg_params_int(p, r->attempts);
+	pg_params_int(p, r->created_us);
+	pg_params_int(p, r->next_attempt_us);
+	pg_params_clean_text(p, r->last_error);
+	pg_params_opt_int(p, r->delivered_us, 0);
+	pg_params_int(p, r->seq);
+	pg_params_text(p, lease_owner);
+	res = pg_query(c, notif_insert_sql, p, "notification", err, errlen);
+	pg_params_clear(p);
 	free(ev);
 	if (res == NULL)
 		return -1;
 	/* ON CONFLICT DO NOTHING returns no row: a key seen before is not queued twice. */
-	o->ids[i] = PQntuples(res) == 1 ? pg_int(res, 0, 0, 0) : 0;
+	*id = PQntuples(res) == 1 ? pg_int(res, 0, 0, 0) : 0;
 	PQclear(res);
 	return 0;
 }
@@ -152,7 +160,8 @@ static int apply_alert(struct pg_conn *s, struct store_op *o, char *err, size_t 
 	o->ids = xcalloc(o->tx.n_rows + 1, sizeof(*o->ids));
 	o->n_ids = o->tx.n_rows;
 	for (size_t i = 0; i < o->tx.n_rows; i++)
-		if (insert_notification(s, o, i, err, errlen) != 0)
+		if (pg_insert_notification(s->c, &s->p, &o->tx.rows[i], NULL, &o->ids[i], err,
+		                           errlen) != 0)
 			return -1;
 	for (size_t i = 0; i < o->tx.n_history; i++) {
 		const struct alert_history_row *h = &o->tx.history[i];
@@ -185,6 +194,7 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 		pg_params_int(&s->p, o->upd.next_attempt_us);
 		pg_params_clean_text(&s->p, o->upd.last_error);
 		pg_params_opt_int(&s->p, o->upd.delivered_us, 0);
+		pg_params_text(&s->p, s->fleet.owner[0] ? s->fleet.owner : NULL);
 		return run_done(s, notif_update_sql, "notification update", err, errlen);
 	case STORE_OP_REQUEUE:
 		pg_params_int(&s->p, o->upd.id);
@@ -203,6 +213,10 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 		 * no incident has this id. */
 		o->n_ids = 0;
 		return 0;
+	case STORE_OP_FLEET:
+	case STORE_OP_FLEET_SWEEP:
+	case STORE_OP_LEASES:
+		return pg_fleet_apply(&s->fleet, s->c, &s->p, o, err, errlen);
 	}
 	return 0;
 }
@@ -284,11 +298,19 @@ static int pg_commit(struct store_conn *base, const struct store_row *rows, size
 	pg_rollup_begin(s->rollup);
 	if (pg_exec(s->c, "BEGIN", "begin", err, errlen) != 0)
 		goto fail;
+	if (pg_fleet_begin(&s->fleet, s->c, ops, err, errlen) != 0)
+		goto fail;
+	/* Fleet conditions first, in (rule, check) order: two agents lock
+	 * their pairs in the same order and cannot deadlock. */
+	for (size_t i = 0; i < s->fleet.n_sorted; i++)
+		if (apply_op(s, s->fleet.sorted[i], err, errlen) != 0)
+			goto fail;
 	for (struct store_op *o = ops; o != NULL; o = o->next)
-		if (apply_op(s, o, err, errlen) != 0)
+		if (o->type != STORE_OP_FLEET && apply_op(s, o, err, errlen) != 0)
 			goto fail;
 	if (pg_partitions_for_rows(s->c, &s->days, rows, n, err, errlen) != 0 ||
 	    insert_results(s, rows, n, err, errlen) != 0 ||
+	    pg_fleet_latest(&s->fleet, s->c, rows, n, err, errlen) != 0 ||
 	    pg_rollup_commit(s->rollup, s->c, util_wall_us(), err, errlen) != 0)
 		goto fail;
 	if (pg_exec(s->c, "COMMIT", "commit", err, errlen) != 0)
@@ -350,6 +372,7 @@ static void pg_close(struct store_conn *base)
 	struct pg_conn *s = (struct pg_conn *)base;
 
 	PQfinish(s->c);
+	pg_fleet_free(&s->fleet);
 	pg_rollup_free(s->rollup);
 	pg_days_free(&s->days);
 	pg_params_free(&s->p);
@@ -374,4 +397,5 @@ const struct store_ops store_pg_ops = {
 	.notification_counts = pg_notification_counts,
 	.alert_states = pg_alert_states,
 	.alert_history = pg_alert_history,
+	.fleet_pairs = pg_fleet_pairs,
 };

@@ -107,4 +107,44 @@ json_t *pg_notification_counts(struct store_reader *r);
 int pg_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n);
 json_t *pg_alert_history(struct store_reader *r, const char *check, int limit);
 
+int pg_fleet_pairs(struct store_reader *r, const char *location, struct store_fleet_pair **out,
+                   size_t *n);
+
+/* The columns outbox_row_from reads, and the reader of one row of them:
+ * 0, or -1 when the stored event cannot be parsed (out stays zeroed). */
+#define PG_OUTBOX_COLUMNS \
+	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
+	" last_error, delivered_us, seq"
+int pg_outbox_row_from(const PGresult *res, int i, struct outbox_row *out);
+
+/* --- writer: notifications and the fleet (store_pg.c, fleet_alert_pg.c) ------- */
+
+#define PG_LEASE_S "20"         /* a delivery lease; renewed every 5 s */
+#define PG_LIVE_S "15"          /* an agent is live while seen this recently */
+
+/* Inserts r (ON CONFLICT (key) DO NOTHING), leased to lease_owner (NULL: not
+ * leased); *id is the new id, 0 when the key existed. Runs p and empties it.
+ * Returns 0 or -1 with err. */
+int pg_insert_notification(PGconn *c, struct pg_params *p, const struct outbox_row *r,
+                           const char *lease_owner, int64_t *id, char *err, size_t errlen);
+
+/* The writer's fleet part: who this agent is (learned from its ops) and the
+ * fleet condition ops of the batch being committed, sorted. */
+struct pg_fleet {
+	char owner[256];            /* this agent's location; "" until its first op */
+	struct store_op **sorted;   /* the batch's STORE_OP_FLEET ops by (rule, check) */
+	size_t n_sorted, cap_sorted;
+};
+/* Inside the batch's transaction, before any op: sorts its fleet condition
+ * ops into f->sorted and bounds lock waits. Returns 0 or -1 with err. */
+int pg_fleet_begin(struct pg_fleet *f, PGconn *c, struct store_op *ops, char *err, size_t errlen);
+/* Applies a FLEET, FLEET_SWEEP or LEASES op inside the open transaction. */
+int pg_fleet_apply(struct pg_fleet *f, PGconn *c, struct pg_params *p, struct store_op *o,
+                   char *err, size_t errlen);
+/* fleet: stand-in until fview lands: the batch's newest result per check
+ * into fleet_latest, under this agent's location. */
+int pg_fleet_latest(struct pg_fleet *f, PGconn *c, const struct store_row *rows, size_t n,
+                    char *err, size_t errlen);
+void pg_fleet_free(struct pg_fleet *f);
+
 #endif

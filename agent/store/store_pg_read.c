@@ -188,13 +188,11 @@ int pg_durations(struct store_reader *base, const char *check, int64_t since_us,
 
 /* --- alerts and the outbox ------------------------------------------------------ */
 
-#define OUTBOX_COLUMNS \
-	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
-	" last_error, delivered_us, seq"
+#define OUTBOX_COLUMNS PG_OUTBOX_COLUMNS
 
 /* Fills *out from row i of OUTBOX_COLUMNS. Returns 0, or -1 when the stored
  * event cannot be parsed (out stays zeroed). */
-static int outbox_row_from(const PGresult *res, int i, struct outbox_row *out)
+int pg_outbox_row_from(const PGresult *res, int i, struct outbox_row *out)
 {
 	json_t *j = json_loads(pg_text(res, i, 3), 0, NULL);
 	struct outbox_row r;
@@ -237,7 +235,7 @@ int pg_outbox_pending(struct store_reader *base, struct outbox_row **rows, size_
 		return -1;
 	v = xcalloc((size_t)PQntuples(r) + 1, sizeof(*v));
 	for (int i = 0; i < PQntuples(r); i++) {
-		if (outbox_row_from(r, i, &v[cnt]) != 0) {
+		if (pg_outbox_row_from(r, i, &v[cnt]) != 0) {
 			log_error("store: notification with an unreadable event skipped",
 			          "notification_id", pg_text(r, i, 0));
 			continue;
@@ -263,7 +261,7 @@ int pg_outbox_get(struct store_reader *base, int64_t id, struct outbox_row *out)
 	pg_params_free(&p);
 	if (r == NULL)
 		return -1;
-	ret = PQntuples(r) == 0 ? 1 : outbox_row_from(r, 0, out) == 0 ? 0 : -1;
+	ret = PQntuples(r) == 0 ? 1 : pg_outbox_row_from(r, 0, out) == 0 ? 0 : -1;
 	PQclear(r);
 	return ret;
 }
