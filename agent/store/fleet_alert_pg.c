@@ -80,15 +80,25 @@ static const char sweep_sql[] =
 	" OR EXISTS (SELECT 1 FROM fleet_conditions c WHERE c.rule = a.rule"
 	" AND c.check_name = a.check_name AND c.firing)"
 	" ORDER BY a.rule, a.check_name LIMIT " SWEEP_MAX " FOR UPDATE OF a SKIP LOCKED";
+/* Renews this agent's leases and returns its rows: also those another
+ * agent's decision gave it (behind an older row of the same alert it holds);
+ * delivery ignores the ones it has. */
 static const char renew_sql[] =
 	"UPDATE notifications SET lease_until = now() + interval '" PG_LEASE_S " seconds'"
-	" WHERE lease_owner = $1 AND state = 'pending'";
+	" WHERE lease_owner = $1 AND state = 'pending' RETURNING " PG_OUTBOX_COLUMNS;
+/* Claims expired or unleased rows, oldest first, except those behind an
+ * older undelivered row of the same alert that another agent holds (they
+ * follow it when its lease expires). $2: also this location's own rows (the
+ * agent's previous run, at start). */
 static const char claim_sql[] =
 	"UPDATE notifications SET lease_owner = $1,"
 	" lease_until = now() + interval '" PG_LEASE_S " seconds'"
-	" WHERE id IN (SELECT id FROM notifications WHERE state = 'pending'"
-	" AND (lease_until IS NULL OR lease_until < now() OR ($2 AND lease_owner = $1))"
-	" ORDER BY id LIMIT " CLAIM_MAX " FOR UPDATE SKIP LOCKED)"
+	" WHERE id IN (SELECT n.id FROM notifications n WHERE n.state = 'pending'"
+	" AND (n.lease_until IS NULL OR n.lease_until < now() OR ($2 AND n.lease_owner = $1))"
+	" AND NOT EXISTS (SELECT 1 FROM notifications o WHERE o.state = 'pending'"
+	" AND o.notifier = n.notifier AND o.rule = n.rule AND o.check_name = n.check_name"
+	" AND o.id < n.id AND o.lease_until >= now() AND o.lease_owner <> $1)"
+	" ORDER BY n.id LIMIT " CLAIM_MAX " FOR UPDATE SKIP LOCKED)"
 	" RETURNING " PG_OUTBOX_COLUMNS;
 /* fleet: stand-in until fleet lands (its own connection heartbeats). */
 static const char agent_seen_sql[] =
@@ -494,6 +504,20 @@ static int row_by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Appends the notifications of r (PG_OUTBOX_COLUMNS) to tx. */
+static void rows_append(struct outbox_tx *tx, const PGresult *r)
+{
+	tx->rows = xrealloc(tx->rows, (tx->n_rows + (size_t)PQntuples(r) + 1) * sizeof(*tx->rows));
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (pg_outbox_row_from(r, i, &tx->rows[tx->n_rows]) != 0) {
+			log_error("store: notification with an unreadable event skipped",
+			          "notification_id", pg_text(r, i, 0));
+			continue;
+		}
+		tx->n_rows++;
+	}
+}
+
 /* Renews this agent's leases and claims expired ones into o->tx.rows. */
 static int apply_leases(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
                         struct store_op *o, char *err, size_t errlen)
@@ -505,22 +529,17 @@ static int apply_leases(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
 	if (run_done(c, pp, agent_seen_sql, "fleet agent", err, errlen) != 0)
 		return -1;
 	pg_params_text(pp, o->owner);
-	if (run_done(c, pp, renew_sql, "notification leases", err, errlen) != 0)
+	r = run(c, pp, renew_sql, "notification leases", err, errlen);
+	if (r == NULL)
 		return -1;
+	rows_append(&o->tx, r);
+	PQclear(r);
 	pg_params_text(pp, o->owner);
 	pg_params_bool(pp, o->adopt_own);
 	r = run(c, pp, claim_sql, "notification claim", err, errlen);
 	if (r == NULL)
 		return -1;
-	o->tx.rows = xcalloc((size_t)PQntuples(r) + 1, sizeof(*o->tx.rows));
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (pg_outbox_row_from(r, i, &o->tx.rows[o->tx.n_rows]) != 0) {
-			log_error("store: notification with an unreadable event skipped",
-			          "notification_id", pg_text(r, i, 0));
-			continue;
-		}
-		o->tx.n_rows++;
-	}
+	rows_append(&o->tx, r);
 	PQclear(r);
 	/* RETURNING keeps no order; delivery wants the oldest first. */
 	qsort(o->tx.rows, o->tx.n_rows, sizeof(*o->tx.rows), row_by_id);

@@ -43,15 +43,21 @@ static const char state_upsert_sql[] =
 	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
 	" value = excluded.value";
 static const char state_delete_sql[] = "DELETE FROM alert_state WHERE rule = $1 AND check_name = $2";
-/* A row created by a fleet decision is leased to its agent (lease_owner);
- * one of a plain alert unit is not leased ($15 NULL). */
+/* A row created by a fleet decision is leased to its agent ($15), unless
+ * an agent holds an undelivered older row of the same alert and notifier:
+ * then to that one, so the order per alert stays in one agent's queue (a
+ * resolve never overtakes its trigger). One of a plain alert unit is not
+ * leased ($15 NULL). */
 static const char notif_insert_sql[] =
 	"INSERT INTO notifications (key, notifier, rule, check_name, alert_id, kind, event,"
 	" state, attempts, created_us, next_attempt_us, last_error, delivered_us, seq,"
 	" lease_owner, lease_until)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+	" CASE WHEN $15::text IS NULL THEN NULL ELSE coalesce((SELECT o.lease_owner"
+	" FROM notifications o WHERE o.state = 'pending' AND o.notifier = $2 AND o.rule = $3"
+	" AND o.check_name = $4 AND o.lease_until >= now() ORDER BY o.id DESC LIMIT 1), $15) END,"
 	" CASE WHEN $15::text IS NULL THEN NULL ELSE now() + interval '" PG_LEASE_S " seconds' END)"
-	" ON CONFLICT (key) DO NOTHING RETURNING id";
+	" ON CONFLICT (key) DO NOTHING RETURNING id, lease_owner";
 static const char history_insert_sql[] =
 	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -145,8 +151,11 @@ int pg_insert_notification(PGconn *c, struct pg_params *p, const struct outbox_r
 	free(ev);
 	if (res == NULL)
 		return -1;
-	/* ON CONFLICT DO NOTHING returns no row: a key seen before is not queued twice. */
+	/* ON CONFLICT DO NOTHING returns no row: a key seen before is not queued
+	 * twice; a row leased to another agent is that agent's to send. */
 	*id = PQntuples(res) == 1 ? pg_int(res, 0, 0, 0) : 0;
+	if (*id > 0 && lease_owner != NULL && strcmp(pg_text(res, 0, 1), lease_owner) != 0)
+		*id = -1;
 	PQclear(res);
 	return 0;
 }

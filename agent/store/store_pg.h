@@ -123,8 +123,9 @@ int pg_outbox_row_from(const PGresult *res, int i, struct outbox_row *out);
 #define PG_LIVE_S "15"          /* an agent is live while seen this recently */
 
 /* Inserts r (ON CONFLICT (key) DO NOTHING), leased to lease_owner (NULL: not
- * leased); *id is the new id, 0 when the key existed. Runs p and empties it.
- * Returns 0 or -1 with err. */
+ * leased) or to the agent holding an older undelivered row of the same alert
+ * and notifier; *id is the new id, 0 when the key existed, -1 when the row
+ * went to another agent. Runs p and empties it. Returns 0 or -1 with err. */
 int pg_insert_notification(PGconn *c, struct pg_params *p, const struct outbox_row *r,
                            const char *lease_owner, int64_t *id, char *err, size_t errlen);
 
