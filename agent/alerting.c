@@ -174,7 +174,7 @@ static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
 {
 	struct alerting *al = ctx;
 
-	if (p->id < 0)
+	if (p->id >= ALERTING_LOCAL_ID_BASE)
 		return;         /* sent failing open: kept in memory only */
 	struct store_outbox_update u = {
 		.id = p->id, .state = p->state, .attempts = p->attempts,

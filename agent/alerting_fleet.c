@@ -45,7 +45,7 @@ struct alerting_fleet {
 	bool lease_in_flight, sweep_in_flight;
 	uint64_t unhealthy_since_ms;    /* 0: the store is healthy */
 	bool failing_open;
-	int64_t next_local_id;          /* ids of rows sent failing open: -1, -2, ... */
+	int64_t next_local_id;          /* ids of rows sent failing open */
 	struct known_pair *known;
 	size_t n_known, cap_known;
 };
@@ -82,7 +82,7 @@ struct alerting_fleet *alerting_fleet_new(struct alerting *al)
 		return NULL;
 	f = xcalloc(1, sizeof(*f));
 	f->location = xstrdup(al->conf->agent.location ? al->conf->agent.location : "");
-	f->next_local_id = -1;
+	f->next_local_id = ALERTING_LOCAL_ID_BASE;
 	return f;
 }
 
@@ -186,7 +186,7 @@ static void fail_open_send(struct alerting *al, const struct alert_event *ev,
 
 	fleet_tx_add_event(&tx, ev, r->notify, r->n_notify, util_wall_us(), 0);
 	for (size_t i = 0; i < tx.n_rows; i++) {
-		tx.rows[i].id = al->fleet->next_local_id--;
+		tx.rows[i].id = al->fleet->next_local_id++;
 		if (al->delivery != NULL && !al->stopping)
 			delivery_add(al->delivery, &tx.rows[i]);
 	}

@@ -12,6 +12,10 @@
 #include "alerts/outbox.h"
 #include "core/loop.h"
 
+/* Ids of notifications sent failing open (kept in memory, never stored):
+ * far above any database id, so delivery orders them after those. */
+#define ALERTING_LOCAL_ID_BASE (INT64_C(1) << 62)
+
 struct alerting_fleet;
 struct store_reader;
 
