@@ -107,6 +107,7 @@ enum fleet_op_kind { OP_CONDITION, OP_LEASES, OP_SWEEP };
 struct fleet_done {
 	struct alerting *al;
 	enum fleet_op_kind kind;
+	bool adopt;                     /* OP_LEASES at start */
 	char *rule, *check;             /* OP_CONDITION */
 	int rc;
 	int64_t episode;
@@ -133,6 +134,12 @@ static void fleet_done_loop(struct loop *l, void *arg)
 
 	if (d->kind == OP_LEASES)
 		f->lease_in_flight = false;
+	if (d->adopt && d->n > 0) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%zu", d->n);
+		log_info("undelivered notifications found: sending them", "count", n);
+	}
 	if (d->kind == OP_SWEEP)
 		f->sweep_in_flight = false;
 	if (d->kind == OP_CONDITION && d->rc == 0) {
@@ -274,15 +281,17 @@ void alerting_fleet_transition(struct alerting *al, const struct engine_transiti
 	bool now = t->to == ALERT_FIRING && !t->gone;
 	struct fleet_done *d;
 
-	/* ok <-> pending is no condition change; repeats are the fleet's. */
-	if (was == now)
+	/* Repeats are the fleet's; ok <-> pending is no condition change, only
+	 * what the API shows. */
+	if (was == now && (t->from == t->to || t->gone))
 		return;
 	d = fleet_done_new(al, OP_CONDITION);
 	d->rule = xstrdup(t->rule);
 	d->check = xstrdup(t->check);
 	store_fleet_condition(al->store, &(struct store_fleet_condition){
 		.rule = t->rule, .check = t->check, .location = al->fleet->location,
-		.firing = now, .value = t->value, .event = t->event,
+		.firing = now, .pending_only = was == now, .from = t->from, .to = t->to,
+		.value = t->value, .event = t->event,
 		.notify = r != NULL ? r->notify : NULL, .n_notify = r != NULL ? r->n_notify : 0,
 		.min_locations = r != NULL ? r->min_locations : 1,
 		.interval_us = c != NULL && c->interval_ms > 0 ? (int64_t)c->interval_ms * 1000
@@ -290,7 +299,7 @@ void alerting_fleet_transition(struct alerting *al, const struct engine_transiti
 		.repeat_us = r != NULL ? (int64_t)r->repeat_ms * 1000 : 0,
 	}, fleet_done, d);
 	*al->dirty = true;
-	if (al->fleet->failing_open)
+	if (al->fleet->failing_open && was != now)
 		fail_open_condition(al, t->rule, t->check, now, t->event);
 }
 
@@ -298,12 +307,20 @@ void alerting_fleet_transition(struct alerting *al, const struct engine_transiti
 static void lease_pass(struct alerting *al, bool adopt_own)
 {
 	struct alerting_fleet *f = al->fleet;
+	char **names;
+	struct fleet_done *d;
 
 	if (f->lease_in_flight)
 		return;
 	f->lease_in_flight = true;
-	store_fleet_leases(al->store, f->location, adopt_own, fleet_done,
-	                   fleet_done_new(al, OP_LEASES));
+	names = xcalloc(al->conf->n_notifiers + 1, sizeof(*names));
+	for (size_t i = 0; i < al->conf->n_notifiers; i++)
+		names[i] = al->conf->notifiers[i].name;
+	d = fleet_done_new(al, OP_LEASES);
+	d->adopt = adopt_own;
+	store_fleet_leases(al->store, f->location, adopt_own, names, al->conf->n_notifiers,
+	                   fleet_done, d);
+	free(names);
 }
 
 void alerting_fleet_tick(struct alerting *al)

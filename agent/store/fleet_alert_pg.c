@@ -75,6 +75,12 @@ static const char state_sql[] =
 static const char history_sql[] =
 	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/* A location's pending: shown unless the fleet's alert is firing. */
+static const char pending_sql[] =
+	"INSERT INTO alert_state (rule, check_name, state, since_us, value)"
+	" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rule, check_name) DO UPDATE"
+	" SET state = excluded.state, since_us = excluded.since_us, value = excluded.value"
+	" WHERE alert_state.state <> 'firing'";
 static const char sweep_sql[] =
 	"SELECT a.rule, a.check_name FROM fleet_alerts a WHERE a.state = 'firing'"
 	" OR EXISTS (SELECT 1 FROM fleet_conditions c WHERE c.rule = a.rule"
@@ -89,12 +95,13 @@ static const char renew_sql[] =
 /* Claims expired or unleased rows, oldest first, except those behind an
  * older undelivered row of the same alert that another agent holds (they
  * follow it when its lease expires). $2: also this location's own rows (the
- * agent's previous run, at start). */
+ * agent's previous run, at start); $3: the notifiers this agent has. */
 static const char claim_sql[] =
 	"UPDATE notifications SET lease_owner = $1,"
 	" lease_until = now() + interval '" PG_LEASE_S " seconds'"
 	" WHERE id IN (SELECT n.id FROM notifications n WHERE n.state = 'pending'"
 	" AND (n.lease_until IS NULL OR n.lease_until < now() OR ($2 AND n.lease_owner = $1))"
+	" AND n.notifier IN (SELECT json_array_elements_text($3::json))"
 	" AND NOT EXISTS (SELECT 1 FROM notifications o WHERE o.state = 'pending'"
 	" AND o.notifier = n.notifier AND o.rule = n.rule AND o.check_name = n.check_name"
 	" AND o.id < n.id AND o.lease_until >= now() AND o.lease_owner <> $1)"
@@ -263,12 +270,16 @@ static int pair_locations(PGconn *c, struct pg_params *pp, struct pair *p, const
 	return 0;
 }
 
-/* The event of a fleet notification of kind, from the pair's template. */
+/* The event of a fleet notification of kind, from the pair's template.
+ * Value and message name the failing locations; with one location (a fleet
+ * of one) they stay the engine's, as without a fleet. */
 static void pair_event(const struct pair *p, struct alert_event *ev, enum alert_event_kind kind,
                        const char *alert_id, int64_t started_us)
 {
-	char *value = fleet_value(p->locs, p->n_locs);
-	char *message = fleet_message(p->locs, p->n_locs, p->has_event ? p->event.message : NULL);
+	bool own = p->n_locs <= 1 && p->has_event;
+	char *value = own ? xstrdup(p->event.value) : fleet_value(p->locs, p->n_locs);
+	char *message = own ? xstrdup(p->event.message)
+	                    : fleet_message(p->locs, p->n_locs, p->has_event ? p->event.message : NULL);
 
 	if (p->has_event) {
 		alert_event_copy(ev, &p->event);
@@ -428,6 +439,36 @@ static void pair_settings(struct pair *p, const struct store_fleet_op *fo)
 	}
 }
 
+/* ok <-> pending of a location: the shown state and a history line. */
+static int apply_pending(PGconn *c, struct pg_params *pp, const struct store_fleet_op *fo,
+                         char *err, size_t errlen)
+{
+	int64_t now_us = util_wall_us();
+	PGresult *r;
+	bool changed;
+
+	pg_params_text(pp, fo->rule);
+	pg_params_text(pp, fo->check);
+	pg_params_text(pp, alert_state_name(fo->to));
+	pg_params_int(pp, now_us);
+	pg_params_clean_text(pp, fo->value);
+	r = run(c, pp, pending_sql, "alert state", err, errlen);
+	if (r == NULL)
+		return -1;
+	changed = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	if (!changed)
+		return 0;       /* the fleet's alert is firing: that is what shows */
+	pg_params_text(pp, fo->rule);
+	pg_params_text(pp, fo->check);
+	pg_params_text(pp, NULL);
+	pg_params_text(pp, alert_state_name(fo->from));
+	pg_params_text(pp, alert_state_name(fo->to));
+	pg_params_int(pp, now_us);
+	pg_params_clean_text(pp, fo->value);
+	return run_done(c, pp, history_sql, "alert history", err, errlen);
+}
+
 /* A condition change: the condition, the pair's settings, then the decision. */
 static int apply_condition(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
                            struct store_op *o, char *err, size_t errlen)
@@ -439,6 +480,11 @@ static int apply_condition(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
 	int rc;
 
 	util_strlcpy(f->owner, fo->location, sizeof(f->owner));
+	if (fo->pending_only) {
+		free(notify);
+		free(ev);
+		return apply_pending(c, pp, fo, err, errlen);
+	}
 	pg_params_text(pp, fo->rule);
 	pg_params_text(pp, fo->check);
 	pg_params_text(pp, fo->location);
@@ -536,6 +582,7 @@ static int apply_leases(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
 	PQclear(r);
 	pg_params_text(pp, o->owner);
 	pg_params_bool(pp, o->adopt_own);
+	pg_params_text(pp, o->note_message ? o->note_message : "[]");
 	r = run(c, pp, claim_sql, "notification claim", err, errlen);
 	if (r == NULL)
 		return -1;

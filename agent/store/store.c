@@ -628,6 +628,9 @@ void store_fleet_condition(struct store *s, const struct store_fleet_condition *
 	f->location = xstrdup(c->location ? c->location : "");
 	f->value = c->value ? xstrdup(c->value) : NULL;
 	f->firing = c->firing;
+	f->pending_only = c->pending_only;
+	f->from = c->from;
+	f->to = c->to;
 	if (c->event != NULL) {
 		alert_event_copy(&f->event, c->event);
 		f->has_event = true;
@@ -651,15 +654,22 @@ void store_fleet_sweep(struct store *s, const char *location, store_rows_fn *don
 	op_enqueue(s, o);
 }
 
-void store_fleet_leases(struct store *s, const char *owner, bool adopt_own, store_rows_fn *done,
+void store_fleet_leases(struct store *s, const char *owner, bool adopt_own,
+                        char *const *notifiers, size_t n_notifiers, store_rows_fn *done,
                         void *arg)
 {
 	struct store_op *o = fleet_op_new(s, STORE_OP_LEASES, done, arg);
+	json_t *names;
 
 	if (o == NULL)
 		return;
 	o->owner = xstrdup(owner ? owner : "");
 	o->adopt_own = adopt_own;
+	names = json_array();
+	for (size_t i = 0; i < n_notifiers; i++)
+		json_array_append_new(names, json_string(notifiers[i]));
+	o->note_message = json_dumps(names, JSON_COMPACT);
+	json_decref(names);
 	op_enqueue(s, o);
 }
 

@@ -109,6 +109,11 @@ typedef void store_rows_fn(int rc, int64_t episode, const struct outbox_row *row
 struct store_fleet_condition {
 	const char *rule, *check, *location;
 	bool firing;
+	/* ok <-> pending of this location (firing unchanged): no decision, only
+	 * the pair's shown state (unless the fleet's alert is firing) and a
+	 * history line; from/to are the engine's states. */
+	bool pending_only;
+	enum alert_state from, to;
 	const char *value;                  /* the local value; NULL: none */
 	const struct alert_event *event;    /* the engine's event or a template: kind,
 	                                       alert_id, value and message are set by
@@ -127,10 +132,12 @@ void store_fleet_condition(struct store *s, const struct store_fleet_condition *
 void store_fleet_sweep(struct store *s, const char *location, store_rows_fn *done, void *arg);
 
 /* Renews the leases of the pending notifications owner holds and claims up
- * to 100 whose lease expired (or that have none), oldest first; with
- * adopt_own (at start) also those still leased to owner by its previous run.
- * done gets the claimed rows. */
-void store_fleet_leases(struct store *s, const char *owner, bool adopt_own, store_rows_fn *done,
+ * to 100 whose lease expired (or that have none), oldest first, of the
+ * notifiers named (this agent's: a row for a notifier it lacks is left to
+ * another); with adopt_own (at start) also those still leased to owner by
+ * its previous run. done gets the rows owner holds now. */
+void store_fleet_leases(struct store *s, const char *owner, bool adopt_own,
+                        char *const *notifiers, size_t n_notifiers, store_rows_fn *done,
                         void *arg);
 
 /* One pair as the fleet knows it, for the agent's start and its fail-open

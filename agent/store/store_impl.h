@@ -54,6 +54,8 @@ enum store_op_type {
 struct store_fleet_op {
 	char *rule, *check, *location, *value;
 	bool firing;
+	bool pending_only;
+	enum alert_state from, to;
 	bool has_event;
 	struct alert_event event;
 	char **notify; size_t n_notify;
@@ -81,7 +83,8 @@ struct store_op {
 	 * retried) and episode; rows_done gets them after the commit. */
 	struct store_fleet_op *fleet;       /* FLEET */
 	char *owner;                        /* FLEET_SWEEP, LEASES */
-	bool adopt_own;                     /* LEASES */
+	bool adopt_own;                     /* LEASES; note_message: its notifier
+	                                       names, a JSON array */
 	int64_t episode;
 	store_rows_fn *rows_done;
 };
