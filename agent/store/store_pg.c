@@ -67,9 +67,13 @@ static const char notif_update_sql[] =
 	"UPDATE notifications SET state = $2, attempts = $3, next_attempt_us = $4,"
 	" last_error = $5, delivered_us = $6, lease_until = CASE WHEN lease_owner = $7"
 	" THEN now() + interval '" PG_LEASE_S " seconds' ELSE lease_until END WHERE id = $1";
+/* A requeued row is leased to the agent that sends it again ($3; NULL off a
+ * fleet). */
 static const char notif_requeue_sql[] =
 	"UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_us = $2,"
-	" created_us = $2, last_error = NULL WHERE id = $1 AND state = 'dead'";
+	" created_us = $2, last_error = NULL, lease_owner = coalesce($3, lease_owner),"
+	" lease_until = CASE WHEN $3::text IS NULL THEN lease_until"
+	" ELSE now() + interval '" PG_LEASE_S " seconds' END WHERE id = $1 AND state = 'dead'";
 
 static const char *event_kind_name(enum alert_event_kind k)
 {
@@ -208,6 +212,7 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 	case STORE_OP_REQUEUE:
 		pg_params_int(&s->p, o->upd.id);
 		pg_params_int(&s->p, o->now_us);
+		pg_params_text(&s->p, s->fleet.owner[0] ? s->fleet.owner : NULL);
 		r = run(s, notif_requeue_sql, "notification requeue", err, errlen);
 		if (r == NULL)
 			return -1;
