@@ -28,6 +28,7 @@
 #define SWEEP_MAX "1000"        /* pairs re-decided per sweep */
 #define CLAIM_MAX "100"         /* notifications claimed per lease pass */
 #define STALE_SLACK_US "2000000" /* commit lag and clock skew on top of 2 intervals */
+#define GONE_INTERVALS "10"     /* no result for this many intervals: not counted */
 
 static const char seed_sql[] =
 	/* A pair's first row takes over the alert state of a database that was
@@ -49,8 +50,10 @@ static const char condition_sql[] =
 	" VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (rule, check_name, location) DO UPDATE"
 	" SET firing = excluded.firing, value = excluded.value, updated_at = excluded.updated_at";
 /* The pair's locations: those with a condition or a result of the check.
- * A location whose agent is not live no longer counts; this agent's own is
- * live and fresh (its results are in this very batch). */
+ * A location whose agent is not live no longer counts, nor one without a
+ * result for 10 intervals (it stopped running the check: its locations or
+ * an "any" check moved); this agent's own is live and fresh (its results
+ * are in this very batch). */
 static const char locations_sql[] =
 	"WITH locs AS (SELECT location FROM fleet_conditions WHERE rule = $1 AND check_name = $2"
 	" UNION SELECT location FROM fleet_latest WHERE check_name = $2)"
@@ -59,8 +62,9 @@ static const char locations_sql[] =
 	" FROM locs l"
 	" LEFT JOIN fleet_conditions c ON c.rule = $1 AND c.check_name = $2 AND c.location = l.location"
 	" LEFT JOIN fleet_latest f ON f.check_name = $2 AND f.location = l.location"
-	" WHERE l.location = $3 OR EXISTS (SELECT 1 FROM fleet_agents a WHERE a.location = l.location"
+	" WHERE l.location = $3 OR (EXISTS (SELECT 1 FROM fleet_agents a WHERE a.location = l.location"
 	" AND a.last_seen > now() - interval '" PG_LIVE_S " seconds')"
+	" AND f.ts_us >= $4::bigint - " GONE_INTERVALS " * $5::bigint - " STALE_SLACK_US ")"
 	" ORDER BY l.location";
 static const char pair_update_sql[] =
 	"UPDATE fleet_alerts SET state = $3, episode = $4, since_us = $5, alert_id = $6, value = $7,"
