@@ -8,7 +8,10 @@
  *
  *   result -> engine_on_result -> alerting_on_transition (into al->tx)
  *          -> alerting_flush -> store_alert_commit (writer thread)
- *          -> alerting_committed -> loop -> delivery_add -> alerting_on_progress */
+ *          -> alerting_committed -> loop -> delivery_add -> alerting_on_progress
+ *
+ * On PostgreSQL the agent is a member of a fleet: a transition is this
+ * location's condition and goes to the fleet instead (alerting_fleet.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,11 +136,6 @@ static void alerting_flush(struct alerting *al)
 static void alerting_on_transition(const struct engine_transition *t, void *ctx)
 {
 	struct alerting *al = ctx;
-
-	if (al->fleet != NULL) {
-		alerting_fleet_transition(al, t);
-		return;
-	}
 	struct alert_state_row st = {
 		.rule = (char *)t->rule, .check = (char *)t->check, .state = t->to,
 		.since_us = t->since_ms * 1000, .fired_us = t->fired_ms * 1000,
@@ -147,6 +145,10 @@ static void alerting_on_transition(const struct engine_transition *t, void *ctx)
 		.gone = t->gone,
 	};
 
+	if (al->fleet != NULL) {
+		alerting_fleet_transition(al, t);     /* the fleet decides: alerting_fleet.c */
+		return;
+	}
 	outbox_tx_add_state(&al->tx, &st);
 	if (t->from != t->to) {
 		struct alert_history_row h = {
@@ -173,14 +175,14 @@ static void alerting_on_transition(const struct engine_transition *t, void *ctx)
 static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
 {
 	struct alerting *al = ctx;
-
-	if (p->id >= ALERTING_LOCAL_ID_BASE)
-		return;         /* sent failing open: kept in memory only */
 	struct store_outbox_update u = {
 		.id = p->id, .state = p->state, .attempts = p->attempts,
 		.next_attempt_us = p->next_attempt_us, .delivered_us = p->delivered_us,
 		.last_error = p->last_error,
 	};
+
+	if (p->id >= ALERTING_LOCAL_ID_BASE)
+		return;         /* sent failing open: kept in memory only */
 
 	store_outbox_update(al->store, &u);
 	*al->dirty = true;
