@@ -52,21 +52,36 @@ struct alerting_fleet {
 
 /* --- what is known of the pairs --------------------------------------------------- */
 
+/* The pair (rule, check), or NULL; with create, added when missing. The
+ * array is sorted by (rule, check); a pointer is valid until the next add. */
 static struct known_pair *known_get(struct alerting_fleet *f, const char *rule,
                                     const char *check, bool create)
 {
+	size_t lo = 0, hi = f->n_known;
 	struct known_pair *k;
 
-	for (size_t i = 0; i < f->n_known; i++)
-		if (strcmp(f->known[i].rule, rule) == 0 && strcmp(f->known[i].check, check) == 0)
-			return &f->known[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(f->known[mid].rule, rule);
+
+		if (d == 0)
+			d = strcmp(f->known[mid].check, check);
+		if (d == 0)
+			return &f->known[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	if (!create)
 		return NULL;
 	if (f->n_known == f->cap_known) {
 		f->cap_known = f->cap_known ? f->cap_known * 2 : 16;
 		f->known = xrealloc(f->known, f->cap_known * sizeof(*f->known));
 	}
-	k = &f->known[f->n_known++];
+	memmove(&f->known[lo + 1], &f->known[lo], (f->n_known - lo) * sizeof(*f->known));
+	f->n_known++;
+	k = &f->known[lo];
 	memset(k, 0, sizeof(*k));
 	k->rule = xstrdup(rule);
 	k->check = xstrdup(check);

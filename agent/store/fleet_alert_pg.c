@@ -722,7 +722,8 @@ int pg_fleet_pairs(struct store_reader *base, const char *location, struct store
 		" coalesce(a.state, 'ok') = 'firing', coalesce(a.episode, 0), c.firing, c.value,"
 		" (extract(epoch FROM c.updated_at) * 1000000)::bigint"
 		" FROM fleet_alerts a FULL JOIN (SELECT * FROM fleet_conditions WHERE location = $1) c"
-		" ON a.rule = c.rule AND a.check_name = c.check_name";
+		" ON a.rule = c.rule AND a.check_name = c.check_name"
+		" ORDER BY 1 COLLATE \"C\", 2 COLLATE \"C\"";       /* strcmp order */
 	struct pg_params p = { 0 };
 	PGresult *r;
 	struct store_fleet_pair *v;

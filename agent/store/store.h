@@ -150,7 +150,8 @@ struct store_fleet_pair {
 	char *own_value;                    /* NULL: none */
 	int64_t own_since_us;               /* when the condition last changed */
 };
-/* Every pair with a fleet alert or a condition of location. 0 and a new
+/* Every pair with a fleet alert or a condition of location, in strcmp order
+ * of (rule, check). 0 and a new
  * array (free with store_fleet_pairs_free), -1 on error, -2 when the store
  * is no fleet. */
 int store_fleet_pairs(struct store_reader *r, const char *location, struct store_fleet_pair **out,
