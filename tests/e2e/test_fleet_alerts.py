@@ -6,7 +6,9 @@ chooses where it fails (until source_address exists).
 - min_locations = 2: failing at one location pages nobody; at two, exactly
   one notification per receiver (not one per agent); recovery resolves once.
 - kill -9 of the agent holding a pending delivery: another agent delivers it
-  within 30 s with the same idempotency key.
+  within 30 s with the same idempotency key; the dead agent's location stops
+  counting and the alert resolves.
+- repeat: one per period for the fleet, not one per agent.
 - PostgreSQL stopped for 75 s: the agents keep probing, /readyz says
   `database`, a page arrives after 60 s (fail-open), and the results of the
   gap are in the database after it returns."""
@@ -132,6 +134,25 @@ def test_kill9_of_the_delivering_agent_moves_its_delivery(rig, pg_server, target
     wait_delivered(rig.hook, "resolved", timeout=45)
     kinds = [r.json.get("type") for r in rig.hook.snapshot() if r.answer == 200]
     assert kinds == ["alert.firing", "alert.resolved"], kinds
+
+
+def test_repeats_once_per_period_for_the_fleet(rig, pg_server, targets):
+    uri = pg_server.new_database()
+    rules = [rig.rule(notify=["audit"], repeat="6s")]
+    agents = [fleet_agent(rig, uri, loc, checks=[located_check(rig, targets(loc))], rules=rules)
+              for loc in ("ams", "fra")]
+    start_all(agents)
+    for a in agents:
+        wait_state(a, "api", "up")
+    targets("ams").down()
+    targets("fra").down()
+    wait_delivered(rig.hook, "firing", timeout=detection_bound_s() + 10)
+    # Both agents sweep every 10 s; the repeat due is sent once, by one.
+    time.sleep(23)
+    keys = webhook_ids(rig.hook, "firing")
+    assert len(keys) == len(set(keys)), keys        # each repeat its own key, once
+    assert 2 <= len(keys) <= 4, keys                # the page + 1-3 repeats, not per agent
+    assert db(uri, "SELECT count(*) FROM notifications")[0][0] == len(keys)
 
 
 @pytest.fixture
