@@ -8,12 +8,17 @@
  *
  *   result -> engine_on_result -> alerting_on_transition (into al->tx)
  *          -> alerting_flush -> store_alert_commit (writer thread)
- *          -> alerting_committed -> loop -> delivery_add -> alerting_on_progress */
+ *          -> alerting_committed -> loop -> delivery_add -> alerting_on_progress
+ *
+ * On PostgreSQL the agent is a member of a fleet: a transition is this
+ * location's condition and goes to the fleet instead (alerting_fleet.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerting.h"
+#include "alerting_fleet.h"
+#include "alerting_state.h"
 #include "alerts/delivery.h"
 #include "alerts/engine.h"
 #include "alerts/outbox.h"
@@ -30,19 +35,6 @@
 #define ALERT_TICK_MS 1000
 #define PRIME_RESULTS_MAX 1000      /* past results per check fed to the engine at start */
 #define PRIME_SPAN_US (3600LL * 1000000LL)
-
-struct alerting {
-	struct loop *loop;
-	struct store *store;
-	struct sched *sched;
-	bool *dirty;                    /* the agent's: publish a new snapshot */
-	struct conf *conf;              /* a reference: the conf in force */
-	struct engine *engine;
-	struct delivery *delivery;      /* NULL once closed */
-	struct outbox_tx tx;            /* what the current engine call emitted */
-	struct loop_timer tick_timer;   /* engine_tick */
-	bool stopping;
-};
 
 static void conf_hold(void *c)
 {
@@ -154,6 +146,10 @@ static void alerting_on_transition(const struct engine_transition *t, void *ctx)
 		.gone = t->gone,
 	};
 
+	if (al->fleet != NULL) {
+		alerting_fleet_transition(al, t);     /* the fleet decides: alerting_fleet.c */
+		return;
+	}
 	outbox_tx_add_state(&al->tx, &st);
 	if (t->from != t->to) {
 		struct alert_history_row h = {
@@ -186,6 +182,9 @@ static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
 		.last_error = p->last_error,
 	};
 
+	if (p->id >= ALERTING_LOCAL_ID_BASE)
+		return;         /* sent failing open: kept in memory only */
+
 	store_outbox_update(al->store, &u);
 	*al->dirty = true;
 }
@@ -194,7 +193,7 @@ static void alerting_on_progress(const struct delivery_progress *p, void *ctx)
  * not wake for it (a reload that adds rules starts it). */
 static void alerting_tick_arm(struct alerting *al)
 {
-	if (al->stopping || al->conf->n_rules == 0)
+	if (al->stopping || (al->conf->n_rules == 0 && al->fleet == NULL))
 		loop_timer_stop(al->loop, &al->tick_timer);
 	else if (!loop_timer_active(&al->tick_timer))
 		loop_timer_start(al->loop, &al->tick_timer, ALERT_TICK_MS);
@@ -206,6 +205,8 @@ static void alerting_tick(struct loop *l, struct loop_timer *t)
 
 	engine_tick(al->engine, util_wall_us() / 1000);
 	alerting_flush(al);
+	if (al->fleet != NULL)
+		alerting_fleet_tick(al);
 	alerting_tick_arm(al);
 }
 
@@ -235,6 +236,18 @@ static void alerting_prime_engine(struct alerting *al, struct store_reader *r)
 
 		store_recent_results(r, p.check, since, PRIME_RESULTS_MAX, alerting_prime_result, &p);
 	}
+}
+
+/* The heartbeats' last pings into the engine, then what that changed. */
+static void alerting_restore_pings(struct alerting *al)
+{
+	for (size_t i = 0; i < al->conf->n_checks; i++) {
+		int64_t ping = sched_heartbeat_last_ping_ms(al->sched, al->conf->checks[i].name);
+
+		if (ping > 0)
+			engine_set_last_ping(al->engine, al->conf->checks[i].name, ping);
+	}
+	alerting_flush(al);
 }
 
 /* An event for a firing instance restored from the database, for the
@@ -280,8 +293,17 @@ static void alerting_restore(struct alerting *al)
 
 	engine_install(al, al->conf);   /* takes its own reference */
 	delivery_set_notifiers(al->delivery, al->conf->notifiers, al->conf->n_notifiers);
-	if (r == NULL) {
+	if (r == NULL)
 		log_error("cannot read alert state and outbox", "error", err);
+	if (al->fleet != NULL) {
+		alerting_fleet_restore(al, r);
+		if (r != NULL)
+			alerting_prime_engine(al, r);
+		alerting_restore_pings(al);
+		store_reader_close(r);
+		return;
+	}
+	if (r == NULL) {
 		alerting_flush(al);
 		return;
 	}
@@ -296,13 +318,7 @@ static void alerting_restore(struct alerting *al)
 		free(states);
 	}
 	alerting_prime_engine(al, r);
-	for (size_t i = 0; i < al->conf->n_checks; i++) {
-		int64_t ping = sched_heartbeat_last_ping_ms(al->sched, al->conf->checks[i].name);
-
-		if (ping > 0)
-			engine_set_last_ping(al->engine, al->conf->checks[i].name, ping);
-	}
-	alerting_flush(al);
+	alerting_restore_pings(al);
 	if (store_outbox_pending(r, &rows, &n_rows) == 0) {
 		if (n_rows > 0) {
 			char n[24];
@@ -469,6 +485,7 @@ struct alerting *alerting_start(const struct alerting_env *env, struct conf *con
 	al->conf = conf_ref(conf);
 	al->engine = engine_new(&eh);
 	al->delivery = delivery_new(env->loop, env->curlm, &dh, NULL, NULL);
+	al->fleet = alerting_fleet_new(al);
 	loop_timer_init(&al->tick_timer, alerting_tick, al);
 	alerting_restore(al);
 	alerting_tick_arm(al);
@@ -537,6 +554,7 @@ void alerting_free(struct alerting *al)
 		return;
 	delivery_free(al->delivery);
 	engine_free(al->engine);
+	alerting_fleet_free(al->fleet);
 	outbox_tx_clear(&al->tx);
 	conf_unref(al->conf);
 	free(al);

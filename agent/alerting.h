@@ -2,6 +2,8 @@
  * results and heartbeat pings into the alert engine, each engine call's
  * transitions committed as one unit (state, history, notifications) through
  * the store's writer, and the committed notifications handed to delivery.
+ * On PostgreSQL (a fleet) the engine decides this location's condition and
+ * the fleet decides the alert (agent/alerting_fleet.c, docs/fleet-alerting.md).
  *
  * Loop thread only, except alerting_retry_notification (a server thread).
  * Use (agent.c):

@@ -40,6 +40,7 @@ struct alert_rule {
 	char *recover_text; struct expr *recover;   /* NULL: not (when) */
 	uint64_t for_ms;            /* 0: fire at once */
 	uint64_t repeat_ms;         /* 0: never re-send while firing */
+	int min_locations;          /* fleet: locations that must fail to fire (default 1) */
 	enum alert_severity severity;       /* default warning */
 	char **notify; size_t n_notify;     /* notifier names */
 	int line;

@@ -39,7 +39,7 @@ int outbox_state_from_name(const char *name)
 }
 
 /* Copies every string field of src's event into dst (a deep copy). */
-static void event_copy(struct alert_event *dst, const struct alert_event *src)
+void alert_event_copy(struct alert_event *dst, const struct alert_event *src)
 {
 	*dst = *src;
 	dst->rule = xstrdup(src->rule);
@@ -73,7 +73,7 @@ void outbox_row_copy(struct outbox_row *dst, const struct outbox_row *src)
 	dst->key = xstrdup(src->key);
 	dst->notifier = xstrdup(src->notifier);
 	dst->last_error = xstrdup(src->last_error);
-	event_copy(&dst->event, &src->event);
+	alert_event_copy(&dst->event, &src->event);
 }
 
 /* Frees what r holds and zeroes it. */
@@ -232,7 +232,7 @@ size_t outbox_tx_add_event(struct outbox_tx *tx, const struct alert_event *ev,
 		r = &tx->rows[tx->n_rows++];
 		memset(r, 0, sizeof(*r));
 		r->notifier = xstrdup(notify[i]);
-		event_copy(&r->event, ev);
+		alert_event_copy(&r->event, ev);
 		r->key = outbox_key(ev->alert_id, ev->kind, ev->ts_us / 1000, notify[i]);
 		r->state = OUTBOX_PENDING;
 		r->created_us = now_us;

@@ -47,6 +47,8 @@ struct outbox_row {
 	int64_t seq;                /* order within the alert: the event's ts_us */
 };
 void outbox_row_clear(struct outbox_row *r);
+/* A deep copy of src into dst (free with alert_event_clear). */
+void alert_event_copy(struct alert_event *dst, const struct alert_event *src);
 void outbox_row_copy(struct outbox_row *dst, const struct outbox_row *src);
 
 /* The persisted state of one alert instance (rule, check). */

@@ -39,6 +39,7 @@ static const struct def rule_defs[] = {
 	D_FN("recover", parse_recover, 0, NULL),
 	D_DUR("for", struct alert_rule, for_ms, 0),
 	D_DUR("repeat", struct alert_rule, repeat_ms, 1),
+	D_INT("min_locations", struct alert_rule, min_locations, 1, 1000),
 	D_FN("severity", parse_severity, 0, NULL),
 	D_FN("notify", parse_notify, 0, NULL),
 	D_END
@@ -610,6 +611,7 @@ static void parse_rule(struct loader *ld, struct conf *conf, const config_settin
 
 	r->line = conf_setting_line(g);
 	r->severity = SEVERITY_WARNING;
+	r->min_locations = 1;
 	if (!config_setting_is_group(g)) {
 		conf_err(ld, g, "rule #%zu must be a group { name = ...; checks = ...; when = ...; } (got %s)", idx + 1,
 		         conf_type_desc(config_setting_type(g)));

@@ -95,8 +95,26 @@ static void now_plus(struct timespec *ts, uint64_t us)
 	}
 }
 
+static void fleet_op_free(struct store_fleet_op *f)
+{
+	if (f == NULL)
+		return;
+	free(f->rule);
+	free(f->check);
+	free(f->location);
+	free(f->value);
+	if (f->has_event)
+		alert_event_clear(&f->event);
+	for (size_t i = 0; i < f->n_notify; i++)
+		free(f->notify[i]);
+	free(f->notify);
+	free(f);
+}
+
 static void op_free(struct store_op *o)
 {
+	fleet_op_free(o->fleet);
+	free(o->owner);
 	outbox_tx_clear(&o->tx);
 	free((char *)o->upd.last_error);
 	free(o->note_status);
@@ -148,6 +166,8 @@ static void ops_give_up(struct store *s)
 		s->ops_head = o->next;
 		if (o->done != NULL)
 			o->done(-1, NULL, 0, o->arg);
+		if (o->rows_done != NULL)
+			o->rows_done(-1, 0, NULL, 0, o->arg);
 		op_free(o);
 		n++;
 	}
@@ -230,6 +250,9 @@ static void writer_committed(struct store *s, struct batch *b)
 
 		if (b->ops->done != NULL)
 			b->ops->done(0, b->ops->ids, b->ops->n_ids, b->ops->arg);
+		if (b->ops->rows_done != NULL)
+			b->ops->rows_done(0, b->ops->episode, b->ops->tx.rows, b->ops->tx.n_rows,
+			                  b->ops->arg);
 		op_free(b->ops);
 		b->ops = next;
 	}
@@ -572,6 +595,90 @@ void store_incident_update(struct store *s, int64_t id, int64_t ts_us, const cha
 	o->note_message = xstrdup(message ? message : "");
 	o->done = done;
 	o->arg = arg;
+	op_enqueue(s, o);
+}
+
+/* --- the fleet ------------------------------------------------------------------ */
+
+bool store_is_fleet(const struct store *s)
+{
+	return s != NULL && s->conn->ops->fleet_pairs != NULL;
+}
+
+/* A new fleet-type op, or NULL (done called with -1) when s has no fleet. */
+static struct store_op *fleet_op_new(struct store *s, enum store_op_type type,
+                                     store_rows_fn *done, void *arg)
+{
+	struct store_op *o;
+
+	if (!store_is_fleet(s)) {
+		if (done != NULL)
+			done(-1, 0, NULL, 0, arg);
+		return NULL;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->type = type;
+	o->rows_done = done;
+	o->arg = arg;
+	return o;
+}
+
+void store_fleet_condition(struct store *s, const struct store_fleet_condition *c,
+                           store_rows_fn *done, void *arg)
+{
+	struct store_op *o = fleet_op_new(s, STORE_OP_FLEET, done, arg);
+	struct store_fleet_op *f;
+
+	if (o == NULL)
+		return;
+	f = o->fleet = xcalloc(1, sizeof(*f));
+	f->rule = xstrdup(c->rule);
+	f->check = xstrdup(c->check);
+	f->location = xstrdup(c->location ? c->location : "");
+	f->value = c->value ? xstrdup(c->value) : NULL;
+	f->firing = c->firing;
+	f->pending_only = c->pending_only;
+	f->from = c->from;
+	f->to = c->to;
+	if (c->event != NULL) {
+		alert_event_copy(&f->event, c->event);
+		f->has_event = true;
+	}
+	f->notify = xcalloc(c->n_notify + 1, sizeof(*f->notify));
+	for (size_t i = 0; i < c->n_notify; i++)
+		f->notify[f->n_notify++] = xstrdup(c->notify[i]);
+	f->min_locations = c->min_locations;
+	f->interval_us = c->interval_us;
+	f->repeat_us = c->repeat_us;
+	op_enqueue(s, o);
+}
+
+void store_fleet_sweep(struct store *s, const char *location, store_rows_fn *done, void *arg)
+{
+	struct store_op *o = fleet_op_new(s, STORE_OP_FLEET_SWEEP, done, arg);
+
+	if (o == NULL)
+		return;
+	o->owner = xstrdup(location ? location : "");
+	op_enqueue(s, o);
+}
+
+void store_fleet_leases(struct store *s, const char *owner, bool adopt_own,
+                        char *const *notifiers, size_t n_notifiers, store_rows_fn *done,
+                        void *arg)
+{
+	struct store_op *o = fleet_op_new(s, STORE_OP_LEASES, done, arg);
+	json_t *names;
+
+	if (o == NULL)
+		return;
+	o->owner = xstrdup(owner ? owner : "");
+	o->adopt_own = adopt_own;
+	names = json_array();
+	for (size_t i = 0; i < n_notifiers; i++)
+		json_array_append_new(names, json_string(notifiers[i]));
+	o->note_message = json_dumps(names, JSON_COMPACT);
+	json_decref(names);
 	op_enqueue(s, o);
 }
 

@@ -90,6 +90,79 @@ void store_outbox_update(struct store *s, const struct store_outbox_update *u);
 void store_outbox_requeue(struct store *s, int64_t id, int64_t now_us, store_commit_fn *done,
                           void *arg);
 
+/* --- the fleet's alerting and delivery leases (PostgreSQL; docs/fleet.md) -----
+ * On PostgreSQL every agent is a member of a fleet. Its engine decides its
+ * own location's condition per (rule, check); the fleet decides the alert in
+ * the database, under the pair's row lock, so two agents never decide the same
+ * transition. Notifications carry a lease (owner, until: the database's clock)
+ * renewed by the agent delivering them; expired ones are claimed by another.
+ * These ops travel through the writer like alert units: never dropped,
+ * committed with a results batch, completions on the writer thread. */
+
+/* True when the store is shared by a fleet (PostgreSQL). NULL: false. */
+bool store_is_fleet(const struct store *s);
+
+/* rc 0: committed; rows are the notifications this commit created or
+ * claimed for this agent (ids set; valid during the call only: copy them),
+ * episode the pair's episode after the commit (fleet conditions only; 0
+ * otherwise). rc -1: given up at close (rows NULL). */
+typedef void store_rows_fn(int rc, int64_t episode, const struct outbox_row *rows, size_t n,
+                           void *arg);
+
+/* A change of this agent's condition of (rule, check). Strings and arrays
+ * are copied. */
+struct store_fleet_condition {
+	const char *rule, *check, *location;
+	bool firing;
+	/* ok <-> pending of this location (firing unchanged): no decision, only
+	 * the pair's shown state (unless the fleet's alert is firing) and a
+	 * history line; from/to are the engine's states. */
+	bool pending_only;
+	enum alert_state from, to;
+	const char *value;                  /* the local value; NULL: none */
+	const struct alert_event *event;    /* the engine's event or a template: kind,
+	                                       alert_id, value and message are set by
+	                                       the fleet; NULL: none */
+	char *const *notify; size_t n_notify;   /* the rule's notifiers */
+	int min_locations;
+	int64_t interval_us;                /* the check's interval: stale after 2 */
+	int64_t repeat_us;                  /* the rule's repeat; 0: never */
+};
+void store_fleet_condition(struct store *s, const struct store_fleet_condition *c,
+                           store_rows_fn *done, void *arg);
+
+/* Re-decides every pair that is firing or has a firing condition (dead
+ * agents' locations no longer count, stale ones become unknown) and sends
+ * the repeats due. location: this agent's. */
+void store_fleet_sweep(struct store *s, const char *location, store_rows_fn *done, void *arg);
+
+/* Renews the leases of the pending notifications owner holds and claims up
+ * to 100 whose lease expired (or that have none), oldest first, of the
+ * notifiers named (this agent's: a row for a notifier it lacks is left to
+ * another); with adopt_own (at start) also those still leased to owner by
+ * its previous run. done gets the rows owner holds now. */
+void store_fleet_leases(struct store *s, const char *owner, bool adopt_own,
+                        char *const *notifiers, size_t n_notifiers, store_rows_fn *done,
+                        void *arg);
+
+/* One pair as the fleet knows it, for the agent's start and its fail-open
+ * path: the fleet's state and episode, and this location's condition. */
+struct store_fleet_pair {
+	char *rule, *check;
+	bool fleet_firing;
+	int64_t episode;
+	int own;                            /* -1: no condition of this location, 0/1 */
+	char *own_value;                    /* NULL: none */
+	int64_t own_since_us;               /* when the condition last changed */
+};
+/* Every pair with a fleet alert or a condition of location, in strcmp order
+ * of (rule, check). 0 and a new
+ * array (free with store_fleet_pairs_free), -1 on error, -2 when the store
+ * is no fleet. */
+int store_fleet_pairs(struct store_reader *r, const char *location, struct store_fleet_pair **out,
+                      size_t *n);
+void store_fleet_pairs_free(struct store_fleet_pair *v, size_t n);
+
 /* --- reading (any thread; one reader per thread at a time) ----------------- */
 
 /* A read connection to the store database names (which must exist: a reader

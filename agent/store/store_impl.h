@@ -45,7 +45,25 @@ struct store_row {
 
 /* One alert unit (state + notifications + history), a delivery progress
  * update or a requeue: queued apart from results, never dropped. */
-enum store_op_type { STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE, STORE_OP_INCIDENT_UPDATE };
+enum store_op_type {
+	STORE_OP_ALERT, STORE_OP_UPDATE, STORE_OP_REQUEUE, STORE_OP_INCIDENT_UPDATE,
+	STORE_OP_FLEET,             /* a fleet condition change (fleet: the condition) */
+	STORE_OP_FLEET_SWEEP,       /* owner: this agent's location */
+	STORE_OP_LEASES,            /* owner, adopt_own */
+};
+
+/* A copy of a struct store_fleet_condition, owned by its op. */
+struct store_fleet_op {
+	char *rule, *check, *location, *value;
+	bool firing;
+	bool pending_only;
+	enum alert_state from, to;
+	bool has_event;
+	struct alert_event event;
+	char **notify; size_t n_notify;
+	int min_locations;
+	int64_t interval_us, repeat_us;
+};
 
 struct store_op {
 	struct store_op *next;
@@ -62,6 +80,15 @@ struct store_op {
 	void *arg;
 	int64_t *ids;                       /* filled by the implementation's commit */
 	size_t n_ids;
+	/* FLEET, FLEET_SWEEP, LEASES: the implementation fills tx.rows with the
+	 * notifications to hand to delivery (emptied first: a commit may be
+	 * retried) and episode; rows_done gets them after the commit. */
+	struct store_fleet_op *fleet;       /* FLEET */
+	char *owner;                        /* FLEET_SWEEP, LEASES */
+	bool adopt_own;                     /* LEASES; note_message: its notifier
+	                                       names, a JSON array */
+	int64_t episode;
+	store_rows_fn *rows_done;
 };
 
 /* The writer connection of an implementation; each embeds this first. */
@@ -160,6 +187,12 @@ struct store_ops {
 	/* --- the fleet's latest results: OPTIONAL (NULL: store_fleet_latest()
 	 * answers -2). As store_fleet_latest(). PostgreSQL: store_pg_fleet.c. */
 	int (*fleet_latest)(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
+
+	/* --- the fleet: OPTIONAL. NULL means no fleet (SQLite): the fleet ops
+	 * are never queued, store_fleet_pairs() answers -2. An implementation
+	 * that sets it applies STORE_OP_FLEET, _FLEET_SWEEP and _LEASES. */
+	int (*fleet_pairs)(struct store_reader *r, const char *location,
+	                   struct store_fleet_pair **out, size_t *n);
 };
 
 /* The implementations. */

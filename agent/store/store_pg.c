@@ -27,6 +27,7 @@ struct pg_conn {
 	struct pg_incidents *incidents;
 	struct pg_retention retention;
 	struct pg_params p;
+	struct pg_fleet fleet;      /* this agent in the fleet (fleet_alert_pg.c) */
 };
 
 static const char results_insert_head[] =
@@ -60,25 +61,22 @@ static const char state_upsert_sql[] =
 	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
 	" value = excluded.value";
 static const char state_delete_sql[] = "DELETE FROM alert_state WHERE rule = $1 AND check_name = $2";
-static const char notif_insert_sql[] =
-	"INSERT INTO notifications (key, notifier, rule, check_name, alert_id, kind, event,"
-	" state, attempts, created_us, next_attempt_us, last_error, delivered_us, seq)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-	" ON CONFLICT (key) DO NOTHING RETURNING id";
 static const char history_insert_sql[] =
 	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/* Progress renews the lease of the agent holding the row ($7: this agent;
+ * NULL off a fleet). */
 static const char notif_update_sql[] =
 	"UPDATE notifications SET state = $2, attempts = $3, next_attempt_us = $4,"
-	" last_error = $5, delivered_us = $6 WHERE id = $1";
+	" last_error = $5, delivered_us = $6, lease_until = CASE WHEN lease_owner = $7"
+	" THEN now() + interval '" PG_LEASE_S " seconds' ELSE lease_until END WHERE id = $1";
+/* A requeued row is leased to the agent that sends it again ($3; NULL off a
+ * fleet). */
 static const char notif_requeue_sql[] =
 	"UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_us = $2,"
-	" created_us = $2, last_error = NULL WHERE id = $1 AND state = 'dead'";
-
-static const char *event_kind_name(enum alert_event_kind k)
-{
-	return k == ALERT_EVENT_RESOLVED ? "resolved" : k == ALERT_EVENT_TEST ? "test" : "firing";
-}
+	" created_us = $2, last_error = NULL, lease_owner = coalesce($3, lease_owner),"
+	" lease_until = CASE WHEN $3::text IS NULL THEN lease_until"
+	" ELSE now() + interval '" PG_LEASE_S " seconds' END WHERE id = $1 AND state = 'dead'";
 
 /* Runs sql with s->p, then empties s->p. Returns the result or NULL (err). */
 static PGresult *run(struct pg_conn *s, const char *sql, const char *what, char *err,
@@ -123,44 +121,6 @@ static int apply_states(struct pg_conn *s, const struct store_op *o, char *err, 
 	return 0;
 }
 
-/* Inserts notification i of o; its id (0: the key existed) into o->ids[i]. */
-static int insert_notification(struct pg_conn *s, struct store_op *o, size_t i, char *err,
-                               size_t errlen)
-{
-	const struct outbox_row *r = &o->tx.rows[i];
-	json_t *j = alert_event_to_json(&r->event);
-	char *ev = json_dumps(j, JSON_COMPACT);
-	PGresult *res;
-
-	json_decref(j);
-	if (ev == NULL) {
-		snprintf(err, errlen, "notification: cannot serialise the event");
-		return -1;
-	}
-	pg_params_text(&s->p, r->key);
-	pg_params_text(&s->p, r->notifier);
-	pg_params_text(&s->p, r->event.rule);
-	pg_params_text(&s->p, r->event.check);
-	pg_params_clean_text(&s->p, r->event.alert_id);
-	pg_params_text(&s->p, event_kind_name(r->event.kind));
-	pg_params_text(&s->p, ev);
-	pg_params_text(&s->p, outbox_state_name(r->state));
-	pg_params_int(&s->p, r->attempts);
-	pg_params_int(&s->p, r->created_us);
-	pg_params_int(&s->p, r->next_attempt_us);
-	pg_params_clean_text(&s->p, r->last_error);
-	pg_params_opt_int(&s->p, r->delivered_us, 0);
-	pg_params_int(&s->p, r->seq);
-	res = run(s, notif_insert_sql, "notification", err, errlen);
-	free(ev);
-	if (res == NULL)
-		return -1;
-	/* ON CONFLICT DO NOTHING returns no row: a key seen before is not queued twice. */
-	o->ids[i] = PQntuples(res) == 1 ? pg_int(res, 0, 0, 0) : 0;
-	PQclear(res);
-	return 0;
-}
-
 /* Applies one alert unit inside the open transaction; fills o->ids. */
 static int apply_alert(struct pg_conn *s, struct store_op *o, char *err, size_t errlen)
 {
@@ -170,7 +130,8 @@ static int apply_alert(struct pg_conn *s, struct store_op *o, char *err, size_t 
 	o->ids = xcalloc(o->tx.n_rows + 1, sizeof(*o->ids));
 	o->n_ids = o->tx.n_rows;
 	for (size_t i = 0; i < o->tx.n_rows; i++)
-		if (insert_notification(s, o, i, err, errlen) != 0)
+		if (pg_insert_notification(s->c, &s->p, &o->tx.rows[i], NULL, &o->ids[i], err,
+		                           errlen) != 0)
 			return -1;
 	for (size_t i = 0; i < o->tx.n_history; i++) {
 		const struct alert_history_row *h = &o->tx.history[i];
@@ -203,10 +164,12 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 		pg_params_int(&s->p, o->upd.next_attempt_us);
 		pg_params_clean_text(&s->p, o->upd.last_error);
 		pg_params_opt_int(&s->p, o->upd.delivered_us, 0);
+		pg_params_text(&s->p, s->fleet.owner[0] ? s->fleet.owner : NULL);
 		return run_done(s, notif_update_sql, "notification update", err, errlen);
 	case STORE_OP_REQUEUE:
 		pg_params_int(&s->p, o->upd.id);
 		pg_params_int(&s->p, o->now_us);
+		pg_params_text(&s->p, s->fleet.owner[0] ? s->fleet.owner : NULL);
 		r = run(s, notif_requeue_sql, "notification requeue", err, errlen);
 		if (r == NULL)
 			return -1;
@@ -218,6 +181,10 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 		return 0;
 	case STORE_OP_INCIDENT_UPDATE:
 		return pg_incident_note(s->c, o, err, errlen);
+	case STORE_OP_FLEET:
+	case STORE_OP_FLEET_SWEEP:
+	case STORE_OP_LEASES:
+		return pg_fleet_apply(&s->fleet, s->c, &s->p, o, err, errlen);
 	}
 	return 0;
 }
@@ -302,8 +269,15 @@ static int pg_commit(struct store_conn *base, const struct store_row *rows, size
 	pg_rollup_begin(s->rollup);
 	if (pg_exec(s->c, "BEGIN", "begin", err, errlen) != 0)
 		goto fail;
+	if (pg_fleet_begin(&s->fleet, s->c, ops, err, errlen) != 0)
+		goto fail;
+	/* Fleet conditions first, in (rule, check) order: two agents lock
+	 * their pairs in the same order and cannot deadlock. */
+	for (size_t i = 0; i < s->fleet.n_sorted; i++)
+		if (apply_op(s, s->fleet.sorted[i], err, errlen) != 0)
+			goto fail;
 	for (struct store_op *o = ops; o != NULL; o = o->next)
-		if (apply_op(s, o, err, errlen) != 0)
+		if (o->type != STORE_OP_FLEET && apply_op(s, o, err, errlen) != 0)
 			goto fail;
 	if (pg_partitions_for_rows(s->c, &s->days, rows, n, err, errlen) != 0 ||
 	    insert_results(s, rows, n, err, errlen) != 0 ||
@@ -371,6 +345,7 @@ static void pg_close(struct store_conn *base)
 	struct pg_conn *s = (struct pg_conn *)base;
 
 	PQfinish(s->c);
+	pg_fleet_free(&s->fleet);
 	pg_rollup_free(s->rollup);
 	pg_incidents_free(s->incidents);
 	pg_days_free(&s->days);
@@ -408,4 +383,5 @@ const struct store_ops store_pg_ops = {
 	.alert_history = pg_alert_history,
 	.incidents = pg_incidents,
 	.fleet_latest = pg_fleet_latest,
+	.fleet_pairs = pg_fleet_pairs,
 };

@@ -18,5 +18,6 @@
 #include "store/store_pg_incident.h"
 #include "store/store_pg_read.h"
 #include "store/store_pg_schema.h"
+#include "store/fleet_alert_pg.h"
 
 #endif

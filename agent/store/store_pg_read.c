@@ -188,9 +188,7 @@ int pg_durations(struct store_reader *base, const char *check, int64_t since_us,
 
 /* --- alerts and the outbox ------------------------------------------------------ */
 
-#define OUTBOX_COLUMNS \
-	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
-	" last_error, delivered_us, seq"
+#define OUTBOX_COLUMNS PG_OUTBOX_COLUMNS
 
 /* Row row_i of a result, as store_outbox_row_read reads it. */
 struct pg_row {
@@ -212,8 +210,9 @@ static int64_t pg_row_int(const void *row, int col)
 	return pg_int(x->res, x->i, col, 0);
 }
 
-/* Fills *out from row i of OUTBOX_COLUMNS (store_outbox_row_read). */
-static int outbox_row_from(const PGresult *res, int i, struct outbox_row *out)
+/* Fills *out from row i of OUTBOX_COLUMNS (store_outbox_row_read). Returns 0,
+ * or -1 when the stored event cannot be parsed (out stays zeroed). */
+int pg_outbox_row_from(const PGresult *res, int i, struct outbox_row *out)
 {
 	struct pg_row x = { res, i };
 	struct store_cols c = { pg_row_text, pg_row_int, &x };
@@ -235,7 +234,7 @@ int pg_outbox_pending(struct store_reader *base, struct outbox_row **rows, size_
 		return -1;
 	v = xcalloc((size_t)PQntuples(r) + 1, sizeof(*v));
 	for (int i = 0; i < PQntuples(r); i++) {
-		if (outbox_row_from(r, i, &v[cnt]) != 0) {
+		if (pg_outbox_row_from(r, i, &v[cnt]) != 0) {
 			log_error("store: notification with an unreadable event skipped",
 			          "notification_id", pg_text(r, i, 0));
 			continue;
@@ -261,7 +260,7 @@ int pg_outbox_get(struct store_reader *base, int64_t id, struct outbox_row *out)
 	pg_params_free(&p);
 	if (r == NULL)
 		return -1;
-	ret = PQntuples(r) == 0 ? 1 : outbox_row_from(r, 0, out) == 0 ? 0 : -1;
+	ret = PQntuples(r) == 0 ? 1 : pg_outbox_row_from(r, 0, out) == 0 ? 0 : -1;
 	PQclear(r);
 	return ret;
 }

@@ -50,6 +50,13 @@ json_t *pg_notifications(struct store_reader *r, const char *state, int limit);
 json_t *pg_notification_counts(struct store_reader *r);
 int pg_alert_states(struct store_reader *r, struct alert_state_row **rows, size_t *n);
 json_t *pg_alert_history(struct store_reader *r, const char *check, int limit);
+/* The columns outbox_row_from reads, and the reader of one row of them:
+ * 0, or -1 when the stored event cannot be parsed (out stays zeroed). */
+#define PG_OUTBOX_COLUMNS \
+	"id, key, notifier, event, state, attempts, created_us, next_attempt_us," \
+	" last_error, delivered_us, seq"
+int pg_outbox_row_from(const PGresult *res, int i, struct outbox_row *out);
+
 /* store_pg_fleet.c */
 int pg_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *fn, void *arg);
 

@@ -93,6 +93,36 @@ static const struct migration {
 	  " txid bigint NOT NULL DEFAULT txid_current(),"
 	  " PRIMARY KEY (check_name, location));"
 	  "CREATE INDEX fleet_latest_txid ON fleet_latest (txid);" },
+	{ 7,
+	  /* The fleet's alerts (docs/fleet.md): one row per (rule, check), whose
+	   * row lock is the lease on deciding the pair; episode counts its firing
+	   * episodes (the alert id derives from it). The rule's settings and the
+	   * latest event travel with it so that any agent's sweep can resolve or
+	   * repeat it. */
+	  "CREATE TABLE fleet_alerts ("
+	  " rule text NOT NULL, check_name text NOT NULL,"
+	  " state text NOT NULL DEFAULT 'ok',"          /* ok | firing */
+	  " episode bigint NOT NULL DEFAULT 0, since_us bigint NOT NULL DEFAULT 0,"
+	  " alert_id text, value text, last_sent_us bigint NOT NULL DEFAULT 0,"
+	  " min_locations integer NOT NULL DEFAULT 1, interval_us bigint NOT NULL DEFAULT 0,"
+	  " repeat_us bigint NOT NULL DEFAULT 0,"
+	  " notify text,"                               /* JSON array of notifier names */
+	  " event text,"                                /* JSON: the latest event of the pair */
+	  " PRIMARY KEY (rule, check_name));"
+	  /* Each location's condition of a pair, as its agent's engine sees it. */
+	  "CREATE TABLE fleet_conditions ("
+	  " rule text NOT NULL, check_name text NOT NULL, location text NOT NULL,"
+	  " firing boolean NOT NULL, value text,"
+	  " updated_at timestamptz NOT NULL DEFAULT now(),"
+	  " PRIMARY KEY (rule, check_name, location));"
+	  /* Delivery leases: the agent delivering a row, until when (now()). */
+	  "ALTER TABLE notifications ADD COLUMN lease_owner text,"
+	  " ADD COLUMN lease_until timestamptz;"
+	  /* fleet: stand-in until fleet lands (its migration 6 creates this; IF
+	   * NOT EXISTS makes this a no-op after it). */
+	  "CREATE TABLE IF NOT EXISTS fleet_agents (location text PRIMARY KEY,"
+	  " instance text NOT NULL, version text, started_at timestamptz,"
+	  " last_seen timestamptz NOT NULL, checks int, listen text);" },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

@@ -230,6 +230,26 @@ int store_incidents(struct store_reader *r, const struct store_incident_query *q
 	return r->ops->incidents(r, q, out, n);
 }
 
+int store_fleet_pairs(struct store_reader *r, const char *location, struct store_fleet_pair **out,
+                      size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (r->ops->fleet_pairs == NULL)
+		return -2;
+	return r->ops->fleet_pairs(r, location, out, n);
+}
+
+void store_fleet_pairs_free(struct store_fleet_pair *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].rule);
+		free(v[i].check);
+		free(v[i].own_value);
+	}
+	free(v);
+}
+
 void store_incidents_free(struct store_incident *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

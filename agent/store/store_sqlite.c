@@ -454,6 +454,10 @@ static int apply_op(struct sqlite_conn *s, struct store_op *o, char *err, size_t
 		return 0;
 	case STORE_OP_INCIDENT_UPDATE:
 		return sqlite_incident_note(s->db, o, err, errlen);
+	case STORE_OP_FLEET:
+	case STORE_OP_FLEET_SWEEP:
+	case STORE_OP_LEASES:
+		return 0;       /* no fleet on SQLite: never queued (store_is_fleet) */
 	}
 	return 0;
 }

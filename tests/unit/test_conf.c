@@ -1092,7 +1092,7 @@ static const char alerts_config[] =
 	"alerts = (\n"
 	"  { name = \"down\"; checks = \"*\"; when = \"consecutive_failures >= 3\";\n"        /* 7 */
 	"    recover = \"consecutive_successes >= 2\"; severity = \"critical\";\n"
-	"    notify = [\"oncall\", \"ops-slack\"]; repeat = \"4h\"; },\n"
+	"    notify = [\"oncall\", \"ops-slack\"]; repeat = \"4h\"; min_locations = 2; },\n"
 	"  { name = \"slow\"; checks = \"group:Payments\"; when = \"p95_latency(5m) > 800ms\";\n"
 	"    for = \"2m\"; severity = \"warning\"; notify = [\"ops-slack\"]; },\n"           /* 11 */
 	"  { name = \"errors\"; checks = [\"payments-*\", \"sync\"]; when = \"error_rate(10m) > 5%\";\n"
@@ -1143,9 +1143,11 @@ static void test_alerts_notifiers_maintenance(void **state)
 	assert_string_equal(r->notify[1], "ops-slack");
 	assert_int_equal(r->repeat_ms, 4 * 3600 * 1000);
 	assert_int_equal(r->for_ms, 0);
+	assert_int_equal(r->min_locations, 2);
 	r = conf_find_rule(c, "slow");
 	assert_int_equal(r->for_ms, 120000);
 	assert_int_equal(r->repeat_ms, 0);
+	assert_int_equal(r->min_locations, 1);     /* the default */
 	assert_int_equal(r->severity, SEVERITY_WARNING);
 	assert_null(r->recover_text);
 	assert_null(r->recover);       /* the engine uses not (when) */
@@ -1405,6 +1407,8 @@ static const struct error_case new_error_cases[] = {
 	  "t.conf:4: \"severity\" in rule \"r\" must be one of critical, error, warning, info (got \"page\")" },
 	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; repeat = \"0\";"),
 	  "t.conf:4: \"repeat\" in rule \"r\" must be greater than 0" },
+	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; min_locations = 0;"),
+	  "t.conf:4: \"min_locations\" in rule \"r\" must be from 1 to 1000 (got 0)" },
 	{ RULE("checks = \"db\"; when = \"consecutive_failures >= 3\"; for = \"2 min\";"),
 	  "t.conf:4: \"for\" in rule \"r\" is not a duration: \"2 min\" (write a whole number and a unit: \"250ms\", \"30s\", \"5m\", \"4h\", \"7d\")" },
 	{ RULE("checks = \"dbb\"; when = \"consecutive_failures >= 3\";"),

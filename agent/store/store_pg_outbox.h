@@ -1,0 +1,21 @@
+/* store_pg_outbox.h — one notification row into PostgreSQL's outbox
+ * (store_pg_outbox.c), and the lease periods of a fleet's deliveries. */
+#ifndef PHAROS_STORE_PG_OUTBOX_H
+#define PHAROS_STORE_PG_OUTBOX_H
+
+#include <stdint.h>
+
+#include "alerts/outbox.h"
+#include "store/pg_conn.h"
+
+#define PG_LEASE_S "20"         /* a delivery lease; renewed every 5 s */
+#define PG_LIVE_S "15"          /* an agent is live while seen this recently */
+
+/* Inserts r (ON CONFLICT (key) DO NOTHING), leased to lease_owner (NULL: not
+ * leased) or to the agent holding an older undelivered row of the same alert
+ * and notifier; *id is the new id, 0 when the key existed, -1 when the row
+ * went to another agent. Runs p and empties it. Returns 0 or -1 with err. */
+int pg_insert_notification(PGconn *c, struct pg_params *p, const struct outbox_row *r,
+                           const char *lease_owner, int64_t *id, char *err, size_t errlen);
+
+#endif
