@@ -42,6 +42,7 @@ struct agent {
 	struct curlm *curlm;
 	struct resolver *resolver;
 	struct probe_env env;
+	char *source_address;           /* env's: agent.source_address at start (a reload keeps it) */
 	struct shards *shards;          /* the schedulers, one per probe thread */
 	struct store *store;
 	struct httpd *httpd;
@@ -379,6 +380,11 @@ static void warn_restart_needed(const struct conf *cur, const struct conf *next)
 	if (!same_setting(cur->agent.database, next->agent.database))
 		log_warn("agent.database changed: restart pharos to apply it (still writing to the old "
 		         "database)");
+	if (!same_setting(cur->agent.source_address, next->agent.source_address))
+		log_warn("agent.source_address changed: restart pharos to apply it (probes still leave "
+		         "from the old address)");
+	if (!same_setting(cur->agent.location, next->agent.location))
+		log_warn("agent.location changed: restart pharos to apply it");
 }
 
 static void agent_reload(struct agent *a)
@@ -598,11 +604,17 @@ int agent_run(struct conf *conf)
 	loop_timer_init(&a.deadline_timer, agent_shutdown_deadline, &a);
 	a.curlm = curlm_new(a.loop);
 	a.resolver = resolver_new(a.loop, NULL, SYSTEM_DNS_TIMEOUT_MS, err, sizeof(err));
+	a.source_address = conf->agent.source_address ? xstrdup(conf->agent.source_address) : NULL;
+	if (a.resolver && resolver_set_source(a.resolver, a.source_address, err, sizeof(err)) < 0) {
+		resolver_free(a.resolver);
+		a.resolver = NULL;
+	}
 	if (!a.resolver) {
 		log_error("cannot start the DNS resolver", "error", err);
 		goto out;
 	}
-	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver };
+	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver,
+	                            .source_address = a.source_address };
 	a.shards = shards_new(&a.env, conf->agent.threads > 0 ? conf->agent.threads
 	                                                      : shards_default_threads(conf->n_checks),
 	                      agent_on_result, &a, err, sizeof(err));
@@ -683,6 +695,7 @@ out:
 		resolver_free(a.resolver);
 	curlm_free(a.curlm);
 	loop_free(a.loop);
+	free(a.source_address);
 	if (rc == 0)
 		log_info("pharos stopped");
 	conf_unref(a.conf);

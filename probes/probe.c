@@ -2,6 +2,7 @@
  * the check's type descriptor), the overall timeout and abort. The single
  * completion, which the types call too, is in probe_run.c (done is called
  * exactly once, from the loop, never from inside probe_start). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,13 @@ void probe_abort(struct probe_run *run)
 	probe_result_fail(&run->result, PROBE_ERR_ABORTED, "aborted while %s (agent stopping)",
 	                  run->phase ? run->phase : "running");
 	probe_finish(run);
+}
+
+int probe_source_family(const struct probe_env *env)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (env->source_address == NULL)
+		return AF_UNSPEC;
+	return inet_pton(AF_INET, env->source_address, buf) == 1 ? AF_INET : AF_INET6;
 }
