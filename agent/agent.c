@@ -17,6 +17,7 @@
 #include "alerting.h"
 #include "core/curlm.h"
 #include "core/database.h"
+#include "fleet.h"
 #include "heartbeat.h"
 #include "web/httpd.h"
 #include "routes.h"
@@ -52,6 +53,7 @@ struct agent {
 	struct loop_timer shutdown_timer;
 	struct loop_timer deadline_timer;
 	struct alerting *alerting;      /* results -> engine -> outbox -> delivery */
+	struct fleet *fleet;            /* on PostgreSQL: membership (fleet.h); NULL on SQLite */
 	uint64_t publish_due_ms;        /* when publish_timer fires next */
 	uint64_t published_ms;          /* when the last snapshot was published */
 	struct snapshot_health published;   /* the health facts last published */
@@ -254,6 +256,26 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 	agent_mark_dirty(a);
 }
 
+/* The fleet's part of the snapshot: this agent's location and the members by state. */
+static void agent_fill_fleet(struct agent *a, struct snapshot *snap)
+{
+	struct fleet_member *m;
+	size_t n;
+
+	if (a->fleet == NULL)
+		return;
+	n = fleet_members(a->fleet, &m);
+	snap->fleet = true;
+	util_strlcpy(snap->fleet_location, fleet_location(a->fleet), sizeof(snap->fleet_location));
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].live)
+			snap->fleet_up++;
+		else
+			snap->fleet_down++;
+	}
+	free(m);
+}
+
 static void agent_publish(struct agent *a)
 {
 	struct snapshot *snap = shards_snapshot(a->shards, a->conf);
@@ -270,6 +292,7 @@ static void agent_publish(struct agent *a)
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
 	alerting_publish(a->alerting, snap);
+	agent_fill_fleet(a, snap);
 	a->published = (struct snapshot_health){
 		.store_ok = snap->store_ok, .scheduler_on_time = snap->scheduler_on_time,
 		.overloaded = snap->overloaded, .skipped = st.skipped,
@@ -403,6 +426,7 @@ static void agent_reload(struct agent *a)
 		return;
 	}
 	warn_restart_needed(a->conf, next);
+	fleet_set_conf(a->fleet, next);
 	shards_set_conf(a->shards, next);
 	alerting_set_conf(a->alerting, next);
 	httpd_update_conf(a->httpd, next);
@@ -597,6 +621,13 @@ int agent_run(struct conf *conf)
 		return 1;
 	}
 	store_set_retention(a.store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
+	if (fleet_start(conf, &a.fleet, err, sizeof(err)) != 0) {
+		log_error("cannot join the fleet", "error", err);
+		store_close(a.store);
+		conf_unref(conf);
+		return 1;
+	}
+	fleet_set_conf(a.fleet, conf);
 	a.loop = loop_new();
 	loop_timer_init(&a.publish_timer, agent_publish_due, &a);
 	loop_timer_init(&a.stats_timer, agent_stats_due, &a);
@@ -686,6 +717,7 @@ out:
 		close(a.signal_fd);
 	}
 	snapshot_publish(NULL);
+	fleet_stop(a.fleet);
 	store_close(a.store);
 	/* Completions the writer posted while closing: free them (delivery is gone). */
 	loop_run_once(a.loop, 0);

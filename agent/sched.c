@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "admit.h"
+#include "fleet.h"
 #include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -309,6 +310,14 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 
 	if (s->stopping)
 		return;
+	/* In a fleet, another agent may own this run: not a result, not a skip. */
+	if (!fleet_runs_check(fleet_running(), e->check)) {
+		pthread_mutex_lock(&s->lock);
+		e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
+		pthread_mutex_unlock(&s->lock);
+		loop_timer_start_at(l, &e->timer, e->due_ms);
+		return;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (e->inflight) {
 		s->stats.skipped_overlap++;

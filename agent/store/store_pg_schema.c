@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "store/fleet_db.h"
 #include "store/rollup.h"
 #include "store/store_pg.h"
 
@@ -74,6 +75,7 @@ static const struct migration {
 	  "CREATE INDEX alert_history_ts ON alert_history (ts_us);"
 	  "CREATE INDEX alert_history_check ON alert_history (check_name, ts_us);" },
 	{ 3, pg_rollup_schema_sql },
+	{ 6, fleet_db_schema_sql },         /* the fleet's members (store/fleet_db.h) */
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
