@@ -266,7 +266,10 @@ static void agent_fill_fleet(struct agent *a, struct snapshot *snap)
 		return;
 	n = fleet_members(a->fleet, &m);
 	snap->fleet = true;
-	util_strlcpy(snap->fleet_location, fleet_location(a->fleet), sizeof(snap->fleet_location));
+	/* The label only when the location was written: a default host name
+	 * would rename every series of an agent that never asked for one. */
+	if (a->conf->agent.location_set)
+		util_strlcpy(snap->fleet_location, fleet_location(a->fleet), sizeof(snap->fleet_location));
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].live)
 			snap->fleet_up++;

@@ -181,6 +181,7 @@ void conf_parse_agent(struct loader *ld, struct conf *conf, const config_setting
 		a->public_url = xasprintf("%s://%s", a->tls_cert != NULL ? "https" : "http", a->listen);
 	if (s == NULL)
 		return;
+	a->location_set = config_setting_get_member(s, "location") != NULL;
 	cert = config_setting_get_member(s, "tls_cert");
 	key = config_setting_get_member(s, "tls_key");
 	if (cert != NULL && key == NULL)

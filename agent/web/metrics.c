@@ -317,7 +317,7 @@ static void labels_init(struct render *r, const struct snapshot *s)
 
 		r->label_off[i] = r->labels.len;
 		mb_label(&r->labels, "check", c != NULL ? c->name : NULL, true);
-		if (s->fleet)
+		if (s->fleet && s->fleet_location[0] != '\0')
 			mb_label(&r->labels, "location", s->fleet_location, false);
 	}
 	r->label_off[s->n_checks] = r->labels.len;

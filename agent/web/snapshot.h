@@ -101,7 +101,8 @@ struct snapshot {
 	struct snapshot_alert *alerts;  size_t n_alerts;         /* owned */
 	struct snapshot_notifier *notifiers; size_t n_notifiers;  /* owned */
 	/* the fleet (filled by the agent on PostgreSQL, agent/fleet.h): this
-	 * agent's location (the `location` label of its per-check series) and
+	 * agent's location when written in its config ("" otherwise: the
+	 * `location` label of its per-check series) and
 	 * the members by state; fleet false: none of it is shown */
 	bool fleet;
 	char fleet_location[128];
