@@ -249,23 +249,35 @@ static int fleet_round(struct fleet *f, struct fleet_member *other)
 	return 0;
 }
 
+/* Seconds to the next round: a heartbeat period, backing off to 4 of them
+ * while the database keeps failing (each round reconnects). */
+static int next_round_s(int fails)
+{
+	int k = fails <= 1 ? 1 : fails == 2 ? 2 : 4;
+
+	return k * FLEET_HEARTBEAT_MS / 1000;
+}
+
 static void *fleet_thread(void *arg)
 {
 	struct fleet *f = arg;
 	struct fleet_member other;
 	bool warned = false;
+	int fails = 0, rc;
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->stopping) {
 		struct timespec until;
 
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += FLEET_HEARTBEAT_MS / 1000;
+		until.tv_sec += next_round_s(fails);
 		pthread_cond_timedwait(&f->wake, &f->lock, &until);
 		if (f->stopping)
 			break;
 		pthread_mutex_unlock(&f->lock);
-		if (fleet_round(f, &other) == 1 && !warned) {
+		rc = fleet_round(f, &other);
+		fails = rc < 0 ? fails + 1 : 0;
+		if (rc == 1 && !warned) {
 			log_error("fleet: another live agent took this agent's location; give each agent "
 			          "its own agent.location", "location", f->location, "other", other.instance);
 			warned = true;

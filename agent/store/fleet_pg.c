@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/database.h"
 #include "core/util.h"
 #include "store/fleet_db.h"
 #include "store/pg_conn.h"
@@ -48,26 +49,19 @@ void fleet_db_free(struct fleet_db *db)
 	free(db);
 }
 
-/* Connected, with a statement timeout so a stuck server cannot hold the
- * fleet thread longer than a few heartbeats. 0, or -1 with err. */
+/* Connected (again, after a failure: libpq's reset). No session setting is
+ * made, so a pooler in transaction mode serves it too; a stuck server holds
+ * only this thread, and fleet_database_ok() tells it by the time. 0, or -1
+ * with err. */
 static int db_ready(struct fleet_db *db, char *err, size_t errlen)
 {
-	bool fresh = false;
+	char display[512];
 
 	if (db->c == NULL) {
 		db->c = pg_connect(db->uri, err, errlen);
-		if (db->c == NULL)
-			return -1;
-		fresh = true;
-	} else if (PQstatus(db->c) != CONNECTION_OK) {
-		if (pg_ensure(db->c, "the fleet's database", err, errlen) != 0)
-			return -1;
-		fresh = true;
+		return db->c != NULL ? 0 : -1;
 	}
-	/* Session settings are lost on a reset: set them after every connect. */
-	if (fresh && pg_exec(db->c, "SET statement_timeout = '10s'", "fleet: session", err, errlen) != 0)
-		return -1;
-	return 0;
+	return pg_ensure(db->c, database_display(db->uri, display, sizeof(display)), err, errlen);
 }
 
 static void copy_text(char *dst, const PGresult *r, int row, int col)
