@@ -228,7 +228,11 @@ class FleetAgent(U.Agent):
                 return self.get("/healthz", timeout=2).status == 200
             except OSError:
                 return False
-        U.wait_until(alive, timeout, interval=0.1, what="GET /healthz")
+        try:
+            U.wait_until(alive, timeout, interval=0.1, what="GET /healthz")
+        except AssertionError:
+            self.kill()
+            raise
         return self
 
     def agents(self):
@@ -245,11 +249,11 @@ def start_fleet(workdir, database, specs, ready_timeout=30, ready=True):
     try:
         for spec in specs:
             a = FleetAgent(workdir, database, spec)
+            agents.append(a)        # stopped below too when its start fails
             if ready:
                 a.start(ready_timeout=ready_timeout)
             else:
                 a.start_alive(ready_timeout)
-            agents.append(a)
     except BaseException:
         stop_fleet(agents)
         raise

@@ -138,3 +138,27 @@ def test_kill_moves_any_checks_within_30s(fleet):
         assert len(h) == 1 and SOURCES["c"] not in h, (i, h)
     c._log.close()
     c.proc = None
+
+
+def test_sqlite_agent_is_a_fleet_of_one(workdir):
+    """On SQLite nothing of the fleet runs: every check runs whatever its
+    locations, /api/v1/agents lists the agent alone, /metrics is unchanged."""
+    target = F.FleetNginx(workdir).start()
+    a = F.FleetAgent(workdir, os.path.join(workdir, "solo.db"),
+                     F.AgentSpec("solo", None, [
+                         {"name": "elsewhere", "type": "http", "url": target.url("/elsewhere"),
+                          "locations": ["nowhere"]},
+                         {"name": "any", "type": "http", "url": target.url("/any"),
+                          "locations": "any"}]))
+    try:
+        a.start()
+        U.wait_until(lambda: target.hits("/elsewhere").get("127.0.0.1", 0) >= 1 and
+                     target.hits("/any").get("127.0.0.1", 0) >= 1, 15, what="both checks to run")
+        agents = a.get_json("/api/v1/agents")
+        assert [(x["location"], x["state"], x["checks"]) for x in agents] == [("solo", "up", 2)]
+        m = a.get("/metrics").text
+        assert "pharos_fleet_agents" not in m
+        assert 'location="' not in m
+    finally:
+        assert a.stop()[0] == 0
+        target.stop()
