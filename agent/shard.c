@@ -194,7 +194,8 @@ struct shards *shards_new(const struct probe_env *main_env, int n_threads,
 		w->index = i;
 		w->loop = loop_new();
 		w->resolver = resolver_new(w->loop, NULL, SHARD_DNS_TIMEOUT_MS, err, errlen);
-		if (w->resolver != NULL && resolver_set_source(w->resolver, main_env->source_address, err, errlen) < 0) {
+		if (w->resolver != NULL &&
+		    resolver_set_source(w->resolver, main_env->source_address, err, errlen) < 0) {
 			resolver_free(w->resolver);
 			w->resolver = NULL;
 		}

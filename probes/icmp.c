@@ -416,7 +416,8 @@ static void icmp_begin(struct icmp_run *t, const struct resolver_addrs *addrs)
 	util_strlcpy(t->ip, addrs->text[0], sizeof(t->ip));
 	probe_result_detail(&run->result, "address", json_string(t->ip));
 	icmp_set_state(t, ICMP_PINGING);
-	if (icmp_open(t) < 0 || conn_bind_source(t->fd, t->family, run->env->source_address, &run->result) < 0) {
+	if (icmp_open(t) < 0 ||
+	    conn_bind_source(t->fd, t->family, run->env->source_address, &run->result) < 0) {
 		icmp_done(t);
 		return;
 	}
