@@ -17,6 +17,7 @@
 #include "alerting.h"
 #include "core/curlm.h"
 #include "core/database.h"
+#include "fleet.h"
 #include "heartbeat.h"
 #include "web/httpd.h"
 #include "routes.h"
@@ -43,6 +44,7 @@ struct agent {
 	struct curlm *curlm;
 	struct resolver *resolver;
 	struct probe_env env;
+	char *source_address;           /* env's: agent.source_address at start (a reload keeps it) */
 	struct shards *shards;          /* the schedulers, one per probe thread */
 	struct store *store;
 	struct httpd *httpd;
@@ -53,6 +55,7 @@ struct agent {
 	struct loop_timer deadline_timer;
 	struct alerting *alerting;      /* results -> engine -> outbox -> delivery */
 	struct fleet_view_refresher *fleet_view;    /* PostgreSQL: the fleet's view; else NULL */
+	struct fleet *fleet;            /* on PostgreSQL: membership (fleet.h); NULL on SQLite */
 	uint64_t publish_due_ms;        /* when publish_timer fires next */
 	uint64_t published_ms;          /* when the last snapshot was published */
 	struct snapshot_health published;   /* the health facts last published */
@@ -255,6 +258,29 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 	agent_mark_dirty(a);
 }
 
+/* The fleet's part of the snapshot: this agent's location and the members by state. */
+static void agent_fill_fleet(struct agent *a, struct snapshot *snap)
+{
+	struct fleet_member *m;
+	size_t n;
+
+	if (a->fleet == NULL)
+		return;
+	n = fleet_members(a->fleet, &m);
+	snap->fleet = true;
+	/* The label only when the location was written: a default host name
+	 * would rename every series of an agent that never asked for one. */
+	if (a->conf->agent.location_set)
+		util_strlcpy(snap->fleet_location, fleet_location(a->fleet), sizeof(snap->fleet_location));
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].live)
+			snap->fleet_up++;
+		else
+			snap->fleet_down++;
+	}
+	free(m);
+}
+
 static void agent_publish(struct agent *a)
 {
 	struct snapshot *snap = shards_snapshot(a->shards, a->conf);
@@ -271,6 +297,7 @@ static void agent_publish(struct agent *a)
 	if (!snap->store_ok)
 		store_last_error(a->store, snap->store_error, sizeof(snap->store_error));
 	alerting_publish(a->alerting, snap);
+	agent_fill_fleet(a, snap);
 	a->published = (struct snapshot_health){
 		.store_ok = snap->store_ok, .scheduler_on_time = snap->scheduler_on_time,
 		.overloaded = snap->overloaded, .skipped = st.skipped,
@@ -381,6 +408,11 @@ static void warn_restart_needed(const struct conf *cur, const struct conf *next)
 	if (!same_setting(cur->agent.database, next->agent.database))
 		log_warn("agent.database changed: restart pharos to apply it (still writing to the old "
 		         "database)");
+	if (!same_setting(cur->agent.source_address, next->agent.source_address))
+		log_warn("agent.source_address changed: restart pharos to apply it (probes still leave "
+		         "from the old address)");
+	if (!same_setting(cur->agent.location, next->agent.location))
+		log_warn("agent.location changed: restart pharos to apply it");
 }
 
 static void agent_reload(struct agent *a)
@@ -399,6 +431,7 @@ static void agent_reload(struct agent *a)
 		return;
 	}
 	warn_restart_needed(a->conf, next);
+	fleet_set_conf(a->fleet, next);
 	shards_set_conf(a->shards, next);
 	alerting_set_conf(a->alerting, next);
 	httpd_update_conf(a->httpd, next);
@@ -595,6 +628,13 @@ int agent_run(struct conf *conf)
 	}
 	store_set_retention(a.store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
 	store_set_location(a.store, conf->agent.location);
+	if (fleet_start(conf, &a.fleet, err, sizeof(err)) != 0) {
+		log_error("cannot join the fleet", "error", err);
+		store_close(a.store);
+		conf_unref(conf);
+		return 1;
+	}
+	fleet_set_conf(a.fleet, conf);
 	if (database_kind(conf->agent.database, NULL, 0) == DATABASE_POSTGRESQL) {
 		a.fleet_view = fleet_view_start(conf->agent.database, err, sizeof(err));
 		if (a.fleet_view == NULL)
@@ -607,11 +647,17 @@ int agent_run(struct conf *conf)
 	loop_timer_init(&a.deadline_timer, agent_shutdown_deadline, &a);
 	a.curlm = curlm_new(a.loop);
 	a.resolver = resolver_new(a.loop, NULL, SYSTEM_DNS_TIMEOUT_MS, err, sizeof(err));
+	a.source_address = conf->agent.source_address ? xstrdup(conf->agent.source_address) : NULL;
+	if (a.resolver && resolver_set_source(a.resolver, a.source_address, err, sizeof(err)) < 0) {
+		resolver_free(a.resolver);
+		a.resolver = NULL;
+	}
 	if (!a.resolver) {
 		log_error("cannot start the DNS resolver", "error", err);
 		goto out;
 	}
-	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver };
+	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver,
+	                            .source_address = a.source_address };
 	a.shards = shards_new(&a.env, conf->agent.threads > 0 ? conf->agent.threads
 	                                                      : shards_default_threads(conf->n_checks),
 	                      agent_on_result, &a, err, sizeof(err));
@@ -683,6 +729,7 @@ out:
 		close(a.signal_fd);
 	}
 	snapshot_publish(NULL);
+	fleet_stop(a.fleet);
 	fleet_view_stop(a.fleet_view);
 	store_close(a.store);
 	/* Completions the writer posted while closing: free them (delivery is gone). */
@@ -693,6 +740,7 @@ out:
 		resolver_free(a.resolver);
 	curlm_free(a.curlm);
 	loop_free(a.loop);
+	free(a.source_address);
 	if (rc == 0)
 		log_info("pharos stopped");
 	conf_unref(a.conf);

@@ -310,11 +310,16 @@ static int cmd_probe(const struct cli *cli)
 	w.loop = loop_new();
 	struct curlm *curlm = curlm_new(w.loop);
 	struct resolver *res = resolver_new(w.loop, NULL, c->timeout_ms, err, sizeof(err));
+	if (res && resolver_set_source(res, conf->agent.source_address, err, sizeof(err)) < 0) {
+		resolver_free(res);
+		res = NULL;
+	}
 	if (!res) {
 		fprintf(stderr, "pharos probe: cannot start the DNS resolver: %s\n", err);
 		goto out;
 	}
-	struct probe_env env = { .loop = w.loop, .curlm = curlm, .resolver = res };
+	struct probe_env env = { .loop = w.loop, .curlm = curlm, .resolver = res,
+	                         .source_address = conf->agent.source_address };
 	attempt_start(&env, c, probe_cmd_done, &w);
 	while (!w.done)
 		loop_run(w.loop);

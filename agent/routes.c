@@ -4,6 +4,7 @@
 #include "routes.h"
 #include "dashboards/badge.h"
 #include "dashboards/page.h"
+#include "fleet_api.h"
 #include "heartbeat.h"
 
 const struct httpd_route agent_routes[] = {
@@ -16,6 +17,7 @@ const struct httpd_route agent_routes[] = {
 	{ "GET",  "/badge/{name}/uptime/7d.svg",  badge_uptime, badge_not_found, ROUTE_STORE },
 	{ "GET",  "/badge/{name}/uptime/30d.svg", badge_uptime, badge_not_found, ROUTE_STORE },
 	{ "GET",  "/badge/{name}/uptime/90d.svg", badge_uptime, badge_not_found, ROUTE_STORE },
+	{ "GET",  "/api/v1/agents",               fleet_api_agents, NULL,    0 },
 	/* A push waits (up to HEARTBEAT_WAIT_MS) for the loop to apply it; without
 	 * a configuration the router answers 503. */
 	{ "GET",  "/api/v1/push/{name}",          heartbeat_api_push, NULL, ROUTE_SLOW | ROUTE_CONF },

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "admit.h"
+#include "fleet.h"
 #include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -299,6 +300,50 @@ static void sched_admit_waiting(struct sched *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Starts e's run due at due_ms now, or queues it for a slot (skipped when
+ * the previous run is still in flight). s->lock held. */
+static void entry_try_start(struct sched *s, struct loop *l, struct sched_entry *e, uint64_t due_ms,
+                            uint64_t now_us)
+{
+	uint64_t now_ms = now_us / 1000;
+
+	if (e->inflight) {
+		s->stats.skipped_overlap++;
+		log_debug("run skipped: previous run still in flight", "check", e->name);
+		return;
+	}
+	/* Still waiting since the last tick: this one replaces it. */
+	admit_skip(&s->admit, &e->wait, now_ms);
+	admit_adjust(&s->admit, now_ms, loop_busy_us(l));
+	if (admit_try(&s->admit))
+		entry_start_run(s, e, due_ms, now_us);
+	else
+		admit_enqueue(&s->admit, &e->wait, due_ms,
+		              admit_deadline(due_ms, e->check->interval_ms, e->check->timeout_ms), now_ms);
+}
+
+/* In a fleet, a run another agent owns is not a result and not a skip. An
+ * "any" check with a long interval is asked again every SCHED_FLEET_RECHECK_MS
+ * meanwhile: when its owner dies it runs here at once, not an interval later
+ * (the fleet's 30 s bound). Returns true when e's timer was set here. */
+#define SCHED_FLEET_RECHECK_MS 5000
+static bool entry_fleet_wait(struct sched *s, struct loop *l, struct sched_entry *e, uint64_t now_ms)
+{
+	uint64_t missed = 0, wake;
+
+	if (fleet_runs_check(fleet_running(), e->check))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	if (now_ms >= e->due_ms)
+		e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
+	wake = e->due_ms;
+	if (e->check->locations_mode == CHECK_LOC_ANY && wake > now_ms + 2 * SCHED_FLEET_RECHECK_MS)
+		wake = now_ms + SCHED_FLEET_RECHECK_MS;
+	pthread_mutex_unlock(&s->lock);
+	loop_timer_start_at(l, &e->timer, wake);
+	return true;
+}
+
 static void entry_due(struct loop *l, struct loop_timer *t)
 {
 	struct sched_entry *e = t->arg;
@@ -307,26 +352,18 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 	uint64_t now_ms = now_us / 1000;
 	uint64_t missed = 0;
 
-	if (s->stopping)
+	if (s->stopping || entry_fleet_wait(s, l, e, now_ms))
 		return;
 	pthread_mutex_lock(&s->lock);
-	if (e->inflight) {
-		s->stats.skipped_overlap++;
-		log_debug("run skipped: previous run still in flight", "check", e->name);
+	if (now_ms < e->due_ms) {
+		/* Woken early by entry_fleet_wait and ours now: once, off its grid. */
+		entry_try_start(s, l, e, now_ms, now_us);
 	} else {
-		/* Still waiting since the last tick: this one replaces it. */
-		admit_skip(&s->admit, &e->wait, now_ms);
-		admit_adjust(&s->admit, now_ms, loop_busy_us(l));
-		if (admit_try(&s->admit))
-			entry_start_run(s, e, e->due_ms, now_us);
-		else
-			admit_enqueue(&s->admit, &e->wait, e->due_ms,
-			              admit_deadline(e->due_ms, e->check->interval_ms, e->check->timeout_ms),
-			              now_ms);
+		entry_try_start(s, l, e, e->due_ms, now_us);
+		e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
+		/* Ticks a stalled loop passed over could not start in time either. */
+		admit_count_skipped(&s->admit, missed, now_ms);
 	}
-	e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
-	/* Ticks a stalled loop passed over could not start in time either. */
-	admit_count_skipped(&s->admit, missed, now_ms);
 	pthread_mutex_unlock(&s->lock);
 	loop_timer_start_at(l, &e->timer, e->due_ms);
 }

@@ -194,13 +194,19 @@ struct shards *shards_new(const struct probe_env *main_env, int n_threads,
 		w->index = i;
 		w->loop = loop_new();
 		w->resolver = resolver_new(w->loop, NULL, SHARD_DNS_TIMEOUT_MS, err, errlen);
+		if (w->resolver != NULL &&
+		    resolver_set_source(w->resolver, main_env->source_address, err, errlen) < 0) {
+			resolver_free(w->resolver);
+			w->resolver = NULL;
+		}
 		if (w->resolver == NULL) {
 			loop_free(w->loop);
 			shards_free(sh);
 			return NULL;
 		}
 		w->curlm = curlm_new(w->loop);
-		w->env = (struct probe_env){ .loop = w->loop, .curlm = w->curlm, .resolver = w->resolver };
+		w->env = (struct probe_env){ .loop = w->loop, .curlm = w->curlm, .resolver = w->resolver,
+		                             .source_address = main_env->source_address };
 		w->sched = sched_new(&w->env, shard_on_result, w);
 		sched_set_owner(w->sched, owns_hashed, w);
 		sh->n++;

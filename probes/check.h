@@ -121,6 +121,11 @@ struct http_step {
 	struct http_extract *extract; size_t n_extract;
 };
 
+/* Where a check runs in a fleet (SPEC §6): `locations = "*"` (every agent,
+ * the default), a list of agent locations, or "any" (exactly one live agent,
+ * chosen by rendezvous hashing: agent/fleet.c). Alone, an agent runs them all. */
+enum check_locations { CHECK_LOC_ALL, CHECK_LOC_LIST, CHECK_LOC_ANY };
+
 struct check {
 	char *name;
 	char *group;                /* "" when none */
@@ -142,6 +147,8 @@ struct check {
 	struct http_step *steps;    /* multi-step http: n_steps > 0 and http.url unused */
 	size_t n_steps;
 	char **depends_on; size_t n_depends_on;   /* names of checks this one depends on */
+	enum check_locations locations_mode;
+	char **locations; size_t n_locations;     /* CHECK_LOC_LIST: the agents' locations */
 	struct check_expect expect;
 	uint64_t fingerprint;       /* hash over every setting: equal means unchanged on reload */
 };

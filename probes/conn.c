@@ -1,4 +1,5 @@
 /* conn.c — non-blocking TCP connect for the socket-based probes. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -9,8 +10,44 @@
 #include "probes/conn.h"
 #include "core/util.h"
 
+int conn_bind_source(int fd, int family, const char *source, struct probe_result *r)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (source == NULL)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+
+		s6->sin6_family = AF_INET6;
+		len = sizeof(*s6);
+		if (inet_pton(AF_INET6, source, &s6->sin6_addr) != 1)
+			goto other_family;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+
+		s4->sin_family = AF_INET;
+		len = sizeof(*s4);
+		if (inet_pton(AF_INET, source, &s4->sin_addr) != 1)
+			goto other_family;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		/* The agent's own setting is wrong: not the target's fault. */
+		probe_result_fail(r, PROBE_ERR_INTERNAL, "cannot send from source_address %s: %s", source,
+		                  strerror(errno));
+		return -1;
+	}
+	return 0;
+other_family:
+	probe_result_fail(r, PROBE_ERR_CONNECT, "cannot reach an %s address from source_address %s",
+	                  family == AF_INET6 ? "IPv6" : "IPv4", source);
+	return -1;
+}
+
 int conn_start(struct conn *c, struct probe_result *r, const char *host,
-               const struct resolver_addrs *addrs, int port)
+               const struct resolver_addrs *addrs, int port, const char *source)
 {
 	struct sockaddr_storage sa = addrs->addr[0];
 	socklen_t salen = addrs->len[0];
@@ -36,6 +73,10 @@ int conn_start(struct conn *c, struct probe_result *r, const char *host,
 
 		probe_result_fail(r, err == EAFNOSUPPORT ? PROBE_ERR_CONNECT : PROBE_ERR_INTERNAL,
 		                  "socket() for %s failed: %s", c->addr, strerror(err));
+		return -1;
+	}
+	if (conn_bind_source(fd, sa.ss_family, source, r) < 0) {
+		close(fd);
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {

@@ -16,11 +16,17 @@ struct conn {
 	int fd_events;              /* events registered in the loop for the socket, 0 none */
 };
 
-/* Opens the socket to the first of addrs on port and starts connecting;
- * records details "address" and "port". Returns the fd (wait for LOOP_WRITE,
- * even after an immediate success: one code path), or -1 after failing r. */
+/* Opens the socket to the first of addrs on port, bound to source (the
+ * agent's source_address; NULL: none), and starts connecting; records details
+ * "address" and "port". Returns the fd (wait for LOOP_WRITE, even after an
+ * immediate success: one code path), or -1 after failing r. */
 int conn_start(struct conn *c, struct probe_result *r, const char *host,
-               const struct resolver_addrs *addrs, int port);
+               const struct resolver_addrs *addrs, int port, const char *source);
+
+/* Binds fd (a socket of family) to the IP literal source before it sends
+ * anything; NULL source: nothing to do. Returns 0, or -1 after failing r
+ * (a source of another family than the target's, or not on this host). */
+int conn_bind_source(int fd, int family, const char *source, struct probe_result *r);
 
 /* After LOOP_WRITE while connecting. Returns 0 connected, 1 still connecting
  * (a spurious wake-up), -1 after failing r with the reason in words. */

@@ -77,25 +77,28 @@ void probe_dns_cleanup(void)
 }
 
 /* Returns the shared resolver for (l, server, timeout_ms), creating it when
- * needed, with one more user counted. NULL with err filled when the server
+ * needed (sending from source, the env's source_address: one per loop, so
+ * not part of the key), with one more user counted. NULL with err filled when the server
  * string is invalid or c-ares cannot start. Only idle resolvers are evicted,
  * so a run's entry stays valid until dns_cache_put(). */
 static struct dns_cached *dns_cache_get_locked(struct loop *l, const char *server,
-                                               uint64_t timeout_ms, char *err, size_t errlen);
+                                               uint64_t timeout_ms, const char *source,
+                                               char *err, size_t errlen);
 
 static struct dns_cached *dns_cache_get(struct loop *l, const char *server, uint64_t timeout_ms,
-                                        char *err, size_t errlen)
+                                        const char *source, char *err, size_t errlen)
 {
 	struct dns_cached *e;
 
 	pthread_mutex_lock(&dns_cache_lock);
-	e = dns_cache_get_locked(l, server, timeout_ms, err, errlen);
+	e = dns_cache_get_locked(l, server, timeout_ms, source, err, errlen);
 	pthread_mutex_unlock(&dns_cache_lock);
 	return e;
 }
 
 static struct dns_cached *dns_cache_get_locked(struct loop *l, const char *server,
-                                               uint64_t timeout_ms, char *err, size_t errlen)
+                                               uint64_t timeout_ms, const char *source,
+                                               char *err, size_t errlen)
 {
 	struct dns_cached *e;
 	struct resolver *res;
@@ -121,6 +124,10 @@ static struct dns_cached *dns_cache_get_locked(struct loop *l, const char *serve
 	res = resolver_new(l, server, timeout_ms, err, errlen);
 	if (!res)
 		return NULL;
+	if (resolver_set_source(res, source, err, errlen) < 0) {
+		resolver_free(res);
+		return NULL;
+	}
 	if (dns_cache_n == dns_cache_cap) {
 		dns_cache_cap = dns_cache_cap ? dns_cache_cap * 2 : 8;
 		dns_cache = xrealloc(dns_cache, dns_cache_cap * sizeof(*dns_cache));
@@ -631,7 +638,8 @@ static int dns_start(struct probe_run *run)
 	run->phase = "waiting for the DNS answer";
 	loop_timer_init(&t->timer, dns_on_timer, t);
 	if (c->dns.server) {
-		t->cached = dns_cache_get(run->env->loop, c->dns.server, c->timeout_ms, err, sizeof(err));
+		t->cached = dns_cache_get(run->env->loop, c->dns.server, c->timeout_ms,
+		                          run->env->source_address, err, sizeof(err));
 		if (!t->cached) {
 			probe_result_fail(&run->result, PROBE_ERR_DNS, "cannot use DNS server %s: %s",
 			                  c->dns.server, err[0] ? err : "resolver failed to start");

@@ -451,6 +451,12 @@ static int http_transfer_start(struct http_run *h, const struct resolver_addrs *
 
 	if (!literal)
 		http_pin_addresses(h, a);
+	if (h->run->env->source_address != NULL) {
+		char iface[80];     /* "host!ADDR": an address, never an interface name */
+
+		snprintf(iface, sizeof(iface), "host!%s", h->run->env->source_address);
+		curl_easy_setopt(e, CURLOPT_INTERFACE, iface);
+	}
 
 	for (size_t i = 0; i < c->n_headers; i++) {
 		if (!h->same_origin && http_is_credential_header(c->headers[i]))
@@ -576,7 +582,8 @@ int http_hop_begin(struct http_run *h, const char *url)
 	}
 
 	http_set_state(h, HTTP_RESOLVING);
-	h->req = resolver_lookup(run->env->resolver, h->host, AF_UNSPEC, http_on_resolved, h);
+	h->req = resolver_lookup(run->env->resolver, h->host, probe_source_family(run->env), http_on_resolved,
+	                         h);
 	if (h->req == NULL) {
 		probe_result_fail(h->res, PROBE_ERR_DNS, "could not start resolving %s", h->host);
 		goto out;

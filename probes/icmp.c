@@ -43,6 +43,7 @@
 #include <openssl/rand.h>
 
 #include "probes/assert.h"
+#include "probes/conn.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "probes/icmp.h"
@@ -417,7 +418,8 @@ static void icmp_begin(struct icmp_run *t, const struct resolver_addrs *addrs)
 	util_strlcpy(t->ip, addrs->text[0], sizeof(t->ip));
 	probe_result_detail(&run->result, "address", json_string(t->ip));
 	icmp_set_state(t, ICMP_PINGING);
-	if (icmp_open(t) < 0) {
+	if (icmp_open(t) < 0 ||
+	    conn_bind_source(t->fd, t->family, run->env->source_address, &run->result) < 0) {
 		icmp_done(t);
 		return;
 	}
@@ -493,7 +495,8 @@ static int icmp_start(struct probe_run *run)
 	t->state = ICMP_RESOLVING;
 	run->phase = icmp_phases[ICMP_RESOLVING];
 	run->impl = t;
-	t->req = resolver_lookup(run->env->resolver, c->host, AF_UNSPEC, icmp_on_resolved, t);
+	t->req = resolver_lookup(run->env->resolver, c->host, probe_source_family(run->env), icmp_on_resolved,
+	                         t);
 	if (!t->req) {
 		probe_result_fail(&run->result, PROBE_ERR_DNS, "cannot start resolving %s", c->host);
 		run->impl = NULL;

@@ -2,6 +2,7 @@
  * the check's type descriptor), the overall timeout and abort. The single
  * completion, which the types call too, is in probe_run.c (done is called
  * exactly once, from the loop, never from inside probe_start). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

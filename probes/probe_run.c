@@ -1,6 +1,7 @@
 /* probe_run.c — what a run's type calls while it works: the time since the
  * run started, the verdict of its DNS lookup, and its single completion
  * (probe_finish). Knows no type: the types call it, and probe.c starts them. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -54,4 +55,13 @@ void probe_finish(struct probe_run *run)
 		run->done(run, &run->result, run->arg);
 	probe_result_clear(&run->result);
 	free(run);
+}
+
+int probe_source_family(const struct probe_env *env)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (env->source_address == NULL)
+		return AF_UNSPEC;
+	return inet_pton(AF_INET, env->source_address, buf) == 1 ? AF_INET : AF_INET6;
 }

@@ -20,7 +20,13 @@ struct probe_env {
 	struct loop *loop;
 	struct curlm *curlm;
 	struct resolver *resolver;      /* system resolver for host names */
+	const char *source_address;     /* agent.source_address: every probe is sent from
+	                                   it (an IP literal); NULL: the system's choice */
 };
+
+/* AF_INET or AF_INET6 when env has a source address of that family (host
+ * names are then resolved to that family only), else AF_UNSPEC. */
+int probe_source_family(const struct probe_env *env);
 
 struct probe_run;
 typedef void probe_done_fn(struct probe_run *run, struct probe_result *result, void *arg);

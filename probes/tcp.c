@@ -421,7 +421,8 @@ static void tcp_connect(struct tcp_run *t, const struct resolver_addrs *addrs)
 	struct probe_run *run = t->run;
 
 	tcp_set_state(t, TCP_CONNECTING);
-	t->fd = conn_start(&t->conn, &run->result, run->check->tcp.host, addrs, run->check->tcp.port);
+	t->fd = conn_start(&t->conn, &run->result, run->check->tcp.host, addrs, run->check->tcp.port,
+	                   run->env->source_address);
 	if (t->fd < 0 || tcp_watch(t, LOOP_WRITE) < 0)
 		tcp_done(t);
 }
@@ -453,7 +454,7 @@ static int tcp_start(struct probe_run *run)
 	t->state = TCP_RESOLVING;
 	run->phase = tcp_phases[TCP_RESOLVING];
 	run->impl = t;
-	t->req = resolver_lookup(run->env->resolver, run->check->tcp.host, AF_UNSPEC,
+	t->req = resolver_lookup(run->env->resolver, run->check->tcp.host, probe_source_family(run->env),
 	                         tcp_on_resolved, t);
 	if (!t->req) {
 		probe_result_fail(&run->result, PROBE_ERR_DNS, "cannot start resolving %s",

@@ -647,7 +647,8 @@ static void tls_connect(struct tls_run *t, const struct resolver_addrs *addrs)
 
 	probe_result_detail(&run->result, "server_name", json_string(t->name));
 	tls_set_state(t, TLS_CONNECTING);
-	t->fd = conn_start(&t->conn, &run->result, run->check->tls.host, addrs, t->port);
+	t->fd = conn_start(&t->conn, &run->result, run->check->tls.host, addrs, t->port,
+	                   run->env->source_address);
 	if (t->fd < 0 || tls_watch(t, LOOP_WRITE) < 0)
 		tls_done(t);
 }
@@ -686,7 +687,8 @@ static int tls_start(struct probe_run *run)
 	t->state = TLS_RESOLVING;
 	run->phase = tls_phases[TLS_RESOLVING];
 	run->impl = t;
-	t->req = resolver_lookup(run->env->resolver, c->host, AF_UNSPEC, tls_on_resolved, t);
+	t->req = resolver_lookup(run->env->resolver, c->host, probe_source_family(run->env), tls_on_resolved,
+	                         t);
 	if (!t->req) {
 		probe_result_fail(&run->result, PROBE_ERR_DNS, "cannot start resolving %s", c->host);
 		run->impl = NULL;

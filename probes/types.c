@@ -15,6 +15,18 @@ static const struct probe_type *const probe_types[CHECK_TYPE_COUNT] = {
 };
 #undef PROBE_TYPE_ENTRY
 
+/* locations: the mode, then the names in their order. */
+static uint64_t hash_locations(uint64_t h, const void *base)
+{
+	const struct check *c = base;
+
+	h = probe_hash_u64(h, (uint64_t)c->locations_mode);
+	h = probe_hash_u64(h, c->n_locations);
+	for (size_t i = 0; i < c->n_locations; i++)
+		h = probe_hash_str(h, c->locations[i]);
+	return h;
+}
+
 /* The name and the type are read by the loader itself (every message needs
  * them first); the group only places the check on the page, so moving a check
  * keeps its schedule (PROBE_NO_RELOAD). */
@@ -34,6 +46,8 @@ const struct probe_setting probe_check_settings[] = {
 	{ .name = "depends_on", .kind = PROBE_KIND_CUSTOM, .store = PROBE_STORE_STRV, .parser = "depends_on",
 	  .off = offsetof(struct check, depends_on), .off2 = offsetof(struct check, n_depends_on),
 	  .doc = "checks this one depends on: while one is down, this one is blocked, not down" },
+	PROBE_SET_CUSTOM_FN("locations", "locations", hash_locations,
+	                    "where it runs in a fleet: \"*\" (every agent, default), a list of locations, or \"any\""),
 	PROBE_SET_END
 };
 
@@ -124,6 +138,7 @@ void check_clear(struct check *c)
 			pt->free(c);
 	}
 	check_strv_free(c->depends_on, c->n_depends_on);
+	check_strv_free(c->locations, c->n_locations);
 	check_expect_clear(&c->expect);
 	check_init(c);
 }

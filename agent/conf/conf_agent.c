@@ -1,5 +1,6 @@
 /* conf_agent.c — the agent and defaults sections (main file only): their
  * tables, their custom parsers, and the agent's settings before any is read. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +9,8 @@
 #include "core/database.h"
 #include "core/util.h"
 
-static parse_fn parse_listen, parse_database, parse_public_url, parse_log_format, parse_retention;
+static parse_fn parse_listen, parse_database, parse_public_url, parse_log_format, parse_retention,
+	parse_source_address;
 
 static const struct def agent_defs[] = {
 	D_FN("listen", parse_listen, 0, NULL),
@@ -19,6 +21,7 @@ static const struct def agent_defs[] = {
 	D_FN("retention", parse_retention, 0, NULL),
 	D_STR("title", struct conf_agent, title, 0),
 	D_STR("location", struct conf_agent, location, F_NONEMPTY),
+	D_FN("source_address", parse_source_address, 0, NULL),
 	D_STR("tls_cert", struct conf_agent, tls_cert, F_NONEMPTY | F_FILE),
 	D_STR("tls_key", struct conf_agent, tls_key, F_NONEMPTY | F_FILE),
 	D_STR("health_listen", struct conf_agent, health_listen, F_NONEMPTY),
@@ -79,6 +82,26 @@ static void parse_database(struct loader *ld, const config_setting_t *s, void *b
 	}
 	free(a->database);
 	a->database = v;
+}
+
+/* The local address every probe is sent from: an IPv4 or IPv6 literal (a
+ * name would need a lookup at load and could change under the agent). */
+static void parse_source_address(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	struct conf_agent *a = base;
+	char *v = conf_get_str(ld, s, where);
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (v == NULL)
+		return;
+	if (inet_pton(AF_INET, v, buf) != 1 && inet_pton(AF_INET6, v, buf) != 1) {
+		conf_err(ld, s, "\"source_address\" in %s must be an IP address of this host like \"192.0.2.10\" or \"2001:db8::10\" (got %s)",
+		         where, conf_quote(ld, v));
+		free(v);
+		return;
+	}
+	free(a->source_address);
+	a->source_address = v;
 }
 
 static void parse_public_url(struct loader *ld, const config_setting_t *s, void *base, const char *where)
@@ -158,6 +181,7 @@ void conf_parse_agent(struct loader *ld, struct conf *conf, const config_setting
 		a->public_url = xasprintf("%s://%s", a->tls_cert != NULL ? "https" : "http", a->listen);
 	if (s == NULL)
 		return;
+	a->location_set = config_setting_get_member(s, "location") != NULL;
 	cert = config_setting_get_member(s, "tls_cert");
 	key = config_setting_get_member(s, "tls_key");
 	if (cert != NULL && key == NULL)

@@ -1,5 +1,5 @@
 /* conf_check_values.c — the parsers of check settings that a table cannot
- * describe, but for http's (conf_check_http.c): expect, depends_on, hosts,
+ * describe, but for http's (conf_check_http.c): expect, depends_on, locations, hosts,
  * the dns query, record, server and rcode, the heartbeat's token and icmp's
  * max_loss; and the lookup of every parser by the name the probe-type tables
  * give it.
@@ -66,6 +66,53 @@ static void parse_depends_on(struct loader *ld, const config_setting_t *s, void 
 			ld->deps[ld->n_deps].s = e;
 			ld->n_deps++;
 		}
+	}
+}
+
+/* --- locations ----------------------------------------------------------- */
+
+/* "*" (every agent), "any" (one live agent) or a list of locations. Which
+ * agents exist is known only at run time (agent/fleet.c): any name is
+ * accepted, but not "", "*" or "any" inside a list, nor a name twice. */
+static void parse_locations(struct loader *ld, const config_setting_t *s, void *base, const char *where)
+{
+	static const char what[] = "\"*\", \"any\" or a list of agent locations like [ \"eu-west\", \"us-east\" ]";
+	struct check *c = base;
+	size_t n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+
+		if (strcmp(v, "*") == 0)
+			c->locations_mode = CHECK_LOC_ALL;
+		else if (strcmp(v, "any") == 0)
+			c->locations_mode = CHECK_LOC_ANY;
+		else
+			conf_err(ld, s, "\"locations\" in %s must be %s (got %s; a single location is written [ %s ])",
+			         where, what, conf_quote(ld, v), conf_quote(ld, v));
+		return;
+	}
+	n = conf_values(ld, s, where, what, "leave it out to run everywhere");
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = conf_elem(s, i);
+		char *v = conf_get_str(ld, e, where);
+
+		if (v == NULL)
+			continue;
+		if (*v == '\0' || strcmp(v, "*") == 0 || strcmp(v, "any") == 0) {
+			conf_err(ld, e, "%s in %s must be an agent location, not %s (\"*\" and \"any\" stand alone)",
+			         conf_sname(ld, e), where, conf_quote(ld, v));
+			free(v);
+			continue;
+		}
+		if (conf_in_list((const char *const *)c->locations, c->n_locations, v)) {
+			conf_err(ld, e, "%s in %s names \"%s\" twice", conf_sname(ld, e), where, v);
+			free(v);
+			continue;
+		}
+		c->locations = xrealloc(c->locations, (c->n_locations + 1) * sizeof(char *));
+		c->locations[c->n_locations++] = v;
+		c->locations_mode = CHECK_LOC_LIST;
 	}
 }
 
@@ -275,6 +322,7 @@ static void parse_max_loss(struct loader *ld, const config_setting_t *s, void *b
 static const struct conf_parser value_parsers[] = {
 	{ "expect", conf_parse_expect },
 	{ "depends_on", parse_depends_on },
+	{ "locations", parse_locations },
 	{ "host", parse_host },
 	{ "dns_query", parse_query },
 	{ "dns_record", parse_record },

@@ -48,6 +48,7 @@ static void conf_free(struct conf *c)
 	free(c->agent.admin_token);
 	free(c->agent.title);
 	free(c->agent.location);
+	free(c->agent.source_address);
 	free(c->agent.tls_cert);
 	free(c->agent.tls_key);
 	free(c->agent.health_listen);

@@ -28,6 +28,8 @@ struct conf_agent {
 	uint64_t retention_rollups_ms;  /* default 400d */
 	char *title;                /* default "pharos status" */
 	char *location;             /* default: host name */
+	bool location_set;          /* location written in the config (not the default) */
+	char *source_address;       /* IP every probe is sent from; NULL: the system's choice */
 	char *tls_cert, *tls_key;   /* NULL: plain HTTP */
 	char *health_listen;        /* /healthz, /readyz, /metrics only; NULL: none */
 	int threads;                /* probe loop threads; 0 (default): one per core */

@@ -537,6 +537,25 @@ fail:
 	return NULL;
 }
 
+int resolver_set_source(struct resolver *r, const char *addr, char *err, size_t errlen)
+{
+	struct in_addr v4;
+	unsigned char v6[16];
+
+	if (addr == NULL)
+		return 0;
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		ares_set_local_ip4(r->ch, ntohl(v4.s_addr));   /* c-ares wants host order */
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, v6) == 1) {
+		ares_set_local_ip6(r->ch, v6);
+		return 0;
+	}
+	snprintf(err, errlen, "source address \"%s\" is not an IP address", addr);
+	return -1;
+}
+
 /* Frees r: queued answers are dropped, c-ares' own requests end with
  * ARES_EDESTRUCTION (their user callbacks are not called), every fd and timer
  * leaves the loop. Safe from inside one of r's callbacks. */

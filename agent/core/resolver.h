@@ -35,6 +35,10 @@ typedef void resolver_query_fn(int ares_status, const unsigned char *abuf, int a
  * when the server string is invalid or c-ares cannot start. */
 struct resolver *resolver_new(struct loop *l, const char *server, uint64_t timeout_ms,
                               char *err, size_t errlen);
+/* Sends every query of r from the IP literal addr (agent.source_address);
+ * NULL: the system's choice. Returns 0, or -1 with err filled when addr is
+ * not an IP address. Call before the first request. */
+int resolver_set_source(struct resolver *r, const char *addr, char *err, size_t errlen);
 /* Cancels every request still in flight (their callbacks are not called). */
 void resolver_free(struct resolver *r);
 

@@ -112,10 +112,6 @@ static const char claim_sql[] =
 	" AND o.id < n.id AND o.lease_until >= now() AND o.lease_owner <> $1)"
 	" ORDER BY n.id LIMIT " CLAIM_MAX " FOR UPDATE SKIP LOCKED)"
 	" RETURNING " PG_OUTBOX_COLUMNS;
-/* fleet: stand-in until fleet lands (its own connection heartbeats). */
-static const char agent_seen_sql[] =
-	"INSERT INTO fleet_agents (location, instance, last_seen) VALUES ($1, $1, now())"
-	" ON CONFLICT (location) DO UPDATE SET last_seen = now()";
 
 /* --- one pair ------------------------------------------------------------------ */
 
@@ -576,9 +572,6 @@ static int apply_leases(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
 	PGresult *r;
 
 	util_strlcpy(f->owner, o->owner, sizeof(f->owner));
-	pg_params_text(pp, o->owner);
-	if (run_done(c, pp, agent_seen_sql, "fleet agent", err, errlen) != 0)
-		return -1;
 	pg_params_text(pp, o->owner);
 	r = run(c, pp, renew_sql, "notification leases", err, errlen);
 	if (r == NULL)

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "store/fleet_db.h"
 #include "store/rollup.h"
 #include "store/rollup_pg.h"
 #include "store/store_pg_incident.h"
@@ -93,6 +94,7 @@ static const struct migration {
 	  " txid bigint NOT NULL DEFAULT txid_current(),"
 	  " PRIMARY KEY (check_name, location));"
 	  "CREATE INDEX fleet_latest_txid ON fleet_latest (txid);" },
+	{ 6, fleet_db_schema_sql },         /* the fleet's members (store/fleet_db.h) */
 	{ 7,
 	  /* The fleet's alerts (docs/fleet.md): one row per (rule, check), whose
 	   * row lock is the lease on deciding the pair; episode counts its firing
@@ -117,12 +119,7 @@ static const struct migration {
 	  " PRIMARY KEY (rule, check_name, location));"
 	  /* Delivery leases: the agent delivering a row, until when (now()). */
 	  "ALTER TABLE notifications ADD COLUMN lease_owner text,"
-	  " ADD COLUMN lease_until timestamptz;"
-	  /* fleet: stand-in until fleet lands (its migration 6 creates this; IF
-	   * NOT EXISTS makes this a no-op after it). */
-	  "CREATE TABLE IF NOT EXISTS fleet_agents (location text PRIMARY KEY,"
-	  " instance text NOT NULL, version text, started_at timestamptz,"
-	  " last_seen timestamptz NOT NULL, checks int, listen text);" },
+	  " ADD COLUMN lease_until timestamptz;" },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

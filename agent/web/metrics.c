@@ -306,7 +306,8 @@ static void le_frag_init(struct le_frag *f, double bound, bool last, bool om)
 	f->len = (size_t)snprintf(f->s, sizeof(f->s), "le=\"%s\"} ", num);
 }
 
-/* Escapes every check's `check="NAME"` label into r->labels. */
+/* Escapes every check's `check="NAME"` label into r->labels; in a fleet,
+ * followed by this agent's `location="LOC"` (SPEC §6). */
 static void labels_init(struct render *r, const struct snapshot *s)
 {
 	r->label_off = xmalloc((s->n_checks + 1) * sizeof(*r->label_off));
@@ -316,6 +317,8 @@ static void labels_init(struct render *r, const struct snapshot *s)
 
 		r->label_off[i] = r->labels.len;
 		mb_label(&r->labels, "check", c != NULL ? c->name : NULL, true);
+		if (s->fleet && s->fleet_location[0] != '\0')
+			mb_label(&r->labels, "location", s->fleet_location, false);
 	}
 	r->label_off[s->n_checks] = r->labels.len;
 }
@@ -675,6 +678,17 @@ char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *le
 		histogram(&r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,
 		          SNAPSHOT_LAG_BUCKETS, r.lag_le, s->lag_sum_s);
 		render_load(&r, s);
+		if (s->fleet) {
+			family(&r, "pharos_fleet_agents", FAM_GAUGE,
+			       "Agents of the fleet by state: up (a heartbeat within 15 s), down (none for"
+			       " 15 s, seen within a day).");
+			SAMPLE_OPEN(&r, "pharos_fleet_agents");
+			mb_label(&r.b, "state", "up", true);
+			sample_close_u64(&r, (uint64_t)s->fleet_up);
+			SAMPLE_OPEN(&r, "pharos_fleet_agents");
+			mb_label(&r.b, "state", "down", true);
+			sample_close_u64(&r, (uint64_t)s->fleet_down);
+		}
 	}
 	if (r.om)
 		buf_add(&r.b, "# EOF\n", 6);

@@ -102,6 +102,13 @@ struct snapshot {
 	/* alerting (filled by the agent when alerts are configured) */
 	struct snapshot_alert *alerts;  size_t n_alerts;         /* owned */
 	struct snapshot_notifier *notifiers; size_t n_notifiers;  /* owned */
+	/* the fleet (filled by the agent on PostgreSQL, agent/fleet.h): this
+	 * agent's location when written in its config ("" otherwise: the
+	 * `location` label of its per-check series) and
+	 * the members by state; fleet false: none of it is shown */
+	bool fleet;
+	char fleet_location[128];
+	int fleet_up, fleet_down;
 };
 
 /* A snapshot for conf with every check pending (takes a conf reference). */
