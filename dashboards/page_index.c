@@ -18,6 +18,7 @@
 #include "dashboards/page_hist.h"
 #include "dashboards/page_parts.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 
 #define BAR_MERGE_ABOVE    300      /* more checks: equal neighbouring days share a cell */
 
@@ -206,9 +207,11 @@ static void put_group_head(struct buf *b, const struct snapshot *snap, const siz
 	            "</div><ul class=\"checks\">\n");
 }
 
-/* Renders the status page of rq->snap (not NULL) into b. */
-static void render_index(struct api_request *rq, struct buf *b, int64_t now)
+/* Renders the status page of rq->snap (not NULL) into sink (compressed as
+ * it goes, rsink.h). */
+static void render_index(struct api_request *rq, struct rsink *sink, int64_t now)
 {
+	struct buf *b = &sink->b;
 	const struct snapshot *snap = rq->snap;
 	size_t counts[5] = { 0 }, *order;
 	struct page_hist *h;
@@ -243,6 +246,7 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 			open = true;
 		}
 		put_check_row(b, sc, h, merge);
+		rsink_flush(sink);
 	}
 	if (open)
 		buf_adds(b, "</ul></section>\n");
@@ -268,7 +272,7 @@ void page_index_cache_clear(void)
 /* GET /: the status page. */
 void page_index(struct api_request *rq, struct api_response *rs)
 {
-	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
+	struct rsink sink;
 	struct rcache_key key;
 	struct rcache_hit hit;
 	uint64_t t0;
@@ -282,18 +286,17 @@ void page_index(struct api_request *rq, struct api_response *rs)
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
 	if (!rcache_get(&index_cache, &key, false, &hit)) {
-		char *html;
-		size_t len;
-
 		t0 = util_mono_us();
-		render_index(rq, &b, util_wall_us());
-		if (b.over) {
+		rsink_init(&sink, PAGE_MAX_BYTES);
+		render_index(rq, &sink, util_wall_us());
+		if (rsink_failed(&sink)) {
 			rcache_abandon(&index_cache, &hit);
-			page_html_answer(rs, MHD_HTTP_OK, &b);      /* answers 500 */
+			sink.b.over = true;
+			page_html_answer(rs, MHD_HTTP_OK, &sink.b);     /* answers 500 */
+			rsink_free(&sink);
 			return;
 		}
-		html = buf_steal(&b, &len);
-		rcache_put(&index_cache, &key, html, len, t0, &hit);
+		rcache_put_sink(&index_cache, &key, &sink, t0, &hit);
 	}
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, page_html_type, false);
 }

@@ -14,6 +14,7 @@
 #include "web/api.h"
 #include "core/log.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 #include "core/util.h"
 
 #define RECENT_RESULTS   20
@@ -297,12 +298,13 @@ static const struct window_row *window_find(const struct window_tab *t, const ch
  * The JSON text of GET /api/v1/checks, written one check at a time: the
  * object of a check is built, dumped and freed before the next, so 100,000
  * checks never exist as one jansson tree (hundreds of MB for a 25 MB
- * answer). Same bytes as dumping the whole array at once. */
-static char *checks_text(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
-                         size_t *len)
+ * answer), and compressed a megabyte at a time (rsink.h), so neither does
+ * the whole text. Same bytes as dumping the whole array at once. */
+static void checks_text(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
+                        struct rsink *sink)
 {
 	struct window_tab tabs[N_WINDOWS];
-	struct buf b = BUF_INIT;
+	struct buf *b = &sink->b;
 
 	memset(tabs, 0, sizeof(tabs));
 	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
@@ -327,16 +329,16 @@ static char *checks_text(const struct snapshot *snap, struct store_reader *r, in
 		json_t *j = check_json(&snap->checks[k], &f);
 
 		log_mask_json(j);
-		buf_addc(&b, k == 0 ? '[' : ',');
-		if (json_dump_callback(j, buf_json_dump, &b,
+		buf_addc(b, k == 0 ? '[' : ',');
+		if (json_dump_callback(j, buf_json_dump, b,
 		                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0)
-			buf_adds(&b, "{}");
+			buf_adds(b, "{}");
 		json_decref(j);
+		rsink_flush(sink);
 	}
-	buf_adds(&b, snap->n_checks == 0 ? "[]\n" : "]\n");
+	buf_adds(b, snap->n_checks == 0 ? "[]\n" : "]\n");
 	for (size_t i = 0; i < N_WINDOWS; i++)
 		window_free(&tabs[i]);
-	return buf_steal(&b, len);
 }
 
 /* The snapshot entry for rq->name, or NULL after answering 404. The route is
@@ -412,17 +414,17 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 {
 	struct rcache_key key;
 	struct rcache_hit hit;
+	struct rsink sink;
 	uint64_t t0;
-	size_t len;
-	char *text;
 
 	key.conf = rq->snap->conf;
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
 	if (!rcache_get(&checks_cache, &key, false, &hit)) {
 		t0 = util_mono_us();
-		text = checks_text(rq->snap, rq->reader, util_wall_us(), &len);
-		rcache_put(&checks_cache, &key, text, len, t0, &hit);
+		rsink_init(&sink, 0);
+		checks_text(rq->snap, rq->reader, util_wall_us(), &sink);
+		rcache_put_sink(&checks_cache, &key, &sink, t0, &hit);
 	}
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, json_content_type, false);
 }

@@ -32,6 +32,7 @@ struct rbody {
 	int refs;                   /* atomic */
 	size_t len;
 	char *data;
+	size_t plain_len;           /* a gzip body: the length of its inflated text */
 };
 
 /* A new body owning data (malloc'ed, len bytes plus a NUL), one reference. */
@@ -58,7 +59,9 @@ struct rcache_key {
 /* One cached answer. Static storage, initialised with RCACHE_INIT. */
 struct rcache {
 	pthread_mutex_t lock;
-	struct rbody *plain, *gz;   /* gz: NULL when plain is small or zlib failed */
+	struct rbody *plain, *gz;   /* gz: NULL when plain is small or zlib failed;
+	                               plain: NULL for a big answer rendered
+	                               through an rsink (gzip only, rsink.h) */
 	struct rcache_key key;
 	uint64_t built_us, ttl_us;  /* util_mono_us() of the render, its reuse time */
 	bool rendering;             /* a thread is rendering a newer body */
@@ -86,6 +89,14 @@ bool rcache_get(struct rcache *c, const struct rcache_key *key, bool same_snap_o
 void rcache_put(struct rcache *c, const struct rcache_key *key, char *text, size_t len,
                 uint64_t start_us, struct rcache_hit *hit);
 
+struct rsink;
+/* rcache_put for a render made through sink (rsink.h; the sink is taken and
+ * freed): a sink that never compressed is stored as rcache_put stores text;
+ * one that did is stored as its gzip body alone. When zlib failed, hit is
+ * empty (rcache_answer then answers 500) and the render is abandoned. */
+void rcache_put_sink(struct rcache *c, const struct rcache_key *key, struct rsink *sink,
+                     uint64_t start_us, struct rcache_hit *hit);
+
 /* The renderer gives up (its render failed): others will render. */
 void rcache_abandon(struct rcache *c, struct rcache_hit *hit);
 
@@ -104,10 +115,13 @@ struct api_request;
 struct api_response;
 /* Answers rq with hit's body (the references move into rs): gzipped with
  * Content-Encoding when there is a gzip body and the client accepts it,
+ * else the plain body, or the gzip body inflated while it is sent when
+ * there is no plain one (rs->inflate_shared),
  * Vary: Accept-Encoding whenever a gzip body exists (plus Accept when
  * vary_accept: content negotiated by Accept, /metrics). A request without a
  * connection (a handler called directly, unit tests) gets an owned copy of
- * the plain body, as every other handler answers. */
+ * the plain body, as every other handler answers. An empty hit (a failed
+ * render) answers 500. */
 void rcache_answer(struct api_request *rq, struct api_response *rs, struct rcache_hit *hit,
                    unsigned status, const char *content_type, bool vary_accept);
 
