@@ -45,7 +45,8 @@ struct sched_entry {
 	                                   sched_snapshot reads anyway */
 	int consecutive_failures;
 	int consecutive_successes;
-	struct check_metrics metrics;
+	struct check_metrics metrics;   /* its timing is the field below */
+	struct check_timing timing;
 	struct heartbeat_clock hb;      /* heartbeat checks: last ping, lateness reported */
 };
 
@@ -340,6 +341,7 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	e->check = c;
 	e->fingerprint = c->fingerprint;
 	e->wait.arg = e;
+	e->metrics.timing = &e->timing;
 	loop_timer_init(&e->timer, entry_due, e);
 	return e;
 }
@@ -628,7 +630,7 @@ void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
 			continue;
 		sc = &snap->checks[e->conf_index];
-		sc->metrics = e->metrics;
+		check_metrics_copy(&sc->metrics, &e->metrics);
 		if (!e->has_last)
 			continue;
 		sc->has_last = true;
@@ -636,7 +638,7 @@ void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 		sc->last_ok = e->last_ok;
 		sc->last_duration_us = e->last_duration_us;
 		sc->last_error = e->last_error;
-		sc->last_message = xstrdup(e->last_message ? e->last_message : "");
+		snapshot_set_message(snap, e->conf_index, e->last_message);
 		sc->consecutive_failures = e->consecutive_failures;
 		sc->consecutive_successes = e->consecutive_successes;
 	}
@@ -652,6 +654,7 @@ struct snapshot *sched_snapshot(struct sched *s)
 	struct snapshot *snap = snapshot_new(s->conf);
 
 	sched_snapshot_fill(s, snap);
+	snapshot_seal(snap);
 	sched_snapshot_states(snap);
 	return snap;
 }

@@ -321,6 +321,7 @@ struct snapshot *shards_snapshot(struct shards *sh, struct conf *conf)
 	sched_snapshot_fill(sh->main, snap);
 	for (int i = 0; i < sh->n; i++)
 		sched_snapshot_fill(sh->w[i].sched, snap);
+	snapshot_seal(snap);
 	sched_snapshot_states(snap);
 	return snap;
 }

@@ -114,6 +114,7 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc,
                           const struct page_hist *h, bool merge)
 {
 	const struct page_hist_row *row = page_hist_find(h, sc->check->name);
+	int32_t day_runs[PAGE_DAYS], day_ok[PAGE_DAYS];
 	double up24 = row ? page_pct_of(row->ok24, row->runs24) : -1;
 	double up90 = row ? page_pct_of(row->ok90, row->runs90) : -1;
 	char p24[16], p90[16];
@@ -141,8 +142,8 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc,
 		buf_printf(b, "<span class=\"state st-%s\"><span class=\"ic\"></span>%s</span>",
 		           check_state_name(sc->state), page_state_label(sc->state));
 	}
-	page_put_bar(b, row ? row->day_runs : NULL, row ? row->day_ok : NULL,
-	             h ? h->today : util_wall_us() / US_PER_DAY, merge);
+	page_hist_days(row, day_runs, day_ok);
+	page_put_bar(b, day_runs, day_ok, h ? h->today : util_wall_us() / US_PER_DAY, merge);
 	if (!merge)
 		buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\" title=\"uptime, last "
 		           "24 hours\"><b>%s</b> 24h</span><span class=\"up90 %s\" title=\"uptime, "

@@ -158,10 +158,32 @@ static int acc_cmp(const void *pa, const void *pb)
 
 enum cache_kind { K_WINDOW, K_DAYS };
 
+/* One check of a cached summary: the window's figures (K_WINDOW) or its
+ * days (K_DAYS). */
+struct srow {
+	struct rollup_row w;    /* w.check points into the summary's names */
+	const struct dayv *days;    /* K_DAYS: in the summary's day block */
+	size_t nd;
+};
+
+/* A cached read, reduced to what its readers use: at 100,000 checks the
+ * accumulators (a latency histogram each) are ~20 MB a window and a page
+ * plus the API keep five windows; the rows are ~50 bytes a check. */
 struct summary {
 	int refs;               /* under cache_mu */
-	struct accs m;          /* sorted by name; index unused */
+	struct srow *rows;      /* sorted by name */
+	size_t n;
+	char *names;            /* every row's name, NUL-separated: one block */
+	struct dayv *days;      /* every row's days, one block (NULL: none) */
 };
+
+static void summary_free(struct summary *s)
+{
+	free(s->days);
+	free(s->rows);
+	free(s->names);
+	free(s);
+}
 
 struct slot {
 	char *path;
@@ -180,8 +202,7 @@ static void summary_unref(struct summary *s)
 {
 	if (s == NULL || --s->refs > 0)
 		return;
-	accs_free(&s->m);
-	free(s);
+	summary_free(s);
 }
 
 static void summary_release(struct summary *s)
@@ -204,18 +225,59 @@ void rollup_cache_clear(void)
 	pthread_mutex_unlock(&cache_mu);
 }
 
+/* The summary of the accumulators m (sorted by name; emptied): names and
+ * days each in one block (no growth slack), percentiles computed once. */
+static struct summary *summary_of(struct accs *m)
+{
+	struct summary *s = xcalloc(1, sizeof(*s));
+	size_t names = 0, off = 0, days = 0, doff = 0;
+
+	s->refs = 1;
+	s->n = m->n;
+	s->rows = xcalloc(m->n ? m->n : 1, sizeof(*s->rows));
+	for (size_t i = 0; i < m->n; i++) {
+		names += strlen(m->v[i].name) + 1;
+		days += m->v[i].nd;
+	}
+	s->names = xmalloc(names ? names : 1);
+	if (days > 0)
+		s->days = xmalloc(days * sizeof(*s->days));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct acc *a = &m->v[i];
+		struct srow *r = &s->rows[i];
+		size_t len = strlen(a->name) + 1;
+
+		memcpy(s->names + off, a->name, len);
+		r->w.check = s->names + off;
+		off += len;
+		r->w.count = a->agg.count;
+		r->w.failures = a->agg.failures;
+		r->w.latency_sum_us = a->agg.latency_sum_us;
+		r->w.p50_ms = rollup_percentile(&a->agg, 0.50);
+		r->w.p95_ms = rollup_percentile(&a->agg, 0.95);
+		if (a->nd > 0) {
+			memcpy(s->days + doff, a->days, a->nd * sizeof(*a->days));
+			r->days = s->days + doff;
+			r->nd = a->nd;
+			doff += a->nd;
+		}
+	}
+	accs_free(m);
+	return s;
+}
+
 /* Computes the summary of kind over [since_us, now_us). NULL on error. */
 static struct summary *compute(const struct rollup_source *src, enum cache_kind kind,
                                int64_t since_us, int64_t now_us)
 {
-	struct summary *s = xcalloc(1, sizeof(*s));
+	struct accs m;
 	struct rollup_part parts[ROLLUP_PARTS_MAX];
 	int64_t hd, dd;
 	size_t n = 0;
 
-	s->refs = 1;
+	memset(&m, 0, sizeof(m));
 	if (src->marks(src->ctx, &hd, &dd) != 0)
-		goto fail;
+		return NULL;
 	if (kind == K_WINDOW) {
 		n = rollup_plan(since_us, now_us, hd, dd, false, parts);
 	} else {
@@ -228,20 +290,15 @@ static struct summary *compute(const struct rollup_source *src, enum cache_kind 
 		a = hd > a ? hd : a;
 		rollup_part_add(parts, &n, ROLLUP_MINUTE, a, INT64_MAX);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (src->read_part(src->ctx, NULL, &parts[i], kind == K_WINDOW ? acc_window_row : acc_day_row, &s->m) != 0)
-			goto fail;
-	if (s->m.n > 1)
-		qsort(s->m.v, s->m.n, sizeof(*s->m.v), acc_cmp);
-	free(s->m.tab);
-	s->m.tab = NULL;
-	s->m.tcap = 0;
-	s->m.has_last = false;
-	return s;
-fail:
-	accs_free(&s->m);
-	free(s);
-	return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (src->read_part(src->ctx, NULL, &parts[i], kind == K_WINDOW ? acc_window_row : acc_day_row, &m) != 0) {
+			accs_free(&m);
+			return NULL;
+		}
+	}
+	if (m.n > 1)
+		qsort(m.v, m.n, sizeof(*m.v), acc_cmp);
+	return summary_of(&m);
 }
 
 /* The summary for (database, kind, key), fresh enough or being refreshed by
@@ -331,23 +388,34 @@ int rollup_window_all(const struct rollup_source *src, int64_t since_us, int64_t
 
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < s->m.n; i++)
-		if (s->m.v[i].agg.count > 0)
-			fn(arg, s->m.v[i].name, &s->m.v[i].agg);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].w.count > 0)
+			fn(arg, &s->rows[i].w);
 	summary_release(s);
 	return 0;
+}
+
+/* Calls fn for the days of every accumulator of m that had runs. */
+static void days_of_accs(const struct accs *m, rollup_count_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = 0; j < m->v[i].nd; j++)
+			if (m->v[i].days[j].runs > 0)
+				fn(arg, m->v[i].name, m->v[i].days[j].day, m->v[i].days[j].runs,
+				   m->v[i].days[j].ok);
 }
 
 int rollup_days(const struct rollup_source *src, const char *check, int64_t since_us,
                 int64_t now_us, rollup_count_fn *fn, void *arg)
 {
 	int64_t first = rollup_floor_div(since_us, DAY_S * US), last = rollup_floor_div(now_us, DAY_S * US);
-	struct summary *s, *own = NULL;
+	struct summary *s;
 
 	if (check != NULL) {
 		/* One check: a few hundred rows, read fresh, same code as every check. */
 		struct rollup_part parts[ROLLUP_PARTS_MAX];
 		int64_t hd, dd, a = first * DAY_S, d1;
+		struct accs own;
 		size_t n = 0;
 
 		if (src->marks(src->ctx, &hd, &dd) != 0)
@@ -358,33 +426,27 @@ int rollup_days(const struct rollup_source *src, const char *check, int64_t sinc
 		rollup_part_add(parts, &n, ROLLUP_HOUR, a, hd > a ? hd : a);
 		a = hd > a ? hd : a;
 		rollup_part_add(parts, &n, ROLLUP_MINUTE, a, INT64_MAX);
-		own = xcalloc(1, sizeof(*own));
-		own->refs = 1;
+		memset(&own, 0, sizeof(own));
 		for (size_t i = 0; i < n; i++) {
-			if (src->read_part(src->ctx, check, &parts[i], acc_day_row, &own->m) != 0) {
-				accs_free(&own->m);
-				free(own);
+			if (src->read_part(src->ctx, check, &parts[i], acc_day_row, &own) != 0) {
+				accs_free(&own);
 				return -1;
 			}
 		}
-		s = own;
-	} else {
-		/* Keyed by the number of days and today: a new day is a new read. */
-		s = cache_get(src, K_DAYS, (last - first) * 100000 + last % 100000, since_us, now_us);
-		if (s == NULL)
-			return -1;
+		days_of_accs(&own, fn, arg);
+		accs_free(&own);
+		return 0;
 	}
-	for (size_t i = 0; i < s->m.n; i++)
-		for (size_t j = 0; j < s->m.v[i].nd; j++)
-			if (s->m.v[i].days[j].runs > 0)
-				fn(arg, s->m.v[i].name, s->m.v[i].days[j].day, s->m.v[i].days[j].runs,
-				   s->m.v[i].days[j].ok);
-	if (own != NULL) {
-		accs_free(&own->m);
-		free(own);
-	} else {
-		summary_release(s);
-	}
+	/* Keyed by the number of days and today: a new day is a new read. */
+	s = cache_get(src, K_DAYS, (last - first) * 100000 + last % 100000, since_us, now_us);
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t j = 0; j < s->rows[i].nd; j++)
+			if (s->rows[i].days[j].runs > 0)
+				fn(arg, s->rows[i].w.check, s->rows[i].days[j].day, s->rows[i].days[j].runs,
+				   s->rows[i].days[j].ok);
+	summary_release(s);
 	return 0;
 }
 

@@ -36,7 +36,7 @@
 #define BYTES_PER_CHECK_BASIC 512   /* the same without the per-check buckets and phases */
 #define NUM_MAX 40              /* longest formatted number, with room to spare */
 
-/* Names of the phases in struct check_metrics.last_phase_s order. */
+/* Names of the phases in struct check_timing.last_phase_s order. */
 static const char *const phase_names[4] = { "dns", "connect", "tls", "first_byte" };
 
 /* --- the buffer ---------------------------------------------------------------- */
@@ -269,10 +269,18 @@ struct render {
  * counter it ends in "_total", which OpenMetrics leaves out of the family
  * name. Text 0.0.4 gets HELP then TYPE (the usual order), OpenMetrics TYPE
  * then HELP (its suggested order). */
+/* Compresses what was written once a chunk is pending (rsink.h): called
+ * between families and between the checks of a per-check family, so the
+ * text of one family of 100,000 checks is never whole either. */
+static void render_flush(struct render *r)
+{
+	if (r->sink != NULL)
+		rsink_flush_buf(r->sink, &r->b);
+}
+
 static void family(struct render *r, const char *name, enum family_type t, const char *help)
 {
-	if (r->sink != NULL)        /* between families: compress what came before */
-		rsink_flush_buf(r->sink, &r->b);
+	render_flush(r);
 	static const char *const type_names[] = {
 		[FAM_GAUGE] = "gauge", [FAM_COUNTER] = "counter", [FAM_HISTOGRAM] = "histogram",
 	};
@@ -411,6 +419,7 @@ static void render_check_up(struct render *r, const struct snapshot *s)
 		const struct snapshot_check *sc = &s->checks[i];
 		int up;
 
+		render_flush(r);
 		switch (sc->state) {
 		case CHECK_STATE_UP:
 			up = 1;
@@ -446,15 +455,16 @@ static void render_check_phases(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
-		if (m->duration_count == 0)
+		render_flush(r);
+		if (m->duration_count == 0 || m->timing == NULL)
 			continue;
 		for (size_t p = 0; p < 4; p++) {
-			if (!(m->last_phase_s[p] >= 0))     /* also skips NaN */
+			if (!(m->timing->last_phase_s[p] >= 0))     /* also skips NaN */
 				continue;
 			SAMPLE_OPEN(r, "pharos_check_phase_seconds");
 			mb_check_label(r, i);
 			mb_label(&r->b, "phase", phase_names[p], false);
-			sample_close_double(r, m->last_phase_s[p]);
+			sample_close_double(r, m->timing->last_phase_s[p]);
 		}
 	}
 }
@@ -481,9 +491,10 @@ static void render_checks(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
-		if (detail)
+		render_flush(r);
+		if (detail && m->timing != NULL)
 			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
-			          r->label_off[i + 1] - r->label_off[i], m->duration_buckets,
+			          r->label_off[i + 1] - r->label_off[i], m->timing->duration_buckets,
 			          CHECK_DURATION_BUCKETS, r->dur_le, m->duration_sum_s);
 		else
 			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
@@ -499,6 +510,7 @@ static void render_checks(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
+		render_flush(r);
 		for (int e = 0; e < PROBE_ERR_COUNT; e++) {
 			/* success always (so rate() has a series from the start),
 			 * error classes once they happened */
@@ -516,6 +528,7 @@ static void render_checks(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
+		render_flush(r);
 		if (m->cert_expiry <= 0)
 			continue;
 		SAMPLE_OPEN(r, "pharos_check_cert_expiry_timestamp_seconds");
