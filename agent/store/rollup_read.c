@@ -45,9 +45,12 @@ struct dayv {
 	int64_t day, runs, ok;
 };
 
+/* A check's accumulator: its window aggregate (window reads) or its days
+ * (day reads). The aggregates live beside the accumulators, only for window
+ * reads: a day read of 100,000 checks then needs no histogram per check. */
 struct acc {
 	char *name;
-	struct rollup_agg agg;
+	size_t agg;             /* index + 1 in the accs' aggs; 0: none yet */
 	struct dayv *days;
 	size_t nd, capd;
 };
@@ -56,6 +59,8 @@ struct acc {
 struct accs {
 	struct acc *v;
 	size_t n, cap;
+	struct rollup_agg *aggs;    /* window reads: one per accumulator */
+	size_t n_aggs, cap_aggs;
 	size_t *tab;            /* index + 1; 0 = empty */
 	size_t tcap;            /* power of two */
 	size_t last;            /* rows come grouped by check: remember the last hit */
@@ -69,6 +74,7 @@ static void accs_free(struct accs *m)
 		free(m->v[i].days);
 	}
 	free(m->v);
+	free(m->aggs);
 	free(m->tab);
 	memset(m, 0, sizeof(*m));
 }
@@ -120,7 +126,18 @@ static struct acc *accs_get(struct accs *m, const char *name)
 
 static void acc_window_row(void *arg, const char *check, int64_t bucket_s, const struct rollup_agg *a)
 {
-	rollup_agg_merge(&accs_get(arg, check)->agg, a);
+	struct accs *m = arg;
+	struct acc *c = accs_get(m, check);
+
+	if (c->agg == 0) {
+		if (m->n_aggs == m->cap_aggs) {
+			m->cap_aggs = m->cap_aggs ? m->cap_aggs * 2 : 256;
+			m->aggs = xrealloc(m->aggs, m->cap_aggs * sizeof(*m->aggs));
+		}
+		memset(&m->aggs[m->n_aggs], 0, sizeof(m->aggs[m->n_aggs]));
+		c->agg = ++m->n_aggs;
+	}
+	rollup_agg_merge(&m->aggs[c->agg - 1], a);
 }
 
 /* Parts are read oldest first, so a check's days arrive in order. */
@@ -131,7 +148,7 @@ static void acc_day_row(void *arg, const char *check, int64_t bucket_s, const st
 
 	if (c->nd == 0 || c->days[c->nd - 1].day != day) {
 		if (c->nd == c->capd) {
-			c->capd = c->capd ? c->capd * 2 : 8;
+			c->capd = c->capd ? c->capd * 2 : 1;   /* a young agent: one day */
 			c->days = xrealloc(c->days, c->capd * sizeof(*c->days));
 		}
 		c->days[c->nd].day = day;
@@ -250,11 +267,17 @@ static struct summary *summary_of(struct accs *m)
 		memcpy(s->names + off, a->name, len);
 		r->w.check = s->names + off;
 		off += len;
-		r->w.count = a->agg.count;
-		r->w.failures = a->agg.failures;
-		r->w.latency_sum_us = a->agg.latency_sum_us;
-		r->w.p50_ms = rollup_percentile(&a->agg, 0.50);
-		r->w.p95_ms = rollup_percentile(&a->agg, 0.95);
+		if (a->agg != 0) {
+			const struct rollup_agg *g = &m->aggs[a->agg - 1];
+
+			r->w.count = g->count;
+			r->w.failures = g->failures;
+			r->w.latency_sum_us = g->latency_sum_us;
+			r->w.p50_ms = rollup_percentile(g, 0.50);
+			r->w.p95_ms = rollup_percentile(g, 0.95);
+		} else {
+			r->w.p50_ms = r->w.p95_ms = -1;
+		}
 		if (a->nd > 0) {
 			memcpy(s->days + doff, a->days, a->nd * sizeof(*a->days));
 			r->days = s->days + doff;

@@ -231,12 +231,16 @@ static json_t *check_json(const struct snapshot_check *sc, const struct check_fi
 
 /* One window of every check, from store_summary_all, sorted by name. */
 struct window_row {
-	char *name;
+	const char *name;       /* in the table's names, once read */
+	size_t name_off;
 	double uptime_pct, p50_ms, p95_ms;
 };
+/* The names sit in one buffer, not a copy each: four tables of 100,000
+ * checks are built for every render of the checks. */
 struct window_tab {
 	struct window_row *v;
 	size_t n, cap;
+	struct buf names;
 };
 
 static void window_add(void *arg, const struct store_summary *sm)
@@ -247,7 +251,8 @@ static void window_add(void *arg, const struct store_summary *sm)
 		t->cap = t->cap ? t->cap * 2 : 256;
 		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
 	}
-	t->v[t->n].name = xstrdup(sm->check);
+	t->v[t->n].name_off = t->names.len;
+	buf_add(&t->names, sm->check, strlen(sm->check) + 1);
 	t->v[t->n].uptime_pct = sm->uptime_pct;
 	t->v[t->n].p50_ms = sm->p50_ms;
 	t->v[t->n].p95_ms = sm->p95_ms;
@@ -261,8 +266,7 @@ static int window_cmp(const void *a, const void *b)
 
 static void window_free(struct window_tab *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].name);
+	buf_free(&t->names);
 	free(t->v);
 	memset(t, 0, sizeof(*t));
 }
@@ -277,6 +281,8 @@ static void window_read(struct store_reader *r, size_t i, int64_t now_us, struct
 		window_free(t);
 		return;
 	}
+	for (size_t k = 0; k < t->n; k++)
+		t->v[k].name = t->names.p + t->v[k].name_off;
 	/* store_summary_all gives name order; sort only should that ever change. */
 	for (size_t k = 1; k < t->n && sorted; k++)
 		sorted = strcmp(t->v[k - 1].name, t->v[k].name) < 0;
@@ -286,7 +292,7 @@ static void window_read(struct store_reader *r, size_t i, int64_t now_us, struct
 
 static const struct window_row *window_find(const struct window_tab *t, const char *name)
 {
-	struct window_row key = { .name = (char *)name };
+	struct window_row key = { .name = name };
 
 	if (t->n == 0)
 		return NULL;
