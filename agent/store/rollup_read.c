@@ -179,8 +179,12 @@ enum cache_kind { K_WINDOW, K_DAYS };
  * days (K_DAYS). */
 struct srow {
 	struct rollup_row w;    /* w.check points into the summary's names */
-	const struct dayv *days;    /* K_DAYS: in the summary's day block */
-	size_t nd;
+};
+
+/* The days of one row of a K_DAYS summary (rows[i] has days[i]). */
+struct sdays {
+	const struct dayv *v;   /* in the summary's day block */
+	size_t n;
 };
 
 /* A cached read, reduced to what its readers use: at 100,000 checks the
@@ -189,6 +193,7 @@ struct srow {
 struct summary {
 	int refs;               /* under cache_mu */
 	struct srow *rows;      /* sorted by name */
+	struct sdays *row_days; /* K_DAYS: n entries; else NULL */
 	size_t n;
 	char *names;            /* every row's name, NUL-separated: one block */
 	struct dayv *days;      /* every row's days, one block (NULL: none) */
@@ -197,6 +202,7 @@ struct summary {
 static void summary_free(struct summary *s)
 {
 	free(s->days);
+	free(s->row_days);
 	free(s->rows);
 	free(s->names);
 	free(s);
@@ -257,8 +263,10 @@ static struct summary *summary_of(struct accs *m)
 		days += m->v[i].nd;
 	}
 	s->names = xmalloc(names ? names : 1);
-	if (days > 0)
+	if (days > 0) {
 		s->days = xmalloc(days * sizeof(*s->days));
+		s->row_days = xcalloc(m->n, sizeof(*s->row_days));
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct acc *a = &m->v[i];
 		struct srow *r = &s->rows[i];
@@ -280,8 +288,8 @@ static struct summary *summary_of(struct accs *m)
 		}
 		if (a->nd > 0) {
 			memcpy(s->days + doff, a->days, a->nd * sizeof(*a->days));
-			r->days = s->days + doff;
-			r->nd = a->nd;
+			s->row_days[i].v = s->days + doff;
+			s->row_days[i].n = a->nd;
 			doff += a->nd;
 		}
 	}
@@ -464,11 +472,13 @@ int rollup_days(const struct rollup_source *src, const char *check, int64_t sinc
 	s = cache_get(src, K_DAYS, (last - first) * 100000 + last % 100000, since_us, now_us);
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < s->n; i++)
-		for (size_t j = 0; j < s->rows[i].nd; j++)
-			if (s->rows[i].days[j].runs > 0)
-				fn(arg, s->rows[i].w.check, s->rows[i].days[j].day, s->rows[i].days[j].runs,
-				   s->rows[i].days[j].ok);
+	for (size_t i = 0; s->row_days != NULL && i < s->n; i++) {
+		const struct sdays *d = &s->row_days[i];
+
+		for (size_t j = 0; j < d->n; j++)
+			if (d->v[j].runs > 0)
+				fn(arg, s->rows[i].w.check, d->v[j].day, d->v[j].runs, d->v[j].ok);
+	}
 	summary_release(s);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* rcache.c — render-once caching and gzip of the big HTTP answers (see
  * rcache.h). zlib compresses: a status page of 10,000 checks is ~20 times
  * smaller gzipped, and it is compressed once per render, not per request. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -185,6 +186,11 @@ void rcache_put_sink(struct rcache *c, const struct rcache_key *key, struct rsin
 		return;
 	}
 	gz = rsink_finish_gzip(sink);
+	/* A render this big (100,000 checks: tens of MB of tables freed by
+	 * now, in the arena of a server thread) leaves free pages that glibc
+	 * keeps; handing them back keeps the next big answer from stacking
+	 * its own on top (the peak RSS of serving the page, API and metrics). */
+	malloc_trim(0);
 	if (gz == NULL) {
 		rcache_abandon(c, hit);
 		hit->plain = hit->gz = NULL;
