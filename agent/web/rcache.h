@@ -20,32 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "web/rbody.h"
+
 #define RCACHE_TTL_US      1000000  /* reuse a costly render this long, */
 #define RCACHE_COST_FACTOR 10       /* or this many times its cost, */
 #define RCACHE_TTL_MAX_US  5000000  /* but never longer than this */
 #define RCACHE_MIN_COST_US 2000     /* cheaper renders are not reused */
 #define RCACHE_GZIP_MIN    (16u * 1024) /* smaller bodies are never compressed */
-#define RCACHE_GZIP_LEVEL  1        /* zlib level: ~20x on the pages, fast */
-
-/* An immutable body shared by reference. data is NUL-terminated. */
-struct rbody {
-	int refs;                   /* atomic */
-	size_t len;
-	char *data;
-	size_t plain_len;           /* a gzip body: the length of its inflated text */
-};
-
-/* A new body owning data (malloc'ed, len bytes plus a NUL), one reference. */
-struct rbody *rbody_new(char *data, size_t len);
-/* Another reference to b (b not NULL). */
-struct rbody *rbody_ref(struct rbody *b);
-/* Drops a reference; the last one frees. NULL is ignored. */
-void rbody_unref(struct rbody *b);
-/* rbody_unref for libmicrohttpd (MHD_ContentReaderFreeCallback): b is a
- * struct rbody. */
-void rbody_unref_cb(void *b);
-/* len bytes of data gzipped (RCACHE_GZIP_LEVEL) as a new body, or NULL on failure. */
-struct rbody *rbody_gzip(const char *data, size_t len);
+#define RCACHE_GZIP_LEVEL  RBODY_GZIP_LEVEL
 
 /* What a render was made from: identities only, never dereferenced. The
  * snapshot generation is (snap, snap_us): a pointer alone could be reused by

@@ -1,6 +1,6 @@
 /* rsink.c — renders compressed as they are written, and gzip bodies inflated
  * as they are sent (see rsink.h). zlib does both; the gzip stream a sink
- * writes is the same format rbody_gzip writes (level RCACHE_GZIP_LEVEL). */
+ * writes is the same format rbody_gzip writes (level RBODY_GZIP_LEVEL). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +8,7 @@
 #include <zlib.h>
 
 #include "core/util.h"
-#include "web/rcache.h"
+#include "web/rbody.h"
 #include "web/rsink.h"
 
 #define GZ_ROOM (64u * 1024)        /* output room made before each deflate call */
@@ -59,7 +59,7 @@ static void compress_pending(struct rsink *s, struct buf *b)
 {
 	if (s->z == NULL) {
 		s->z = xcalloc(1, sizeof(z_stream));
-		if (deflateInit2(s->z, RCACHE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
+		if (deflateInit2(s->z, RBODY_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
 		                 Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(s->z);
 			s->z = NULL;
