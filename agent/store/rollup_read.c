@@ -175,13 +175,7 @@ static int acc_cmp(const void *pa, const void *pb)
 
 enum cache_kind { K_WINDOW, K_DAYS };
 
-/* One check of a cached summary: the window's figures (K_WINDOW) or its
- * days (K_DAYS). */
-struct srow {
-	struct rollup_row w;    /* w.check points into the summary's names */
-};
-
-/* The days of one row of a K_DAYS summary (rows[i] has days[i]). */
+/* The days of one row of a K_DAYS summary (rows[i] has row_days[i]). */
 struct sdays {
 	const struct dayv *v;   /* in the summary's day block */
 	size_t n;
@@ -192,7 +186,7 @@ struct sdays {
  * plus the API keep five windows; the rows are ~50 bytes a check. */
 struct summary {
 	int refs;               /* under cache_mu */
-	struct srow *rows;      /* sorted by name */
+	struct rollup_row *rows; /* sorted by name; check points into names */
 	struct sdays *row_days; /* K_DAYS: n entries; else NULL */
 	size_t n;
 	char *names;            /* every row's name, NUL-separated: one block */
@@ -269,22 +263,22 @@ static struct summary *summary_of(struct accs *m)
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct acc *a = &m->v[i];
-		struct srow *r = &s->rows[i];
+		struct rollup_row *r = &s->rows[i];
 		size_t len = strlen(a->name) + 1;
 
 		memcpy(s->names + off, a->name, len);
-		r->w.check = s->names + off;
+		r->check = s->names + off;
 		off += len;
 		if (a->agg != 0) {
 			const struct rollup_agg *g = &m->aggs[a->agg - 1];
 
-			r->w.count = g->count;
-			r->w.failures = g->failures;
-			r->w.latency_sum_us = g->latency_sum_us;
-			r->w.p50_ms = rollup_percentile(g, 0.50);
-			r->w.p95_ms = rollup_percentile(g, 0.95);
+			r->count = g->count;
+			r->failures = g->failures;
+			r->latency_sum_us = g->latency_sum_us;
+			r->p50_ms = rollup_percentile(g, 0.50);
+			r->p95_ms = rollup_percentile(g, 0.95);
 		} else {
-			r->w.p50_ms = r->w.p95_ms = -1;
+			r->p50_ms = r->p95_ms = -1;
 		}
 		if (a->nd > 0) {
 			memcpy(s->days + doff, a->days, a->nd * sizeof(*a->days));
@@ -420,8 +414,8 @@ int rollup_window_all(const struct rollup_source *src, int64_t since_us, int64_t
 	if (s == NULL)
 		return -1;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].w.count > 0)
-			fn(arg, &s->rows[i].w);
+		if (s->rows[i].count > 0)
+			fn(arg, &s->rows[i]);
 	summary_release(s);
 	return 0;
 }
@@ -477,7 +471,7 @@ int rollup_days(const struct rollup_source *src, const char *check, int64_t sinc
 
 		for (size_t j = 0; j < d->n; j++)
 			if (d->v[j].runs > 0)
-				fn(arg, s->rows[i].w.check, d->v[j].day, d->v[j].runs, d->v[j].ok);
+				fn(arg, s->rows[i].check, d->v[j].day, d->v[j].runs, d->v[j].ok);
 	}
 	summary_release(s);
 	return 0;
