@@ -45,8 +45,7 @@ struct sched_entry {
 	                                   sched_snapshot reads anyway */
 	int consecutive_failures;
 	int consecutive_successes;
-	struct check_metrics metrics;   /* its timing is the field below */
-	struct check_timing timing;
+	struct check_metrics metrics;   /* timing: owned, see entry_keep_timing */
 	struct heartbeat_clock hb;      /* heartbeat checks: last ping, lateness reported */
 };
 
@@ -139,6 +138,7 @@ static void entry_set_message(struct sched_entry *e, const char *msg)
 
 static void entry_free(struct sched_entry *e)
 {
+	free(e->metrics.timing);
 	free(e->name);
 	if (e->last_message != e->msg_short)
 		free(e->last_message);
@@ -341,7 +341,6 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	e->check = c;
 	e->fingerprint = c->fingerprint;
 	e->wait.arg = e;
-	e->metrics.timing = &e->timing;
 	loop_timer_init(&e->timer, entry_due, e);
 	return e;
 }
@@ -420,6 +419,20 @@ static void entry_schedule(struct sched *s, struct sched_entry *e)
 	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
 }
 
+/* Gives e storage for the duration buckets and phases once a config asks
+ * /metrics to show them (agent.check_histograms_up_to): 128 bytes a check
+ * that 100,000 checks do not need. Runs before that count in the +Inf
+ * bucket, so the histogram stays whole (its +Inf bucket is its count). */
+static void entry_keep_timing(struct sched_entry *e, const struct conf *conf)
+{
+	if (e->metrics.timing != NULL || conf->n_checks > (size_t)conf->agent.check_histograms_up_to)
+		return;
+	e->metrics.timing = xcalloc(1, sizeof(*e->metrics.timing));
+	e->metrics.timing->duration_buckets[CHECK_DURATION_BUCKETS - 1] = e->metrics.duration_count;
+	for (int p = 0; p < 4; p++)
+		e->metrics.timing->last_phase_s[p] = -1;
+}
+
 void sched_set_conf(struct sched *s, struct conf *conf)
 {
 	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
@@ -450,6 +463,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 			}
 		}
 		e->conf_index = i;
+		entry_keep_timing(e, conf);
 		next[n_next++] = e;
 	}
 	qsort(next, n_next, sizeof(*next), entry_cmp);
