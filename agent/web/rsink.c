@@ -176,7 +176,7 @@ struct MHD_Response *rsink_inflate_response(struct rbody *gz)
 	struct MHD_Response *resp;
 
 	in->gz = gz;
-	if (inflateInit2(&in->z, 15 + 16) != Z_OK) {
+	if (gz->len > 0xffffffffu || inflateInit2(&in->z, 15 + 16) != Z_OK) {   /* zlib counts in uInt */
 		rbody_unref(gz);
 		free(in);
 		return NULL;
