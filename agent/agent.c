@@ -33,6 +33,10 @@
 #include "core/waiter.h"
 
 #define PUBLISH_INTERVAL_MS 250     /* how stale the API's view may be */
+/* ... or this many times what building a snapshot cost, when longer: a
+ * snapshot of 1,000,000 checks takes the main loop ~100 ms, and four a
+ * second starved the results it has to record. */
+#define PUBLISH_COST_FACTOR 20
 #define HEALTH_INTERVAL_MS 2000     /* health facts and /healthz liveness (5 s), when idle */
 #define STATS_LOG_INTERVAL_MS 60000
 #define SHUTDOWN_MARGIN_MS 2000     /* beyond the longest probe timeout */
@@ -58,6 +62,7 @@ struct agent {
 	struct fleet *fleet;            /* on PostgreSQL: membership (fleet.h); NULL on SQLite */
 	uint64_t publish_due_ms;        /* when publish_timer fires next */
 	uint64_t published_ms;          /* when the last snapshot was published */
+	uint64_t publish_gap_ms;        /* least time between publishes (PUBLISH_COST_FACTOR) */
 	struct snapshot_health published;   /* the health facts last published */
 	bool dirty;                     /* state changed since the last publish */
 	bool stopping;
@@ -283,8 +288,10 @@ static void agent_fill_fleet(struct agent *a, struct snapshot *snap)
 
 static void agent_publish(struct agent *a)
 {
+	uint64_t t0 = util_mono_us();
 	struct snapshot *snap = shards_snapshot(a->shards, a->conf);
 	struct sched_stats st;
+	uint64_t cost_ms;
 
 	shards_get_stats(a->shards, &st);
 	snap->scheduler_on_time = st.on_time;
@@ -305,6 +312,9 @@ static void agent_publish(struct agent *a)
 	snapshot_publish(snap);
 	a->dirty = false;
 	a->published_ms = loop_now(a->loop);
+	cost_ms = (util_mono_us() - t0) / 1000;
+	a->publish_gap_ms = cost_ms * PUBLISH_COST_FACTOR > PUBLISH_INTERVAL_MS
+	                    ? cost_ms * PUBLISH_COST_FACTOR : PUBLISH_INTERVAL_MS;
 }
 
 /* Whether a fact /readyz, /metrics or the page shows changed without a
@@ -340,12 +350,13 @@ static void agent_publish_due(struct loop *l, struct loop_timer *t)
 
 /* A result changed what the snapshot shows: publish at once after a quiet
  * spell, else PUBLISH_INTERVAL_MS after the last publish (at most four
- * snapshots a second however many results arrive). */
+ * snapshots a second however many results arrive; fewer when a snapshot
+ * is costly, see PUBLISH_COST_FACTOR). */
 static void agent_mark_dirty(struct agent *a)
 {
 	uint64_t now = loop_now(a->loop);
-	uint64_t soon = a->published_ms + PUBLISH_INTERVAL_MS > now ?
-	                a->published_ms + PUBLISH_INTERVAL_MS : now;
+	uint64_t gap = a->publish_gap_ms ? a->publish_gap_ms : PUBLISH_INTERVAL_MS;
+	uint64_t soon = a->published_ms + gap > now ? a->published_ms + gap : now;
 
 	a->dirty = true;
 	if (a->stopping || !loop_timer_active(&a->publish_timer) || a->publish_due_ms <= soon)
@@ -478,7 +489,7 @@ static void agent_begin_stop(struct agent *a, const char *why)
 	 * SQLite, to be sent with the same key at the next start. */
 	alerting_begin_stop(a->alerting);
 	shards_stop(a->shards);
-	limit = sched_max_timeout_ms(shards_main(a->shards)) + SHUTDOWN_MARGIN_MS;
+	limit = conf_longest_run_ms(sched_result_conf(shards_main(a->shards))) + SHUTDOWN_MARGIN_MS;
 	char lim[32];
 	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)limit);
 	log_info("stopping: waiting for probes in flight", "signal", why, "deadline_ms", lim);

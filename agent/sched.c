@@ -46,7 +46,7 @@ struct sched_entry {
 	                                   sched_snapshot reads anyway */
 	int consecutive_failures;
 	int consecutive_successes;
-	struct check_metrics metrics;
+	struct check_metrics metrics;   /* timing: owned, see entry_keep_timing */
 	struct heartbeat_clock hb;      /* heartbeat checks: last ping, lateness reported */
 };
 
@@ -139,6 +139,7 @@ static void entry_set_message(struct sched_entry *e, const char *msg)
 
 static void entry_free(struct sched_entry *e)
 {
+	free(e->metrics.timing);
 	free(e->name);
 	if (e->last_message != e->msg_short)
 		free(e->last_message);
@@ -455,6 +456,20 @@ static void entry_schedule(struct sched *s, struct sched_entry *e)
 	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
 }
 
+/* Gives e storage for the duration buckets and phases once a config asks
+ * /metrics to show them (agent.check_histograms_up_to): 128 bytes a check
+ * that 100,000 checks do not need. Runs before that count in the +Inf
+ * bucket, so the histogram stays whole (its +Inf bucket is its count). */
+static void entry_keep_timing(struct sched_entry *e, const struct conf *conf)
+{
+	if (e->metrics.timing != NULL || conf->n_checks > (size_t)conf->agent.check_histograms_up_to)
+		return;
+	e->metrics.timing = xcalloc(1, sizeof(*e->metrics.timing));
+	e->metrics.timing->duration_buckets[CHECK_DURATION_BUCKETS - 1] = e->metrics.duration_count;
+	for (int p = 0; p < 4; p++)
+		e->metrics.timing->last_phase_s[p] = -1;
+}
+
 void sched_set_conf(struct sched *s, struct conf *conf)
 {
 	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
@@ -485,6 +500,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 			}
 		}
 		e->conf_index = i;
+		entry_keep_timing(e, conf);
 		next[n_next++] = e;
 	}
 	qsort(next, n_next, sizeof(*next), entry_cmp);
@@ -609,20 +625,6 @@ bool sched_idle(const struct sched *s)
 	return __atomic_load_n(&s->inflight, __ATOMIC_RELAXED) == 0;
 }
 
-uint64_t sched_max_timeout_ms(const struct sched *s)
-{
-	uint64_t max = 0;
-
-	for (size_t i = 0; s->conf && i < s->conf->n_checks; i++) {
-		const struct check *c = &s->conf->checks[i];
-		uint64_t t = c->timeout_ms * (uint64_t)(c->retries + 1) +
-		             c->retry_interval_ms * (uint64_t)c->retries;
-		if (t > max)
-			max = t;
-	}
-	return max;
-}
-
 /* The state of entry e of check c as the API shows it: blocked when its last
  * run failed while one of its dependencies' last run failed too (*blocked_by:
  * that dependency's name, from c). */
@@ -665,7 +667,7 @@ void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
 			continue;
 		sc = &snap->checks[e->conf_index];
-		sc->metrics = e->metrics;
+		check_metrics_copy(&sc->metrics, &e->metrics);
 		if (!e->has_last)
 			continue;
 		sc->has_last = true;
@@ -673,7 +675,7 @@ void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 		sc->last_ok = e->last_ok;
 		sc->last_duration_us = e->last_duration_us;
 		sc->last_error = e->last_error;
-		sc->last_message = xstrdup(e->last_message ? e->last_message : "");
+		snapshot_set_message(snap, e->conf_index, e->last_message);
 		sc->consecutive_failures = e->consecutive_failures;
 		sc->consecutive_successes = e->consecutive_successes;
 	}
@@ -689,6 +691,7 @@ struct snapshot *sched_snapshot(struct sched *s)
 	struct snapshot *snap = snapshot_new(s->conf);
 
 	sched_snapshot_fill(s, snap);
+	snapshot_seal(snap);
 	sched_snapshot_states(snap);
 	return snap;
 }

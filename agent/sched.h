@@ -66,8 +66,6 @@ void sched_stop(struct sched *s);
 void sched_abort_all(struct sched *s);
 /* True when no run is in flight. */
 bool sched_idle(const struct sched *s);
-/* Longest timeout among the current checks (for the shutdown deadline). */
-uint64_t sched_max_timeout_ms(const struct sched *s);
 
 /* A new snapshot of every check's state, for the HTTP threads. */
 struct snapshot *sched_snapshot(struct sched *s);

@@ -18,8 +18,14 @@
  * loop wakes half as often (one thread, no hand-over) and carries far more
  * than it needs. */
 #define SHARD_CHECKS_PER_THREAD 1000
+/* Results of a worker travel to the main loop in batches gathered over this
+ * long: at a thousand results a second, handing each over woke the main
+ * loop (a context switch on both sides) a thousand times a second, a large
+ * share of the CPU a probe costs. A manual run's result goes at once. */
+#define SHARD_BATCH_MS 10
 
 struct shards;
+struct handoff;
 
 /* One worker: a loop thread and what runs on it. */
 struct shard {
@@ -32,6 +38,11 @@ struct shard {
 	struct sched *sched;
 	pthread_t thread;
 	bool running;
+	/* results not handed over yet (worker thread only) */
+	struct handoff *batch, **batch_tail;
+	struct loop_timer batch_timer;
+	int batched;                    /* atomic: results in batch (shards_idle) */
+	bool stopping;                  /* hand results over at once */
 };
 
 struct shards {
@@ -82,6 +93,7 @@ struct handoff {
 	const struct check *check;
 	bool manual;
 	struct probe_result r;
+	struct handoff *next;           /* in a batch */
 };
 
 static void handoff_run(struct loop *l, void *arg)
@@ -94,8 +106,48 @@ static void handoff_run(struct loop *l, void *arg)
 	free(h);
 }
 
+/* On the main loop: a batch of results, in the order they came. */
+static void handoff_run_batch(struct loop *l, void *arg)
+{
+	struct handoff *h = arg, *next;
+
+	for (; h != NULL; h = next) {
+		next = h->next;
+		handoff_run(l, h);
+	}
+}
+
+/* Hands w's batch to the main loop (dropped only when the main loop is
+ * gone, as a single result would be). Worker thread. */
+static void shard_flush(struct shard *w)
+{
+	struct handoff *h = w->batch, *next;
+
+	loop_timer_stop(w->loop, &w->batch_timer);
+	if (h == NULL)
+		return;
+	w->batch = NULL;
+	w->batch_tail = &w->batch;
+	if (loop_post(w->sh->main_env->loop, handoff_run_batch, h) != 0) {
+		for (; h != NULL; h = next) {
+			next = h->next;
+			probe_result_clear(&h->r);
+			conf_unref(h->conf);
+			free(h);
+		}
+	}
+	__atomic_store_n(&w->batched, 0, __ATOMIC_RELEASE);
+}
+
+static void batch_due(struct loop *l, struct loop_timer *t)
+{
+	shard_flush(t->arg);
+}
+
 /* On a worker: the result travels with a reference to its conf (the check
- * may be removed by a reload meanwhile) and to its details. */
+ * may be removed by a reload meanwhile) and to its details, in the batch
+ * handed over SHARD_BATCH_MS after its first result (at once for a manual
+ * run, or while the worker stops). */
 static void shard_on_result(const struct check *c, const struct probe_result *r,
                             bool manual, void *arg)
 {
@@ -106,12 +158,15 @@ static void shard_on_result(const struct check *c, const struct probe_result *r,
 	h->conf = conf_ref(sched_result_conf(w->sched));
 	h->check = c;
 	h->manual = manual;
+	h->next = NULL;
 	probe_result_copy(&h->r, r);
-	if (loop_post(w->sh->main_env->loop, handoff_run, h) != 0) {
-		probe_result_clear(&h->r);
-		conf_unref(h->conf);
-		free(h);
-	}
+	*w->batch_tail = h;
+	w->batch_tail = &h->next;
+	__atomic_add_fetch(&w->batched, 1, __ATOMIC_RELEASE);
+	if (manual || w->stopping)
+		shard_flush(w);
+	else if (!loop_timer_active(&w->batch_timer))
+		loop_timer_start(w->loop, &w->batch_timer, SHARD_BATCH_MS);
 }
 
 /* --- calling a worker and waiting ------------------------------------------- */
@@ -161,7 +216,12 @@ static void shard_call(struct shard *w, void (*fn)(struct shard *, void *), void
 static void call_set_conf(struct shard *w, void *arg) { sched_set_conf(w->sched, arg); }
 static void call_stop(struct shard *w, void *arg) { sched_stop(w->sched); }
 static void call_abort(struct shard *w, void *arg) { sched_abort_all(w->sched); }
-static void call_loop_stop(struct shard *w, void *arg) { loop_stop(w->loop); }
+static void call_loop_stop(struct shard *w, void *arg)
+{
+	w->stopping = true;
+	shard_flush(w);
+	loop_stop(w->loop);
+}
 static void call_in_flight(struct shard *w, void *arg) { *(int *)arg += curlm_running(w->curlm); }
 
 /* --- life cycle -------------------------------------------------------------- */
@@ -207,6 +267,8 @@ struct shards *shards_new(const struct probe_env *main_env, int n_threads,
 		w->curlm = curlm_new(w->loop);
 		w->env = (struct probe_env){ .loop = w->loop, .curlm = w->curlm, .resolver = w->resolver,
 		                             .source_address = main_env->source_address };
+		w->batch_tail = &w->batch;
+		loop_timer_init(&w->batch_timer, batch_due, w);
 		w->sched = sched_new(&w->env, shard_on_result, w);
 		sched_set_owner(w->sched, owns_hashed, w);
 		sh->n++;
@@ -315,7 +377,8 @@ bool shards_idle(struct shards *sh)
 	if (!sched_idle(sh->main))
 		return false;
 	for (int i = 0; i < sh->n; i++)
-		if (!sched_idle(sh->w[i].sched))
+		if (!sched_idle(sh->w[i].sched) ||
+		    __atomic_load_n(&sh->w[i].batched, __ATOMIC_ACQUIRE) != 0)
 			return false;
 	return true;
 }
@@ -327,6 +390,7 @@ struct snapshot *shards_snapshot(struct shards *sh, struct conf *conf)
 	sched_snapshot_fill(sh->main, snap);
 	for (int i = 0; i < sh->n; i++)
 		sched_snapshot_fill(sh->w[i].sched, snap);
+	snapshot_seal(snap);
 	sched_snapshot_states(snap);
 	return snap;
 }

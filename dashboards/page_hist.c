@@ -31,8 +31,10 @@ void page_hist_release(struct page_hist *h)
 	pthread_mutex_unlock(&hist_lock);
 	if (!last)
 		return;
-	for (size_t i = 0; i < h->n; i++)
+	for (size_t i = 0; i < h->n; i++) {
 		free(h->rows[i].name);
+		free(h->rows[i].days);
+	}
 	free(h->rows);
 	free(h);
 }
@@ -96,6 +98,23 @@ static void hist_add24(void *arg, const struct store_summary *sm)
 	}
 }
 
+/* Makes row's day pairs reach back to day i (days arrive oldest first, so
+ * this allocates once per check). */
+static void row_cover_day(struct page_hist_row *row, int i)
+{
+	int32_t (*days)[2];
+
+	if (row->days != NULL && i >= row->first_day)
+		return;
+	days = xcalloc((size_t)(PAGE_DAYS - i), sizeof(*days));
+	if (row->days != NULL)
+		memcpy(days + (row->first_day - i), row->days,
+		       (size_t)(PAGE_DAYS - row->first_day) * sizeof(*days));
+	free(row->days);
+	row->days = days;
+	row->first_day = i;
+}
+
 static void hist_add_day(void *arg, const char *check, int64_t day, int64_t runs, int64_t ok)
 {
 	struct page_hist *h = arg;
@@ -103,8 +122,19 @@ static void hist_add_day(void *arg, const char *check, int64_t day, int64_t runs
 	int64_t i = day - (h->today - (PAGE_DAYS - 1));
 
 	if (row != NULL && i >= 0 && i < PAGE_DAYS) {
-		row->day_runs[i] = (int32_t)(runs > INT32_MAX ? INT32_MAX : runs);
-		row->day_ok[i] = (int32_t)(ok > INT32_MAX ? INT32_MAX : ok);
+		row_cover_day(row, (int)i);
+		row->days[i - row->first_day][0] = (int32_t)(runs > INT32_MAX ? INT32_MAX : runs);
+		row->days[i - row->first_day][1] = (int32_t)(ok > INT32_MAX ? INT32_MAX : ok);
+	}
+}
+
+void page_hist_days(const struct page_hist_row *row, int32_t runs[PAGE_DAYS], int32_t ok[PAGE_DAYS])
+{
+	for (int i = 0; i < PAGE_DAYS; i++) {
+		bool have = row != NULL && row->days != NULL && i >= row->first_day;
+
+		runs[i] = have ? row->days[i - row->first_day][0] : 0;
+		ok[i] = have ? row->days[i - row->first_day][1] : 0;
 	}
 }
 

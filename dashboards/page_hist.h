@@ -15,7 +15,12 @@ struct page_hist_row {
 	char *name;
 	int64_t runs24, ok24, runs90, ok90;
 	double avg24_ms;            /* mean duration over 24 hours; -1: no run */
-	int32_t day_runs[PAGE_DAYS], day_ok[PAGE_DAYS];     /* [PAGE_DAYS - 1] is today */
+	/* Runs and successes per day from day first_day (0: PAGE_DAYS - 1 days
+	 * ago) to today, as pairs; NULL: no day had a run. Only the days since
+	 * the first run are kept: a young agent of 100,000 checks would carry
+	 * 70 MB of zeros in whole 90-day arrays. Read with page_hist_days. */
+	int32_t (*days)[2];
+	int first_day;
 };
 
 struct page_hist {
@@ -38,6 +43,10 @@ void page_hist_release(struct page_hist *h);
 
 /* The row of check name, or NULL (h may be NULL). */
 struct page_hist_row *page_hist_find(const struct page_hist *h, const char *name);
+
+/* Fills runs and ok (PAGE_DAYS entries each, [PAGE_DAYS - 1] is today)
+ * from row; zeros where it has nothing (row may be NULL). */
+void page_hist_days(const struct page_hist_row *row, int32_t runs[PAGE_DAYS], int32_t ok[PAGE_DAYS]);
 
 /* Forgets the cached history: the next page_hist_acquire reads anew. */
 void page_hist_clear(void);

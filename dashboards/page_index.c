@@ -18,6 +18,7 @@
 #include "dashboards/page_hist.h"
 #include "dashboards/page_parts.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 
 #define BAR_MERGE_ABOVE    300      /* more checks: equal neighbouring days share a cell */
 
@@ -115,6 +116,7 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc, enum c
                           const struct page_hist *h, bool merge)
 {
 	const struct page_hist_row *row = page_hist_find(h, sc->check->name);
+	int32_t day_runs[PAGE_DAYS], day_ok[PAGE_DAYS];
 	double up24 = row ? page_pct_of(row->ok24, row->runs24) : -1;
 	double up90 = row ? page_pct_of(row->ok90, row->runs90) : -1;
 	char p24[16], p90[16];
@@ -144,8 +146,8 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc, enum c
 	}
 	if (cols != NULL)
 		page_put_fleet_cells(b, v, cols);
-	page_put_bar(b, row ? row->day_runs : NULL, row ? row->day_ok : NULL,
-	             h ? h->today : util_wall_us() / US_PER_DAY, merge);
+	page_hist_days(row, day_runs, day_ok);
+	page_put_bar(b, day_runs, day_ok, h ? h->today : util_wall_us() / US_PER_DAY, merge);
 	if (!merge)
 		buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\" title=\"uptime, last "
 		           "24 hours\"><b>%s</b> 24h</span><span class=\"up90 %s\" title=\"uptime, "
@@ -224,9 +226,11 @@ static void put_group_head(struct buf *b, const struct snapshot *snap, const siz
 	            "</div><ul class=\"checks\">\n");
 }
 
-/* Renders the status page of rq->snap (not NULL) into b. */
-static void render_index(struct api_request *rq, struct buf *b, int64_t now)
+/* Renders the status page of rq->snap (not NULL) into sink (compressed as
+ * it goes, rsink.h). */
+static void render_index(struct api_request *rq, struct rsink *sink, int64_t now)
 {
+	struct buf *b = &sink->b;
 	const struct snapshot *snap = rq->snap;
 	size_t counts[CHECK_STATE_DEGRADED + 1] = { 0 }, *order;
 	struct page_hist *h;
@@ -273,6 +277,7 @@ static void render_index(struct api_request *rq, struct buf *b, int64_t now)
 		if (fs != NULL)
 			fleet_status_of(v, sc, snap->conf->agent.location, now, fs);
 		put_check_row(b, sc, states[order[k]], fs, cols, h, merge);
+		rsink_flush(sink);
 	}
 	if (open)
 		buf_adds(b, "</ul></section>\n");
@@ -301,7 +306,7 @@ void page_index_cache_clear(void)
 /* GET /: the status page. */
 void page_index(struct api_request *rq, struct api_response *rs)
 {
-	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
+	struct rsink sink;
 	struct rcache_key key;
 	struct rcache_hit hit;
 	uint64_t t0;
@@ -315,18 +320,17 @@ void page_index(struct api_request *rq, struct api_response *rs)
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
 	if (!rcache_get(&index_cache, &key, false, &hit)) {
-		char *html;
-		size_t len;
-
 		t0 = util_mono_us();
-		render_index(rq, &b, util_wall_us());
-		if (b.over) {
+		rsink_init(&sink, PAGE_MAX_BYTES);
+		render_index(rq, &sink, util_wall_us());
+		if (rsink_failed(&sink)) {
 			rcache_abandon(&index_cache, &hit);
-			page_html_answer(rs, MHD_HTTP_OK, &b);      /* answers 500 */
+			sink.b.over = true;
+			page_html_answer(rs, MHD_HTTP_OK, &sink.b);     /* answers 500 */
+			rsink_free(&sink);
 			return;
 		}
-		html = buf_steal(&b, &len);
-		rcache_put(&index_cache, &key, html, len, t0, &hit);
+		rcache_put_sink(&index_cache, &key, &sink, t0, &hit);
 	}
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, page_html_type, false);
 }

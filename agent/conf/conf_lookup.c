@@ -135,3 +135,18 @@ bool conf_selector_matches(const char *selector, const struct check *c)
 {
 	return selector_matches(selector, c);
 }
+
+uint64_t conf_longest_run_ms(const struct conf *c)
+{
+	uint64_t max = 0;
+
+	for (size_t i = 0; c != NULL && i < c->n_checks; i++) {
+		const struct check *k = &c->checks[i];
+		uint64_t t = k->timeout_ms * (uint64_t)(k->retries + 1) +
+		             k->retry_interval_ms * (uint64_t)k->retries;
+
+		if (t > max)
+			max = t;
+	}
+	return max;
+}

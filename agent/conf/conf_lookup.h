@@ -14,6 +14,9 @@ void conf_unref(struct conf *c);
 
 /* The check / rule / notifier named name, or NULL. */
 const struct check *conf_find_check(const struct conf *c, const char *name);
+/* The longest one run of any check of c may take: its timeout for every
+ * attempt plus the waits between retries (the shutdown deadline). 0 for NULL. */
+uint64_t conf_longest_run_ms(const struct conf *c);
 const struct alert_rule *conf_find_rule(const struct conf *c, const char *name);
 const struct notifier_conf *conf_find_notifier(const struct conf *c, const char *name);
 

@@ -127,10 +127,20 @@ struct rollup_source {
 int rollup_window(const struct rollup_source *src, const char *check, int64_t since_us,
                   int64_t now_us, struct rollup_agg *out);
 
-/* Every check's aggregate over [since_us, now_us) (start edge from minutes,
+/* One check's figures over a window, as every-check reads hand them out:
+ * the aggregate reduced to what the readers show (the cache of those reads
+ * holds 100,000 checks, so not the whole histogram). */
+struct rollup_row {
+	const char *check;
+	int64_t count, failures;
+	int64_t latency_sum_us;
+	double p50_ms, p95_ms;      /* rollup_percentile of the aggregate */
+};
+
+/* Every check's figures over [since_us, now_us) (start edge from minutes,
  * within a minute), fn once per check with count > 0, by name. Cached per
  * (database, window length) while fresh: see store_summary_all(). */
-typedef void rollup_each_fn(void *arg, const char *check, const struct rollup_agg *a);
+typedef void rollup_each_fn(void *arg, const struct rollup_row *row);
 int rollup_window_all(const struct rollup_source *src, int64_t since_us, int64_t now_us,
                       rollup_each_fn *fn, void *arg);
 

@@ -45,9 +45,12 @@ struct dayv {
 	int64_t day, runs, ok;
 };
 
+/* A check's accumulator: its window aggregate (window reads) or its days
+ * (day reads). The aggregates live beside the accumulators, only for window
+ * reads: a day read of 100,000 checks then needs no histogram per check. */
 struct acc {
 	char *name;
-	struct rollup_agg agg;
+	size_t agg;             /* index + 1 in the accs' aggs; 0: none yet */
 	struct dayv *days;
 	size_t nd, capd;
 };
@@ -56,6 +59,8 @@ struct acc {
 struct accs {
 	struct acc *v;
 	size_t n, cap;
+	struct rollup_agg *aggs;    /* window reads: one per accumulator */
+	size_t n_aggs, cap_aggs;
 	size_t *tab;            /* index + 1; 0 = empty */
 	size_t tcap;            /* power of two */
 	size_t last;            /* rows come grouped by check: remember the last hit */
@@ -69,6 +74,7 @@ static void accs_free(struct accs *m)
 		free(m->v[i].days);
 	}
 	free(m->v);
+	free(m->aggs);
 	free(m->tab);
 	memset(m, 0, sizeof(*m));
 }
@@ -120,7 +126,18 @@ static struct acc *accs_get(struct accs *m, const char *name)
 
 static void acc_window_row(void *arg, const char *check, int64_t bucket_s, const struct rollup_agg *a)
 {
-	rollup_agg_merge(&accs_get(arg, check)->agg, a);
+	struct accs *m = arg;
+	struct acc *c = accs_get(m, check);
+
+	if (c->agg == 0) {
+		if (m->n_aggs == m->cap_aggs) {
+			m->cap_aggs = m->cap_aggs ? m->cap_aggs * 2 : 256;
+			m->aggs = xrealloc(m->aggs, m->cap_aggs * sizeof(*m->aggs));
+		}
+		memset(&m->aggs[m->n_aggs], 0, sizeof(m->aggs[m->n_aggs]));
+		c->agg = ++m->n_aggs;
+	}
+	rollup_agg_merge(&m->aggs[c->agg - 1], a);
 }
 
 /* Parts are read oldest first, so a check's days arrive in order. */
@@ -131,7 +148,7 @@ static void acc_day_row(void *arg, const char *check, int64_t bucket_s, const st
 
 	if (c->nd == 0 || c->days[c->nd - 1].day != day) {
 		if (c->nd == c->capd) {
-			c->capd = c->capd ? c->capd * 2 : 8;
+			c->capd = c->capd ? c->capd * 2 : 1;   /* a young agent: one day */
 			c->days = xrealloc(c->days, c->capd * sizeof(*c->days));
 		}
 		c->days[c->nd].day = day;
@@ -158,10 +175,32 @@ static int acc_cmp(const void *pa, const void *pb)
 
 enum cache_kind { K_WINDOW, K_DAYS };
 
+/* The days of one row of a K_DAYS summary (rows[i] has row_days[i]). */
+struct sdays {
+	const struct dayv *v;   /* in the summary's day block */
+	size_t n;
+};
+
+/* A cached read, reduced to what its readers use: at 100,000 checks the
+ * accumulators (a latency histogram each) are ~20 MB a window and a page
+ * plus the API keep five windows; the rows are ~50 bytes a check. */
 struct summary {
 	int refs;               /* under cache_mu */
-	struct accs m;          /* sorted by name; index unused */
+	struct rollup_row *rows; /* sorted by name; check points into names */
+	struct sdays *row_days; /* K_DAYS: n entries; else NULL */
+	size_t n;
+	char *names;            /* every row's name, NUL-separated: one block */
+	struct dayv *days;      /* every row's days, one block (NULL: none) */
 };
+
+static void summary_free(struct summary *s)
+{
+	free(s->days);
+	free(s->row_days);
+	free(s->rows);
+	free(s->names);
+	free(s);
+}
 
 struct slot {
 	char *path;
@@ -180,8 +219,7 @@ static void summary_unref(struct summary *s)
 {
 	if (s == NULL || --s->refs > 0)
 		return;
-	accs_free(&s->m);
-	free(s);
+	summary_free(s);
 }
 
 static void summary_release(struct summary *s)
@@ -204,18 +242,67 @@ void rollup_cache_clear(void)
 	pthread_mutex_unlock(&cache_mu);
 }
 
+/* The summary of the accumulators m (sorted by name; emptied): names and
+ * days each in one block (no growth slack), percentiles computed once. */
+static struct summary *summary_of(struct accs *m)
+{
+	struct summary *s = xcalloc(1, sizeof(*s));
+	size_t names = 0, off = 0, days = 0, doff = 0;
+
+	s->refs = 1;
+	s->n = m->n;
+	s->rows = xcalloc(m->n ? m->n : 1, sizeof(*s->rows));
+	for (size_t i = 0; i < m->n; i++) {
+		names += strlen(m->v[i].name) + 1;
+		days += m->v[i].nd;
+	}
+	s->names = xmalloc(names ? names : 1);
+	if (days > 0) {
+		s->days = xmalloc(days * sizeof(*s->days));
+		s->row_days = xcalloc(m->n, sizeof(*s->row_days));
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const struct acc *a = &m->v[i];
+		struct rollup_row *r = &s->rows[i];
+		size_t len = strlen(a->name) + 1;
+
+		memcpy(s->names + off, a->name, len);
+		r->check = s->names + off;
+		off += len;
+		if (a->agg != 0) {
+			const struct rollup_agg *g = &m->aggs[a->agg - 1];
+
+			r->count = g->count;
+			r->failures = g->failures;
+			r->latency_sum_us = g->latency_sum_us;
+			r->p50_ms = rollup_percentile(g, 0.50);
+			r->p95_ms = rollup_percentile(g, 0.95);
+		} else {
+			r->p50_ms = r->p95_ms = -1;
+		}
+		if (a->nd > 0) {
+			memcpy(s->days + doff, a->days, a->nd * sizeof(*a->days));
+			s->row_days[i].v = s->days + doff;
+			s->row_days[i].n = a->nd;
+			doff += a->nd;
+		}
+	}
+	accs_free(m);
+	return s;
+}
+
 /* Computes the summary of kind over [since_us, now_us). NULL on error. */
 static struct summary *compute(const struct rollup_source *src, enum cache_kind kind,
                                int64_t since_us, int64_t now_us)
 {
-	struct summary *s = xcalloc(1, sizeof(*s));
+	struct accs m;
 	struct rollup_part parts[ROLLUP_PARTS_MAX];
 	int64_t hd, dd;
 	size_t n = 0;
 
-	s->refs = 1;
+	memset(&m, 0, sizeof(m));
 	if (src->marks(src->ctx, &hd, &dd) != 0)
-		goto fail;
+		return NULL;
 	if (kind == K_WINDOW) {
 		n = rollup_plan(since_us, now_us, hd, dd, false, parts);
 	} else {
@@ -228,20 +315,15 @@ static struct summary *compute(const struct rollup_source *src, enum cache_kind 
 		a = hd > a ? hd : a;
 		rollup_part_add(parts, &n, ROLLUP_MINUTE, a, INT64_MAX);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (src->read_part(src->ctx, NULL, &parts[i], kind == K_WINDOW ? acc_window_row : acc_day_row, &s->m) != 0)
-			goto fail;
-	if (s->m.n > 1)
-		qsort(s->m.v, s->m.n, sizeof(*s->m.v), acc_cmp);
-	free(s->m.tab);
-	s->m.tab = NULL;
-	s->m.tcap = 0;
-	s->m.has_last = false;
-	return s;
-fail:
-	accs_free(&s->m);
-	free(s);
-	return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (src->read_part(src->ctx, NULL, &parts[i], kind == K_WINDOW ? acc_window_row : acc_day_row, &m) != 0) {
+			accs_free(&m);
+			return NULL;
+		}
+	}
+	if (m.n > 1)
+		qsort(m.v, m.n, sizeof(*m.v), acc_cmp);
+	return summary_of(&m);
 }
 
 /* The summary for (database, kind, key), fresh enough or being refreshed by
@@ -331,23 +413,34 @@ int rollup_window_all(const struct rollup_source *src, int64_t since_us, int64_t
 
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < s->m.n; i++)
-		if (s->m.v[i].agg.count > 0)
-			fn(arg, s->m.v[i].name, &s->m.v[i].agg);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].count > 0)
+			fn(arg, &s->rows[i]);
 	summary_release(s);
 	return 0;
+}
+
+/* Calls fn for the days of every accumulator of m that had runs. */
+static void days_of_accs(const struct accs *m, rollup_count_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = 0; j < m->v[i].nd; j++)
+			if (m->v[i].days[j].runs > 0)
+				fn(arg, m->v[i].name, m->v[i].days[j].day, m->v[i].days[j].runs,
+				   m->v[i].days[j].ok);
 }
 
 int rollup_days(const struct rollup_source *src, const char *check, int64_t since_us,
                 int64_t now_us, rollup_count_fn *fn, void *arg)
 {
 	int64_t first = rollup_floor_div(since_us, DAY_S * US), last = rollup_floor_div(now_us, DAY_S * US);
-	struct summary *s, *own = NULL;
+	struct summary *s;
 
 	if (check != NULL) {
 		/* One check: a few hundred rows, read fresh, same code as every check. */
 		struct rollup_part parts[ROLLUP_PARTS_MAX];
 		int64_t hd, dd, a = first * DAY_S, d1;
+		struct accs own;
 		size_t n = 0;
 
 		if (src->marks(src->ctx, &hd, &dd) != 0)
@@ -358,33 +451,29 @@ int rollup_days(const struct rollup_source *src, const char *check, int64_t sinc
 		rollup_part_add(parts, &n, ROLLUP_HOUR, a, hd > a ? hd : a);
 		a = hd > a ? hd : a;
 		rollup_part_add(parts, &n, ROLLUP_MINUTE, a, INT64_MAX);
-		own = xcalloc(1, sizeof(*own));
-		own->refs = 1;
+		memset(&own, 0, sizeof(own));
 		for (size_t i = 0; i < n; i++) {
-			if (src->read_part(src->ctx, check, &parts[i], acc_day_row, &own->m) != 0) {
-				accs_free(&own->m);
-				free(own);
+			if (src->read_part(src->ctx, check, &parts[i], acc_day_row, &own) != 0) {
+				accs_free(&own);
 				return -1;
 			}
 		}
-		s = own;
-	} else {
-		/* Keyed by the number of days and today: a new day is a new read. */
-		s = cache_get(src, K_DAYS, (last - first) * 100000 + last % 100000, since_us, now_us);
-		if (s == NULL)
-			return -1;
+		days_of_accs(&own, fn, arg);
+		accs_free(&own);
+		return 0;
 	}
-	for (size_t i = 0; i < s->m.n; i++)
-		for (size_t j = 0; j < s->m.v[i].nd; j++)
-			if (s->m.v[i].days[j].runs > 0)
-				fn(arg, s->m.v[i].name, s->m.v[i].days[j].day, s->m.v[i].days[j].runs,
-				   s->m.v[i].days[j].ok);
-	if (own != NULL) {
-		accs_free(&own->m);
-		free(own);
-	} else {
-		summary_release(s);
+	/* Keyed by the number of days and today: a new day is a new read. */
+	s = cache_get(src, K_DAYS, (last - first) * 100000 + last % 100000, since_us, now_us);
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; s->row_days != NULL && i < s->n; i++) {
+		const struct sdays *d = &s->row_days[i];
+
+		for (size_t j = 0; j < d->n; j++)
+			if (d->v[j].runs > 0)
+				fn(arg, s->rows[i].check, d->v[j].day, d->v[j].runs, d->v[j].ok);
 	}
+	summary_release(s);
 	return 0;
 }
 

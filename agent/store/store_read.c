@@ -307,11 +307,11 @@ struct count_adapter {
 	void *arg;
 };
 
-static void count_adapt(void *arg, const char *check, const struct rollup_agg *a)
+static void count_adapt(void *arg, const struct rollup_row *a)
 {
 	struct count_adapter *ca = arg;
 
-	ca->fn(ca->arg, check, 0, a->count, a->count - a->failures);
+	ca->fn(ca->arg, a->check, 0, a->count, a->count - a->failures);
 }
 
 int store_uptime_by_check(struct store_reader *r, int64_t since_us, store_count_fn *fn,
@@ -338,16 +338,17 @@ struct summary_adapter {
 	void *arg;
 };
 
-static void summary_adapt(void *arg, const char *check, const struct rollup_agg *a)
+static void summary_adapt(void *arg, const struct rollup_row *a)
 {
 	struct summary_adapter *sa = arg;
 	struct store_summary sm = {
-		.check = check,
+		.check = a->check,
 		.runs = a->count,
 		.ok = a->count - a->failures,
-		.uptime_pct = rollup_uptime(a),
-		.p50_ms = rollup_percentile(a, 0.50),
-		.p95_ms = rollup_percentile(a, 0.95),
+		.uptime_pct = a->count > 0 ? 100.0 * (double)(a->count - a->failures) / (double)a->count
+		                           : -1,
+		.p50_ms = a->p50_ms,
+		.p95_ms = a->p95_ms,
 		.avg_ms = a->count > 0 ? (double)a->latency_sum_us / 1000.0 / (double)a->count : -1,
 	};
 

@@ -16,6 +16,7 @@
 #include "web/fleet_view.h"
 #include "core/log.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 #include "core/util.h"
 
 #define RECENT_RESULTS   20
@@ -249,67 +250,67 @@ static json_t *check_json(const struct snapshot_check *sc, const struct check_fi
 /* --- every check's figures: one read per window ------------------------------ */
 
 /* One window of every check, from store_summary_all, sorted by name. */
-struct window_row {
-	char *name;
-	double uptime_pct, p50_ms, p95_ms;
+/* Every check's figures for GET /api/v1/checks, by snapshot position,
+ * filled by one read of every check per window and joined by name: a
+ * figures entry per check (~60 bytes) and the names sorted once, not a
+ * table of every check per window. */
+struct figures_tab {
+	struct name_pos {
+		const char *name;
+		size_t k;               /* position in the snapshot */
+	} *by_name;                 /* sorted by name */
+	size_t n;
+	struct check_figures *f;    /* n entries, by snapshot position */
+	size_t window;              /* the window being read */
 };
-struct window_tab {
-	struct window_row *v;
-	size_t n, cap;
-};
 
-static void window_add(void *arg, const struct store_summary *sm)
+static int name_pos_cmp(const void *a, const void *b)
 {
-	struct window_tab *t = arg;
-
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
-	}
-	t->v[t->n].name = xstrdup(sm->check);
-	t->v[t->n].uptime_pct = sm->uptime_pct;
-	t->v[t->n].p50_ms = sm->p50_ms;
-	t->v[t->n].p95_ms = sm->p95_ms;
-	t->n++;
+	return strcmp(((const struct name_pos *)a)->name, ((const struct name_pos *)b)->name);
 }
 
-static int window_cmp(const void *a, const void *b)
+/* store_summary_fn of a window read: the figures of sm's check. */
+static void figures_add(void *arg, const struct store_summary *sm)
 {
-	return strcmp(((const struct window_row *)a)->name, ((const struct window_row *)b)->name);
-}
+	struct figures_tab *t = arg;
+	struct name_pos key = { .name = sm->check };
+	const struct name_pos *p = bsearch(&key, t->by_name, t->n, sizeof(key), name_pos_cmp);
+	struct check_figures *f;
 
-static void window_free(struct window_tab *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].name);
-	free(t->v);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Reads window i of every check into t (sorted by name). A failed read
- * leaves t empty: its figures show as null, as they would for one check. */
-static void window_read(struct store_reader *r, size_t i, int64_t now_us, struct window_tab *t)
-{
-	bool sorted = true;
-
-	if (store_summary_all(r, now_us - uptime_windows[i].span_us, window_add, t) != 0) {
-		window_free(t);
+	if (p == NULL)              /* a check no longer configured */
 		return;
+	f = &t->f[p->k];
+	f->uptime[t->window] = sm->uptime_pct;
+	if (t->window == 0) {       /* 24 h: the latency window too */
+		f->has_latency = true;
+		f->p50_ms = sm->p50_ms;
+		f->p95_ms = sm->p95_ms;
 	}
-	/* store_summary_all gives name order; sort only should that ever change. */
-	for (size_t k = 1; k < t->n && sorted; k++)
-		sorted = strcmp(t->v[k - 1].name, t->v[k].name) < 0;
-	if (!sorted)
-		qsort(t->v, t->n, sizeof(*t->v), window_cmp);
 }
 
-static const struct window_row *window_find(const struct window_tab *t, const char *name)
+/* Reads every window of every check of snap into t. A failed read leaves
+ * that window's figures null, as they would be for one check. */
+static void figures_read(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
+                         struct figures_tab *t)
 {
-	struct window_row key = { .name = (char *)name };
-
-	if (t->n == 0)
-		return NULL;
-	return bsearch(&key, t->v, t->n, sizeof(*t->v), window_cmp);
+	t->n = snap->n_checks;
+	t->by_name = xcalloc(t->n ? t->n : 1, sizeof(*t->by_name));
+	t->f = xcalloc(t->n ? t->n : 1, sizeof(*t->f));
+	for (size_t k = 0; k < t->n; k++) {
+		t->by_name[k].name = snap->checks[k].check->name;
+		t->by_name[k].k = k;
+		figures_init(&t->f[k]);
+	}
+	qsort(t->by_name, t->n, sizeof(*t->by_name), name_pos_cmp);
+	for (t->window = 0; r != NULL && t->window < N_WINDOWS; t->window++) {
+		if (store_summary_all(r, now_us - uptime_windows[t->window].span_us, figures_add, t) == 0)
+			continue;
+		for (size_t k = 0; k < t->n; k++) {     /* a half-read window shows as none */
+			t->f[k].uptime[t->window] = -1;
+			if (t->window == 0)
+				t->f[k].has_latency = false;
+		}
+	}
 }
 
 /* Every check of snap with its figures, in config order: four reads of every
@@ -317,49 +318,35 @@ static const struct window_row *window_find(const struct window_tab *t, const ch
  * The JSON text of GET /api/v1/checks, written one check at a time: the
  * object of a check is built, dumped and freed before the next, so 100,000
  * checks never exist as one jansson tree (hundreds of MB for a 25 MB
- * answer). Same bytes as dumping the whole array at once. */
-static char *checks_text(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
-                         size_t *len)
+ * answer), and compressed a megabyte at a time (rsink.h), so neither does
+ * the whole text. Same bytes as dumping the whole array at once. */
+static void checks_text(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
+                        struct rsink *sink)
 {
-	struct window_tab tabs[N_WINDOWS];
-	struct buf b = BUF_INIT;
+	struct figures_tab tab;
+	struct buf *b = &sink->b;
 	struct fleet_view *v = fleet_view_acquire();
 
-	memset(tabs, 0, sizeof(tabs));
-	for (size_t i = 0; r != NULL && i < N_WINDOWS; i++)
-		window_read(r, i, now_us, &tabs[i]);
+	memset(&tab, 0, sizeof(tab));
+	figures_read(snap, r, now_us, &tab);
 	for (size_t k = 0; k < snap->n_checks; k++) {
-		const char *name = snap->checks[k].check->name;
-		struct check_figures f;
+		json_t *j;
 
-		figures_init(&f);
-		figures_fleet(&f, snap, v, now_us);
-		for (size_t i = 0; i < N_WINDOWS; i++) {
-			const struct window_row *w = window_find(&tabs[i], name);
-
-			if (w == NULL)
-				continue;
-			f.uptime[i] = w->uptime_pct;
-			if (i == 0) {   /* 24 h: the latency window too */
-				f.has_latency = true;
-				f.p50_ms = w->p50_ms;
-				f.p95_ms = w->p95_ms;
-			}
-		}
-		json_t *j = check_json(&snap->checks[k], &f);
+		figures_fleet(&tab.f[k], snap, v, now_us);
+		j = check_json(&snap->checks[k], &tab.f[k]);
 
 		log_mask_json(j);
-		buf_addc(&b, k == 0 ? '[' : ',');
-		if (json_dump_callback(j, buf_json_dump, &b,
+		buf_addc(b, k == 0 ? '[' : ',');
+		if (json_dump_callback(j, buf_json_dump, b,
 		                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0)
-			buf_adds(&b, "{}");
+			buf_adds(b, "{}");
 		json_decref(j);
+		rsink_flush(sink);
 	}
-	buf_adds(&b, snap->n_checks == 0 ? "[]\n" : "]\n");
-	for (size_t i = 0; i < N_WINDOWS; i++)
-		window_free(&tabs[i]);
+	buf_adds(b, snap->n_checks == 0 ? "[]\n" : "]\n");
+	free(tab.by_name);
+	free(tab.f);
 	fleet_view_release(v);
-	return buf_steal(&b, len);
 }
 
 /* The snapshot entry for rq->name, or NULL after answering 404. The route is
@@ -435,17 +422,17 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 {
 	struct rcache_key key;
 	struct rcache_hit hit;
+	struct rsink sink;
 	uint64_t t0;
-	size_t len;
-	char *text;
 
 	key.conf = rq->snap->conf;
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
 	if (!rcache_get(&checks_cache, &key, false, &hit)) {
 		t0 = util_mono_us();
-		text = checks_text(rq->snap, rq->reader, util_wall_us(), &len);
-		rcache_put(&checks_cache, &key, text, len, t0, &hit);
+		rsink_init(&sink, 0);
+		checks_text(rq->snap, rq->reader, util_wall_us(), &sink);
+		rcache_put_sink(&checks_cache, &key, &sink, t0, &hit);
 	}
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, json_content_type, false);
 }

@@ -25,6 +25,7 @@
 #include "web/api.h"
 #include "web/metrics.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 #include "core/util.h"
 
 #ifndef PHAROS_VERSION
@@ -35,7 +36,7 @@
 #define BYTES_PER_CHECK_BASIC 512   /* the same without the per-check buckets and phases */
 #define NUM_MAX 40              /* longest formatted number, with room to spare */
 
-/* Names of the phases in struct check_metrics.last_phase_s order. */
+/* Names of the phases in struct check_timing.last_phase_s order. */
 static const char *const phase_names[4] = { "dns", "connect", "tls", "first_byte" };
 
 /* --- the buffer ---------------------------------------------------------------- */
@@ -253,6 +254,7 @@ struct le_frag {
 
 struct render {
 	struct buf b;
+	struct rsink *sink;         /* NULL: the whole text stays in b */
 	bool om;
 	/* `le="…"} ` of both histograms, formatted once per render */
 	struct le_frag dur_le[CHECK_DURATION_BUCKETS];
@@ -267,8 +269,18 @@ struct render {
  * counter it ends in "_total", which OpenMetrics leaves out of the family
  * name. Text 0.0.4 gets HELP then TYPE (the usual order), OpenMetrics TYPE
  * then HELP (its suggested order). */
+/* Compresses what was written once a chunk is pending (rsink.h): called
+ * between families and between the checks of a per-check family, so the
+ * text of one family of 100,000 checks is never whole either. */
+static void render_flush(struct render *r)
+{
+	if (r->sink != NULL)
+		rsink_flush_buf(r->sink, &r->b);
+}
+
 static void family(struct render *r, const char *name, enum family_type t, const char *help)
 {
+	render_flush(r);
 	static const char *const type_names[] = {
 		[FAM_GAUGE] = "gauge", [FAM_COUNTER] = "counter", [FAM_HISTOGRAM] = "histogram",
 	};
@@ -410,6 +422,7 @@ static void render_check_up(struct render *r, const struct snapshot *s)
 		const struct snapshot_check *sc = &s->checks[i];
 		int up;
 
+		render_flush(r);
 		switch (sc->state) {
 		case CHECK_STATE_UP:
 			up = 1;
@@ -445,15 +458,16 @@ static void render_check_phases(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
-		if (m->duration_count == 0)
+		render_flush(r);
+		if (m->duration_count == 0 || m->timing == NULL)
 			continue;
 		for (size_t p = 0; p < 4; p++) {
-			if (!(m->last_phase_s[p] >= 0))     /* also skips NaN */
+			if (!(m->timing->last_phase_s[p] >= 0))     /* also skips NaN */
 				continue;
 			SAMPLE_OPEN(r, "pharos_check_phase_seconds");
 			mb_check_label(r, i);
 			mb_label(&r->b, "phase", phase_names[p], false);
-			sample_close_double(r, m->last_phase_s[p]);
+			sample_close_double(r, m->timing->last_phase_s[p]);
 		}
 	}
 }
@@ -480,9 +494,10 @@ static void render_checks(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
-		if (detail)
+		render_flush(r);
+		if (detail && m->timing != NULL)
 			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
-			          r->label_off[i + 1] - r->label_off[i], m->duration_buckets,
+			          r->label_off[i + 1] - r->label_off[i], m->timing->duration_buckets,
 			          CHECK_DURATION_BUCKETS, r->dur_le, m->duration_sum_s);
 		else
 			histogram(r, "pharos_check_duration_seconds", r->labels.p + r->label_off[i],
@@ -498,6 +513,7 @@ static void render_checks(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
+		render_flush(r);
 		for (int e = 0; e < PROBE_ERR_COUNT; e++) {
 			/* success always (so rate() has a series from the start),
 			 * error classes once they happened */
@@ -515,6 +531,7 @@ static void render_checks(struct render *r, const struct snapshot *s)
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const struct check_metrics *m = &s->checks[i].metrics;
 
+		render_flush(r);
 		if (m->cert_expiry <= 0)
 			continue;
 		SAMPLE_OPEN(r, "pharos_check_cert_expiry_timestamp_seconds");
@@ -637,64 +654,86 @@ static void render_load(struct render *r, const struct snapshot *s)
 
 /* See metrics.h. Every family gets its HELP and TYPE lines even when it has no
  * sample yet (no alerts, no notifiers), so dashboards see the names at once. */
+static void render_all(struct render *r, const struct snapshot *s, enum metrics_format f);
+
 char *metrics_render(const struct snapshot *s, enum metrics_format f, size_t *len)
 {
 	struct render r;
 
 	memset(&r, 0, sizeof(r));
-	r.om = f == METRICS_OPENMETRICS;
-	for (size_t i = 0; i < CHECK_DURATION_BUCKETS; i++)
-		le_frag_init(&r.dur_le[i], check_duration_bounds[i], i == CHECK_DURATION_BUCKETS - 1, r.om);
-	for (size_t i = 0; i < SNAPSHOT_LAG_BUCKETS; i++)
-		le_frag_init(&r.lag_le[i], snapshot_lag_bounds[i], i == SNAPSHOT_LAG_BUCKETS - 1, r.om);
-	buf_grow(&r.b, 8192 + (s != NULL ? s->n_checks * (check_detail(s) ? BYTES_PER_CHECK
-	                                                                    : BYTES_PER_CHECK_BASIC) : 0));
+	render_all(&r, s, f);
+	return buf_steal(&r.b, len);
+}
 
-	family(&r, "pharos_build_info", FAM_GAUGE, "Version of the running pharos agent (always 1).");
-	SAMPLE_OPEN(&r, "pharos_build_info");
-	mb_label(&r.b, "version", PHAROS_VERSION, true);
-	sample_close_u64(&r, 1);
+/* The exposition compressed as it is written (rsink.h): at 100,000 checks
+ * it is ~30 MB of text, never whole in memory. */
+static void metrics_render_sink(const struct snapshot *s, enum metrics_format f,
+                                struct rsink *sink)
+{
+	struct render r;
+
+	memset(&r, 0, sizeof(r));
+	r.sink = sink;
+	render_all(&r, s, f);
+	rsink_adopt(sink, &r.b);
+}
+
+/* Renders everything into r->b (compressed family by family when r->sink). */
+static void render_all(struct render *r, const struct snapshot *s, enum metrics_format f)
+{
+	r->om = f == METRICS_OPENMETRICS;
+	for (size_t i = 0; i < CHECK_DURATION_BUCKETS; i++)
+		le_frag_init(&r->dur_le[i], check_duration_bounds[i], i == CHECK_DURATION_BUCKETS - 1, r->om);
+	for (size_t i = 0; i < SNAPSHOT_LAG_BUCKETS; i++)
+		le_frag_init(&r->lag_le[i], snapshot_lag_bounds[i], i == SNAPSHOT_LAG_BUCKETS - 1, r->om);
+	if (r->sink == NULL)
+		buf_grow(&r->b, 8192 + (s != NULL ? s->n_checks * (check_detail(s) ? BYTES_PER_CHECK
+		                                                                     : BYTES_PER_CHECK_BASIC) : 0));
+
+	family(r, "pharos_build_info", FAM_GAUGE, "Version of the running pharos agent (always 1).");
+	SAMPLE_OPEN(r, "pharos_build_info");
+	mb_label(&r->b, "version", PHAROS_VERSION, true);
+	sample_close_u64(r, 1);
 
 	if (s != NULL) {
-		family(&r, "pharos_checks_configured", FAM_GAUGE, "Checks in the loaded configuration.");
-		buf_adds(&r.b, "pharos_checks_configured ");
-		mb_u64(&r.b, s->n_checks);
-		buf_addc(&r.b, '\n');
+		family(r, "pharos_checks_configured", FAM_GAUGE, "Checks in the loaded configuration.");
+		buf_adds(&r->b, "pharos_checks_configured ");
+		mb_u64(&r->b, s->n_checks);
+		buf_addc(&r->b, '\n');
 
-		labels_init(&r, s);
-		render_checks(&r, s);
-		render_alerts(&r, s);
-		render_notifiers(&r, s);
+		labels_init(r, s);
+		render_checks(r, s);
+		render_alerts(r, s);
+		render_notifiers(r, s);
 
-		family(&r, "pharos_store_dropped_results_total", FAM_COUNTER,
+		family(r, "pharos_store_dropped_results_total", FAM_COUNTER,
 		       "Results dropped unwritten since start: the oldest, when the database was"
 		       " away longer than the in-memory bound holds.");
-		buf_adds(&r.b, "pharos_store_dropped_results_total ");
-		mb_u64(&r.b, s->store_dropped);
-		buf_addc(&r.b, '\n');
+		buf_adds(&r->b, "pharos_store_dropped_results_total ");
+		mb_u64(&r->b, s->store_dropped);
+		buf_addc(&r->b, '\n');
 
-		family(&r, "pharos_scheduler_lag_seconds", FAM_HISTOGRAM,
+		family(r, "pharos_scheduler_lag_seconds", FAM_HISTOGRAM,
 		       "How late check runs started relative to their schedule, since the agent started.");
-		histogram(&r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,
-		          SNAPSHOT_LAG_BUCKETS, r.lag_le, s->lag_sum_s);
-		render_load(&r, s);
+		histogram(r, "pharos_scheduler_lag_seconds", "", 0, s->lag_buckets,
+		          SNAPSHOT_LAG_BUCKETS, r->lag_le, s->lag_sum_s);
+		render_load(r, s);
 		if (s->fleet) {
-			family(&r, "pharos_fleet_agents", FAM_GAUGE,
+			family(r, "pharos_fleet_agents", FAM_GAUGE,
 			       "Agents of the fleet by state: up (a heartbeat within 15 s), down (none for"
 			       " 15 s, seen within a day).");
-			SAMPLE_OPEN(&r, "pharos_fleet_agents");
-			mb_label(&r.b, "state", "up", true);
-			sample_close_u64(&r, (uint64_t)s->fleet_up);
-			SAMPLE_OPEN(&r, "pharos_fleet_agents");
-			mb_label(&r.b, "state", "down", true);
-			sample_close_u64(&r, (uint64_t)s->fleet_down);
+			SAMPLE_OPEN(r, "pharos_fleet_agents");
+			mb_label(&r->b, "state", "up", true);
+			sample_close_u64(r, (uint64_t)s->fleet_up);
+			SAMPLE_OPEN(r, "pharos_fleet_agents");
+			mb_label(&r->b, "state", "down", true);
+			sample_close_u64(r, (uint64_t)s->fleet_down);
 		}
 	}
-	if (r.om)
-		buf_add(&r.b, "# EOF\n", 6);
-	buf_free(&r.labels);
-	free(r.label_off);
-	return buf_steal(&r.b, len);
+	if (r->om)
+		buf_add(&r->b, "# EOF\n", 6);
+	buf_free(&r->labels);
+	free(r->label_off);
 }
 
 /* The last exposition of each format (rcache.h): it depends on the snapshot
@@ -715,9 +754,8 @@ void metrics_handle(struct api_request *rq, struct api_response *rs)
 	struct rcache *c = &metrics_cache[f == METRICS_OPENMETRICS];
 	struct rcache_key key = { 0 };
 	struct rcache_hit hit;
+	struct rsink sink;
 	uint64_t t0;
-	size_t len;
-	char *text;
 
 	if (rq->snap != NULL) {
 		key.conf = rq->snap->conf;
@@ -726,8 +764,9 @@ void metrics_handle(struct api_request *rq, struct api_response *rs)
 	}
 	if (!rcache_get(c, &key, true, &hit)) {
 		t0 = util_mono_us();
-		text = metrics_render(rq->snap, f, &len);
-		rcache_put(c, &key, text, len, t0, &hit);
+		rsink_init(&sink, 0);
+		metrics_render_sink(rq->snap, f, &sink);
+		rcache_put_sink(c, &key, &sink, t0, &hit);
 	}
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, metrics_content_type(f), true);
 }

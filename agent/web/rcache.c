@@ -1,80 +1,17 @@
-/* rcache.c — render-once caching and gzip of the big HTTP answers (see
- * rcache.h). zlib compresses: a status page of 10,000 checks is ~20 times
- * smaller gzipped, and it is compressed once per render, not per request. */
+/* rcache.c — render-once caching of the big HTTP answers (see rcache.h):
+ * a status page of 10,000 checks is ~20 times smaller gzipped (rbody.c),
+ * and it is compressed once per render, not per request. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <microhttpd.h>
-#include <zlib.h>
 
 #include "web/request.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 #include "core/util.h"
-
-/* --- bodies -------------------------------------------------------------------- */
-
-/* See rcache.h. */
-struct rbody *rbody_new(char *data, size_t len)
-{
-	struct rbody *b = xmalloc(sizeof(*b));
-
-	b->refs = 1;
-	b->len = len;
-	b->data = data;
-	return b;
-}
-
-struct rbody *rbody_ref(struct rbody *b)
-{
-	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
-	return b;
-}
-
-void rbody_unref(struct rbody *b)
-{
-	if (b == NULL || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	free(b->data);
-	free(b);
-}
-
-void rbody_unref_cb(void *b)
-{
-	rbody_unref(b);
-}
-
-/* One deflate pass into a buffer of deflateBound() bytes: the whole body is
- * in memory anyway, and the bound is at most a few bytes per 16 KiB more than
- * the input, so there is no output loop. Format: gzip (windowBits 15 + 16). */
-struct rbody *rbody_gzip(const char *data, size_t len)
-{
-	z_stream z;
-	struct rbody *out = NULL;
-	unsigned char *buf = NULL;
-	uLong cap;
-
-	if (len > 0xffffffffu)      /* zlib counts in uInt */
-		return NULL;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, RCACHE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	cap = deflateBound(&z, (uLong)len) + 32;   /* + the gzip header and trailer */
-	buf = xmalloc(cap + 1);
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		goto out;
-	buf[z.total_out] = '\0';
-	out = rbody_new((char *)buf, z.total_out);
-	buf = NULL;
-out:
-	deflateEnd(&z);
-	free(buf);
-	return out;
-}
 
 /* --- the cache ----------------------------------------------------------------- */
 
@@ -85,7 +22,7 @@ static bool same_key(const struct rcache_key *a, const struct rcache_key *b)
 
 static void hit_take(struct rcache_hit *hit, const struct rcache *c)
 {
-	hit->plain = rbody_ref(c->plain);
+	hit->plain = c->plain ? rbody_ref(c->plain) : NULL;
 	hit->gz = c->gz ? rbody_ref(c->gz) : NULL;
 }
 
@@ -98,7 +35,7 @@ bool rcache_get(struct rcache *c, const struct rcache_key *key, bool same_snap_o
 
 	memset(hit, 0, sizeof(*hit));
 	pthread_mutex_lock(&c->lock);
-	usable = c->plain != NULL && c->key.conf == key->conf;
+	usable = (c->plain != NULL || c->gz != NULL) && c->key.conf == key->conf;
 	fresh = usable && ((same_snap_ok && same_key(&c->key, key)) ||
 	                   (now >= c->built_us && now - c->built_us < c->ttl_us));
 	if (fresh || (usable && c->rendering)) {
@@ -129,13 +66,11 @@ static uint64_t rcache_ttl(uint64_t cost_us)
 	return ttl > RCACHE_TTL_MAX_US ? RCACHE_TTL_MAX_US : ttl;
 }
 
-/* See rcache.h. Compression happens outside the lock: other requests keep
- * being served the previous body meanwhile. */
-void rcache_put(struct rcache *c, const struct rcache_key *key, char *text, size_t len,
-                uint64_t start_us, struct rcache_hit *hit)
+/* Hands plain and gz (either may be NULL; references taken) to hit and,
+ * when hit->mine, stores them in c. */
+static void store_bodies(struct rcache *c, const struct rcache_key *key, struct rbody *plain,
+                         struct rbody *gz, uint64_t start_us, struct rcache_hit *hit)
 {
-	struct rbody *plain = rbody_new(text, len);
-	struct rbody *gz = len >= RCACHE_GZIP_MIN ? rbody_gzip(text, len) : NULL;
 	struct rbody *old_plain = NULL, *old_gz = NULL;
 	uint64_t now = util_mono_us();
 
@@ -146,7 +81,7 @@ void rcache_put(struct rcache *c, const struct rcache_key *key, char *text, size
 	pthread_mutex_lock(&c->lock);
 	old_plain = c->plain;
 	old_gz = c->gz;
-	c->plain = rbody_ref(plain);
+	c->plain = plain ? rbody_ref(plain) : NULL;
 	c->gz = gz ? rbody_ref(gz) : NULL;
 	c->key = *key;
 	c->built_us = now;
@@ -156,6 +91,45 @@ void rcache_put(struct rcache *c, const struct rcache_key *key, char *text, size
 	hit->mine = false;
 	rbody_unref(old_plain);
 	rbody_unref(old_gz);
+}
+
+/* See rcache.h. Compression happens outside the lock: other requests keep
+ * being served the previous body meanwhile. */
+void rcache_put(struct rcache *c, const struct rcache_key *key, char *text, size_t len,
+                uint64_t start_us, struct rcache_hit *hit)
+{
+	struct rbody *plain = rbody_new(text, len);
+	struct rbody *gz = len >= RCACHE_GZIP_MIN ? rbody_gzip(text, len) : NULL;
+
+	store_bodies(c, key, plain, gz, start_us, hit);
+}
+
+/* See rcache.h. */
+void rcache_put_sink(struct rcache *c, const struct rcache_key *key, struct rsink *sink,
+                     uint64_t start_us, struct rcache_hit *hit)
+{
+	struct rbody *gz;
+	size_t len;
+
+	if (!rsink_streamed(sink)) {
+		char *text = buf_steal(&sink->b, &len);
+
+		rsink_free(sink);
+		rcache_put(c, key, text, len, start_us, hit);
+		return;
+	}
+	gz = rsink_finish_gzip(sink);
+	/* A render this big (100,000 checks: tens of MB of tables freed by
+	 * now, in the arena of a server thread) leaves free pages that glibc
+	 * keeps; handing them back keeps the next big answer from stacking
+	 * its own on top (the peak RSS of serving the page, API and metrics). */
+	malloc_trim(0);
+	if (gz == NULL) {
+		rcache_abandon(c, hit);
+		hit->plain = hit->gz = NULL;
+		return;
+	}
+	store_bodies(c, key, NULL, gz, start_us, hit);
 }
 
 void rcache_abandon(struct rcache *c, struct rcache_hit *hit)
@@ -241,6 +215,25 @@ bool rcache_accepts_gzip(const char *ae)
 	return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
 }
 
+/* The plain text of hit into rs as an owned copy: a request without a
+ * connection (a handler called directly, unit tests). */
+static void answer_copy(struct api_response *rs, struct rcache_hit *hit)
+{
+	if (hit->plain != NULL) {
+		rs->body = xmalloc(hit->plain->len + 1);
+		memcpy(rs->body, hit->plain->data, hit->plain->len + 1);
+		rs->body_len = hit->plain->len;
+	} else {
+		rs->body = rsink_inflate_all(hit->gz, &rs->body_len);
+	}
+	if (rs->body == NULL) {
+		rs->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		rs->body = xstrdup("");
+		rs->body_len = 0;
+	}
+	rcache_hit_release(hit);
+}
+
 /* See rcache.h. */
 void rcache_answer(struct api_request *rq, struct api_response *rs, struct rcache_hit *hit,
                    unsigned status, const char *content_type, bool vary_accept)
@@ -252,11 +245,15 @@ void rcache_answer(struct api_request *rq, struct api_response *rs, struct rcach
 	rs->body = NULL;
 	rs->status = status;
 	rs->content_type = content_type;
+	if (hit->plain == NULL && hit->gz == NULL) {    /* the render failed */
+		rs->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		rs->content_type = "text/plain; charset=utf-8";
+		rs->body = xstrdup("cannot build the answer\n");
+		rs->body_len = strlen(rs->body);
+		return;
+	}
 	if (rq->conn == NULL) {
-		rs->body = xmalloc(hit->plain->len + 1);
-		memcpy(rs->body, hit->plain->data, hit->plain->len + 1);
-		rs->body_len = hit->plain->len;
-		rcache_hit_release(hit);
+		answer_copy(rs, hit);
 		return;
 	}
 	if (hit->gz != NULL)
@@ -266,10 +263,11 @@ void rcache_answer(struct api_request *rq, struct api_response *rs, struct rcach
 		rs->vary = vary_accept ? "Accept, Accept-Encoding" : "Accept-Encoding";
 	else
 		rs->vary = vary_accept ? "Accept" : NULL;
-	b = gzip ? hit->gz : hit->plain;
+	b = gzip || hit->plain == NULL ? hit->gz : hit->plain;
 	rs->content_encoding = gzip ? "gzip" : NULL;
+	rs->inflate_shared = !gzip && hit->plain == NULL;
 	rs->shared = rbody_ref(b);
 	rs->body = b->data;
-	rs->body_len = b->len;
+	rs->body_len = rs->inflate_shared ? b->plain_len : b->len;
 	rcache_hit_release(hit);
 }

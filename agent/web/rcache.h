@@ -20,31 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "web/rbody.h"
+
 #define RCACHE_TTL_US      1000000  /* reuse a costly render this long, */
 #define RCACHE_COST_FACTOR 10       /* or this many times its cost, */
 #define RCACHE_TTL_MAX_US  5000000  /* but never longer than this */
 #define RCACHE_MIN_COST_US 2000     /* cheaper renders are not reused */
 #define RCACHE_GZIP_MIN    (16u * 1024) /* smaller bodies are never compressed */
-#define RCACHE_GZIP_LEVEL  1        /* zlib level: ~20x on the pages, fast */
-
-/* An immutable body shared by reference. data is NUL-terminated. */
-struct rbody {
-	int refs;                   /* atomic */
-	size_t len;
-	char *data;
-};
-
-/* A new body owning data (malloc'ed, len bytes plus a NUL), one reference. */
-struct rbody *rbody_new(char *data, size_t len);
-/* Another reference to b (b not NULL). */
-struct rbody *rbody_ref(struct rbody *b);
-/* Drops a reference; the last one frees. NULL is ignored. */
-void rbody_unref(struct rbody *b);
-/* rbody_unref for libmicrohttpd (MHD_ContentReaderFreeCallback): b is a
- * struct rbody. */
-void rbody_unref_cb(void *b);
-/* len bytes of data gzipped (RCACHE_GZIP_LEVEL) as a new body, or NULL on failure. */
-struct rbody *rbody_gzip(const char *data, size_t len);
+#define RCACHE_GZIP_LEVEL  RBODY_GZIP_LEVEL
 
 /* What a render was made from: identities only, never dereferenced. The
  * snapshot generation is (snap, snap_us): a pointer alone could be reused by
@@ -58,7 +41,9 @@ struct rcache_key {
 /* One cached answer. Static storage, initialised with RCACHE_INIT. */
 struct rcache {
 	pthread_mutex_t lock;
-	struct rbody *plain, *gz;   /* gz: NULL when plain is small or zlib failed */
+	struct rbody *plain, *gz;   /* gz: NULL when plain is small or zlib failed;
+	                               plain: NULL for a big answer rendered
+	                               through an rsink (gzip only, rsink.h) */
 	struct rcache_key key;
 	uint64_t built_us, ttl_us;  /* util_mono_us() of the render, its reuse time */
 	bool rendering;             /* a thread is rendering a newer body */
@@ -86,6 +71,14 @@ bool rcache_get(struct rcache *c, const struct rcache_key *key, bool same_snap_o
 void rcache_put(struct rcache *c, const struct rcache_key *key, char *text, size_t len,
                 uint64_t start_us, struct rcache_hit *hit);
 
+struct rsink;
+/* rcache_put for a render made through sink (rsink.h; the sink is taken and
+ * freed): a sink that never compressed is stored as rcache_put stores text;
+ * one that did is stored as its gzip body alone. When zlib failed, hit is
+ * empty (rcache_answer then answers 500) and the render is abandoned. */
+void rcache_put_sink(struct rcache *c, const struct rcache_key *key, struct rsink *sink,
+                     uint64_t start_us, struct rcache_hit *hit);
+
 /* The renderer gives up (its render failed): others will render. */
 void rcache_abandon(struct rcache *c, struct rcache_hit *hit);
 
@@ -104,10 +97,13 @@ struct api_request;
 struct api_response;
 /* Answers rq with hit's body (the references move into rs): gzipped with
  * Content-Encoding when there is a gzip body and the client accepts it,
+ * else the plain body, or the gzip body inflated while it is sent when
+ * there is no plain one (rs->inflate_shared),
  * Vary: Accept-Encoding whenever a gzip body exists (plus Accept when
  * vary_accept: content negotiated by Accept, /metrics). A request without a
  * connection (a handler called directly, unit tests) gets an owned copy of
- * the plain body, as every other handler answers. */
+ * the plain body, as every other handler answers. An empty hit (a failed
+ * render) answers 500. */
 void rcache_answer(struct api_request *rq, struct api_response *rs, struct rcache_hit *hit,
                    unsigned status, const char *content_type, bool vary_accept);
 

@@ -47,6 +47,7 @@ struct api_response {
 	/* A shared, cached body (rcache.h): when set, body points into it and is
 	 * not owned (never freed); httpd.c drops this reference once sent. */
 	struct rbody *shared;
+	bool inflate_shared;            /* shared is gzip, sent inflated (rsink.h) */
 	const char *content_encoding;   /* static; NULL: none (identity) */
 	const char *vary;               /* static; sets Vary when not NULL */
 	const char *retry_after;        /* static; sets Retry-After when not NULL */

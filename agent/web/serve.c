@@ -23,6 +23,7 @@
 #include "web/metrics.h"
 #include "web/rcache.h"
 #include "web/router.h"
+#include "web/rsink.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -128,11 +129,17 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 
 	if (rs->body == NULL)
 		api_text(rs, rs->status ? rs->status : MHD_HTTP_OK, "");
-	if (rs->shared != NULL)         /* a cached body: no copy, a reference */
+	if (rs->shared != NULL && rs->inflate_shared) {  /* gzip sent inflated */
+		resp = rsink_inflate_response(rs->shared);  /* takes the reference */
+		rs->shared = NULL;
+		if (resp == NULL)
+			rs->body = NULL;
+	} else if (rs->shared != NULL) {  /* a cached body: no copy, a reference */
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(
 			rs->body_len, rs->body, rbody_unref_cb, rs->shared);
-	else
+	} else {
 		resp = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
+	}
 	if (resp == NULL) {
 		if (rs->shared != NULL)
 			rbody_unref(rs->shared);

@@ -49,8 +49,11 @@ struct snapshot *snapshot_new(struct conf *conf)
 	s->n_checks = conf->n_checks;
 	if (s->n_checks > 0)
 		s->checks = xcalloc(s->n_checks, sizeof(*s->checks));
+	if (s->n_checks > 0 && s->n_checks <= (size_t)conf->agent.check_histograms_up_to)
+		s->timing = xcalloc(s->n_checks, sizeof(*s->timing));
 	for (size_t i = 0; i < s->n_checks; i++) {
 		s->checks[i].check = &conf->checks[i];
+		s->checks[i].metrics.timing = s->timing ? &s->timing[i] : NULL;
 		s->checks[i].state = CHECK_STATE_PENDING;
 		s->checks[i].last_error = PROBE_OK;
 	}
@@ -94,6 +97,44 @@ struct snapshot *snapshot_acquire(void)
 	return s;
 }
 
+/* Whether m points into s's shared messages (else it is owned). */
+static bool in_msgs(const struct snapshot *s, const char *m)
+{
+	return m != NULL && s->msgs.p != NULL && m >= s->msgs.p && m < s->msgs.p + s->msgs.len;
+}
+
+/* See snapshot.h. A direct-mapped table of recent messages finds repeats;
+ * a miss only costs a copy, as before. */
+void snapshot_set_message(struct snapshot *s, size_t k, const char *m)
+{
+	size_t n, slot, off;
+
+	if (m == NULL || m[0] == '\0' || k >= s->n_checks)
+		return;
+	if (s->msg_off == NULL)
+		s->msg_off = xcalloc(s->n_checks, sizeof(*s->msg_off));
+	n = strlen(m);
+	slot = (size_t)util_hash64(m) % (sizeof(s->msg_tab) / sizeof(s->msg_tab[0]));
+	off = s->msg_tab[slot];
+	if (off == 0 || strcmp(s->msgs.p + off - 1, m) != 0) {
+		off = s->msgs.len + 1;
+		buf_add(&s->msgs, m, n + 1);    /* with its NUL: one string after another */
+		s->msg_tab[slot] = off;
+	}
+	s->msg_off[k] = off;
+}
+
+void snapshot_seal(struct snapshot *s)
+{
+	if (s->msg_off == NULL)
+		return;
+	for (size_t k = 0; k < s->n_checks; k++)
+		if (s->msg_off[k] != 0)
+			s->checks[k].last_message = s->msgs.p + s->msg_off[k] - 1;
+	free(s->msg_off);
+	s->msg_off = NULL;
+}
+
 /* Drops one reference; the last one frees the messages, the entries and the
  * snapshot's conf reference. NULL is ignored. */
 void snapshot_release(struct snapshot *s)
@@ -105,8 +146,12 @@ void snapshot_release(struct snapshot *s)
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (size_t i = 0; i < s->n_checks; i++)
-		free(s->checks[i].last_message);
+		if (!in_msgs(s, s->checks[i].last_message))
+			free(s->checks[i].last_message);
 	free(s->checks);
+	free(s->timing);
+	free(s->msg_off);
+	buf_free(&s->msgs);
 	for (size_t i = 0; i < s->n_alerts; i++) {
 		free(s->alerts[i].rule);
 		free(s->alerts[i].check);
@@ -131,22 +176,39 @@ const double check_duration_bounds[CHECK_DURATION_BUCKETS] = {
 
 void check_metrics_add(struct check_metrics *m, const struct probe_result *r)
 {
+	struct check_timing *t = m->timing;
 	double d = (double)r->duration_us / 1e6;
 	int b = 0;
 
 	if ((int)r->error >= 0 && r->error < PROBE_ERR_COUNT)
 		m->runs[r->error]++;
-	while (b < CHECK_DURATION_BUCKETS - 1 && d > check_duration_bounds[b])
-		b++;
-	m->duration_buckets[b]++;
 	m->duration_count++;
 	m->duration_sum_s += d;
-	m->last_phase_s[0] = r->dns_us >= 0 ? (double)r->dns_us / 1e6 : -1;
-	m->last_phase_s[1] = r->connect_us >= 0 ? (double)r->connect_us / 1e6 : -1;
-	m->last_phase_s[2] = r->tls_us >= 0 ? (double)r->tls_us / 1e6 : -1;
-	m->last_phase_s[3] = r->ttfb_us >= 0 ? (double)r->ttfb_us / 1e6 : -1;
 	if (r->cert_expiry > 0)
 		m->cert_expiry = r->cert_expiry;
+	if (t == NULL)
+		return;
+	while (b < CHECK_DURATION_BUCKETS - 1 && d > check_duration_bounds[b])
+		b++;
+	t->duration_buckets[b]++;
+	t->last_phase_s[0] = r->dns_us >= 0 ? (double)r->dns_us / 1e6 : -1;
+	t->last_phase_s[1] = r->connect_us >= 0 ? (double)r->connect_us / 1e6 : -1;
+	t->last_phase_s[2] = r->tls_us >= 0 ? (double)r->tls_us / 1e6 : -1;
+	t->last_phase_s[3] = r->ttfb_us >= 0 ? (double)r->ttfb_us / 1e6 : -1;
+}
+
+void check_metrics_copy(struct check_metrics *dst, const struct check_metrics *src)
+{
+	struct check_timing *t = dst->timing;
+
+	*dst = *src;
+	dst->timing = t;
+	if (t == NULL)
+		return;
+	if (src->timing != NULL)
+		*t = *src->timing;
+	else
+		memset(t, 0, sizeof(*t));
 }
 
 /* The entry of the check called name, or NULL. Linear: snapshots hold as many

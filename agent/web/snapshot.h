@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "core/buf.h"
 #include "probes/result.h"
 
 enum check_state {
@@ -26,16 +27,29 @@ const char *check_state_name(enum check_state s);   /* "pending", "up", ... */
 #define CHECK_DURATION_BUCKETS 12
 extern const double check_duration_bounds[CHECK_DURATION_BUCKETS];  /* seconds; last is +Inf */
 
+/* The per-check detail that /metrics shows only up to
+ * agent.check_histograms_up_to checks (the duration buckets and phases). */
+struct check_timing {
+	uint64_t duration_buckets[CHECK_DURATION_BUCKETS];  /* not cumulative */
+	double last_phase_s[4];             /* dns, connect, tls, ttfb of the last run; < 0: none */
+};
+
 struct check_metrics {
 	uint64_t runs[PROBE_ERR_COUNT];     /* completed runs by error class (PROBE_OK = success) */
-	uint64_t duration_buckets[CHECK_DURATION_BUCKETS];  /* not cumulative */
 	uint64_t duration_count;
 	double duration_sum_s;
-	double last_phase_s[4];             /* dns, connect, tls, ttfb of the last run; < 0: none */
 	int64_t cert_expiry;                /* Unix seconds of the last certificate seen; 0: none */
+	/* Storage of the detail, held by the owner of m (a scheduler entry, a
+	 * snapshot); NULL: not kept. A snapshot of more checks than
+	 * agent.check_histograms_up_to keeps none: /metrics does not show it,
+	 * and 128 bytes a check in every published snapshot is ~40 MB at
+	 * 100,000 checks. */
+	struct check_timing *timing;
 };
-/* Adds one completed run to m. */
+/* Adds one completed run to m (and to its timing, when kept). */
 void check_metrics_add(struct check_metrics *m, const struct probe_result *r);
+/* Copies src into dst, the timing into dst's own storage (when dst keeps it). */
+void check_metrics_copy(struct check_metrics *dst, const struct check_metrics *src);
 
 /* One alert instance that is pending or firing. */
 struct snapshot_alert {
@@ -68,7 +82,7 @@ struct snapshot_check {
 	bool last_ok;
 	int64_t last_duration_us;
 	enum probe_error last_error;
-	char *last_message;         /* owned */
+	char *last_message;         /* owned, or in the snapshot's msgs (snapshot_set_message) */
 	int consecutive_failures;
 	int consecutive_successes;
 	struct check_metrics metrics;
@@ -85,6 +99,7 @@ struct snapshot {
 	int refs;                   /* atomic; use acquire/release */
 	struct conf *conf;          /* a reference */
 	struct snapshot_check *checks;  /* n_checks entries, in conf order */
+	struct check_timing *timing;    /* the entries' metrics.timing storage; NULL: none */
 	size_t n_checks;
 	int64_t published_us;
 	bool scheduler_on_time;     /* lag p99 of the last minute under 1 s */
@@ -109,10 +124,23 @@ struct snapshot {
 	bool fleet;
 	char fleet_location[128];
 	int fleet_up, fleet_down;
+	/* The checks' messages, each once (most checks share a handful:
+	 * "HTTP 200 OK"), so a publish of 100,000 checks is not 100,000 strdups:
+	 * filled by snapshot_set_message, pointed at by snapshot_seal. */
+	struct buf msgs;
+	size_t *msg_off;            /* while filling: per check, offset + 1 in msgs; 0 none */
+	size_t msg_tab[64];         /* while filling: recent messages by hash, offset + 1 */
 };
 
 /* A snapshot for conf with every check pending (takes a conf reference). */
 struct snapshot *snapshot_new(struct conf *conf);
+
+/* Gives check entry k of s the message m (the loop fills entries before
+ * publishing): identical messages share one copy. NULL or "" leave none. */
+void snapshot_set_message(struct snapshot *s, size_t k, const char *m);
+/* Points the entries at their messages; after the last snapshot_set_message,
+ * before the snapshot is read. */
+void snapshot_seal(struct snapshot *s);
 
 /* Installs s as the current snapshot (takes ownership of the caller's
  * reference) and releases the previous one. s may be NULL (at shutdown). */

@@ -1,10 +1,13 @@
 /* test_rcache.c — render-once caching of big answers: Accept-Encoding
  * parsing, gzip that inflates back to the input, and the cache's rules (one
  * renderer, stale bytes shared while it renders, costly renders reused for
- * their TTL, cheap ones never, a new config never served an old render). */
+ * their TTL, cheap ones never, a new config never served an old render), and
+ * renders through an rsink: compressed as written past RSINK_CHUNK, stored as
+ * gzip alone, and the same text back when answered plain. */
 #include "unit.h"
 #include "web/api.h"
 #include "web/rcache.h"
+#include "web/rsink.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -163,12 +166,83 @@ static void test_cache_rules(void **state)
 	rcache_abandon(&c, &h);
 }
 
+
+/* Appends piece k of a render: lines that differ, so deflate has work. */
+static void sink_piece(struct buf *b, size_t k)
+{
+	buf_printf(b, "<li class=\"check\" data-name=\"c%zu\">%zu</li>\n", k, k * 7919 % 1000);
+}
+
+static void test_sink(void **state)
+{
+	static struct rcache c = RCACHE_INIT;
+	struct rcache_key key = { (void *)0x3, (void *)0x30, 300 };
+	struct api_request rq;
+	struct api_response rs;
+	struct rcache_hit h;
+	struct rsink sink;
+	struct buf want = BUF_INIT;
+	size_t n = 0;
+
+	/* Small: kept plain and whole, as rcache_put keeps it. */
+	rsink_init(&sink, 0);
+	sink_piece(&sink.b, 1);
+	rsink_flush(&sink);
+	assert_false(rsink_streamed(&sink));
+	assert_false(rcache_get(&c, &key, true, &h));
+	rcache_put_sink(&c, &key, &sink, util_mono_us(), &h);
+	assert_non_null(h.plain);
+	assert_null(h.gz);
+	rcache_hit_release(&h);
+
+	/* Big: compressed a chunk at a time; gzip alone is stored. */
+	rsink_init(&sink, 0);
+	while (want.len < 3 * RSINK_CHUNK + 12345) {
+		sink_piece(&want, n);
+		sink_piece(&sink.b, n++);
+		rsink_flush(&sink);
+		assert_true(sink.b.len < RSINK_CHUNK + 100);
+	}
+	assert_true(rsink_streamed(&sink));
+	assert_false(rsink_failed(&sink));
+	assert_false(rcache_get(&c, &key, false, &h));
+	assert_true(h.mine);
+	rcache_put_sink(&c, &key, &sink, util_mono_us() - 3 * RCACHE_MIN_COST_US, &h);
+	assert_null(h.plain);
+	assert_non_null(h.gz);
+	assert_int_equal(h.gz->plain_len, want.len);
+	assert_true(h.gz->len < want.len / 4);
+	rcache_hit_release(&h);
+
+	/* Served from the cache, plain, to a caller without a connection. */
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	assert_true(rcache_get(&c, &key, true, &h));
+	rcache_answer(&rq, &rs, &h, 200, "text/html", false);
+	assert_int_equal(rs.status, 200);
+	assert_int_equal(rs.body_len, want.len);
+	assert_memory_equal(rs.body, want.p, want.len);
+	free(rs.body);
+
+	/* A ceiling on the whole text holds across chunks. */
+	rsink_init(&sink, 2 * RSINK_CHUNK);
+	for (size_t k = 0; k < n; k++) {
+		sink_piece(&sink.b, k);
+		rsink_flush(&sink);
+	}
+	assert_true(rsink_failed(&sink));
+	rsink_free(&sink);
+	buf_free(&want);
+	rcache_clear(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepts_gzip),
 		cmocka_unit_test(test_gzip_roundtrip),
 		cmocka_unit_test(test_cache_rules),
+		cmocka_unit_test(test_sink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

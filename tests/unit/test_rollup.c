@@ -327,16 +327,16 @@ static void raw_agg(sqlite3 *db, const char *check, int64_t since_us, struct rol
 }
 
 struct all_seen {
-	struct rollup_agg agg[N_CHECKS];
+	struct rollup_row agg[N_CHECKS];
 	int calls;
 };
 
-static void on_all(void *arg, const char *check, const struct rollup_agg *a)
+static void on_all(void *arg, const struct rollup_row *a)
 {
 	struct all_seen *s = arg;
 
 	for (int c = 0; c < N_CHECKS; c++)
-		if (strcmp(names[c], check) == 0)
+		if (strcmp(names[c], a->check) == 0)
 			s->agg[c] = *a;
 	s->calls++;
 }
