@@ -611,10 +611,150 @@ static void agent_memory_setup(int probe_threads)
 	mallopt(M_ARENA_MAX, probe_threads + 2);
 }
 
+/* Opens the database and joins the fleet (PostgreSQL). Returns 0, or -1
+ * after logging with nothing left open. */
+static int agent_open_store(struct agent *a)
+{
+	const struct conf *conf = a->conf;
+	char err[512];
+
+	a->store = store_open(conf->agent.database, err, sizeof(err));
+	if (!a->store) {
+		char shown[512];    /* a URI's password stays out of the log */
+
+		log_error("cannot open the database", "file",
+		          database_display(conf->agent.database, shown, sizeof(shown)), "error", err);
+		return -1;
+	}
+	store_set_retention(a->store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
+	store_set_location(a->store, conf->agent.location);
+	if (fleet_start(conf, &a->fleet, err, sizeof(err)) != 0) {
+		log_error("cannot join the fleet", "error", err);
+		store_close(a->store);
+		return -1;
+	}
+	fleet_set_conf(a->fleet, a->conf);
+	if (database_kind(conf->agent.database, NULL, 0) == DATABASE_POSTGRESQL) {
+		a->fleet_view = fleet_view_start(conf->agent.database, err, sizeof(err));
+		if (a->fleet_view == NULL)
+			log_error("the fleet's view is not shown", "error", err);
+	}
+	return 0;
+}
+
+/* The main loop, its timers, the resolver and the probe threads with the
+ * checks of the conf (not running yet). Returns 0, or -1 after logging
+ * (agent_close frees what was made). */
+static int agent_start_probes(struct agent *a)
+{
+	const struct conf *conf = a->conf;
+	char err[512];
+
+	a->loop = loop_new();
+	loop_timer_init(&a->publish_timer, agent_publish_due, a);
+	loop_timer_init(&a->stats_timer, agent_stats_due, a);
+	loop_timer_init(&a->shutdown_timer, agent_shutdown_check, a);
+	loop_timer_init(&a->deadline_timer, agent_shutdown_deadline, a);
+	a->curlm = curlm_new(a->loop);
+	a->resolver = resolver_new(a->loop, NULL, SYSTEM_DNS_TIMEOUT_MS, err, sizeof(err));
+	a->source_address = conf->agent.source_address ? xstrdup(conf->agent.source_address) : NULL;
+	if (a->resolver && resolver_set_source(a->resolver, a->source_address, err, sizeof(err)) < 0) {
+		resolver_free(a->resolver);
+		a->resolver = NULL;
+	}
+	if (!a->resolver) {
+		log_error("cannot start the DNS resolver", "error", err);
+		return -1;
+	}
+	a->env = (struct probe_env){ .loop = a->loop, .curlm = a->curlm, .resolver = a->resolver,
+	                             .source_address = a->source_address };
+	a->shards = shards_new(&a->env, conf->agent.threads > 0 ? conf->agent.threads
+	                                                        : shards_default_threads(conf->n_checks),
+	                       agent_on_result, a, err, sizeof(err));
+	if (!a->shards) {
+		log_error("cannot start the probe threads", "error", err);
+		return -1;
+	}
+	sched_set_ping_fn(shards_main(a->shards), agent_on_ping, a);
+	shards_set_conf(a->shards, a->conf);
+	return 0;
+}
+
+/* The HTTP server, the probe threads and the timers: from here on the agent
+ * serves and probes. Returns 0, or -1 after logging. */
+static int agent_start_serving(struct agent *a)
+{
+	const struct conf *conf = a->conf;
+	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive,
+	                         .push = agent_push,
+	                         .retry_notification = agent_retry_notification,
+	                         .add_incident_update = agent_add_incident_update, .ctx = a,
+	                         .routes = agent_routes, .n_routes = agent_n_routes };
+	char err[512], n[16], nt[16], shown_db[512];    /* a URI's password stays out of the log */
+
+	a->httpd = httpd_start(a->conf, &ops, err, sizeof(err));
+	if (!a->httpd) {
+		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);
+		return -1;
+	}
+	if (shards_start(a->shards) != 0) {
+		log_error("cannot start the probe threads", "error", strerror(errno));
+		return -1;
+	}
+	a->publish_due_ms = loop_now(a->loop) + PUBLISH_INTERVAL_MS;
+	loop_timer_start_at(a->loop, &a->publish_timer, a->publish_due_ms);
+	loop_timer_start(a->loop, &a->stats_timer, STATS_LOG_INTERVAL_MS);
+	snprintf(n, sizeof(n), "%zu", conf->n_checks);
+	snprintf(nt, sizeof(nt), "%d", shards_threads(a->shards));
+	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "probe_threads", nt,
+	         "listen", conf->agent.listen, "database",
+	         database_display(conf->agent.database, shown_db, sizeof(shown_db)));
+	return 0;
+}
+
+/* Stops and frees everything agent_run started, in the order that loses
+ * nothing: the server, the probes (their last results still recorded),
+ * delivery, the fleet, the store (its last completions run), the rest. */
+static void agent_close(struct agent *a)
+{
+	if (a->httpd)
+		httpd_stop(a->httpd);
+	if (a->shards) {
+		shards_stop(a->shards);
+		shards_abort_all(a->shards);
+	}
+	shards_free(a->shards);
+	/* Results the probe threads handed over last: recorded while alerting
+	 * and the store are still there. */
+	loop_run_once(a->loop, 0);
+	loop_timer_stop(a->loop, &a->publish_timer);
+	loop_timer_stop(a->loop, &a->stats_timer);
+	loop_timer_stop(a->loop, &a->shutdown_timer);
+	loop_timer_stop(a->loop, &a->deadline_timer);
+	/* Cancels the notification transfers in flight: before curlm_free. */
+	alerting_close(a->alerting);
+	if (a->signal_fd >= 0) {
+		loop_fd_set(a->loop, a->signal_fd, 0, NULL, NULL);
+		close(a->signal_fd);
+	}
+	snapshot_publish(NULL);
+	fleet_stop(a->fleet);
+	fleet_view_stop(a->fleet_view);
+	store_close(a->store);
+	/* Completions the writer posted while closing: free them (delivery is gone). */
+	loop_run_once(a->loop, 0);
+	alerting_free(a->alerting);
+	probe_dns_cleanup();
+	if (a->resolver)
+		resolver_free(a->resolver);
+	curlm_free(a->curlm);
+	loop_free(a->loop);
+	free(a->source_address);
+}
+
 int agent_run(struct conf *conf)
 {
 	struct agent a = { .conf = conf, .signal_fd = -1 };
-	char err[512];
 	int rc = 1;
 
 	log_setup(conf->agent.log_format, LOG_INFO);
@@ -628,56 +768,12 @@ int agent_run(struct conf *conf)
 		conf_unref(conf);
 		return 1;
 	}
-	a.store = store_open(conf->agent.database, err, sizeof(err));
-	if (!a.store) {
-		char shown[512];    /* a URI's password stays out of the log */
-
-		log_error("cannot open the database", "file",
-		          database_display(conf->agent.database, shown, sizeof(shown)), "error", err);
+	if (agent_open_store(&a) != 0) {
 		conf_unref(conf);
 		return 1;
 	}
-	store_set_retention(a.store, conf->agent.retention_raw_ms, conf->agent.retention_rollups_ms);
-	store_set_location(a.store, conf->agent.location);
-	if (fleet_start(conf, &a.fleet, err, sizeof(err)) != 0) {
-		log_error("cannot join the fleet", "error", err);
-		store_close(a.store);
-		conf_unref(conf);
-		return 1;
-	}
-	fleet_set_conf(a.fleet, conf);
-	if (database_kind(conf->agent.database, NULL, 0) == DATABASE_POSTGRESQL) {
-		a.fleet_view = fleet_view_start(conf->agent.database, err, sizeof(err));
-		if (a.fleet_view == NULL)
-			log_error("the fleet's view is not shown", "error", err);
-	}
-	a.loop = loop_new();
-	loop_timer_init(&a.publish_timer, agent_publish_due, &a);
-	loop_timer_init(&a.stats_timer, agent_stats_due, &a);
-	loop_timer_init(&a.shutdown_timer, agent_shutdown_check, &a);
-	loop_timer_init(&a.deadline_timer, agent_shutdown_deadline, &a);
-	a.curlm = curlm_new(a.loop);
-	a.resolver = resolver_new(a.loop, NULL, SYSTEM_DNS_TIMEOUT_MS, err, sizeof(err));
-	a.source_address = conf->agent.source_address ? xstrdup(conf->agent.source_address) : NULL;
-	if (a.resolver && resolver_set_source(a.resolver, a.source_address, err, sizeof(err)) < 0) {
-		resolver_free(a.resolver);
-		a.resolver = NULL;
-	}
-	if (!a.resolver) {
-		log_error("cannot start the DNS resolver", "error", err);
+	if (agent_start_probes(&a) != 0)
 		goto out;
-	}
-	a.env = (struct probe_env){ .loop = a.loop, .curlm = a.curlm, .resolver = a.resolver,
-	                            .source_address = a.source_address };
-	a.shards = shards_new(&a.env, conf->agent.threads > 0 ? conf->agent.threads
-	                                                      : shards_default_threads(conf->n_checks),
-	                      agent_on_result, &a, err, sizeof(err));
-	if (!a.shards) {
-		log_error("cannot start the probe threads", "error", err);
-		goto out;
-	}
-	sched_set_ping_fn(shards_main(a.shards), agent_on_ping, &a);
-	shards_set_conf(a.shards, conf);
 	agent_seed_from_store(&a);
 	a.alerting = alerting_start(&(struct alerting_env){ .loop = a.loop, .curlm = a.curlm,
 	                            .store = a.store, .sched = shards_main(a.shards),
@@ -690,68 +786,13 @@ int agent_run(struct conf *conf)
 		goto out;
 	}
 	__atomic_store_n(&a.alive_ms, util_mono_ms(), __ATOMIC_RELAXED);
-
-	struct httpd_ops ops = { .run_check = agent_run_check, .loop_alive = agent_loop_alive,
-	                         .push = agent_push,
-	                         .retry_notification = agent_retry_notification,
-	                         .add_incident_update = agent_add_incident_update, .ctx = &a,
-	                         .routes = agent_routes, .n_routes = agent_n_routes };
-	a.httpd = httpd_start(conf, &ops, err, sizeof(err));
-	if (!a.httpd) {
-		log_error("cannot start the HTTP server", "listen", conf->agent.listen, "error", err);
+	if (agent_start_serving(&a) != 0)
 		goto out;
-	}
-	if (shards_start(a.shards) != 0) {
-		log_error("cannot start the probe threads", "error", strerror(errno));
-		goto out;
-	}
-	a.publish_due_ms = loop_now(a.loop) + PUBLISH_INTERVAL_MS;
-	loop_timer_start_at(a.loop, &a.publish_timer, a.publish_due_ms);
-	loop_timer_start(a.loop, &a.stats_timer, STATS_LOG_INTERVAL_MS);
-
-	char n[16], nt[16], shown_db[512];    /* a URI's password stays out of the log */
-	snprintf(n, sizeof(n), "%zu", conf->n_checks);
-	snprintf(nt, sizeof(nt), "%d", shards_threads(a.shards));
-	log_info("pharos started", "version", PHAROS_VERSION, "checks", n, "probe_threads", nt,
-	         "listen", conf->agent.listen, "database",
-	         database_display(conf->agent.database, shown_db, sizeof(shown_db)));
 	loop_run(a.loop);
 	rc = 0;
 
 out:
-	if (a.httpd)
-		httpd_stop(a.httpd);
-	if (a.shards) {
-		shards_stop(a.shards);
-		shards_abort_all(a.shards);
-	}
-	shards_free(a.shards);
-	/* Results the probe threads handed over last: recorded while alerting
-	 * and the store are still there. */
-	loop_run_once(a.loop, 0);
-	loop_timer_stop(a.loop, &a.publish_timer);
-	loop_timer_stop(a.loop, &a.stats_timer);
-	loop_timer_stop(a.loop, &a.shutdown_timer);
-	loop_timer_stop(a.loop, &a.deadline_timer);
-	/* Cancels the notification transfers in flight: before curlm_free. */
-	alerting_close(a.alerting);
-	if (a.signal_fd >= 0) {
-		loop_fd_set(a.loop, a.signal_fd, 0, NULL, NULL);
-		close(a.signal_fd);
-	}
-	snapshot_publish(NULL);
-	fleet_stop(a.fleet);
-	fleet_view_stop(a.fleet_view);
-	store_close(a.store);
-	/* Completions the writer posted while closing: free them (delivery is gone). */
-	loop_run_once(a.loop, 0);
-	alerting_free(a.alerting);
-	probe_dns_cleanup();
-	if (a.resolver)
-		resolver_free(a.resolver);
-	curlm_free(a.curlm);
-	loop_free(a.loop);
-	free(a.source_address);
+	agent_close(&a);
 	if (rc == 0)
 		log_info("pharos stopped");
 	conf_unref(a.conf);
