@@ -4,6 +4,7 @@
  * and regexes run under limits so a catastrophic pattern cannot stall the loop. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -132,19 +133,68 @@ void assert_status(struct probe_result *r, const struct check_expect *e, int sta
 	                    reason ? reason : "");
 }
 
+/* What PCRE2 knows about where a match of a pattern can start, so that the
+ * search below skips positions the way PCRE2's own unanchored search does. */
+struct start_filter {
+	uint32_t all;               /* PCRE2_INFO_ALLOPTIONS */
+	uint32_t minlen;            /* shortest subject a match needs */
+	const uint8_t *bitmap;      /* first byte's possible values, or NULL */
+	bool utf, startline, first_unit;
+	int fcu_lo, fcu_hi;         /* both cases of an ASCII first code unit; -1: none */
+};
+
+static void start_filter_init(const pcre2_code *re, struct start_filter *f)
+{
+	uint32_t fct = 0, fcu = 0;
+
+	memset(f, 0, sizeof(*f));
+	pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &f->all);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &fct);
+	pcre2_pattern_info(re, PCRE2_INFO_MINLENGTH, &f->minlen);
+	if (fct == 1)
+		pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &fcu);
+	else if (fct == 0)
+		pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &f->bitmap);
+	f->utf = (f->all & PCRE2_UTF) != 0;
+	f->startline = fct == 2;
+	f->first_unit = fct == 1;
+	/* Either case of an ASCII first unit may start a match; a non-ASCII one
+	 * is not used as a filter (its other case may be encoded differently). */
+	f->fcu_lo = fcu < 0x80 ? (fcu >= 'A' && fcu <= 'Z' ? (int)fcu + 32 : (int)fcu) : -1;
+	f->fcu_hi = fcu < 0x80 ? (fcu >= 'a' && fcu <= 'z' ? (int)fcu - 32 : (int)fcu) : -1;
+}
+
+/* True when no match can start at s[k] (k > 0) of s[0..len). */
+static bool start_filter_skip(const struct start_filter *f, const char *s, size_t len, size_t k)
+{
+	unsigned char c = k < len ? (unsigned char)s[k] : 0;
+
+	if (f->utf && k < len && (c & 0xC0) == 0x80)
+		return true;    /* inside a UTF-8 character */
+	if (f->startline) {
+		unsigned char p = (unsigned char)s[k - 1];
+
+		/* Any byte that can end a newline under any convention. */
+		if (p != '\n' && p != '\r' && p != '\v' && p != '\f' && p != 0x85 &&
+		    p != 0xA8 && p != 0xA9)
+			return true;
+	}
+	if (k < len && f->first_unit && f->fcu_lo >= 0 && c != f->fcu_lo && c != f->fcu_hi)
+		return true;
+	return k < len && f->bitmap && !(f->bitmap[c >> 3] & (1u << (c & 7)));
+}
+
 /* Searches re in s[0..len) under the budget. Sets *where to the match start
  * or, when it gave up, to the offset reached. */
 static enum assert_regex_rc assert_regex_search(const pcre2_code *re, const char *s, size_t len,
                                                 size_t *where, const char **why)
 {
-	uint32_t all = 0, fct = 0, fcu = 0, minlen = 0;
-	const uint8_t *bitmap = NULL;
+	struct start_filter f;
 	pcre2_match_context *mc = NULL;
 	pcre2_match_data *md = NULL;
 	enum assert_regex_rc rc = REGEX_NO_MATCH;
 	uint64_t deadline = util_mono_us() + ASSERT_REGEX_BUDGET_US;
 	uint32_t flags = 0;
-	int utf, startline, fcu_lo, fcu_hi;
 
 	*where = 0;
 	*why = "";
@@ -155,19 +205,7 @@ static enum assert_regex_rc assert_regex_search(const pcre2_code *re, const char
 		s = "";
 		len = 0;
 	}
-	pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &all);
-	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &fct);
-	pcre2_pattern_info(re, PCRE2_INFO_MINLENGTH, &minlen);
-	if (fct == 1)
-		pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &fcu);
-	else if (fct == 0)
-		pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bitmap);
-	utf = (all & PCRE2_UTF) != 0;
-	startline = fct == 2;
-	/* Either case of an ASCII first unit may start a match; a non-ASCII one
-	 * is not used as a filter (its other case may be encoded differently). */
-	fcu_lo = fcu < 0x80 ? (fcu >= 'A' && fcu <= 'Z' ? (int)fcu + 32 : (int)fcu) : -1;
-	fcu_hi = fcu < 0x80 ? (fcu >= 'a' && fcu <= 'z' ? (int)fcu - 32 : (int)fcu) : -1;
+	start_filter_init(re, &f);
 
 	mc = pcre2_match_context_create(NULL);
 	md = pcre2_match_data_create(1, NULL);
@@ -185,29 +223,12 @@ static enum assert_regex_rc assert_regex_search(const pcre2_code *re, const char
 	 * text before; only \G differs, and nobody asserts a body with it). The
 	 * cheap filters below mirror PCRE2's own start-of-match optimisations. */
 	for (size_t k = 0; k <= len; k++) {
-		unsigned char c = k < len ? (unsigned char)s[k] : 0;
 		int m;
 
-		if (k > 0) {
-			if (all & PCRE2_ANCHORED)
-				break;
-			if (len - k < minlen)
-				break;
-			if (utf && k < len && (c & 0xC0) == 0x80)
-				continue;   /* inside a UTF-8 character */
-			if (startline) {
-				unsigned char p = (unsigned char)s[k - 1];
-
-				/* Any byte that can end a newline under any convention. */
-				if (p != '\n' && p != '\r' && p != '\v' && p != '\f' && p != 0x85 &&
-				    p != 0xA8 && p != 0xA9)
-					continue;
-			}
-			if (k < len && fct == 1 && fcu_lo >= 0 && c != fcu_lo && c != fcu_hi)
-				continue;
-			if (k < len && bitmap && !(bitmap[c >> 3] & (1u << (c & 7))))
-				continue;
-		}
+		if (k > 0 && ((f.all & PCRE2_ANCHORED) || len - k < f.minlen))
+			break;
+		if (k > 0 && start_filter_skip(&f, s, len, k))
+			continue;
 		m = pcre2_match(re, (PCRE2_SPTR)s, len, k, PCRE2_ANCHORED | flags, md, mc);
 		if (m >= 0) {
 			*where = pcre2_get_ovector_pointer(md)[0];
@@ -234,7 +255,7 @@ static enum assert_regex_rc assert_regex_search(const pcre2_code *re, const char
 		/* The subject was validated by the first call; checking it again at
 		 * every position would make the search quadratic. Patterns that accept
 		 * invalid UTF keep PCRE2's own handling. */
-		if (utf && !(all & PCRE2_MATCH_INVALID_UTF))
+		if (f.utf && !(f.all & PCRE2_MATCH_INVALID_UTF))
 			flags = PCRE2_NO_UTF_CHECK;
 		if (util_mono_us() > deadline) {
 			*where = k;
