@@ -58,147 +58,161 @@ static json_t *jsonpath_member(json_t *obj, const char *key, size_t len)
 	return json_object_getn(obj, key, len);
 }
 
+/* ".name" at path[*i] (the dot): cur moves to that member (NULL when absent
+ * or cur is NULL). Returns 0, or -1 with err. */
+static int step_member(const char *path, size_t *i, json_t **cur, char *err, size_t errlen)
+{
+	size_t start = ++*i;
+
+	while (jsonpath_name_char((unsigned char)path[*i]))
+		++*i;
+	if (*i == start) {
+		if (path[*i] == '\0')
+			jsonpath_error(err, errlen, *i, "expected a member name after '.'");
+		else if (path[*i] == '.')
+			jsonpath_error(err, errlen, *i - 1, "recursive descent ('..') is not supported");
+		else if (path[*i] == '*')
+			jsonpath_error(err, errlen, *i, "wildcards are not supported");
+		else
+			jsonpath_error(err, errlen, *i,
+			               "unexpected '%c' in a member name (use ['...'] for any key)", path[*i]);
+		return -1;
+	}
+	if (*cur != NULL)
+		*cur = jsonpath_member(*cur, path + start, *i - start);
+	return 0;
+}
+
+/* "'key']" or "\"key\"]" at path[*i] (the quote; open is the '['): the key
+ * decoded into keybuf (as long as the rest of the path), cur moves to that
+ * member. Returns 0, or -1 with err. */
+static int step_quoted(const char *path, size_t open, size_t *i, char *keybuf, json_t **cur,
+                       char *err, size_t errlen)
+{
+	char quote = path[(*i)++];
+	size_t n = 0;
+
+	for (;;) {
+		if (path[*i] == '\0') {
+			jsonpath_error(err, errlen, open, "unterminated quoted name");
+			return -1;
+		}
+		if (path[*i] == quote)
+			break;
+		if (path[*i] == '\\') {
+			if (path[*i + 1] != quote && path[*i + 1] != '\\') {
+				jsonpath_error(err, errlen, *i, "unknown escape (only \\%c and \\\\)", quote);
+				return -1;
+			}
+			keybuf[n++] = path[*i + 1];
+			*i += 2;
+			continue;
+		}
+		keybuf[n++] = path[(*i)++];
+	}
+	++*i;   /* closing quote */
+	if (path[*i] != ']') {
+		jsonpath_error(err, errlen, *i, "expected ']' after the quoted name");
+		return -1;
+	}
+	++*i;
+	if (*cur != NULL)
+		*cur = jsonpath_member(*cur, keybuf, n);
+	return 0;
+}
+
+/* "N]" or "-N]" at path[*i]: cur moves to that element (from the end when
+ * negative). Returns 0, or -1 with err. */
+static int step_index(const char *path, size_t *i, json_t **cur, char *err, size_t errlen)
+{
+	int neg = 0;
+	long long idx = 0, size;
+	size_t digits = *i;
+
+	if (path[*i] == '-') {
+		neg = 1;
+		digits = ++*i;
+	}
+	while (path[*i] >= '0' && path[*i] <= '9') {
+		idx = idx * 10 + (path[*i] - '0');
+		if (idx > JSONPATH_INDEX_MAX) {
+			jsonpath_error(err, errlen, digits, "index too large");
+			return -1;
+		}
+		++*i;
+	}
+	if (*i == digits) {
+		if (path[*i] == '*')
+			jsonpath_error(err, errlen, *i, "wildcards are not supported");
+		else if (path[*i] == '?')
+			jsonpath_error(err, errlen, *i, "filters are not supported");
+		else
+			jsonpath_error(err, errlen, *i, "expected an index or a quoted name after '['");
+		return -1;
+	}
+	if (neg && idx == 0) {
+		jsonpath_error(err, errlen, digits - 1, "-0 is not an index (the last element is [-1])");
+		return -1;
+	}
+	if (path[*i] != ']') {
+		jsonpath_error(err, errlen, *i, "expected ']' after the index");
+		return -1;
+	}
+	++*i;
+	if (*cur == NULL)
+		return 0;
+	if (!json_is_array(*cur)) {
+		*cur = NULL;
+		return 0;
+	}
+	size = (long long)json_array_size(*cur);
+	if (neg)
+		idx = size - idx;
+	*cur = (idx >= 0 && idx < size) ? json_array_get(*cur, (size_t)idx) : NULL;
+	return 0;
+}
+
 /* Parses path; when doc is not NULL also walks it. Returns 0 and sets *out
  * (NULL when a step is absent), or -1 with err filled on a syntax error.
  * Scanning continues after a missing step so that a bad path is always
  * reported, whatever the document. */
 static int jsonpath_walk(const char *path, json_t *doc, json_t **out, char *err, size_t errlen)
 {
-	size_t i = 0;
+	size_t i = 1;
 	json_t *cur = doc;
 	char *keybuf = NULL;
-	int rc = -1;
+	int rc = 0;
 
 	if (path == NULL) {
 		jsonpath_error(err, errlen, 0, "no path");
-		goto out;
+		return -1;
 	}
 	if (path[0] != '$') {
 		jsonpath_error(err, errlen, 0, "a path starts with '$'");
-		goto out;
+		return -1;
 	}
-	i = 1;
-	while (path[i] != '\0') {
-		char c = path[i];
-
-		if (c == '.') {
-			size_t start = ++i;
-
-			while (jsonpath_name_char((unsigned char)path[i]))
-				i++;
-			if (i == start) {
-				if (path[i] == '\0')
-					jsonpath_error(err, errlen, i, "expected a member name after '.'");
-				else if (path[i] == '.')
-					jsonpath_error(err, errlen, i - 1,
-					               "recursive descent ('..') is not supported");
-				else if (path[i] == '*')
-					jsonpath_error(err, errlen, i, "wildcards are not supported");
-				else
-					jsonpath_error(err, errlen, i,
-					               "unexpected '%c' in a member name (use ['...'] for any key)",
-					               path[i]);
-				goto out;
-			}
-			if (cur != NULL)
-				cur = jsonpath_member(cur, path + start, i - start);
-		} else if (c == '[') {
+	while (rc == 0 && path[i] != '\0') {
+		if (path[i] == '.') {
+			rc = step_member(path, &i, &cur, err, errlen);
+		} else if (path[i] == '[') {
 			size_t open = i++;
 
-			if (path[i] == '\'' || path[i] == '"') {
-				char quote = path[i++];
-				size_t n = 0;
-
-				/* The decoded key is never longer than the rest of the path. */
-				if (keybuf == NULL)
-					keybuf = xmalloc(strlen(path + i) + 1);
-				for (;;) {
-					if (path[i] == '\0') {
-						jsonpath_error(err, errlen, open, "unterminated quoted name");
-						goto out;
-					}
-					if (path[i] == quote)
-						break;
-					if (path[i] == '\\') {
-						if (path[i + 1] != quote && path[i + 1] != '\\') {
-							jsonpath_error(err, errlen, i,
-							               "unknown escape (only \\%c and \\\\)", quote);
-							goto out;
-						}
-						keybuf[n++] = path[i + 1];
-						i += 2;
-						continue;
-					}
-					keybuf[n++] = path[i++];
-				}
-				i++;   /* closing quote */
-				if (path[i] != ']') {
-					jsonpath_error(err, errlen, i, "expected ']' after the quoted name");
-					goto out;
-				}
-				i++;
-				if (cur != NULL)
-					cur = jsonpath_member(cur, keybuf, n);
-			} else {
-				int neg = 0;
-				long long idx = 0;
-				size_t digits = i;
-
-				if (path[i] == '-') {
-					neg = 1;
-					digits = ++i;
-				}
-				while (path[i] >= '0' && path[i] <= '9') {
-					idx = idx * 10 + (path[i] - '0');
-					if (idx > JSONPATH_INDEX_MAX) {
-						jsonpath_error(err, errlen, digits, "index too large");
-						goto out;
-					}
-					i++;
-				}
-				if (i == digits) {
-					if (path[i] == '*')
-						jsonpath_error(err, errlen, i, "wildcards are not supported");
-					else if (path[i] == '?')
-						jsonpath_error(err, errlen, i, "filters are not supported");
-					else
-						jsonpath_error(err, errlen, i,
-						               "expected an index or a quoted name after '['");
-					goto out;
-				}
-				if (neg && idx == 0) {
-					jsonpath_error(err, errlen, digits - 1,
-					               "-0 is not an index (the last element is [-1])");
-					goto out;
-				}
-				if (path[i] != ']') {
-					jsonpath_error(err, errlen, i, "expected ']' after the index");
-					goto out;
-				}
-				i++;
-				if (cur != NULL) {
-					if (!json_is_array(cur)) {
-						cur = NULL;
-					} else {
-						long long size = (long long)json_array_size(cur);
-
-						if (neg)
-							idx = size - idx;
-						cur = (idx >= 0 && idx < size) ? json_array_get(cur, (size_t)idx)
-						                                : NULL;
-					}
-				}
+			if (path[i] != '\'' && path[i] != '"') {
+				rc = step_index(path, &i, &cur, err, errlen);
+				continue;
 			}
+			/* The decoded key is never longer than the rest of the path. */
+			if (keybuf == NULL)
+				keybuf = xmalloc(strlen(path + i) + 1);
+			rc = step_quoted(path, open, &i, keybuf, &cur, err, errlen);
 		} else {
 			jsonpath_error(err, errlen, i, "expected '.' or '[' here");
-			goto out;
+			rc = -1;
 		}
 	}
-	if (out)
-		*out = cur;
-	rc = 0;
-out:
 	free(keybuf);
+	if (rc == 0 && out)
+		*out = cur;
 	return rc;
 }
 
