@@ -173,6 +173,9 @@ def _min_locations_scenario(rig, uri, target):
     wait_fleet_state(agents, "up", {loc: "up" for loc in SOURCES})
     owners = db(uri, "SELECT DISTINCT lease_owner FROM notifications")
     assert owners and all(o[0] in SOURCES for o in owners), owners
+    # Each agent read the fleet's pairs at start (its conditions restored).
+    for a in agents:
+        assert "reading the fleet's alerts failed" not in a.all_logs(), a.all_logs()[-3000:]
 
 
 def test_kill9_of_the_delivering_agent_moves_its_delivery(rig, pg_server, targets):
