@@ -64,6 +64,7 @@ struct agent {
 	uint64_t published_ms;          /* when the last snapshot was published */
 	uint64_t publish_gap_ms;        /* least time between publishes (PUBLISH_COST_FACTOR) */
 	struct snapshot_health published;   /* the health facts last published */
+	int published_fleet_up, published_fleet_down;   /* the members last published */
 	bool dirty;                     /* state changed since the last publish */
 	bool stopping;
 	uint64_t alive_ms;              /* atomic: last loop pass, for /healthz */
@@ -263,27 +264,38 @@ static void agent_on_result(const struct check *c, const struct probe_result *r,
 	agent_mark_dirty(a);
 }
 
-/* The fleet's part of the snapshot: this agent's location and the members by state. */
-static void agent_fill_fleet(struct agent *a, struct snapshot *snap)
+/* The fleet's members by state, counted into *up and *down (0 on SQLite). */
+static void agent_count_members(struct agent *a, int *up, int *down)
 {
 	struct fleet_member *m;
 	size_t n;
 
+	*up = *down = 0;
 	if (a->fleet == NULL)
 		return;
 	n = fleet_members(a->fleet, &m);
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].live)
+			(*up)++;
+		else
+			(*down)++;
+	}
+	free(m);
+}
+
+/* The fleet's part of the snapshot: this agent's location and the members by state. */
+static void agent_fill_fleet(struct agent *a, struct snapshot *snap)
+{
+	if (a->fleet == NULL)
+		return;
 	snap->fleet = true;
 	/* The label only when the location was written: a default host name
 	 * would rename every series of an agent that never asked for one. */
 	if (a->conf->agent.location_set)
 		util_strlcpy(snap->fleet_location, fleet_location(a->fleet), sizeof(snap->fleet_location));
-	for (size_t i = 0; i < n; i++) {
-		if (m[i].live)
-			snap->fleet_up++;
-		else
-			snap->fleet_down++;
-	}
-	free(m);
+	agent_count_members(a, &snap->fleet_up, &snap->fleet_down);
+	a->published_fleet_up = snap->fleet_up;
+	a->published_fleet_down = snap->fleet_down;
 }
 
 static void agent_publish(struct agent *a)
@@ -328,6 +340,16 @@ static bool agent_health_changed(struct agent *a)
 	if (a->conf->n_maintenance > 0)
 		return true;
 	shards_get_stats(a->shards, &st);
+	/* An agent joining or leaving changes pharos_fleet_agents and the
+	 * page without a result of this agent's (its checks may run every
+	 * few minutes). */
+	if (a->fleet != NULL) {
+		int up, down;
+
+		agent_count_members(a, &up, &down);
+		if (up != a->published_fleet_up || down != a->published_fleet_down)
+			return true;
+	}
 	return store_healthy(a->store) != a->published.store_ok ||
 	       st.on_time != a->published.scheduler_on_time ||
 	       st.overloaded != a->published.overloaded || st.skipped != a->published.skipped;

@@ -3,7 +3,8 @@
  * transitions committed as one unit (state, history, notifications) through
  * the store's writer, and the committed notifications handed to delivery.
  * On PostgreSQL (a fleet) the engine decides this location's condition and
- * the fleet decides the alert (agent/alerting_fleet.c, docs/fleet-alerting.md).
+ * the fleet decides the alert (agent/alerting_fleet.c; docs/fleet.md,
+ * "Alerting across locations").
  *
  * Loop thread only, except alerting_retry_notification (a server thread).
  * Use (agent.c):

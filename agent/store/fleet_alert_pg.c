@@ -668,7 +668,9 @@ int pg_fleet_pairs(struct store_reader *base, const char *location, struct store
 		" (extract(epoch FROM c.updated_at) * 1000000)::bigint"
 		" FROM fleet_alerts a FULL JOIN (SELECT * FROM fleet_conditions WHERE location = $1) c"
 		" ON a.rule = c.rule AND a.check_name = c.check_name"
-		" ORDER BY 1 COLLATE \"C\", 2 COLLATE \"C\"";       /* strcmp order */
+		/* strcmp order; the expressions, since "1 COLLATE" is the integer 1 */
+		" ORDER BY coalesce(a.rule, c.rule) COLLATE \"C\","
+		" coalesce(a.check_name, c.check_name) COLLATE \"C\"";
 	struct pg_params p = { 0 };
 	PGresult *r;
 	struct store_fleet_pair *v;

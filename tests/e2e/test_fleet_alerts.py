@@ -1,10 +1,11 @@
 """End-to-end: alerting across the locations of a fleet (SPEC section 6,
-issue 13): agents on one real PostgreSQL, each with its own location; the
-same check name points at a target of that location alone, so the test
-chooses where it fails (until source_address exists).
+issue 13): agents on one real PostgreSQL, each with its own location.
 
-- min_locations = 2: failing at one location pages nobody; at two, exactly
-  one notification per receiver (not one per agent); recovery resolves once.
+- min_locations = 2 (issue 13's first test): three agents sending from
+  127.0.0.2/.3/.4 through agent.source_address, one nginx failing only for
+  chosen client addresses; failing at one location pages nobody and every
+  agent shows `degraded`; at two, exactly one notification per receiver (not
+  one per agent) naming the failing locations; recovery resolves once.
 - kill -9 of the agent holding a pending delivery: another agent delivers it
   within 30 s with the same idempotency key; the dead agent's location stops
   counting and the alert resolves.
@@ -24,12 +25,17 @@ import e2eutil as U  # noqa: E402
 from alerting import (FlipTarget, delivered, detection_bound_s, rig, wait_delivered,  # noqa: E402,F401
                       wait_state)
 from conftest import start_pg_server, stop_pg_server  # noqa: E402
+import fleet_util as F  # noqa: E402
 from fleet_util import fleet_agent, start_all  # noqa: E402
 
 
 @pytest.fixture
 def targets():
-    """One flip target per location."""
+    """One flip target per location, for the tests below the first: they
+    test delivery leases, repeats and the partition, where which location
+    fails matters but not how the agent tells it apart; a flip target
+    changes at once and needs no nginx, and the agents' real source
+    addresses are tested by test_min_locations_pages_once_per_receiver."""
     made = {}
 
     def get(location):
@@ -53,52 +59,123 @@ def webhook_ids(rcv, kind):
     return [r.headers.get("webhook-id") for r in delivered(rcv, kind)]
 
 
-def test_min_locations_pages_once_per_receiver(rig, pg_server, targets):
-    uri = pg_server.new_database()
-    locations = ("ams", "fra", "nyc")
-    agents = [fleet_agent(rig, uri, loc, checks=[located_check(rig, targets(loc))],
-                          rules=[rig.rule(min_locations=2)]) for loc in locations]
-    start_all(agents)
+SOURCES = {"a": "127.0.0.2", "b": "127.0.0.3", "c": "127.0.0.4"}
+# The fleet's sweep re-decides every pair with a firing condition every 10 s:
+# "nobody paged" is watched for one sweep and a margin.
+SWEEP_S = 10
+
+
+def fleet_state(agent):
+    """(state, {location: state}) of check "api" in the agent's /api/v1/checks."""
+    c = agent.checks()["api"]
+    return c["state"], {loc: x["state"] for loc, x in c.get("locations", {}).items()}
+
+
+def wait_fleet_state(agents, state, per_location, timeout=30):
     for a in agents:
-        wait_state(a, "api", "up")
+        U.wait_until(lambda: fleet_state(a) == (state, per_location), timeout, interval=0.2,
+                     what="check api %s %r on %s" % (state, per_location, a.name))
 
-    # One location failing: its condition is in the fleet, nobody is paged.
-    targets("ams").down()
-    wait_state(agents[0], "api", "down")
-    U.wait_until(lambda: db(uri, "SELECT location FROM fleet_conditions WHERE firing"),
-                 detection_bound_s() + 5, what="the ams condition in fleet_conditions")
-    time.sleep(3)
-    for rcv in rig.receivers:
-        assert delivered(rcv, "firing") == [], "%s paged for one location" % rcv.name
+
+def notification_rows(uri):
+    return db(uri, "SELECT kind, notifier, state FROM notifications ORDER BY id")
+
+
+def wait_all_delivered(uri, n):
+    """Polls until the outbox holds n rows, every one delivered: from then
+    on no agent has anything left to send."""
+    U.wait_until(lambda: (lambda rows: len(rows) == n and all(r[2] == "delivered" for r in rows))(
+                 notification_rows(uri)), 30, interval=0.2,
+                 what="%d notifications, all delivered" % n)
+
+
+def assert_nobody_paged(rig, uri, seconds):
+    """Watches the receivers and the outbox for `seconds`; fails at the first
+    notification (there is no condition to await for "nothing happens")."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for rcv in rig.receivers:
+            assert rcv.snapshot() == [], "%s was paged: %r" % (rcv.name, rcv.snapshot())
+        assert notification_rows(uri) == [], notification_rows(uri)
+        time.sleep(0.5)
+
+
+def failing_names(text, prefix):
+    """The location names listed after prefix in a value or message."""
+    assert text.startswith(prefix), (prefix, text)
+    return set(text[len(prefix):].split(": ", 1)[0].split(", "))
+
+
+def test_min_locations_pages_once_per_receiver(rig, pg_server, workdir):
+    """Issue 13's first test: three agents on one PostgreSQL, sending from
+    127.0.0.2/.3/.4 (agent.source_address), one nginx failing only for the
+    client addresses the test chooses, a rule with min_locations = 2."""
+    if not all(F.free_source_port_ok(s) for s in SOURCES.values()):
+        pytest.skip("this host cannot send from 127.0.0.2-4")
+    target = F.FleetNginx(workdir).start()
+    try:
+        _min_locations_scenario(rig, pg_server.new_database(), target)
+    finally:
+        target.stop()
+
+
+def _min_locations_scenario(rig, uri, target):
+    agents = [fleet_agent(rig, uri, loc, checks=[rig.check(url=target.url("/api"))],
+                          rules=[rig.rule(min_locations=2)],
+                          agent_extra={"source_address": src})
+              for loc, src in SOURCES.items()]
+    start_all(agents)
+    F.wait_members(agents, 3)
+    wait_fleet_state(agents, "up", {loc: "up" for loc in SOURCES})
+    # Every probe left from its agent's own address, none from 127.0.0.1.
+    assert set(target.hits("/api")) == set(SOURCES.values()), target.hits("/api")
+
+    # One location failing: its condition is in the fleet, nobody is paged,
+    # every agent shows the check degraded.
+    target.fail_for([SOURCES["a"]])
+    U.wait_until(lambda: db(uri, "SELECT location FROM fleet_conditions WHERE firing")
+                 == [("a",)], detection_bound_s() + 10, interval=0.2,
+                 what="a's condition, alone, in fleet_conditions")
+    wait_fleet_state(agents, "degraded", {"a": "down", "b": "up", "c": "up"})
+    assert_nobody_paged(rig, uri, SWEEP_S + 2)
     assert db(uri, "SELECT state FROM fleet_alerts WHERE rule = 'down'") == [("ok",)]
+    for a in agents:
+        assert (a.alert("down", "api") or {}).get("state") != "firing", a.alerts()
 
-    # Two locations: one page per receiver, naming both locations.
-    targets("fra").down()
+    # Two locations: one page per receiver, whichever agent sends it,
+    # naming the failing locations.
+    target.fail_for([SOURCES["a"], SOURCES["b"]])
     for rcv in rig.receivers:
-        wait_delivered(rcv, "firing", timeout=detection_bound_s() + 10)
-    time.sleep(4)
+        wait_delivered(rcv, "firing", timeout=detection_bound_s() + 15)
+    wait_all_delivered(uri, len(rig.receivers))
     for rcv in rig.receivers:
         assert len(delivered(rcv, "firing")) == 1, "%s: %r" % (rcv.name, rcv.snapshot())
+    assert sorted(r[:2] for r in notification_rows(uri)) == sorted(
+        ("firing", n) for n in ("ops-slack", "oncall", "audit"))
     body = delivered(rig.hook, "firing")[0].json
-    assert "ams" in body["value"] and "fra" in body["value"] and "nyc" not in body["value"], body
-    assert body["value"].startswith("2 of 3 locations failing"), body
-    fa = db(uri, "SELECT state, episode FROM fleet_alerts WHERE rule = 'down'")
-    assert fa == [("firing", 1)], fa
-    # Every agent shows the fleet's alert.
-    for a in agents:
+    assert body["value"].startswith("2 of 3 locations failing: "), body
+    assert failing_names(body["value"], "2 of 3 locations failing: ") == {"a", "b"}, body
+    assert failing_names(body["message"], "failing at ") == {"a", "b"}, body
+    assert db(uri, "SELECT state, episode FROM fleet_alerts WHERE rule = 'down'") == [("firing", 1)]
+    wait_fleet_state(agents, "degraded", {"a": "down", "b": "down", "c": "up"})
+    for a in agents:            # every agent shows the fleet's alert
         assert (a.alert("down", "api") or {}).get("state") == "firing", a.alerts()
 
     # Recovery: one resolve per receiver.
-    targets("ams").up()
-    targets("fra").up()
+    target.fail_for([])
     for rcv in rig.receivers:
-        wait_delivered(rcv, "resolved", timeout=detection_bound_s() + 10)
-    time.sleep(4)
+        wait_delivered(rcv, "resolved", timeout=detection_bound_s() + 15)
+    wait_all_delivered(uri, 2 * len(rig.receivers))
     for rcv in rig.receivers:
         assert len(delivered(rcv, "resolved")) == 1, "%s: %r" % (rcv.name, rcv.snapshot())
         assert len(delivered(rcv, "firing")) == 1, "%s: %r" % (rcv.name, rcv.snapshot())
+    assert db(uri, "SELECT state FROM fleet_alerts WHERE rule = 'down'") == [("ok",)]
+    wait_fleet_state(agents, "up", {loc: "up" for loc in SOURCES})
     owners = db(uri, "SELECT DISTINCT lease_owner FROM notifications")
-    assert owners and all(o[0] in locations for o in owners), owners
+    assert owners and all(o[0] in SOURCES for o in owners), owners
+    # Each agent read the fleet's pairs at start (its conditions restored).
+    for a in agents:
+        assert "reading the fleet's alerts failed" not in a.all_logs(), a.all_logs()[-3000:]
 
 
 def test_kill9_of_the_delivering_agent_moves_its_delivery(rig, pg_server, targets):

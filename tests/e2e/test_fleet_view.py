@@ -7,46 +7,18 @@ locations; the status page has a column per location (in Chromium too, after
 its script refreshed it) and the check page a row per location. Every result
 records its location, on SQLite and on PostgreSQL, and migrate-db keeps it."""
 
-import os
 import re
 import sqlite3
 
 import pytest
 
 import e2eutil as U
+import fleet_util as F
 
 LOCATIONS = ("ap-south", "eu-west", "us-east")
 # check name -> the locations where it fails (nginx answers /unavailable 503)
 FAILS_AT = {"home": (), "shop": ("us-east",), "legacy": LOCATIONS}
 WANT = {"home": "up", "shop": "degraded", "legacy": "down"}
-
-
-# --- fleet: stand-in until part fleet's tests/e2e/fleet_util.py lands ----------------------
-# Starts agents that share one PostgreSQL database, each with its own
-# location, config and port, and waits for /readyz. Part fleet's module
-# does this (with source addresses); the integrator keeps one copy.
-class Fleet:
-    def __init__(self, workdir, database):
-        self.workdir, self.database, self.agents = workdir, database, []
-
-    def start(self, location, checks, defaults=None):
-        a = U.Agent(os.path.join(self.workdir, location), checks, name=location,
-                    database=self.database, agent_extra={"location": location},
-                    defaults=defaults)
-        self.agents.append(a)
-        return a.start()
-
-    def stop(self):
-        problems = []
-        for a in self.agents:
-            try:
-                rc, _ = a.stop(15)
-                if rc != 0:
-                    problems.append("%s exited with %s:\n%s" % (a.workdir, rc, a.logs()[-3000:]))
-            except AssertionError as e:
-                problems.append(str(e))
-        return problems
-# --- end of the stand-in ------------------------------------------------------------------
 
 
 def checks_at(location, nginx):
@@ -57,14 +29,17 @@ def checks_at(location, nginx):
 
 @pytest.fixture(scope="module")
 def fleet(module_workdir, pg_server, nginx):
-    f = Fleet(module_workdir, pg_server.new_database())
+    """The three agents (fleet_util.FleetAgent), in LOCATIONS order; each
+    must exit 0 on SIGTERM at the end."""
+    specs = [F.AgentSpec(loc, None, checks_at(loc, nginx)) for loc in LOCATIONS]
+    agents = F.start_fleet(module_workdir, pg_server.new_database(), specs)
     try:
-        for loc in LOCATIONS:
-            f.start(loc, checks_at(loc, nginx))
-        yield f
+        yield agents
     finally:
-        problems = f.stop()
-    assert not problems, "\n".join(problems)
+        codes = F.stop_fleet(agents)
+    bad = {loc: rc for loc, rc in codes.items() if rc != 0}
+    assert not bad, "agents exited with %r:\n%s" % (bad, "\n".join(
+        a.logs()[-3000:] for a in agents if a.location in bad))
 
 
 def fleet_states(agent):
@@ -72,17 +47,17 @@ def fleet_states(agent):
 
 
 def test_every_agent_shows_the_fleet(fleet):
-    for a in fleet.agents:
+    for a in fleet:
         U.wait_until(lambda: fleet_states(a) == WANT, 30,
-                     what="the fleet's states on %s" % a.workdir)
-    for a in fleet.agents:
+                     what="the fleet's states on %s" % a.location)
+    for a in fleet:
         checks = a.checks()
         for name, want in WANT.items():
             locs = checks[name]["locations"]
             assert sorted(locs) == list(LOCATIONS), (name, locs)
             for loc, l in locs.items():
                 fails = loc in FAILS_AT[name]
-                assert l["state"] == ("down" if fails else "up"), (a.workdir, name, loc, l)
+                assert l["state"] == ("down" if fails else "up"), (a.location, name, loc, l)
                 assert l["last"]["ok"] is (not fails)
                 assert l["last"]["location"] == loc
                 assert l["stale"] is False
@@ -97,7 +72,7 @@ def test_every_agent_shows_the_fleet(fleet):
 def test_the_failing_location_shows_the_fleet(fleet):
     """The agent where the check fails shows the fleet's state, not only
     its own last run."""
-    us = fleet.agents[LOCATIONS.index("us-east")]
+    us = fleet[LOCATIONS.index("us-east")]
     U.wait_until(lambda: fleet_states(us) == WANT, 30, what="the fleet's states")
     shop = us.checks()["shop"]
     assert shop["state"] == "degraded"
@@ -106,7 +81,7 @@ def test_the_failing_location_shows_the_fleet(fleet):
 
 
 def test_status_page_has_a_column_per_location(fleet):
-    a = fleet.agents[0]
+    a = fleet[0]
     U.wait_until(lambda: fleet_states(a) == WANT, 30, what="the fleet's states")
     html = a.get("/").text
     head = re.search(r'<span class="g-locs">((?:<span>[^<]*</span>)*)</span>', html)
@@ -132,7 +107,7 @@ def test_status_page_in_chromium(fleet):
     """After the page's script refreshed it from /api/v1/checks, the states
     and the location cells are still the fleet's."""
     from test_page import dump_dom, screenshot
-    a = fleet.agents[1]
+    a = fleet[1]
     dom = dump_dom("http://127.0.0.1:%d/" % a.port)
     row = re.search(r'<li class="check" data-name="legacy" data-state="down">(.*?)</li>', dom)
     assert row, dom[:3000]
