@@ -249,11 +249,14 @@ static int fleet_round(struct fleet *f, struct fleet_member *other)
 	return 0;
 }
 
-/* Seconds to the next round: a heartbeat period, backing off to 4 of them
- * while the database keeps failing (each round reconnects). */
+/* Seconds to the next round: a heartbeat period, backing off to 2 of them
+ * while the database keeps failing (each round reconnects). No more: the
+ * others count this agent's locations only while its heartbeat is recent,
+ * so a long backoff would keep it out of the fleet after the database
+ * returned. */
 static int next_round_s(int fails)
 {
-	int k = fails <= 1 ? 1 : fails == 2 ? 2 : 4;
+	int k = fails <= 1 ? 1 : 2;
 
 	return k * FLEET_HEARTBEAT_MS / 1000;
 }

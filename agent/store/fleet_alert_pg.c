@@ -51,20 +51,25 @@ static const char condition_sql[] =
 	" VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (rule, check_name, location) DO UPDATE"
 	" SET firing = excluded.firing, value = excluded.value, updated_at = excluded.updated_at";
 /* The pair's locations: those with a condition or a result of the check.
- * A location whose agent is not live no longer counts, nor one without a
- * result for 10 intervals (it stopped running the check: its locations or
- * an "any" check moved); this agent's own is live and fresh (its results
- * are in this very batch). */
+ * Counted as failing or passing: this agent's own (its results are in this
+ * very batch) and those with a result within 2 intervals whose agent is
+ * live. Unknown (holds an alert, never fires one): a location whose agent
+ * has not been seen for PG_LIVE_S but within PG_GONE_S (it died, or the
+ * database was away and its heartbeat has not come back yet), or whose last
+ * result is older than 2 intervals. Not counted at all: an agent gone for
+ * PG_GONE_S, or no result for 10 intervals (it stopped running the check:
+ * its locations or an "any" check moved). */
 static const char locations_sql[] =
 	"WITH locs AS (SELECT location FROM fleet_conditions WHERE rule = $1 AND check_name = $2"
 	" UNION SELECT location FROM fleet_latest WHERE check_name = $2)"
 	" SELECT l.location, coalesce(c.firing, false),"
-	" l.location = $3 OR coalesce(f.ts_us >= $4::bigint - 2 * $5::bigint - " STALE_SLACK_US ", false)"
+	" l.location = $3 OR (coalesce(f.ts_us >= $4::bigint - 2 * $5::bigint - " STALE_SLACK_US ", false)"
+	" AND coalesce(a.last_seen > now() - interval '" PG_LIVE_S " seconds', false))"
 	" FROM locs l"
 	" LEFT JOIN fleet_conditions c ON c.rule = $1 AND c.check_name = $2 AND c.location = l.location"
 	" LEFT JOIN fleet_latest f ON f.check_name = $2 AND f.location = l.location"
-	" WHERE l.location = $3 OR (EXISTS (SELECT 1 FROM fleet_agents a WHERE a.location = l.location"
-	" AND a.last_seen > now() - interval '" PG_LIVE_S " seconds')"
+	" LEFT JOIN fleet_agents a ON a.location = l.location"
+	" WHERE l.location = $3 OR (a.last_seen > now() - interval '" PG_GONE_S " seconds'"
 	" AND f.ts_us >= $4::bigint - " GONE_INTERVALS " * $5::bigint - " STALE_SLACK_US ")"
 	" ORDER BY l.location";
 static const char pair_update_sql[] =
@@ -94,6 +99,11 @@ static const char sweep_sql[] =
 /* Renews this agent's leases and returns its rows: also those another
  * agent's decision gave it (behind an older row of the same alert it holds);
  * delivery ignores the ones it has. */
+/* A batch of this agent's proves it alive: its row in fleet_agents is
+ * renewed here too, so that after the database was away the others see it
+ * live as soon as its writer is back, not only at its next heartbeat. */
+static const char seen_sql[] =
+	"UPDATE fleet_agents SET last_seen = now() WHERE location = $1";
 static const char renew_sql[] =
 	"UPDATE notifications SET lease_until = now() + interval '" PG_LEASE_S " seconds'"
 	" WHERE lease_owner = $1 AND state = 'pending' RETURNING " PG_OUTBOX_COLUMNS;
@@ -572,6 +582,9 @@ static int apply_leases(struct pg_fleet *f, PGconn *c, struct pg_params *pp,
 	PGresult *r;
 
 	util_strlcpy(f->owner, o->owner, sizeof(f->owner));
+	pg_params_text(pp, o->owner);
+	if (run_done(c, pp, seen_sql, "fleet agent", err, errlen) != 0)
+		return -1;
 	pg_params_text(pp, o->owner);
 	r = run(c, pp, renew_sql, "notification leases", err, errlen);
 	if (r == NULL)

@@ -10,6 +10,7 @@
 
 #define PG_LEASE_S "20"         /* a delivery lease; renewed every 5 s */
 #define PG_LIVE_S "15"          /* an agent is live while seen this recently */
+#define PG_GONE_S "120"         /* unseen this long: its locations no longer count */
 
 /* Inserts r (ON CONFLICT (key) DO NOTHING), leased to lease_owner (NULL: not
  * leased) or to the agent holding an older undelivered row of the same alert
