@@ -572,7 +572,9 @@ static json_t *rule_severity(const struct snapshot *snap, const char *name)
 
 /* The run behind an instance's latest change, from the engine's view in the
  * snapshot (the database keeps no run id). null when unknown, or when the
- * snapshot (published every 250 ms) does not show the same state yet. */
+ * snapshot (published every 250 ms) does not show the same state yet. In a
+ * fleet the stored alert id is the fleet's (derived from the episode), not
+ * this engine's: the run is then this location's latest change. */
 static json_t *alert_run_id(const struct snapshot *snap, const struct alert_state_row *st)
 {
 	for (size_t i = 0; snap != NULL && i < snap->n_alerts; i++) {
@@ -581,7 +583,7 @@ static json_t *alert_run_id(const struct snapshot *snap, const struct alert_stat
 		if (strcmp(sa->rule, st->rule) != 0 || strcmp(sa->check, st->check) != 0)
 			continue;
 		if (sa->state != (int)st->state ||
-		    strcmp(sa->alert_id, st->alert_id != NULL ? st->alert_id : "") != 0 ||
+		    (!snap->fleet && strcmp(sa->alert_id, st->alert_id != NULL ? st->alert_id : "") != 0) ||
 		    sa->run_id == NULL || sa->run_id[0] == '\0')
 			return json_null();
 		return json_string(sa->run_id);
