@@ -21,6 +21,7 @@
 #include "heartbeat.h"
 #include "web/httpd.h"
 #include "routes.h"
+#include "run_now.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/resolver.h"
@@ -72,86 +73,11 @@ struct agent {
 	uint64_t last_stats_overload;   /* runs skipped for overload at the last stats line */
 };
 
-/* --- admin "run now" from a server thread ------------------------------------ */
-
-/* What a server thread asks of the loop, and the result it gets back
- * (through a waiter: status 0 done, -1 no such check, -2 stopping). */
-struct run_request {
-	struct agent *agent;
-	struct sched *sched;            /* the check's owner, on whose loop the run starts */
-	char name[80];
-	bool has_result;
-	struct probe_result result;
-};
-
-static void run_request_free(void *p)
-{
-	struct run_request *req = p;
-
-	if (req->has_result)
-		probe_result_clear(&req->result);
-	free(req);
-}
-
-static void run_request_done(const struct probe_result *r, void *arg)
-{
-	struct waiter *w = arg;
-	struct run_request *req = waiter_payload(w);
-
-	probe_result_copy(&req->result, r);
-	req->has_result = true;
-	waiter_finish(w, 0);
-}
-
-static void run_request_start(struct loop *l, void *arg)
-{
-	struct waiter *w = arg;
-	struct run_request *req = waiter_payload(w);
-
-	if (__atomic_load_n(&req->agent->stopping, __ATOMIC_RELAXED))
-		waiter_finish(w, -2);
-	else if (sched_run_now(req->sched, req->name, run_request_done, w) != 0)
-		waiter_finish(w, -1);
-}
-
 static int agent_run_check(void *ctx, const char *name, struct probe_result *out)
 {
 	struct agent *a = ctx;
-	struct run_request *req;
-	struct waiter *w;
-	const struct check *c;
-	struct snapshot *snap = snapshot_acquire();
-	struct sched *owner = NULL;
-	struct loop *owner_loop = NULL;
-	uint64_t wait_ms = 15000;
-	int status;
 
-	/* Bound the wait by what the run can take, from the config in force. */
-	c = snap ? conf_find_check(snap->conf, name) : NULL;
-	if (c) {
-		wait_ms = c->timeout_ms * (uint64_t)(c->retries + 1) +
-		          c->retry_interval_ms * (uint64_t)c->retries + 5000;
-		owner = shards_sched_for(a->shards, c, &owner_loop);
-	}
-	if (snap)
-		snapshot_release(snap);
-	if (!c)
-		return -1;
-
-	req = xcalloc(1, sizeof(*req));
-	req->agent = a;
-	req->sched = owner;
-	util_strlcpy(req->name, name, sizeof(req->name));
-	w = waiter_new(req, run_request_free);
-	if (loop_post(owner_loop, run_request_start, w) != 0) {
-		waiter_abandon(w);
-		return -2;
-	}
-	status = waiter_wait(w, wait_ms);
-	if (status == 0)
-		probe_result_copy(out, &req->result);
-	waiter_put(w);
-	return status == WAITER_PENDING ? -2 : status;
+	return run_now(a->shards, &a->stopping, name, out);
 }
 
 static bool agent_loop_alive(void *ctx)

@@ -214,8 +214,6 @@ struct store *store_start(const struct store_ops *ops, const char *path, char *e
 
 /* --- helpers shared by the implementations (store.c) --------------------- */
 
-/* A JSON string of s even when s is not valid UTF-8: such bytes become '?'. */
-json_t *store_text_json(const char *s);
 /* Sets o[key] to wall_us as an RFC 3339 time. */
 void store_set_time(json_t *o, const char *key, int64_t wall_us);
 

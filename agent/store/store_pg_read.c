@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/database.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -278,7 +279,7 @@ static void set_time_or_null(json_t *o, const char *key, const PGresult *r, int 
 
 static json_t *text_or_null(const PGresult *r, int row, int i)
 {
-	return PQgetisnull(r, row, i) ? json_null() : store_text_json(pg_text(r, row, i));
+	return PQgetisnull(r, row, i) ? json_null() : json_text(pg_text(r, row, i));
 }
 
 /* A read whose query takes $1, a text filter (NULL: none), and $2, a row
@@ -313,13 +314,13 @@ json_t *pg_notifications(struct store_reader *base, const char *state, int limit
 		bool pending = strcmp(pg_text(r, i, 7), "pending") == 0;
 
 		json_object_set_new(o, "id", json_integer(pg_int(r, i, 0, 0)));
-		json_object_set_new(o, "key", store_text_json(pg_text(r, i, 1)));
-		json_object_set_new(o, "notifier", store_text_json(pg_text(r, i, 2)));
-		json_object_set_new(o, "rule", store_text_json(pg_text(r, i, 3)));
-		json_object_set_new(o, "check", store_text_json(pg_text(r, i, 4)));
+		json_object_set_new(o, "key", json_text(pg_text(r, i, 1)));
+		json_object_set_new(o, "notifier", json_text(pg_text(r, i, 2)));
+		json_object_set_new(o, "rule", json_text(pg_text(r, i, 3)));
+		json_object_set_new(o, "check", json_text(pg_text(r, i, 4)));
 		json_object_set_new(o, "alert_id", text_or_null(r, i, 5));
-		json_object_set_new(o, "kind", store_text_json(pg_text(r, i, 6)));
-		json_object_set_new(o, "state", store_text_json(pg_text(r, i, 7)));
+		json_object_set_new(o, "kind", json_text(pg_text(r, i, 6)));
+		json_object_set_new(o, "state", json_text(pg_text(r, i, 7)));
 		json_object_set_new(o, "attempts", json_integer(pg_int(r, i, 8, 0)));
 		set_time_or_null(o, "created", r, i, 9);
 		if (pending)
@@ -416,11 +417,11 @@ json_t *pg_alert_history(struct store_reader *base, const char *check, int limit
 	for (int i = 0; i < PQntuples(r); i++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "rule", store_text_json(pg_text(r, i, 0)));
-		json_object_set_new(o, "check", store_text_json(pg_text(r, i, 1)));
+		json_object_set_new(o, "rule", json_text(pg_text(r, i, 0)));
+		json_object_set_new(o, "check", json_text(pg_text(r, i, 1)));
 		json_object_set_new(o, "alert_id", text_or_null(r, i, 2));
-		json_object_set_new(o, "from", store_text_json(pg_text(r, i, 3)));
-		json_object_set_new(o, "to", store_text_json(pg_text(r, i, 4)));
+		json_object_set_new(o, "from", json_text(pg_text(r, i, 3)));
+		json_object_set_new(o, "to", json_text(pg_text(r, i, 4)));
 		store_set_time(o, "ts", pg_int(r, i, 5, 0));
 		json_object_set_new(o, "value", text_or_null(r, i, 6));
 		json_array_append_new(arr, o);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/util.h"
 #include "probes/result.h"
 #include "store/store_impl.h"
@@ -18,25 +19,6 @@ void store_set_time(json_t *o, const char *key, int64_t wall_us)
 
 	util_format_time(wall_us, buf, sizeof(buf));
 	json_object_set_new(o, key, json_string(buf));
-}
-
-/* jansson refuses invalid UTF-8 (a message may hold a truncated multi-byte
- * character or raw bytes from a banner), and a missing field would be worse
- * than a replaced byte. */
-json_t *store_text_json(const char *s)
-{
-	json_t *j = json_string(s);
-
-	if (j == NULL) {
-		char *copy = xstrdup(s);
-
-		for (char *p = copy; *p != '\0'; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		j = json_string(copy);
-		free(copy);
-	}
-	return j;
 }
 
 /* The stored details text as an object, or NULL: a row written by a broken
@@ -69,13 +51,13 @@ static json_t *result_json(const struct store_raw_result *row)
 	json_t *phases = json_object();
 	json_t *details = details_object(row->details);
 
-	json_object_set_new(o, "run_id", store_text_json(row->run_id));
+	json_object_set_new(o, "run_id", json_text(row->run_id));
 	store_set_time(o, "ts", row->ts_us);
 	json_object_set_new(o, "duration_ms", json_real((double)row->duration_us / 1000.0));
 	json_object_set_new(o, "ok", json_boolean(row->ok));
-	json_object_set_new(o, "error", row->ok ? json_null() : store_text_json(row->error));
-	json_object_set_new(o, "message", store_text_json(row->message));
-	json_object_set_new(o, "location", store_text_json(row->location ? row->location : ""));
+	json_object_set_new(o, "error", row->ok ? json_null() : json_text(row->error));
+	json_object_set_new(o, "message", json_text(row->message));
+	json_object_set_new(o, "location", json_text(row->location ? row->location : ""));
 	set_phase(phases, "dns", row->dns_us);
 	set_phase(phases, "connect", row->connect_us);
 	set_phase(phases, "tls", row->tls_us);

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "store/rollup_sqlite.h"
@@ -263,7 +264,7 @@ static json_t *text_or_null(sqlite3_stmt *st, int i)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return json_null();
-	return store_text_json(column_text(st, i));
+	return json_text(column_text(st, i));
 }
 
 json_t *sqlite_notifications(struct store_reader *base, const char *state, int limit)
@@ -290,13 +291,13 @@ json_t *sqlite_notifications(struct store_reader *base, const char *state, int l
 		bool pending = strcmp(column_text(st, 7), "pending") == 0;
 
 		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(o, "key", store_text_json(column_text(st, 1)));
-		json_object_set_new(o, "notifier", store_text_json(column_text(st, 2)));
-		json_object_set_new(o, "rule", store_text_json(column_text(st, 3)));
-		json_object_set_new(o, "check", store_text_json(column_text(st, 4)));
+		json_object_set_new(o, "key", json_text(column_text(st, 1)));
+		json_object_set_new(o, "notifier", json_text(column_text(st, 2)));
+		json_object_set_new(o, "rule", json_text(column_text(st, 3)));
+		json_object_set_new(o, "check", json_text(column_text(st, 4)));
 		json_object_set_new(o, "alert_id", text_or_null(st, 5));
-		json_object_set_new(o, "kind", store_text_json(column_text(st, 6)));
-		json_object_set_new(o, "state", store_text_json(column_text(st, 7)));
+		json_object_set_new(o, "kind", json_text(column_text(st, 6)));
+		json_object_set_new(o, "state", json_text(column_text(st, 7)));
 		json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(st, 8)));
 		set_time_or_null(o, "created", st, 9);
 		if (pending)
@@ -427,11 +428,11 @@ json_t *sqlite_alert_history(struct store_reader *base, const char *check, int l
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "rule", store_text_json(column_text(st, 0)));
-		json_object_set_new(o, "check", store_text_json(column_text(st, 1)));
+		json_object_set_new(o, "rule", json_text(column_text(st, 0)));
+		json_object_set_new(o, "check", json_text(column_text(st, 1)));
 		json_object_set_new(o, "alert_id", text_or_null(st, 2));
-		json_object_set_new(o, "from", store_text_json(column_text(st, 3)));
-		json_object_set_new(o, "to", store_text_json(column_text(st, 4)));
+		json_object_set_new(o, "from", json_text(column_text(st, 3)));
+		json_object_set_new(o, "to", json_text(column_text(st, 4)));
 		store_set_time(o, "ts", sqlite3_column_int64(st, 5));
 		json_object_set_new(o, "value", text_or_null(st, 6));
 		json_array_append_new(arr, o);

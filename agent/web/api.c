@@ -10,6 +10,7 @@
 
 #include <microhttpd.h>
 
+#include "core/json_text.h"
 #include "core/buf.h"
 #include "web/api.h"
 #include "web/api_fleet.h"
@@ -37,30 +38,12 @@ static const struct {
 
 /* --- responses --------------------------------------------------------------- */
 
-/* A JSON string of s, with bytes of invalid UTF-8 replaced by '?' (jansson
- * refuses invalid UTF-8 and a missing field is worse than a replaced byte). */
-static json_t *text_json(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-
-	if (j == NULL) {
-		char *copy = xstrdup(s);
-
-		for (char *p = copy; *p != '\0'; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		j = json_string(copy);
-		free(copy);
-	}
-	return j;
-}
-
 static const char json_content_type[] = "application/json; charset=utf-8";
 
 /* j (stolen; NULL: an "internal" error object) with secrets masked,
  * serialized with a final newline into malloc'ed memory of ours (written
  * straight into our buffer: no copy, whatever jansson's allocator is). */
-static char *json_text(json_t *j, size_t *len)
+static char *json_dump_text(json_t *j, size_t *len)
 {
 	struct buf b = BUF_INIT;
 
@@ -81,7 +64,7 @@ static char *json_text(json_t *j, size_t *len)
 void api_json(struct api_response *rs, unsigned status, json_t *j)
 {
 	free(rs->body);
-	rs->body = json_text(j, &rs->body_len);
+	rs->body = json_dump_text(j, &rs->body_len);
 	rs->status = status;
 	rs->content_type = json_content_type;
 }
@@ -91,8 +74,8 @@ void api_error(struct api_response *rs, unsigned status, const char *error, cons
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "error", text_json(error));
-	json_object_set_new(o, "detail", text_json(detail));
+	json_object_set_new(o, "error", json_text(error));
+	json_object_set_new(o, "detail", json_text(detail));
 	api_json(rs, status, o);
 }
 
@@ -136,7 +119,7 @@ static json_t *last_json(const struct snapshot_check *sc)
 	json_object_set_new(o, "duration_ms", json_real((double)sc->last_duration_us / 1000.0));
 	json_object_set_new(o, "error",
 	                    sc->last_ok ? json_null() : json_string(probe_error_name(sc->last_error)));
-	json_object_set_new(o, "message", text_json(sc->last_message ? sc->last_message : ""));
+	json_object_set_new(o, "message", json_text(sc->last_message ? sc->last_message : ""));
 	return o;
 }
 
@@ -230,13 +213,13 @@ static json_t *check_json(const struct snapshot_check *sc, const struct check_fi
 	const struct check *c = sc->check;
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", text_json(c->name));
-	json_object_set_new(o, "group", c->group && c->group[0] ? text_json(c->group) : json_null());
+	json_object_set_new(o, "name", json_text(c->name));
+	json_object_set_new(o, "group", c->group && c->group[0] ? json_text(c->group) : json_null());
 	json_object_set_new(o, "type", json_string(check_type_name(c->type)));
-	json_object_set_new(o, "target", text_json(c->target ? c->target : ""));
+	json_object_set_new(o, "target", json_text(c->target ? c->target : ""));
 	json_object_set_new(o, "state", json_string(check_state_name(sc->state)));
 	if (sc->state == CHECK_STATE_BLOCKED && sc->blocked_by != NULL) {
-		json_object_set_new(o, "blocked_by", text_json(sc->blocked_by));
+		json_object_set_new(o, "blocked_by", json_text(sc->blocked_by));
 		json_object_set_new(o, "state_reason", json_string("dependency down"));
 	}
 	json_object_set_new(o, "last", last_json(sc));
@@ -543,7 +526,7 @@ void api_check_run(struct api_request *rq, struct api_response *rs)
 	switch (rc) {
 	case 0:
 		o = probe_result_to_json(&r);
-		json_object_set_new(o, "check", text_json(rq->name));
+		json_object_set_new(o, "check", json_text(rq->name));
 		api_json(rs, MHD_HTTP_OK, o);
 		probe_result_clear(&r);
 		break;
@@ -614,16 +597,16 @@ void api_alerts(struct api_request *rq, struct api_response *rs)
 		/* An instance of a rule or check removed from the config is not shown. */
 		if (rq->snap == NULL || conf_find_rule(rq->snap->conf, st[i].rule) != NULL) {
 			o = json_object();
-			json_object_set_new(o, "rule", text_json(st[i].rule));
-			json_object_set_new(o, "check", text_json(st[i].check));
+			json_object_set_new(o, "rule", json_text(st[i].rule));
+			json_object_set_new(o, "check", json_text(st[i].check));
 			json_object_set_new(o, "state", json_string(alert_state_name(st[i].state)));
 			set_time(o, "since", st[i].since_us);
 			if (st[i].fired_us > 0 && st[i].state == ALERT_FIRING)
 				set_time(o, "fired", st[i].fired_us);
 			json_object_set_new(o, "severity", rule_severity(rq->snap, st[i].rule));
-			json_object_set_new(o, "value", st[i].value ? text_json(st[i].value) : json_null());
+			json_object_set_new(o, "value", st[i].value ? json_text(st[i].value) : json_null());
 			json_object_set_new(o, "alert_id",
-			                    st[i].alert_id ? text_json(st[i].alert_id) : json_null());
+			                    st[i].alert_id ? json_text(st[i].alert_id) : json_null());
 			json_object_set_new(o, "run_id", alert_run_id(rq->snap, &st[i]));
 			json_array_append_new(alerts, o);
 		}

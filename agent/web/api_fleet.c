@@ -4,6 +4,7 @@
  * location's state and last run. The figures come from fleet_view.c. */
 #include <stdlib.h>
 
+#include "core/json_text.h"
 #include "core/util.h"
 #include "web/api_fleet.h"
 #include "web/snapshot.h"
@@ -17,23 +18,6 @@ static void set_time(json_t *o, const char *key, int64_t wall_us)
 	json_object_set_new(o, key, json_string(buf));
 }
 
-/* A JSON string even when s is not valid UTF-8 (those bytes become '?'). */
-static json_t *text_json(const char *s)
-{
-	json_t *j = json_string(s);
-
-	if (j == NULL) {
-		char *copy = xstrdup(s);
-
-		for (char *p = copy; *p != '\0'; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		j = json_string(copy);
-		free(copy);
-	}
-	return j;
-}
-
 /* One location's last run, shaped like the check's "last" plus location
  * and run_id (null when not known). */
 static json_t *loc_last_json(const struct fleet_loc *l)
@@ -43,10 +27,10 @@ static json_t *loc_last_json(const struct fleet_loc *l)
 	set_time(o, "ts", l->ts_us);
 	json_object_set_new(o, "ok", json_boolean(l->ok));
 	json_object_set_new(o, "duration_ms", json_real((double)l->duration_us / 1000.0));
-	json_object_set_new(o, "error", l->ok ? json_null() : text_json(l->error));
-	json_object_set_new(o, "message", text_json(l->message));
-	json_object_set_new(o, "location", text_json(l->location));
-	json_object_set_new(o, "run_id", l->run_id[0] ? text_json(l->run_id) : json_null());
+	json_object_set_new(o, "error", l->ok ? json_null() : json_text(l->error));
+	json_object_set_new(o, "message", json_text(l->message));
+	json_object_set_new(o, "location", json_text(l->location));
+	json_object_set_new(o, "run_id", l->run_id[0] ? json_text(l->run_id) : json_null());
 	return o;
 }
 

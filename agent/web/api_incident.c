@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "web/api.h"
+#include "core/json_text.h"
 #include "core/util.h"
 
 #define INCIDENTS_DEFAULT   50
@@ -37,23 +38,6 @@ static void set_time(json_t *o, const char *key, int64_t wall_us)
 	json_object_set_new(o, key, json_string(buf));
 }
 
-/* A JSON string of s; invalid UTF-8 bytes become '?' (never a missing field). */
-static json_t *text_json(const char *s)
-{
-	json_t *j = json_string(s != NULL ? s : "");
-
-	if (j == NULL) {
-		char *copy = xstrdup(s);
-
-		for (char *p = copy; *p != '\0'; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		j = json_string(copy);
-		free(copy);
-	}
-	return j;
-}
-
 /* The group of check in the config in force, "" when unknown (removed). */
 static const char *check_group(const struct snapshot *snap, const char *check)
 {
@@ -69,8 +53,8 @@ json_t *api_incident_json(const struct store_incident *inc, const char *group, i
 	json_t *updates = json_array();
 
 	json_object_set_new(o, "id", json_integer(inc->id));
-	json_object_set_new(o, "check", text_json(inc->check));
-	json_object_set_new(o, "group", text_json(group));
+	json_object_set_new(o, "check", json_text(inc->check));
+	json_object_set_new(o, "group", json_text(group));
 	set_time(o, "started", inc->started_us);
 	if (inc->ended_us)
 		set_time(o, "ended", inc->ended_us);
@@ -81,20 +65,20 @@ json_t *api_incident_json(const struct store_incident *inc, const char *group, i
 	json_object_set_new(o, "duration_s",
 	                    json_real(round((double)(end > inc->started_us ? end - inc->started_us : 0) /
 	                                    1000.0) / 1000.0));
-	json_object_set_new(cause, "error", text_json(inc->cause_error));
-	json_object_set_new(cause, "message", text_json(inc->cause_message));
+	json_object_set_new(cause, "error", json_text(inc->cause_error));
+	json_object_set_new(cause, "message", json_text(inc->cause_message));
 	json_object_set_new(o, "cause", cause);
 	json_object_set_new(o, "failures", json_integer(inc->failures));
 	set_time(o, "last_failure", inc->last_failure_us);
 	for (size_t i = 0; i < inc->n_alert_ids; i++)
-		json_array_append_new(alerts, text_json(inc->alert_ids[i]));
+		json_array_append_new(alerts, json_text(inc->alert_ids[i]));
 	json_object_set_new(o, "alerts", alerts);
 	for (size_t i = 0; i < inc->n_updates; i++) {
 		json_t *u = json_object();
 
 		set_time(u, "ts", inc->updates[i].ts_us);
-		json_object_set_new(u, "status", text_json(inc->updates[i].status));
-		json_object_set_new(u, "message", text_json(inc->updates[i].message));
+		json_object_set_new(u, "status", json_text(inc->updates[i].status));
+		json_object_set_new(u, "message", json_text(inc->updates[i].message));
 		json_array_append_new(updates, u);
 	}
 	json_object_set_new(o, "updates", updates);
