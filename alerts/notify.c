@@ -200,10 +200,7 @@ void notify_request_add_header(struct notify_request *r, const char *fmt, ...)
 	char *h;
 
 	va_start(ap, fmt);
-	if (vasprintf(&h, fmt, ap) < 0) {
-		fprintf(stderr, "pharos: out of memory\n");
-		abort();
-	}
+	h = xvasprintf(fmt, ap);
 	va_end(ap);
 	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof(*r->headers));
 	r->headers[r->n_headers++] = h;

@@ -79,13 +79,8 @@ void conf_err(struct loader *ld, const config_setting_t *s, const char *fmt, ...
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (msg == NULL) {
-		fputs("pharos: out of memory\n", stderr);
-		abort();
-	}
 	conf_err_at(ld, conf_file_of(ld, s), conf_setting_line(s), msg, s);
 }
 
@@ -98,10 +93,7 @@ void conf_warn(struct loader *ld, const config_setting_t *s, const char *fmt, ..
 	char *msg, *line;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0) {
-		fputs("pharos: out of memory\n", stderr);
-		abort();
-	}
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	line = xasprintf("%s:%d: warning: %s", file_name(ld, conf_file_of(ld, s)), conf_setting_line(s), msg);
 	free(msg);

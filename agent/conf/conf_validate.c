@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf/conf_parse.h"
+#include "core/util.h"
 
 /* --- the type's rules, asked through struct probe_validate ----------------- */
 
@@ -59,13 +60,8 @@ static void ctx_error(const struct probe_validate *v, const char *name, const ch
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (msg == NULL) {
-		fputs("pharos: out of memory\n", stderr);
-		abort();
-	}
 	conf_err(x->ld, s ? s : x->g, "%s", msg);
 	free(msg);
 }

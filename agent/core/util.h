@@ -4,6 +4,7 @@
 #ifndef PHAROS_UTIL_H
 #define PHAROS_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);           /* xstrdup(NULL) returns NULL */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Parses a duration string: an unsigned integer followed by one of the units
  * ms, s, m, h, d ("250ms", "30s", "5m", "4h", "7d"). A bare "0" is accepted.
