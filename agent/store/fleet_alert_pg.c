@@ -75,16 +75,6 @@ static const char locations_sql[] =
 static const char pair_update_sql[] =
 	"UPDATE fleet_alerts SET state = $3, episode = $4, since_us = $5, alert_id = $6, value = $7,"
 	" last_sent_us = $8 WHERE rule = $1 AND check_name = $2";
-static const char state_sql[] =
-	"INSERT INTO alert_state (rule, check_name, state, since_us, fired_us, last_sent_us,"
-	" alert_id, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-	" ON CONFLICT (rule, check_name) DO UPDATE SET state = excluded.state,"
-	" since_us = excluded.since_us, fired_us = excluded.fired_us,"
-	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
-	" value = excluded.value";
-static const char history_sql[] =
-	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /* A location's pending: shown unless the fleet's alert is firing. */
 static const char pending_sql[] =
 	"INSERT INTO alert_state (rule, check_name, state, since_us, value)"
@@ -359,7 +349,7 @@ static int pair_write(PGconn *c, struct pg_params *pp, const struct pair *p, con
 	pg_params_int(pp, p->last_sent_us);
 	pg_params_text(pp, p->alert_id);
 	pg_params_clean_text(pp, value);
-	if (run_done(c, pp, state_sql, "fleet alert state", err, errlen) != 0)
+	if (run_done(c, pp, pg_alert_state_upsert_sql, "fleet alert state", err, errlen) != 0)
 		return -1;
 	if (from == NULL)
 		return 0;
@@ -370,7 +360,7 @@ static int pair_write(PGconn *c, struct pg_params *pp, const struct pair *p, con
 	pg_params_text(pp, to);
 	pg_params_int(pp, p->now_us);
 	pg_params_clean_text(pp, value);
-	return run_done(c, pp, history_sql, "fleet alert history", err, errlen);
+	return run_done(c, pp, pg_alert_history_insert_sql, "fleet alert history", err, errlen);
 }
 
 /* Decides the locked pair p with its locations read: fire, resolve, repeat
@@ -477,7 +467,7 @@ static int apply_pending(PGconn *c, struct pg_params *pp, const struct store_fle
 	pg_params_text(pp, alert_state_name(fo->to));
 	pg_params_int(pp, now_us);
 	pg_params_clean_text(pp, fo->value);
-	return run_done(c, pp, history_sql, "alert history", err, errlen);
+	return run_done(c, pp, pg_alert_history_insert_sql, "alert history", err, errlen);
 }
 
 /* A condition change: the condition, the pair's settings, then the decision. */

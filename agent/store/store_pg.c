@@ -53,17 +53,7 @@ static const char fleet_latest_tail[] =
 
 /* --- alerts and the outbox ------------------------------------------------------ */
 
-static const char state_upsert_sql[] =
-	"INSERT INTO alert_state (rule, check_name, state, since_us, fired_us, last_sent_us,"
-	" alert_id, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-	" ON CONFLICT (rule, check_name) DO UPDATE SET state = excluded.state,"
-	" since_us = excluded.since_us, fired_us = excluded.fired_us,"
-	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
-	" value = excluded.value";
 static const char state_delete_sql[] = "DELETE FROM alert_state WHERE rule = $1 AND check_name = $2";
-static const char history_insert_sql[] =
-	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /* Progress renews the lease of the agent holding the row ($7: this agent;
  * NULL off a fleet). */
 static const char notif_update_sql[] =
@@ -115,7 +105,7 @@ static int apply_states(struct pg_conn *s, const struct store_op *o, char *err, 
 		pg_params_int(&s->p, a->last_sent_us);
 		pg_params_clean_text(&s->p, a->alert_id);
 		pg_params_clean_text(&s->p, a->value);
-		if (run_done(s, state_upsert_sql, "alert state", err, errlen) != 0)
+		if (run_done(s, pg_alert_state_upsert_sql, "alert state", err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -143,7 +133,7 @@ static int apply_alert(struct pg_conn *s, struct store_op *o, char *err, size_t 
 		pg_params_text(&s->p, h->to_state ? h->to_state : "ok");
 		pg_params_int(&s->p, h->ts_us);
 		pg_params_clean_text(&s->p, h->value);
-		if (run_done(s, history_insert_sql, "alert history", err, errlen) != 0)
+		if (run_done(s, pg_alert_history_insert_sql, "alert history", err, errlen) != 0)
 			return -1;
 	}
 	return 0;

@@ -24,6 +24,17 @@ static const char notif_insert_sql[] =
 	" AND o.check_name = $4 AND o.lease_until >= now() ORDER BY o.id DESC LIMIT 1), $15) END,"
 	" CASE WHEN $15::text IS NULL THEN NULL ELSE now() + interval '" PG_LEASE_S " seconds' END)"
 	" ON CONFLICT (key) DO NOTHING RETURNING id, lease_owner";
+const char pg_alert_state_upsert_sql[] =
+	"INSERT INTO alert_state (rule, check_name, state, since_us, fired_us, last_sent_us,"
+	" alert_id, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	" ON CONFLICT (rule, check_name) DO UPDATE SET state = excluded.state,"
+	" since_us = excluded.since_us, fired_us = excluded.fired_us,"
+	" last_sent_us = excluded.last_sent_us, alert_id = excluded.alert_id,"
+	" value = excluded.value";
+const char pg_alert_history_insert_sql[] =
+	"INSERT INTO alert_history (rule, check_name, alert_id, from_state, to_state, ts_us, value)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 static const char *event_kind_name(enum alert_event_kind k)
 {
 	return k == ALERT_EVENT_RESOLVED ? "resolved" : k == ALERT_EVENT_TEST ? "test" : "firing";
