@@ -1139,34 +1139,6 @@ static void test_no_conf_and_unknown_checks(void **state)
 	tconf_free(c);
 }
 
-/* A result's check is found by its place in the installed conf (checks not
- * in name order), and by name when it comes from an older conf (a run that
- * started before a reload). */
-static void test_result_check_by_place_or_name(void **state)
-{
-	struct conf *c = tconf_new();
-	struct engine *e = engine_new(&hooks);
-	struct check older;
-	struct probe_result r;
-	(void)state;
-
-	tconf_check(c, "web", NULL, NULL);
-	tconf_check(c, "api", NULL, NULL);
-	tconf_rule(c, "down", "*", "consecutive_failures >= 1", NULL, 0, 0);
-	install(e, c, T0);
-	memset(&r, 0, sizeof(r));
-	r.error = PROBE_ERR_CONNECT;
-	engine_on_result(e, &c->checks[0], &r, T0 + S);
-	assert_int_equal(state_of(e, "down", "web"), ALERT_FIRING);
-	assert_int_equal(state_of(e, "down", "api"), ALERT_OK);
-
-	older = c->checks[1];
-	engine_on_result(e, &older, &r, T0 + 2 * S);
-	assert_int_equal(state_of(e, "down", "api"), ALERT_FIRING);
-	engine_free(e);
-	tconf_free(c);
-}
-
 static void test_prime(void **state)
 {
 	struct conf *c = tconf_new();
@@ -1344,7 +1316,6 @@ int main(void)
 		cmocka_unit_test_setup(test_reload_keeps_state, setup),
 		cmocka_unit_test_setup(test_reload_resizes_window, setup),
 		cmocka_unit_test_setup(test_no_conf_and_unknown_checks, setup),
-		cmocka_unit_test_setup(test_result_check_by_place_or_name, setup),
 		cmocka_unit_test_setup(test_prime, setup),
 		cmocka_unit_test_setup(test_loaded_conf, setup),
 		cmocka_unit_test_setup(test_events_carry_run_id, setup),
