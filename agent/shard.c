@@ -92,8 +92,10 @@ struct handoff {
 	struct conf *conf;              /* holds check */
 	const struct check *check;
 	bool manual;
-	struct probe_result r;
 	struct handoff *next;           /* in a batch */
+	/* Last: allocated to its used size (probe_result_size), so a result
+	 * without assertions crosses threads in well under 1 KiB. */
+	struct probe_result r;
 };
 
 static void handoff_run(struct loop *l, void *arg)
@@ -152,7 +154,7 @@ static void shard_on_result(const struct check *c, const struct probe_result *r,
                             bool manual, void *arg)
 {
 	struct shard *w = arg;
-	struct handoff *h = xmalloc(sizeof(*h));
+	struct handoff *h = xmalloc(offsetof(struct handoff, r) + probe_result_size(r));
 
 	h->sh = w->sh;
 	h->conf = conf_ref(sched_result_conf(w->sched));

@@ -80,6 +80,17 @@ struct eng_check *eng_find_check(const struct eng_check *v, size_t n, const char
 	return bsearch(name, v, n, sizeof(*v), check_key_cmp);
 }
 
+struct eng_check *eng_check_of(const struct engine *e, const struct check *c)
+{
+	uintptr_t p = (uintptr_t)c, lo = (uintptr_t)e->conf.checks;
+
+	/* Compared as integers: c may point into another (older) conf. */
+	if (e->by_conf != NULL && p >= lo && p < lo + e->n_checks * sizeof(*c) &&
+	    (p - lo) % sizeof(*c) == 0)
+		return &e->checks[e->by_conf[(p - lo) / sizeof(*c)]];
+	return eng_find_check(e->checks, e->n_checks, c->name);
+}
+
 int eng_inst_cmp(const void *a, const void *b)
 {
 	const struct eng_inst *x = a, *y = b;
@@ -451,6 +462,7 @@ void engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	eng_checks_free(e->checks, e->n_checks);
+	free(e->by_conf);
 	free(e->inst);
 	maintenance_free(e->maint);
 	if (e->have_conf && e->conf.release != NULL)
@@ -555,7 +567,7 @@ void engine_on_result(struct engine *e, const struct check *c, const struct prob
 
 	if (c == NULL || r == NULL)
 		return;
-	ec = eng_find_check(e->checks, e->n_checks, c->name);
+	ec = eng_check_of(e, c);
 	if (ec == NULL)
 		return;
 	/* A failure while a dependency is down is the dependency's outage: kept
@@ -564,8 +576,11 @@ void engine_on_result(struct engine *e, const struct check *c, const struct prob
 	blocked = check_blocked(e, ec);
 	check_record(ec, now_ms, r->duration_us >= 0 ? (double)r->duration_us / 1000.0 : NAN,
 	             r->ok, r->ok || !blocked);
-	free(ec->message);
-	ec->message = xstrndup(r->message, sizeof(r->message));
+	/* Most runs repeat the last message ("HTTP 200 OK"): keep that copy. */
+	if (ec->message == NULL || strncmp(ec->message, r->message, sizeof(r->message)) != 0) {
+		free(ec->message);
+		ec->message = xstrndup(r->message, sizeof(r->message));
+	}
 	util_strlcpy(ec->run_id, r->run_id, sizeof(ec->run_id));
 	if (r->cert_expiry != 0)
 		ec->cert_expiry_s = r->cert_expiry;

@@ -195,6 +195,10 @@ void engine_set_conf(struct engine *e, const struct engine_conf *conf, int64_t n
 	}
 
 	eng_checks_free(e->checks, e->n_checks);
+	free(e->by_conf);
+	e->by_conf = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*e->by_conf));
+	for (size_t k = 0; k < conf->n_checks; k++)
+		e->by_conf[v[k].c - conf->checks] = k;
 	free(e->inst);
 	maintenance_free(e->maint);
 	if (conf->hold != NULL)

@@ -59,6 +59,10 @@ struct engine {
 	struct maintenance *maint;
 	struct eng_check *checks;   /* sorted by name */
 	size_t n_checks;
+	/* by_conf[i]: the index in checks of conf.checks[i], so a result's
+	 * check (a pointer into the installed conf) is found without comparing
+	 * names: this runs once per result. */
+	size_t *by_conf;
 	struct eng_inst *inst;      /* sorted by (rule name, check name) */
 	size_t n_inst;
 };
@@ -67,6 +71,9 @@ struct engine {
 struct eng_check *eng_find_check(const struct eng_check *v, size_t n, const char *name);
 struct eng_inst *eng_find_inst(const struct eng_inst *v, size_t n, const char *rule,
                                const char *check);
+/* The engine's entry for c: by position when c is in the installed conf,
+ * else by name (a run that started before a reload); NULL when unknown. */
+struct eng_check *eng_check_of(const struct engine *e, const struct check *c);
 /* Orders for qsort: checks by name, instances by (rule, check) name. */
 int eng_check_cmp(const void *a, const void *b);
 int eng_inst_cmp(const void *a, const void *b);

@@ -57,13 +57,20 @@ void probe_result_clear(struct probe_result *r)
 	r->details = NULL;
 }
 
-/* dst becomes a copy of src; details are shared by reference count. dst must
- * not own anything (cleared or never initialized). */
+size_t probe_result_size(const struct probe_result *r)
+{
+	size_t n = r->n_assertions < PROBE_MAX_ASSERTIONS ? r->n_assertions : PROBE_MAX_ASSERTIONS;
+
+	return offsetof(struct probe_result, assertions) + n * sizeof(r->assertions[0]);
+}
+
+/* dst becomes a copy of src's used part; details are shared by reference
+ * count. dst must not own anything (cleared or never initialized). */
 void probe_result_copy(struct probe_result *dst, const struct probe_result *src)
 {
 	if (dst == src)
 		return;
-	memcpy(dst, src, sizeof(*dst));
+	memcpy(dst, src, probe_result_size(src));
 	if (dst->details)
 		json_incref(dst->details);
 }

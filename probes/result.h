@@ -49,17 +49,24 @@ struct probe_result {
 	int64_t bytes;              /* bytes received (body for http), -1 none */
 	int64_t cert_expiry;        /* leaf certificate notAfter, Unix seconds; 0 none */
 	int attempts;               /* 1 + retries used */
-	size_t n_assertions;
-	struct probe_assertion assertions[PROBE_MAX_ASSERTIONS];
 	json_t *details;            /* owned; NULL or a JSON object */
+	size_t n_assertions;
+	/* Last, and only the first n_assertions are meaningful: a copy
+	 * (probe_result_copy) holds only those, so a result handed between
+	 * threads costs its used size (probe_result_size), not 6 KiB. */
+	struct probe_assertion assertions[PROBE_MAX_ASSERTIONS];
 };
 
 /* Fresh result: run_id generated, start_us now, phases -1, ok false. */
 void probe_result_init(struct probe_result *r);
 /* Releases details. */
 void probe_result_clear(struct probe_result *r);
-/* Deep copy (details reference-counted). */
+/* Deep copy (details reference-counted) of src's used part: its fields and
+ * its n_assertions assertions; dst's later assertions are left as they were.
+ * src may be a short copy (probe_result_size bytes). */
 void probe_result_copy(struct probe_result *dst, const struct probe_result *src);
+/* Bytes of r in use: everything up to its assertions, and those it holds. */
+size_t probe_result_size(const struct probe_result *r);
 
 /* Marks the run failed with this class and message (printf-style). The first
  * failure wins: later calls do nothing once an error is set. */

@@ -443,6 +443,17 @@ void store_set_location(struct store *s, const char *location)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Whether jansson allocates with malloc and free (its default), so what
+ * json_dumps returns may be freed like any other field of a row. */
+static bool jansson_uses_malloc(void)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	json_get_alloc_funcs(&m, &f);
+	return m == malloc && f == free;
+}
+
 /* Copies r into a queue row for check and wakes the writer when a batch is
  * full. Never touches the disk; O(1) apart from the copies. */
 static void append_row(struct store *s, const char *check, const struct probe_result *r,
@@ -472,7 +483,9 @@ static void append_row(struct store *s, const char *check, const struct probe_re
 	util_strlcpy(w->run_id, r->run_id, sizeof(w->run_id));
 	if (r->details != NULL)
 		w->details = json_dumps(r->details, JSON_COMPACT);
-	if (w->details != NULL) {   /* jansson's malloc; keep one allocator per field */
+	/* Keep one allocator per field: a copy only when jansson was given its
+	 * own (it uses malloc and free unless told otherwise). */
+	if (w->details != NULL && !jansson_uses_malloc()) {
 		char *d = xstrdup(w->details);
 
 		free(w->details);

@@ -65,53 +65,104 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 	return 0;
 }
 
-/* One result row's effect on its check's incident. */
-static int apply_row(sqlite3 *db, sqlite3_stmt **st, const struct store_row *w, char *err,
+/* The batch's statements, each prepared when first used: a batch of
+ * passing runs while no incident is open needs none of them. */
+struct incident_stmts {
+	sqlite3 *db;
+	sqlite3_stmt *st[IS_COUNT];
+	bool any_open;              /* an incident may be open (before or in this batch) */
+};
+
+/* The statement i, prepared; NULL with err when SQLite refuses it. */
+static sqlite3_stmt *stmt_get(struct incident_stmts *is, int i, char *err, size_t errlen)
+{
+	if (is->st[i] == NULL &&
+	    sqlite3_prepare_v2(is->db, incident_write_sql[i], -1, &is->st[i], NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "incidents: prepare: %s", sqlite3_errmsg(is->db));
+		sqlite3_finalize(is->st[i]);
+		is->st[i] = NULL;
+	}
+	return is->st[i];
+}
+
+/* Whether any incident is open now: one seek in the partial index. On an
+ * error, assumes one is (the statements then run as before). */
+static bool incidents_any_open(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool open = true;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM incidents WHERE ended_us IS NULL LIMIT 1", -1,
+	                       &st, NULL) == SQLITE_OK) {
+		int rc = sqlite3_step(st);
+
+		open = rc != SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return open;
+}
+
+/* One result row's effect on its check's incident. A passing run closes
+ * nothing while no incident is open (the UPDATE would match no row), and a
+ * failing one then opens one without first trying to count into it. */
+static int apply_row(struct incident_stmts *is, const struct store_row *w, char *err,
                      size_t errlen)
 {
+	sqlite3_stmt *st;
+
 	if (w->ok) {
-		sqlite3_bind_text(st[IS_CLOSE], 1, w->check, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st[IS_CLOSE], 2, w->ts_us);
-		return step_done(db, st[IS_CLOSE], err, errlen);
+		if (!is->any_open)
+			return 0;
+		if ((st = stmt_get(is, IS_CLOSE, err, errlen)) == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, w->check, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, w->ts_us);
+		return step_done(is->db, st, err, errlen);
 	}
-	sqlite3_bind_text(st[IS_FAIL], 1, w->check, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st[IS_FAIL], 2, w->ts_us);
-	if (step_done(db, st[IS_FAIL], err, errlen) != 0)
-		return -1;
-	/* Counted in an open incident; else a blocked run opens none. */
-	if (sqlite3_changes(db) > 0 || w->blocked)
+	if (is->any_open) {
+		if ((st = stmt_get(is, IS_FAIL, err, errlen)) == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, w->check, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, w->ts_us);
+		if (step_done(is->db, st, err, errlen) != 0)
+			return -1;
+		/* Counted in an open incident. */
+		if (sqlite3_changes(is->db) > 0)
+			return 0;
+	}
+	/* A blocked run opens none. */
+	if (w->blocked)
 		return 0;
-	sqlite3_bind_text(st[IS_OPEN], 1, w->check, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st[IS_OPEN], 2, w->ts_us);
-	sqlite3_bind_text(st[IS_OPEN], 3, w->error ? w->error : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st[IS_OPEN], 4, w->message ? w->message : "", -1, SQLITE_STATIC);
-	return step_done(db, st[IS_OPEN], err, errlen);
+	if ((st = stmt_get(is, IS_OPEN, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, w->check, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->ts_us);
+	sqlite3_bind_text(st, 3, w->error ? w->error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->message ? w->message : "", -1, SQLITE_STATIC);
+	if (step_done(is->db, st, err, errlen) != 0)
+		return -1;
+	is->any_open = true;
+	return 0;
 }
 
 int sqlite_incidents_apply(sqlite3 *db, const struct store_row *rows, size_t n, char *err,
                            size_t errlen)
 {
-	sqlite3_stmt *st[IS_COUNT] = { NULL };
+	struct incident_stmts is = { .db = db };
 	const struct store_row *w = rows;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	for (int i = 0; i < IS_COUNT; i++)
-		if (sqlite3_prepare_v2(db, incident_write_sql[i], -1, &st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "incidents: prepare: %s", sqlite3_errmsg(db));
-			rc = -1;
-			goto out;
-		}
+	is.any_open = incidents_any_open(db);
 	for (size_t i = 0; i < n && rc == 0; i++, w = w->next) {
 		/* The agent stopped mid-probe: nothing is known about the target. */
 		if (w->error != NULL && strcmp(w->error, "aborted") == 0)
 			continue;
-		rc = apply_row(db, st, w, err, errlen);
+		rc = apply_row(&is, w, err, errlen);
 	}
-out:
 	for (int i = 0; i < IS_COUNT; i++)
-		sqlite3_finalize(st[i]);
+		sqlite3_finalize(is.st[i]);
 	return rc;
 }
 
