@@ -240,7 +240,11 @@ static void runs_batch(void *arg, const PGresult *res)
 	}
 }
 
-/* Through a cursor: an hour of 30,000 checks every 30 s is 3.6 million rows. */
+/* Through a cursor: an hour of 30,000 checks every 30 s is 3.6 million rows.
+ * A cursor is planned for its first rows: here a walk of the partitions'
+ * (check_name, ts_us) index that sorts only the rows of one ts by id (3.2 s
+ * for those 3.6 million rows; planned as a plain query, the same SELECT
+ * sorted them all, spilling 180 MB to disk, in 13 s). */
 int pg_runs(struct store_reader *base, const char *names_json, int64_t since_us,
             store_raw_run_fn *fn, void *arg)
 {
