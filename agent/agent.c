@@ -508,41 +508,44 @@ static int agent_setup_signals(struct agent *a)
 	return loop_fd_set(a->loop, a->signal_fd, LOOP_READ, agent_on_signal, a);
 }
 
-/* One check being seeded (store_recent_results callback). */
+/* The checks being seeded (store_latest_results callback). */
 struct seed_ctx {
-	struct sched *sched;            /* the check's owner */
-	const char *check;
+	struct agent *a;
 };
 
-static void agent_seed_result(void *arg, const struct store_result *res)
+static void agent_seed_result(void *arg, size_t i, const struct store_result *res)
 {
-	struct seed_ctx *sc = arg;
+	struct agent *a = ((struct seed_ctx *)arg)->a;
+	const struct check *c = &a->conf->checks[i];
+	struct sched *s = shards_sched_for(a->shards, c, NULL);
 	const char *lp = json_string_value(json_object_get(res->details, "last_ping"));
 	int64_t lp_us = 0;
 
 	if (res->error != PROBE_ERR_ABORTED)
-		sched_seed_state(sc->sched, sc->check, res->ts_us, res->ok, res->duration_us,
-		                 res->error, res->message);
+		sched_seed_state(s, c->name, res->ts_us, res->ok, res->duration_us, res->error,
+		                 res->message);
 	/* A heartbeat's last ping, so a restart keeps its lateness. */
 	if (lp && util_parse_time(lp, &lp_us) == 0)
-		sched_seed_heartbeat(sc->sched, sc->check, lp_us / 1000);
+		sched_seed_heartbeat(s, c->name, lp_us / 1000);
 }
 
 /* The state a check had before a restart, so the page is not blank until
- * every check ran again. */
+ * every check ran again: one read for every check (a query per check made
+ * the start of 30,000 checks on PostgreSQL last longer than an interval). */
 static void agent_seed_from_store(struct agent *a)
 {
 	char err[256];
 	struct store_reader *r = store_reader_open(a->conf->agent.database, err, sizeof(err));
+	const char **names;
+	struct seed_ctx sc = { a };
 
 	if (!r)
 		return;
-	for (size_t i = 0; i < a->conf->n_checks; i++) {
-		struct seed_ctx sc = { shards_sched_for(a->shards, &a->conf->checks[i], NULL),
-		                       a->conf->checks[i].name };
-
-		store_recent_results(r, sc.check, 0, 1, agent_seed_result, &sc);
-	}
+	names = xcalloc(a->conf->n_checks + 1, sizeof(*names));
+	for (size_t i = 0; i < a->conf->n_checks; i++)
+		names[i] = a->conf->checks[i].name;
+	store_latest_results(r, names, a->conf->n_checks, agent_seed_result, &sc);
+	free(names);
 	store_reader_close(r);
 }
 

@@ -210,32 +210,33 @@ static void alerting_tick(struct loop *l, struct loop_timer *t)
 	alerting_tick_arm(al);
 }
 
-/* One check being primed (store_recent_results callback). */
+/* The checks being primed (store_recent_runs callback). */
 struct prime_ctx {
 	struct alerting *al;
-	const char *check;
 };
 
-static void alerting_prime_result(void *arg, const struct store_result *res)
+static void alerting_prime_run(void *arg, size_t i, const struct store_run *run)
 {
-	struct prime_ctx *p = arg;
+	struct alerting *al = ((struct prime_ctx *)arg)->al;
 
-	if (res->error != PROBE_ERR_ABORTED)
-		engine_prime(p->al->engine, p->check, res->ts_us / 1000,
-		             (double)res->duration_us / 1000.0, res->ok);
+	if (run->error != PROBE_ERR_ABORTED)
+		engine_prime(al->engine, al->conf->checks[i].name, run->ts_us / 1000,
+		             (double)run->duration_us / 1000.0, run->ok);
 }
 
 /* Feeds the engine the recent past of every check (oldest first), so windows
- * and consecutive counts do not start empty after a restart. */
+ * and consecutive counts do not start empty after a restart: one read for
+ * every check. */
 static void alerting_prime_engine(struct alerting *al, struct store_reader *r)
 {
-	int64_t since = util_wall_us() - PRIME_SPAN_US;
+	const char **names = xcalloc(al->conf->n_checks + 1, sizeof(*names));
+	struct prime_ctx p = { al };
 
-	for (size_t i = 0; i < al->conf->n_checks; i++) {
-		struct prime_ctx p = { al, al->conf->checks[i].name };
-
-		store_recent_results(r, p.check, since, PRIME_RESULTS_MAX, alerting_prime_result, &p);
-	}
+	for (size_t i = 0; i < al->conf->n_checks; i++)
+		names[i] = al->conf->checks[i].name;
+	store_recent_runs(r, names, al->conf->n_checks, util_wall_us() - PRIME_SPAN_US,
+	                  PRIME_RESULTS_MAX, alerting_prime_run, &p);
+	free(names);
 }
 
 /* The heartbeats' last pings into the engine, then what that changed. */

@@ -191,6 +191,29 @@ typedef void store_result_fn(void *arg, const struct store_result *res);
 int store_recent_results(struct store_reader *r, const char *check, int64_t since_us, int limit,
                          store_result_fn *fn, void *arg);
 
+/* The start-up reads: a bounded number of statements whatever the number of
+ * checks (30,000 checks read one by one took most of a minute on
+ * PostgreSQL). checks[0..n) are the names; fn gets the index i of the check
+ * a row belongs to. */
+typedef void store_latest_fn(void *arg, size_t i, const struct store_result *res);
+/* The newest result of each check that has one (in no particular order of
+ * checks). Returns 0, or -1 on a database error (logged). */
+int store_latest_results(struct store_reader *r, const char *const *checks, size_t n,
+                         store_latest_fn *fn, void *arg);
+
+/* One past run, as the alert engine's windows need it. */
+struct store_run {
+	int64_t ts_us, duration_us;
+	bool ok;
+	enum probe_error error;     /* PROBE_OK when the stored name is unknown */
+};
+typedef void store_run_fn(void *arg, size_t i, const struct store_run *run);
+/* The newest limit runs with ts >= since_us of each check, check after
+ * check (in no particular order of checks), oldest first within a check.
+ * Returns 0, or -1 on a database error (logged; fn may have been called). */
+int store_recent_runs(struct store_reader *r, const char *const *checks, size_t n,
+                      int64_t since_us, int limit, store_run_fn *fn, void *arg);
+
 /* Raw results of check, newest first, with since_us <= ts < until_us
  * (0 = unbounded), at most limit rows. A JSON array of objects like
  * probe_result_to_json() without assertions. New reference, NULL on error. */

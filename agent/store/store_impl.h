@@ -131,6 +131,18 @@ struct store_query {
 	bool oldest_first;
 };
 
+/* The start-up reads (store_latest_results, store_recent_runs) name their
+ * checks in a JSON array of strings, names_json, and hand each row with the
+ * name of its check: one statement for every check. */
+typedef void store_raw_latest_fn(void *arg, const char *check, const struct store_raw_result *row);
+/* One result as the engine's windows need it; error as stored. */
+struct store_raw_run {
+	int64_t ts_us, duration_us;
+	bool ok;
+	const char *error;
+};
+typedef void store_raw_run_fn(void *arg, const char *check, const struct store_raw_run *run);
+
 /* One implementation. Every function is required. Errors are returned as -1
  * (or NULL) after logging, except where err is given. */
 struct store_ops {
@@ -165,6 +177,15 @@ struct store_ops {
 	/* As store_durations(). */
 	int (*durations)(struct store_reader *r, const char *check, int64_t since_us,
 	                 int64_t until_us, store_sample_fn *fn, void *arg);
+	/* fn once per check of names_json that has a result: its newest one
+	 * (ts, then id), in a bounded number of statements. Returns 0 or -1. */
+	int (*latest)(struct store_reader *r, const char *names_json, store_raw_latest_fn *fn,
+	              void *arg);
+	/* fn once per result with ts >= since_us of the checks of names_json,
+	 * check after check, oldest first (ts, then id) within each, in a bounded
+	 * number of statements and bounded memory. Returns 0 or -1. */
+	int (*runs)(struct store_reader *r, const char *names_json, int64_t since_us,
+	            store_raw_run_fn *fn, void *arg);
 	int (*outbox_pending)(struct store_reader *r, struct outbox_row **rows, size_t *n);
 	int (*outbox_get)(struct store_reader *r, int64_t id, struct outbox_row *out);
 	json_t *(*notifications)(struct store_reader *r, const char *state, int limit);

@@ -44,6 +44,10 @@ int pg_results(struct store_reader *r, const struct store_query *q, store_raw_fn
                void *arg);
 int pg_durations(struct store_reader *r, const char *check, int64_t since_us, int64_t until_us,
                  store_sample_fn *fn, void *arg);
+int pg_latest(struct store_reader *r, const char *names_json, store_raw_latest_fn *fn,
+              void *arg);
+int pg_runs(struct store_reader *r, const char *names_json, int64_t since_us,
+            store_raw_run_fn *fn, void *arg);
 int pg_outbox_pending(struct store_reader *r, struct outbox_row **rows, size_t *n);
 int pg_outbox_get(struct store_reader *r, int64_t id, struct outbox_row *out);
 json_t *pg_notifications(struct store_reader *r, const char *state, int limit);

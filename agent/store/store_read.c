@@ -132,11 +132,10 @@ static enum probe_error error_from_name(const char *name)
 	return PROBE_OK;
 }
 
-static void typed_row(void *arg, const struct store_raw_result *row)
+/* row typed; details is row's details parsed (or NULL). */
+static struct store_result typed_from(const struct store_raw_result *row, const json_t *details)
 {
-	struct typed_ctx *t = arg;
-	json_t *details = details_object(row->details);
-	struct store_result res = {
+	return (struct store_result){
 		.ts_us = row->ts_us,
 		.duration_us = row->duration_us,
 		.ok = row->ok,
@@ -147,6 +146,13 @@ static void typed_row(void *arg, const struct store_raw_result *row)
 		.status_code = row->status_code,
 		.details = details,
 	};
+}
+
+static void typed_row(void *arg, const struct store_raw_result *row)
+{
+	struct typed_ctx *t = arg;
+	json_t *details = details_object(row->details);
+	struct store_result res = typed_from(row, details);
 
 	t->fn(t->arg, &res);
 	json_decref(details);
@@ -160,6 +166,157 @@ int store_recent_results(struct store_reader *r, const char *check, int64_t sinc
 	struct typed_ctx t = { fn, arg };
 
 	return r->ops->results(r, &q, typed_row, &t);
+}
+
+/* --- the start-up reads ------------------------------------------------------------ */
+
+/* checks[0..n) as a JSON array text (names_json of the ops). Free it. */
+static char *names_json(const char *const *checks, size_t n)
+{
+	json_t *arr = json_array();
+	char *text;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, store_text_json(checks[i]));
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return text;
+}
+
+/* The checks asked for, by name: the implementations hand rows with their
+ * check's name, the callers want its index. Sorted once, then a binary
+ * search per check (not per row). */
+struct name_ix {
+	const char *name;
+	size_t i;
+};
+
+static int name_ix_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct name_ix *)a)->name, ((const struct name_ix *)b)->name);
+}
+
+static struct name_ix *names_index(const char *const *checks, size_t n)
+{
+	struct name_ix *v = xcalloc(n, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct name_ix){ checks[i], i };
+	qsort(v, n, sizeof(*v), name_ix_cmp);
+	return v;
+}
+
+/* The index of check in checks, or n when it was not asked for. */
+static size_t names_find(const struct name_ix *v, size_t n, const char *check)
+{
+	struct name_ix key = { check, 0 };
+	const struct name_ix *hit = bsearch(&key, v, n, sizeof(*v), name_ix_cmp);
+
+	return hit != NULL ? hit->i : n;
+}
+
+struct latest_ctx {
+	store_latest_fn *fn;
+	void *arg;
+	const struct name_ix *ix;
+	size_t n;
+};
+
+/* One raw row typed; a check not asked for is ignored. */
+static void latest_row(void *arg, const char *check, const struct store_raw_result *row)
+{
+	struct latest_ctx *l = arg;
+	size_t i = names_find(l->ix, l->n, check);
+	json_t *details;
+	struct store_result res;
+
+	if (i >= l->n)
+		return;
+	details = details_object(row->details);
+	res = typed_from(row, details);
+	l->fn(l->arg, i, &res);
+	json_decref(details);
+}
+
+int store_latest_results(struct store_reader *r, const char *const *checks, size_t n,
+                         store_latest_fn *fn, void *arg)
+{
+	struct latest_ctx l = { fn, arg, NULL, n };
+	char *names;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	names = names_json(checks, n);
+	l.ix = names_index(checks, n);
+	rc = r->ops->latest(r, names, latest_row, &l);
+	free((void *)l.ix);
+	free(names);
+	return rc;
+}
+
+/* The runs of the check being read, its newest limit kept in a ring: the
+ * implementation hands every run since since_us, check after check, and a
+ * check's runs go to fn once the next check starts (or the read ends). */
+struct runs_ctx {
+	store_run_fn *fn;
+	void *arg;
+	const struct name_ix *ix;
+	size_t n;               /* checks asked for */
+	char *name;             /* the check being read; NULL: none yet */
+	size_t check;           /* its index; n: not asked for */
+	struct store_run *ring;
+	size_t cap, head, len;  /* head: the oldest run kept */
+};
+
+static void runs_flush(struct runs_ctx *c)
+{
+	if (c->check < c->n)
+		for (size_t k = 0; k < c->len; k++)
+			c->fn(c->arg, c->check, &c->ring[(c->head + k) % c->cap]);
+	c->head = c->len = 0;
+}
+
+static void runs_row(void *arg, const char *check, const struct store_raw_run *raw)
+{
+	struct runs_ctx *c = arg;
+	struct store_run run = { raw->ts_us, raw->duration_us, raw->ok, error_from_name(raw->error) };
+
+	if (c->name == NULL || strcmp(c->name, check) != 0) {
+		runs_flush(c);
+		free(c->name);
+		c->name = xstrdup(check);
+		c->check = names_find(c->ix, c->n, check);
+	}
+	if (c->len < c->cap) {
+		c->ring[(c->head + c->len) % c->cap] = run;
+		c->len++;
+	} else {        /* full: the oldest makes room */
+		c->ring[c->head] = run;
+		c->head = (c->head + 1) % c->cap;
+	}
+}
+
+int store_recent_runs(struct store_reader *r, const char *const *checks, size_t n,
+                      int64_t since_us, int limit, store_run_fn *fn, void *arg)
+{
+	struct runs_ctx c = { .fn = fn, .arg = arg, .n = n, .check = n,
+	                      .cap = limit > 0 ? (size_t)limit : 0 };
+	char *names;
+	int rc;
+
+	if (n == 0 || c.cap == 0)
+		return 0;
+	c.ring = xcalloc(c.cap, sizeof(*c.ring));
+	c.ix = names_index(checks, n);
+	names = names_json(checks, n);
+	rc = r->ops->runs(r, names, since_us, runs_row, &c);
+	runs_flush(&c);
+	free(c.name);
+	free((void *)c.ix);
+	free(names);
+	free(c.ring);
+	return rc;
 }
 
 int store_durations(struct store_reader *r, const char *check, int64_t since_us,

@@ -109,6 +109,29 @@ static int64_t column_int_or(sqlite3_stmt *st, int i, int64_t none)
 	" FROM results WHERE check_name = ?1 AND ts_us >= ?2 AND ts_us < ?3" \
 	" AND (?4 = 0 OR ok = 0) ORDER BY ts_us DESC, id DESC LIMIT ?5"
 
+/* The row of st whose columns from o on are those of RESULTS_SELECT. */
+static struct store_raw_result raw_result(sqlite3_stmt *st, int o)
+{
+	return (struct store_raw_result){
+		.ts_us = sqlite3_column_int64(st, o + 0),
+		.duration_us = sqlite3_column_int64(st, o + 1),
+		.ok = sqlite3_column_int(st, o + 2) != 0,
+		.error = column_text(st, o + 3),
+		.message = column_text(st, o + 4),
+		.dns_us = column_int_or(st, o + 5, -1),
+		.connect_us = column_int_or(st, o + 6, -1),
+		.tls_us = column_int_or(st, o + 7, -1),
+		.ttfb_us = column_int_or(st, o + 8, -1),
+		.status_code = (int)column_int_or(st, o + 9, -1),
+		.bytes = column_int_or(st, o + 10, -1),
+		.cert_expiry = column_int_or(st, o + 11, 0),
+		.attempts = sqlite3_column_int(st, o + 12),
+		.details = sqlite3_column_type(st, o + 13) == SQLITE_NULL ? NULL : column_text(st, o + 13),
+		.run_id = column_text(st, o + 14),
+		.location = column_text(st, o + 16),
+	};
+}
+
 int sqlite_results(struct store_reader *base, const struct store_query *q, store_raw_fn *fn,
                    void *arg)
 {
@@ -126,24 +149,7 @@ int sqlite_results(struct store_reader *base, const struct store_query *q, store
 	sqlite3_bind_int(*st, 4, q->failed_only ? 1 : 0);
 	sqlite3_bind_int(*st, 5, q->limit > 0 ? q->limit : 0);
 	while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
-		struct store_raw_result row = {
-			.ts_us = sqlite3_column_int64(*st, 0),
-			.duration_us = sqlite3_column_int64(*st, 1),
-			.ok = sqlite3_column_int(*st, 2) != 0,
-			.error = column_text(*st, 3),
-			.message = column_text(*st, 4),
-			.dns_us = column_int_or(*st, 5, -1),
-			.connect_us = column_int_or(*st, 6, -1),
-			.tls_us = column_int_or(*st, 7, -1),
-			.ttfb_us = column_int_or(*st, 8, -1),
-			.status_code = (int)column_int_or(*st, 9, -1),
-			.bytes = column_int_or(*st, 10, -1),
-			.cert_expiry = column_int_or(*st, 11, 0),
-			.attempts = sqlite3_column_int(*st, 12),
-			.details = sqlite3_column_type(*st, 13) == SQLITE_NULL ? NULL : column_text(*st, 13),
-			.run_id = column_text(*st, 14),
-			.location = column_text(*st, 16),
-		};
+		struct store_raw_result row = raw_result(*st, 0);
 
 		fn(arg, &row);
 	}
@@ -152,6 +158,94 @@ int sqlite_results(struct store_reader *base, const struct store_query *q, store
 		          "error", sqlite3_errmsg(r->db));
 	sqlite3_reset(*st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* --- the start-up reads ----------------------------------------------------------- */
+
+/* Runs a one-off statement of sql with ?1 names_json (and ?2 since_us unless
+ * 0), handing each row to row_fn. Returns 0, or -1 after logging. */
+static int each_row(sqlite3 *db, const char *sql, const char *names_json, int64_t since_us,
+                    const char *what, void (*row_fn)(sqlite3_stmt *st, void *arg), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: prepare failed", "error", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, names_json, -1, SQLITE_STATIC);
+	if (since_us != 0)
+		sqlite3_bind_int64(st, 2, since_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		row_fn(st, arg);
+	if (rc != SQLITE_DONE) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "store: reading %s failed", what);
+		log_error(msg, "error", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct latest_read {
+	store_raw_latest_fn *fn;
+	void *arg;
+};
+
+static void latest_row(sqlite3_stmt *st, void *arg)
+{
+	struct latest_read *lr = arg;
+	struct store_raw_result row = raw_result(st, 1);
+
+	lr->fn(lr->arg, column_text(st, 0), &row);
+}
+
+/* The newest row of each check, one index descent each (json_each: the
+ * checks of ?1). */
+int sqlite_latest(struct store_reader *base, const char *names_json, store_raw_latest_fn *fn,
+                  void *arg)
+{
+	static const char sql[] =
+		"SELECT c.value, r.ts_us, r.duration_us, r.ok, r.error, r.message, r.dns_us,"
+		" r.connect_us, r.tls_us, r.ttfb_us, r.status_code, r.bytes, r.cert_expiry,"
+		" r.attempts, r.details, r.run_id, r.id, r.location"
+		" FROM json_each(?1) AS c JOIN results AS r ON r.id ="
+		" (SELECT id FROM results WHERE check_name = c.value ORDER BY ts_us DESC, id DESC LIMIT 1)";
+	struct latest_read lr = { fn, arg };
+
+	return each_row(reader_db(base), sql, names_json, 0, "the checks' last results",
+	                latest_row, &lr);
+}
+
+struct runs_read {
+	store_raw_run_fn *fn;
+	void *arg;
+};
+
+static void runs_row(sqlite3_stmt *st, void *arg)
+{
+	struct runs_read *rr = arg;
+	struct store_raw_run run = { sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+	                             sqlite3_column_int(st, 3) != 0, column_text(st, 4) };
+
+	rr->fn(rr->arg, column_text(st, 0), &run);
+}
+
+/* In the order of the (check_name, ts_us) index, which holds the rowid:
+ * no sort of the millions of rows of an hour of a big config. */
+int sqlite_runs(struct store_reader *base, const char *names_json, int64_t since_us,
+                store_raw_run_fn *fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT check_name, ts_us, duration_us, ok, error FROM results"
+		" WHERE check_name IN (SELECT value FROM json_each(?1)) AND ts_us >= ?2"
+		" ORDER BY check_name, ts_us, id";
+	struct runs_read rr = { fn, arg };
+
+	return each_row(reader_db(base), sql, names_json, since_us != 0 ? since_us : INT64_MIN,
+	                "the checks' recent results", runs_row, &rr);
 }
 
 /* --- alerts and the outbox (readers) ------------------------------------------ */

@@ -12,6 +12,10 @@
 struct store_reader *sqlite_reader_open(const char *path, char *err, size_t errlen);
 void sqlite_reader_close(struct store_reader *r);
 void sqlite_rollup_source(struct store_reader *r, struct rollup_source *out);
+int sqlite_latest(struct store_reader *r, const char *names_json, store_raw_latest_fn *fn,
+                  void *arg);
+int sqlite_runs(struct store_reader *r, const char *names_json, int64_t since_us,
+                store_raw_run_fn *fn, void *arg);
 int sqlite_results(struct store_reader *r, const struct store_query *q, store_raw_fn *fn,
                    void *arg);
 int sqlite_durations(struct store_reader *r, const char *check, int64_t since_us,

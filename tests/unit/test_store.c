@@ -509,6 +509,94 @@ static void test_recent_results_typed(void **state)
 	store_close(s);
 }
 
+/* The start-up reads, one statement for every check. */
+struct batch_seen {
+	int latest_n;
+	int64_t latest_ts[3];
+	char latest_rcode[3][16];
+	int runs_n[3];
+	int64_t runs_ts[3][8];
+	bool runs_ok[3][8];
+	enum probe_error runs_err[3][8];
+};
+
+static void latest_collect(void *arg, size_t i, const struct store_result *res)
+{
+	struct batch_seen *b = arg;
+	const char *rcode = json_string_value(json_object_get(res->details, "rcode"));
+
+	assert_true(i < 3);
+	assert_int_equal(b->latest_ts[i], 0);   /* once per check */
+	b->latest_ts[i] = res->ts_us;
+	snprintf(b->latest_rcode[i], sizeof(b->latest_rcode[i]), "%s", rcode ? rcode : "");
+	b->latest_n++;
+}
+
+static void runs_collect(void *arg, size_t i, const struct store_run *run)
+{
+	struct batch_seen *b = arg;
+	int k;
+
+	assert_true(i < 3);
+	k = b->runs_n[i]++;
+	assert_true(k < 8);
+	b->runs_ts[i][k] = run->ts_us;
+	b->runs_ok[i][k] = run->ok;
+	b->runs_err[i][k] = run->error;
+}
+
+static void test_start_reads_batched(void **state)
+{
+	static const char *const checks[] = { "web", "dns", "none" };
+	char path[128], err[256] = "";
+	struct store *s;
+	struct store_reader *rd;
+	struct probe_result r;
+	struct batch_seen seen = { 0 };
+	int64_t t0 = util_wall_us() - 60 * SEC;
+
+	snprintf(path, sizeof(path), "%s/batched.db", tmpdir);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	for (int i = 0; i < 5; i++) {       /* dns: 5 runs, the first failed with details */
+		make_result(&r, t0 + i * SEC, i);
+		store_append(s, "dns", &r);
+		json_decref(r.details);
+	}
+	for (int i = 0; i < 2; i++) {       /* web: 2 runs; other: not asked for */
+		make_result(&r, t0 + (10 + i) * SEC, i + 1);
+		store_append(s, "web", &r);
+		store_append(s, "other", &r);
+		json_decref(r.details);
+	}
+	store_flush(s);
+	rd = store_reader_open(path, err, sizeof(err));
+	assert_non_null(rd);
+
+	assert_int_equal(store_latest_results(rd, checks, 3, latest_collect, &seen), 0);
+	assert_int_equal(seen.latest_n, 2);
+	assert_true(seen.latest_ts[0] == t0 + 11 * SEC);
+	assert_true(seen.latest_ts[1] == t0 + 4 * SEC);
+	assert_true(seen.latest_ts[2] == 0);
+
+	/* The newest 3 since t0 + 1 s of each, oldest first. */
+	assert_int_equal(store_recent_runs(rd, checks, 3, t0 + SEC, 3, runs_collect, &seen), 0);
+	assert_int_equal(seen.runs_n[0], 2);
+	assert_int_equal(seen.runs_n[1], 3);
+	assert_int_equal(seen.runs_n[2], 0);
+	assert_true(seen.runs_ts[0][0] == t0 + 10 * SEC && seen.runs_ts[0][1] == t0 + 11 * SEC);
+	assert_true(seen.runs_ts[1][0] == t0 + 2 * SEC && seen.runs_ts[1][2] == t0 + 4 * SEC);
+	memset(&seen, 0, sizeof(seen));       /* since_us cuts the older ones */
+	assert_int_equal(store_recent_runs(rd, checks, 3, t0, 10, runs_collect, &seen), 0);
+	assert_int_equal(seen.runs_n[1], 5);
+	assert_int_equal(seen.runs_err[1][0], PROBE_ERR_TIMEOUT);
+	assert_false(seen.runs_ok[1][0]);
+	assert_true(seen.runs_ok[1][1]);
+
+	store_reader_close(rd);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_database_kind),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_recent_results_typed),
+		cmocka_unit_test(test_start_reads_batched),
 	};
 
 	log_setup(LOG_FORMAT_LOGFMT, LOG_ERROR);
