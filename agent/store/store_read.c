@@ -177,7 +177,7 @@ static char *names_json(const char *const *checks, size_t n)
 	char *text;
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, store_text_json(checks[i]));
+		json_array_append_new(arr, json_text(checks[i]));
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	return text;
