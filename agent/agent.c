@@ -689,9 +689,11 @@ static void agent_close(struct agent *a)
 		close(a->signal_fd);
 	}
 	snapshot_publish(NULL);
-	fleet_stop(a->fleet);
 	fleet_view_stop(a->fleet_view);
 	store_close(a->store);
+	/* After the writer's last batch (a lease pass renews this agent's row):
+	 * leaving last, it stays left. */
+	fleet_stop(a->fleet);
 	/* Completions the writer posted while closing: free them (delivery is gone). */
 	loop_run_once(a->loop, 0);
 	alerting_free(a->alerting);

@@ -12,6 +12,10 @@
 #include "store/pg_conn.h"
 
 #define LIVE "interval '15 seconds'"    /* FLEET_DB_LIVE_S */
+/* PG_GONE_S (store_pg_outbox.h): a location unseen this long no longer
+ * counts in the fleet's alerting; a clean stop dates its row that far back,
+ * so its conditions stop counting at once instead of holding as unknown. */
+#define GONE "interval '120 seconds'"
 #define US_OF(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
 const char fleet_db_schema_sql[] =
@@ -177,7 +181,7 @@ int fleet_db_leave(struct fleet_db *db, const struct fleet_db_self *self, char *
 		return -1;
 	pg_params_text(&p, self->location);
 	pg_params_text(&p, self->instance);
-	r = pg_query(db->c, "UPDATE fleet_agents SET last_seen = now() - " LIVE
+	r = pg_query(db->c, "UPDATE fleet_agents SET last_seen = now() - " GONE
 	             " WHERE location = $1 AND instance = $2", &p, "fleet: leaving", err, errlen);
 	pg_params_free(&p);
 	if (r == NULL)
