@@ -235,6 +235,11 @@ struct store *store_start(const struct store_ops *ops, const char *path, char *e
 
 /* --- helpers shared by the implementations (store.c) --------------------- */
 
+/* The answer of an op about one row (a requeue, an incident update): ids[0]
+ * = o->upd.id, n_ids 1 when the statement changed that row, 0 when there
+ * was no such row (store_commit_fn). */
+void store_op_set_one_id(struct store_op *o, bool changed);
+
 /* Sets o[key] to wall_us as an RFC 3339 time. */
 void store_set_time(json_t *o, const char *key, int64_t wall_us);
 

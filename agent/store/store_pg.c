@@ -163,10 +163,7 @@ static int apply_op(struct pg_conn *s, struct store_op *o, char *err, size_t err
 		r = run(s, notif_requeue_sql, "notification requeue", err, errlen);
 		if (r == NULL)
 			return -1;
-		free(o->ids);
-		o->ids = xcalloc(1, sizeof(*o->ids));
-		o->ids[0] = o->upd.id;
-		o->n_ids = strcmp(PQcmdTuples(r), "1") == 0 ? 1 : 0;
+		store_op_set_one_id(o, strcmp(PQcmdTuples(r), "1") == 0);
 		PQclear(r);
 		return 0;
 	case STORE_OP_INCIDENT_UPDATE:

@@ -378,10 +378,7 @@ int pg_incident_note(PGconn *c, struct store_op *o, char *err, size_t errlen)
 	pg_params_free(&p);
 	if (r == NULL)
 		return -1;
-	free(o->ids);
-	o->ids = xcalloc(1, sizeof(*o->ids));
-	o->ids[0] = o->upd.id;
-	o->n_ids = strcmp(PQcmdTuples(r), "1") == 0 ? 1 : 0;
+	store_op_set_one_id(o, strcmp(PQcmdTuples(r), "1") == 0);
 	PQclear(r);
 	return 0;
 }

@@ -561,3 +561,11 @@ int store_fleet_latest(struct store_reader *r, int64_t *cursor, store_fleet_fn *
 		return -2;
 	return r->ops->fleet_latest(r, cursor, fn, arg);
 }
+
+void store_op_set_one_id(struct store_op *o, bool changed)
+{
+	free(o->ids);
+	o->ids = xcalloc(1, sizeof(*o->ids));
+	o->ids[0] = o->upd.id;
+	o->n_ids = changed ? 1 : 0;
+}

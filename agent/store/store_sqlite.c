@@ -447,10 +447,7 @@ static int apply_op(struct sqlite_conn *s, struct store_op *o, char *err, size_t
 		sqlite3_bind_int64(st, 2, o->now_us);
 		if (step_done(s, st, "notification requeue", err, errlen) != 0)
 			return -1;
-		free(o->ids);
-		o->ids = xcalloc(1, sizeof(*o->ids));
-		o->ids[0] = o->upd.id;
-		o->n_ids = sqlite3_changes(s->db) == 1 ? 1 : 0;
+		store_op_set_one_id(o, sqlite3_changes(s->db) == 1);
 		return 0;
 	case STORE_OP_INCIDENT_UPDATE:
 		return sqlite_incident_note(s->db, o, err, errlen);

@@ -186,10 +186,7 @@ int sqlite_incident_note(sqlite3 *db, struct store_op *o, char *err, size_t errl
 	sqlite3_finalize(st);
 	if (rc != 0)
 		return -1;
-	free(o->ids);
-	o->ids = xcalloc(1, sizeof(*o->ids));
-	o->ids[0] = o->upd.id;
-	o->n_ids = sqlite3_changes(db) == 1 ? 1 : 0;
+	store_op_set_one_id(o, sqlite3_changes(db) == 1);
 	return 0;
 }
 
