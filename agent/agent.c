@@ -437,7 +437,7 @@ static void agent_begin_stop(struct agent *a, const char *why)
 	 * SQLite, to be sent with the same key at the next start. */
 	alerting_begin_stop(a->alerting);
 	shards_stop(a->shards);
-	limit = conf_longest_run_ms(sched_result_conf(shards_main(a->shards))) + SHUTDOWN_MARGIN_MS;
+	limit = conf_longest_run_ms(a->conf) + SHUTDOWN_MARGIN_MS;
 	char lim[32];
 	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)limit);
 	log_info("stopping: waiting for probes in flight", "signal", why, "deadline_ms", lim);
