@@ -620,7 +620,7 @@ static int agent_start_probes(struct agent *a)
 	a->env = (struct probe_env){ .loop = a->loop, .curlm = a->curlm, .resolver = a->resolver,
 	                             .source_address = a->source_address };
 	a->shards = shards_new(&a->env, conf->agent.threads > 0 ? conf->agent.threads
-	                                                        : shards_default_threads(conf->n_checks),
+	                                                        : shards_default_threads(conf->checks, conf->n_checks),
 	                       agent_on_result, a, err, sizeof(err));
 	if (!a->shards) {
 		log_error("cannot start the probe threads", "error", err);
@@ -712,7 +712,7 @@ int agent_run(struct conf *conf)
 
 	log_setup(conf->agent.log_format, LOG_INFO);
 	agent_memory_setup(conf->agent.threads > 0 ? conf->agent.threads
-	                                           : shards_default_threads(conf->n_checks));
+	                                           : shards_default_threads(conf->checks, conf->n_checks));
 	/* The parse tree of a big config is freed by now: 100,000 checks leave
 	 * ~70 MB of free heap that would otherwise stay resident. */
 	malloc_trim(0);

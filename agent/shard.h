@@ -20,9 +20,14 @@
 
 struct shards;
 
-/* The default (agent.threads unset): one probe thread per core, but no more
- * than one per 1,000 checks of the config the agent starts with. */
-int shards_default_threads(size_t n_checks);
+/* The default (agent.threads unset) for the config the agent starts with:
+ * one probe thread for every 2,000 probes a second its checks ask for (sum
+ * of 1 / interval over the checks that probe) or every 20,000 checks,
+ * whichever is more, at least one and at most one per core. */
+int shards_default_threads(const struct check *checks, size_t n_checks);
+
+/* The arithmetic of shards_default_threads, for tests. */
+int shards_threads_for(long cores, size_t n_checks, double probes_per_s);
 
 /* n_threads <= 1: one scheduler on main_env's loop. The result callback fn
  * is always called on the main loop. Threads do not run until
