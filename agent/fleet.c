@@ -268,6 +268,7 @@ static void *fleet_thread(void *arg)
 	bool warned = false;
 	int fails = 0, rc;
 
+	pthread_setname_np(pthread_self(), "pharos-fleet");
 	pthread_mutex_lock(&f->lock);
 	while (!f->stopping) {
 		struct timespec until;

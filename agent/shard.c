@@ -252,7 +252,11 @@ static void call_in_flight(struct shard *w, void *arg) { *(int *)arg += curlm_ru
 static void *shard_main(void *arg)
 {
 	struct shard *w = arg;
+	char name[16];
 
+	/* Named for top -H, perf and /proc/PID/task/TID/comm. */
+	snprintf(name, sizeof(name), "pharos-probe%d", (w->index + 1) % 100);
+	pthread_setname_np(pthread_self(), name);
 	loop_run(w->loop);
 	return NULL;
 }

@@ -317,6 +317,7 @@ static void *writer_main(void *arg)
 	struct store *s = arg;
 	uint64_t backoff_us = 0;
 
+	pthread_setname_np(pthread_self(), "pharos-writer");
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct timespec deadline;

@@ -404,6 +404,7 @@ static void *refresher_main(void *arg)
 	struct fleet_view_refresher *f = arg;
 	unsigned fails = 0;
 
+	pthread_setname_np(pthread_self(), "pharos-fview");
 	pthread_mutex_lock(&f->lock);
 	while (!f->stopping) {
 		struct timespec ts;

@@ -332,6 +332,7 @@ static void *worker_main(void *arg)
 	struct api_request rq;
 	struct api_response rs;
 
+	pthread_setname_np(pthread_self(), "pharos-http");
 	request_init(&rq, cx->l, cx);
 	memset(&rs, 0, sizeof(rs));
 	run_route(h, cx->route, &rq, &rs);
