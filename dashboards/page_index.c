@@ -1,6 +1,8 @@
 /* page_index.c — GET /, the status page: a summary, the firing alerts and
  * checks in maintenance, then every check by group with its state, its 90-day
- * bar and its uptime over 24 hours and 90 days.
+ * bar and its uptime over 24 hours and 90 days. A fleet of more than
+ * agent.page_full_up_to checks gets the summary and numbered pages instead
+ * (page_paged.c, which shares the rows and the summary written here).
  *
  * States come from the published snapshot. History comes from the cache of
  * page_hist.c (three grouped reads for every check, never a query per check),
@@ -109,9 +111,8 @@ static void put_response_times(struct buf *b, const struct snapshot_check *sc,
 	buf_adds(b, "</span>");
 }
 
-/* One check's row: name, response times, state (st: the fleet's in a
- * fleet), the locations (cols: a column each), bar, uptime 24h / 90d. */
-static void put_check_row(struct buf *b, const struct snapshot_check *sc, enum check_state st,
+/* See page_parts.h. */
+void page_put_check_row(struct buf *b, const struct snapshot_check *sc, enum check_state st,
                           const struct fleet_status *cols, const struct fleet_view *v,
                           const struct page_hist *h, bool merge)
 {
@@ -159,9 +160,8 @@ static void put_check_row(struct buf *b, const struct snapshot_check *sc, enum c
 		           page_uptime_class(up24), p24, page_uptime_class(up90), p90);
 }
 
-/* The summary at the top: how many checks are down, or that all is well,
- * the counts and when the page was made. counts is indexed by check state. */
-static void put_summary(struct buf *b, const struct snapshot *snap, const size_t *counts,
+/* See page_parts.h. */
+void page_put_summary(struct buf *b, const struct snapshot *snap, const size_t *counts,
                         int64_t now)
 {
 	size_t failing = counts[CHECK_STATE_DOWN] + counts[CHECK_STATE_BLOCKED];
@@ -253,12 +253,12 @@ static void render_index(struct api_request *rq, struct rsink *sink, int64_t now
 	merge = snap->n_checks > BAR_MERGE_ABOVE;
 
 	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
-	put_summary(b, snap, counts, now);
+	page_put_summary(b, snap, counts, now);
 	if (cols != NULL)
 		page_put_fleet_legend(b);
 	page_put_announcements(b, snap->conf, now);
 	page_put_open_incidents(b, rq->reader, now);
-	page_put_alert_banner(b, snap, NULL);
+	page_put_alert_banner(b, snap, NULL, SIZE_MAX);
 	put_maint_banner(b, snap, counts[CHECK_STATE_MAINTENANCE]);
 	page_put_maintenance_schedule(b, snap->conf, now);
 
@@ -276,7 +276,7 @@ static void render_index(struct api_request *rq, struct rsink *sink, int64_t now
 		}
 		if (fs != NULL)
 			fleet_status_of(v, sc, snap->conf->agent.location, now, fs);
-		put_check_row(b, sc, states[order[k]], fs, cols, h, merge);
+		page_put_check_row(b, sc, states[order[k]], fs, cols, h, merge);
 		rsink_flush(sink);
 	}
 	if (open)
@@ -301,9 +301,12 @@ static struct rcache index_cache = RCACHE_INIT;
 void page_index_cache_clear(void)
 {
 	rcache_clear(&index_cache);
+	page_paged_cache_clear();
 }
 
-/* GET /: the status page. */
+/* GET /: the status page; above agent.page_full_up_to checks the summary
+ * and the list in numbered pages (page_paged.c), whatever the query says
+ * below it (one page of every check, as always). */
 void page_index(struct api_request *rq, struct api_response *rs)
 {
 	struct rsink sink;
@@ -314,6 +317,10 @@ void page_index(struct api_request *rq, struct api_response *rs)
 	if (rq->snap == NULL) {
 		page_message(rq, rs, MHD_HTTP_SERVICE_UNAVAILABLE, "Starting",
 		             "The agent has not loaded its configuration yet.");
+		return;
+	}
+	if (rq->snap->n_checks > (size_t)rq->snap->conf->agent.page_full_up_to) {
+		page_index_paged(rq, rs);
 		return;
 	}
 	key.conf = rq->snap->conf;
