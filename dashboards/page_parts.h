@@ -67,7 +67,8 @@ void page_html_answer(struct api_response *rs, unsigned status, struct buf *b);
 void page_message(struct api_request *rq, struct api_response *rs, unsigned status,
                   const char *heading, const char *text);
 
-/* --- the status page (page_index.c, page_paged.c) --- */
+/* --- the status page's rows and summary (page_rows.c), its numbered pages
+ * (page_paged.c) --- */
 
 struct page_hist;
 

@@ -341,9 +341,11 @@ static void render_query(struct api_request *rq, const struct checks_query *q, s
 /* The rendered answer of GET /api/v1/checks (rcache.h): at 10,000 checks it
  * is ~5 MB of JSON that costs tens of milliseconds to build, and every open
  * status page asks for it every 15 s. The answers to queries: one per
- * query, for the most recent ones. */
+ * query, for the most recent ones; windows are small (RSLOTS_N of them), a
+ * filtered array can be as big as the whole list (4 of them, gzipped). */
 static struct rcache checks_cache = RCACHE_INIT;
-static struct rslots query_slots = RSLOTS_INIT;
+static struct rslots window_slots = RSLOTS_INIT;
+static struct rslots filter_slots = RSLOTS_INIT_N(4);
 
 /* GET /api/v1/checks[?state=&group=&limit=&offset=]. */
 void api_checks(struct api_request *rq, struct api_response *rs)
@@ -353,6 +355,7 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 	struct rcache_hit hit;
 	struct rsink sink;
 	struct rslot *slot = NULL;
+	struct rslots *slots = &window_slots;
 	struct rcache *cache = &checks_cache;
 	struct buf skey = BUF_INIT;
 	bool query;
@@ -363,7 +366,8 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 	query = q.paged || q.states != 0 || q.has_group;
 	if (query) {
 		query_key(&q, &skey);
-		slot = rslots_get(&query_slots, skey.p);
+		slots = q.paged ? &window_slots : &filter_slots;
+		slot = rslots_get(slots, skey.p);
 		cache = &slot->cache;
 		buf_free(&skey);
 	}
@@ -380,6 +384,6 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 		rcache_put_sink(cache, &key, &sink, t0, &hit);
 	}
 	if (slot != NULL)
-		rslots_put(&query_slots, slot);
+		rslots_put(slots, slot);
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, api_json_type, false);
 }

@@ -5,6 +5,12 @@
 #include "core/util.h"
 #include "web/rslots.h"
 
+/* The number of slots t keeps. */
+static size_t slots_of(const struct rslots *t)
+{
+	return t->n > 0 && t->n < RSLOTS_N ? t->n : RSLOTS_N;
+}
+
 /* A slot outside the table, for one request. */
 static struct rslot *own_slot(void)
 {
@@ -25,7 +31,7 @@ struct rslot *rslots_get(struct rslots *t, const char *key)
 		return s;
 	}
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < RSLOTS_N && s == NULL; i++) {
+	for (size_t i = 0; i < slots_of(t) && s == NULL; i++) {
 		struct rslot *c = &t->slot[i];
 
 		if (c->used_us != 0 && strcmp(c->key, key) == 0)
@@ -66,7 +72,7 @@ void rslots_put(struct rslots *t, struct rslot *s)
 void rslots_clear(struct rslots *t)
 {
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < RSLOTS_N; i++)
+	for (size_t i = 0; i < slots_of(t); i++)
 		if (t->slot[i].used_us != 0 && t->slot[i].users == 0)
 			rcache_clear(&t->slot[i].cache);
 	pthread_mutex_unlock(&t->lock);

@@ -27,12 +27,15 @@ struct rslot {
 	struct rcache cache;
 };
 
-/* Static storage, initialised with RSLOTS_INIT. */
+/* Static storage, initialised with RSLOTS_INIT (RSLOTS_N variants kept) or
+ * RSLOTS_INIT_N(n) (n of them, 1..RSLOTS_N: for answers that can be big). */
 struct rslots {
 	pthread_mutex_t lock;
+	size_t n;                       /* slots in use; 0: RSLOTS_N */
 	struct rslot slot[RSLOTS_N];
 };
 #define RSLOTS_INIT { .lock = PTHREAD_MUTEX_INITIALIZER }
+#define RSLOTS_INIT_N(k) { .lock = PTHREAD_MUTEX_INITIALIZER, .n = (k) }
 
 /* The slot of key (taken: rslots_put it), reusing the least recently used
  * free slot, whose render is dropped, when key has none. Never NULL. */

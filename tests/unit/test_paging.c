@@ -155,6 +155,24 @@ static void test_rslots(void **state)
 	rslots_clear(&t);
 }
 
+/* A table of two: a third variant while both are in use is not shared. */
+static void test_rslots_small(void **state)
+{
+	static struct rslots t = RSLOTS_INIT_N(2);
+	struct rslot *a = rslots_get(&t, "a"), *b = rslots_get(&t, "b"), *c = rslots_get(&t, "c");
+
+	assert_false(a->own);
+	assert_false(b->own);
+	assert_true(c->own);
+	rslots_put(&t, c);
+	rslots_put(&t, b);
+	c = rslots_get(&t, "c");                      /* takes a free slot of the two */
+	assert_ptr_equal(c, b);
+	rslots_put(&t, c);
+	rslots_put(&t, a);
+	rslots_clear(&t);
+}
+
 static const char layout_conf[] =
 	"agent = { page_full_up_to = 0; title = \"T\"; };\n"
 	"checks = (\n"
@@ -255,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_parse_count),
 		cmocka_unit_test(test_rslots),
+		cmocka_unit_test(test_rslots_small),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_paged_index),
 	};
