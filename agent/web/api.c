@@ -1,8 +1,8 @@
 /* api.c — the JSON handlers of SPEC §3: health, readiness, one check and
- * its history (the list of every check: api_checks.c), and the admin "run
- * now". Check states come from the
- * published snapshot, history from a read-only SQLite connection; every
- * string leaving here passes through log_mask_secrets(). */
+ * its history (the list of checks: api_checks.c), alerts, notifications and
+ * the admin "run now". Check states come from the published snapshot,
+ * history from a read-only store connection; every string leaving here
+ * passes through log_mask_secrets(). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
