@@ -38,7 +38,7 @@ def big_checks(tcp):
                  "interval": "2s", "timeout": "1s"}
         elif i < N_DOWN + N_UP:
             c = {"name": "up-%04d" % i, "type": "tcp", "host": "127.0.0.1",
-                 "port": tcp.silent.port, "interval": "30s", "timeout": "1s"}
+                 "port": tcp.silent.port, "interval": "5s", "timeout": "1s"}
         else:
             c = {"name": "hb-%04d" % i, "type": "heartbeat", "interval": "1h", "token": "t0ken-hb"}
         if g is not None:
