@@ -32,6 +32,7 @@
 #define GROUPS_SHOWN   500          /* groups listed on the first page */
 #define ALERTS_SHOWN   20           /* firing alerts listed in the banner */
 #define N_STATES       (CHECK_STATE_DEGRADED + 1)
+#define N_RANKS        6            /* state_rank(): 0 (up) to 5 (down) */
 
 /* How bad a state is, for the problems' order and a group's worst state:
  * down, blocked, degraded, pending, maintenance, up. */
@@ -63,8 +64,8 @@ struct paged_counts {
 	enum check_state *g_worst_state;
 	/* the checks not up of the list shown, worst first: up to
 	 * PROBLEMS_SHOWN positions per rank (1..5) */
-	uint32_t *prob[6];
-	size_t n_prob[6];
+	uint32_t *prob[N_RANKS];
+	size_t n_prob[N_RANKS];
 	size_t not_up;              /* in the list shown */
 };
 
@@ -110,7 +111,7 @@ static void count_states(const struct snapshot *snap, const struct page_layout *
 	c->g_worst_state = xcalloc(l->n_groups + 1, sizeof(*c->g_worst_state));
 	for (size_t g = 0; g <= l->n_groups; g++)
 		c->g_worst[g] = -1;
-	for (int r = 1; r < 6; r++)
+	for (int r = 1; r < N_RANKS; r++)
 		c->prob[r] = xmalloc(PROBLEMS_SHOWN * sizeof(*c->prob[r]));
 	for (size_t k = 0; k < snap->n_checks; k++) {
 		enum check_state st = page_fleet_state(v, snap, &snap->checks[k], now);
@@ -137,7 +138,7 @@ static void counts_free(struct paged_counts *c)
 	free(c->g_down);
 	free(c->g_worst);
 	free(c->g_worst_state);
-	for (int r = 1; r < 6; r++)
+	for (int r = 1; r < N_RANKS; r++)
 		free(c->prob[r]);
 }
 
@@ -155,7 +156,7 @@ static void put_problems(struct buf *b, const struct snapshot *snap, const struc
 		return;
 	}
 	buf_adds(b, "<ul class=\"plist\">");
-	for (int r = 5; r >= 1; r--) {
+	for (int r = N_RANKS - 1; r >= 1; r--) {
 		for (size_t i = 0; i < c->n_prob[r] && shown < PROBLEMS_SHOWN; i++, shown++) {
 			const struct snapshot_check *sc = &snap->checks[c->prob[r][i]];
 			enum check_state st = page_fleet_state(v, snap, sc, now);
