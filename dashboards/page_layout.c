@@ -37,6 +37,17 @@ static int order_cmp(const void *x, const void *y, void *arg)
 	return i < j ? -1 : i > j;
 }
 
+/* The number of groups in the sorted order (at least 1, for the allocation). */
+static size_t count_groups(const struct conf *conf, const uint32_t *order, size_t n)
+{
+	size_t groups = 1;
+
+	for (size_t k = 1; k < n; k++)
+		groups += group_cmp(group_name(&conf->checks[order[k - 1]]),
+		                    group_name(&conf->checks[order[k]])) != 0;
+	return groups;
+}
+
 static struct page_layout *layout_build(struct conf *conf)
 {
 	struct page_layout *l = xcalloc(1, sizeof(*l));
@@ -50,7 +61,7 @@ static struct page_layout *layout_build(struct conf *conf)
 	for (size_t i = 0; i < n; i++)
 		l->order[i] = (uint32_t)i;
 	qsort_r(l->order, n, sizeof(*l->order), order_cmp, conf);
-	l->groups = xmalloc((n ? n : 1) * sizeof(*l->groups));
+	l->groups = xmalloc(count_groups(conf, l->order, n) * sizeof(*l->groups));
 	for (size_t k = 0; k < n; k++) {
 		const char *g = group_name(&conf->checks[l->order[k]]);
 
@@ -63,7 +74,6 @@ static struct page_layout *layout_build(struct conf *conf)
 		l->groups[l->n_groups - 1].n++;
 		l->gid[l->order[k]] = (uint32_t)(l->n_groups - 1);
 	}
-	l->groups = xrealloc(l->groups, (l->n_groups ? l->n_groups : 1) * sizeof(*l->groups));
 	return l;
 }
 
