@@ -327,10 +327,11 @@ void page_put_bar(struct buf *b, const int32_t *runs, const int32_t *ok, int64_t
 }
 
 /* Banner of firing alerts (from the snapshot); always present so the script
- * can fill it, hidden when empty. */
-void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const char *only)
+ * can fill it, hidden when empty. At most max are listed. */
+void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const char *only,
+                           size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, shown = 0;
 
 	for (size_t i = 0; i < snap->n_alerts; i++)
 		if (snap->alerts[i].state == ALERT_FIRING &&
@@ -345,6 +346,8 @@ void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const cha
 		if (a->state != ALERT_FIRING ||
 		    (only != NULL && (a->check == NULL || strcmp(a->check, only) != 0)))
 			continue;
+		if (shown++ == max)
+			break;
 		buf_adds(b, "<li><strong>");
 		page_escape(b, a->rule);
 		buf_adds(b, "</strong>");
@@ -372,6 +375,8 @@ void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const cha
 		}
 		buf_adds(b, "</li>");
 	}
+	if (n > max)
+		buf_printf(b, "<li>and %zu more</li>", n - max);
 	buf_adds(b, "</ul></section>\n");
 }
 

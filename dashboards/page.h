@@ -6,7 +6,10 @@
  * messages) goes through page_escape(), which also masks secrets.
  *
  * The modules: page.c (shared HTML pieces, escaping, assets), page_index.c
- * (GET /), page_hist.c (the index page's history cache), page_check.c
+ * (GET /), page_paged.c (GET / of a fleet above agent.page_full_up_to
+ * checks: a summary and numbered pages, ?page=N&group=NAME), page_layout.c
+ * (their list order per config), page_rows.c (the rows and summary both
+ * layouts write), page_hist.c (the index page's history cache), page_check.c
  * (GET /check/NAME), page_chart.c (the latency chart, page_chart.h). */
 #ifndef PHAROS_PAGE_H
 #define PHAROS_PAGE_H
@@ -17,7 +20,9 @@
 #include "web/api.h"
 
 /* Largest page rendered; past it the answer is 500 (a page of 10,000 checks
- * is about 6 MiB). Pages are built in a BUF_MAX(PAGE_MAX_BYTES) buffer. */
+ * is about 6 MiB; above agent.page_full_up_to checks GET / is in pages of
+ * 1,000 and stays far below). Pages are built in a BUF_MAX(PAGE_MAX_BYTES)
+ * buffer. */
 #define PAGE_MAX_BYTES (64u << 20)
 #define PAGE_DAYS 90                /* cells of the uptime bar */
 
@@ -46,7 +51,7 @@ void page_cache_clear(void);
 
 /* Route handlers. page_not_found also answers paths whose name the router
  * rejected, so a browser gets HTML rather than JSON. */
-api_handler page_index;             /* GET / */
+api_handler page_index;             /* GET /[?page=N][&group=NAME] */
 api_handler page_check;             /* GET /check/{name} */
 api_handler page_asset;             /* GET /assets/{name} */
 api_handler page_not_found;

@@ -2,7 +2,10 @@
  * states every 15 s from /api/v1/checks (and firing alerts from
  * /api/v1/alerts) without reloading, and shows times in local and relative
  * form. The server-rendered page is complete without it. Every value from
- * the API goes into the DOM through textContent, never as markup. */
+ * the API goes into the DOM through textContent, never as markup. A big
+ * fleet's page (data-paged: one page of its list) refreshes from itself
+ * instead: the same URL fetched again, its <main> swapped in, so it never
+ * asks for every check. */
 (function () {
 	"use strict";
 
@@ -11,6 +14,7 @@
 		blocked: "Blocked", degraded: "Degraded" };
 	var body = document.body;
 	var page = body.getAttribute("data-page");
+	var paged = body.hasAttribute("data-paged");
 	var lastOk = null;
 	var failed = false;
 
@@ -265,6 +269,24 @@
 		}
 	}
 
+	/* --- a big fleet's page: itself again --- */
+	function refreshPaged() {
+		return fetch(location.href, { cache: "no-store", headers: { Accept: "text/html" } })
+			.then(function (r) {
+				if (!r.ok) { var e = new Error("HTTP " + r.status); e.status = r.status; throw e; }
+				return r.text();
+			})
+			.then(function (html) {
+				/* Parsed inert (no script runs); our own server-escaped page. */
+				var doc = new DOMParser().parseFromString(html, "text/html");
+				var fresh = doc.querySelector("main");
+				var cur = document.querySelector("main");
+				if (!fresh || !cur) throw new Error("no main");
+				cur.replaceWith(document.importNode(fresh, true));
+				renderTimes();
+			});
+	}
+
 	/* --- the loop --- */
 	var busy = false;
 	function refresh() {
@@ -273,10 +295,12 @@
 		var name = body.getAttribute("data-check");
 		var main = page === "check" && name
 			? getJSON("/api/v1/checks/" + encodeURIComponent(name)).then(updateCheck)
+			: paged ? refreshPaged()
 			: getJSON("/api/v1/checks").then(function (cs) { if (Array.isArray(cs)) updateRows(cs); });
 		/* Alerts are optional: an agent without them answers 404 and the
-		 * server-rendered banner stays. */
-		var alerts = getJSON("/api/v1/alerts").then(function (doc) {
+		 * server-rendered banner stays. A paged page got its banner with
+		 * the rest. */
+		var alerts = paged ? null : getJSON("/api/v1/alerts").then(function (doc) {
 			updateAlerts(doc, page === "check" ? name : null);
 		}, function () {});
 		Promise.all([main, alerts]).then(function () {

@@ -18,84 +18,22 @@
 #include "dashboards/page_chart.h"
 #include "dashboards/page_parts.h"
 #include "web/rcache.h"
+#include "web/rslots.h"
 
 #define CHART_POINTS       100
 #define CHART_SAMPLES_MAX  (2u << 20)   /* results read for one chart */
 #define RUNS_SHOWN         15
 #define ALERTS_SHOWN       20
 
-/* The last renders of the most recently asked check pages (rcache.h), one
+/* The last renders of the most recently asked check pages (rslots.h), one
  * per (check, range): during an incident many people open the same check,
- * and each render is a dozen database reads. A slot in use (users > 0) is
- * never reassigned; when every slot is in use the request renders into a
- * slot of its own that is not shared. */
-#define CHECK_SLOTS 16
-
-struct check_slot {
-	char name[API_NAME_MAX + 1];
-	size_t range;
-	int users;                  /* under check_slots_lock */
-	uint64_t used_us;
-	bool own;                   /* not in the table: freed by check_slot_put */
-	struct rcache cache;
-};
-
-static pthread_mutex_t check_slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct check_slot check_slots[CHECK_SLOTS];
-
-/* The slot of (name, range), taken (check_slot_put it). */
-static struct check_slot *check_slot_get(const char *name, size_t range)
-{
-	struct check_slot *s = NULL, *victim = NULL;
-
-	pthread_mutex_lock(&check_slots_lock);
-	for (size_t i = 0; i < CHECK_SLOTS && s == NULL; i++) {
-		struct check_slot *c = &check_slots[i];
-
-		if (c->name[0] != '\0' && c->range == range && strcmp(c->name, name) == 0)
-			s = c;
-		else if (c->users == 0 && (victim == NULL || c->used_us < victim->used_us))
-			victim = c;
-	}
-	if (s == NULL && victim != NULL) {
-		s = victim;
-		if (s->name[0] == '\0')
-			pthread_mutex_init(&s->cache.lock, NULL);
-		rcache_clear(&s->cache);
-		util_strlcpy(s->name, name, sizeof(s->name));
-		s->range = range;
-	}
-	if (s == NULL) {
-		s = xcalloc(1, sizeof(*s));
-		s->own = true;
-		pthread_mutex_init(&s->cache.lock, NULL);
-	}
-	s->users++;
-	s->used_us = util_mono_us();
-	pthread_mutex_unlock(&check_slots_lock);
-	return s;
-}
-
-static void check_slot_put(struct check_slot *s)
-{
-	pthread_mutex_lock(&check_slots_lock);
-	s->users--;
-	pthread_mutex_unlock(&check_slots_lock);
-	if (s->own) {
-		rcache_clear(&s->cache);
-		pthread_mutex_destroy(&s->cache.lock);
-		free(s);
-	}
-}
+ * and each render is a dozen database reads. */
+static struct rslots check_slots = RSLOTS_INIT;
 
 /* Drops every cached check page (a slot in use keeps its page). */
 void page_check_cache_clear(void)
 {
-	pthread_mutex_lock(&check_slots_lock);
-	for (size_t i = 0; i < CHECK_SLOTS; i++)
-		if (check_slots[i].name[0] != '\0' && check_slots[i].users == 0)
-			rcache_clear(&check_slots[i].cache);
-	pthread_mutex_unlock(&check_slots_lock);
+	rslots_clear(&check_slots);
 }
 
 struct sample_sink {
@@ -447,7 +385,8 @@ void page_check(struct api_request *rq, struct api_response *rs)
 	struct buf b = BUF_MAX(PAGE_MAX_BYTES);
 	char attrs[160], doc_title[256];
 	size_t range = RANGE_AUTO;
-	struct check_slot *slot;
+	struct rslot *slot;
+	char slot_key[API_NAME_MAX + 8];
 	struct rcache_key key;
 	struct rcache_hit hit;
 	uint64_t t0;
@@ -462,7 +401,8 @@ void page_check(struct api_request *rq, struct api_response *rs)
 	key.conf = rq->snap->conf;
 	key.snap = rq->snap;
 	key.snap_us = rq->snap->published_us;
-	slot = check_slot_get(rq->name, range);
+	snprintf(slot_key, sizeof(slot_key), "%zu/%s", range, rq->name);
+	slot = rslots_get(&check_slots, slot_key);
 	if (!rcache_get(&slot->cache, &key, false, &hit)) {
 		int64_t now = util_wall_us();
 		char *html;
@@ -476,7 +416,7 @@ void page_check(struct api_request *rq, struct api_response *rs)
 		struct fleet_view *v = fleet_view_acquire();
 
 		put_check_header(&b, sc, page_fleet_state(v, rq->snap, sc, now));
-		page_put_alert_banner(&b, rq->snap, sc->check->name);
+		page_put_alert_banner(&b, rq->snap, sc->check->name, SIZE_MAX);
 		if (fleet_view_enabled())
 			page_put_check_locations(&b, v, rq->snap, sc, now);
 		fleet_view_release(v);
@@ -488,13 +428,13 @@ void page_check(struct api_request *rq, struct api_response *rs)
 		page_put_foot(&b);
 		if (b.over) {
 			rcache_abandon(&slot->cache, &hit);
-			check_slot_put(slot);
+			rslots_put(&check_slots, slot);
 			page_html_answer(rs, MHD_HTTP_OK, &b);      /* answers 500 */
 			return;
 		}
 		html = buf_steal(&b, &len);
 		rcache_put(&slot->cache, &key, html, len, t0, &hit);
 	}
-	check_slot_put(slot);
+	rslots_put(&check_slots, slot);
 	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, page_html_type, false);
 }

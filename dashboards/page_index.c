@@ -1,6 +1,8 @@
 /* page_index.c — GET /, the status page: a summary, the firing alerts and
  * checks in maintenance, then every check by group with its state, its 90-day
- * bar and its uptime over 24 hours and 90 days.
+ * bar and its uptime over 24 hours and 90 days. A fleet of more than
+ * agent.page_full_up_to checks gets the summary and numbered pages instead
+ * (page_paged.c; both write their rows and summary with page_rows.c).
  *
  * States come from the published snapshot. History comes from the cache of
  * page_hist.c (three grouped reads for every check, never a query per check),
@@ -90,108 +92,6 @@ static void put_maint_banner(struct buf *b, const struct snapshot *snap, size_t 
 	buf_adds(b, "</ul></section>\n");
 }
 
-/* "12 ms · avg 15 ms": the last run's response time and the mean over 24
- * hours (nothing before the first run). */
-static void put_response_times(struct buf *b, const struct snapshot_check *sc,
-                               const struct page_hist_row *row)
-{
-	char cur[32], avg[32];
-
-	if (!sc->has_last)
-		return;
-	page_fmt_ms((double)sc->last_duration_us / 1000.0, cur, sizeof(cur));
-	buf_printf(b, "<span class=\"c-rt\" title=\"response time: last run, and the average "
-	           "over 24 hours\"><span class=\"rt-cur\">%s</span>", cur);
-	if (row != NULL && row->avg24_ms >= 0) {
-		page_fmt_ms(row->avg24_ms, avg, sizeof(avg));
-		buf_printf(b, " · avg %s", avg);
-	}
-	buf_adds(b, "</span>");
-}
-
-/* One check's row: name, response times, state (st: the fleet's in a
- * fleet), the locations (cols: a column each), bar, uptime 24h / 90d. */
-static void put_check_row(struct buf *b, const struct snapshot_check *sc, enum check_state st,
-                          const struct fleet_status *cols, const struct fleet_view *v,
-                          const struct page_hist *h, bool merge)
-{
-	const struct page_hist_row *row = page_hist_find(h, sc->check->name);
-	int32_t day_runs[PAGE_DAYS], day_ok[PAGE_DAYS];
-	double up24 = row ? page_pct_of(row->ok24, row->runs24) : -1;
-	double up90 = row ? page_pct_of(row->ok90, row->runs90) : -1;
-	char p24[16], p90[16];
-
-	page_format_pct(up24, p24, sizeof(p24));
-	page_format_pct(up90, p90, sizeof(p90));
-	buf_adds(b, "<li class=\"check\" data-name=\"");
-	page_escape(b, sc->check->name);
-	buf_printf(b, "\" data-state=\"%s\"><div class=\"c-name\"><a href=\"/check/",
-	           check_state_name(st));
-	page_escape(b, sc->check->name);
-	buf_adds(b, "\">");
-	page_escape(b, sc->check->name);
-	buf_printf(b, "</a><span class=\"c-type\">%s</span>", check_type_name(sc->check->type));
-	if (!merge)
-		put_response_times(b, sc, row);
-	buf_adds(b, "</div>");
-	if (!merge) {
-		page_put_state(b, st);
-	} else {
-		/* Big fleets: the row without what repeats in every row and says
-		 * nothing new (aria-hidden on an empty icon, tooltips that repeat
-		 * "24h" / "90d" and the group's "uptime" heading): ~80 bytes of
-		 * ~700 per check. */
-		buf_printf(b, "<span class=\"state st-%s\"><span class=\"ic\"></span>%s</span>",
-		           check_state_name(st), page_state_label(st));
-	}
-	if (cols != NULL)
-		page_put_fleet_cells(b, v, cols);
-	page_hist_days(row, day_runs, day_ok);
-	page_put_bar(b, day_runs, day_ok, h ? h->today : util_wall_us() / US_PER_DAY, merge);
-	if (!merge)
-		buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\" title=\"uptime, last "
-		           "24 hours\"><b>%s</b> 24h</span><span class=\"up90 %s\" title=\"uptime, "
-		           "last 90 days\"><b>%s</b> 90d</span></div></li>\n",
-		           page_uptime_class(up24), p24, page_uptime_class(up90), p90);
-	else
-		buf_printf(b, "<div class=\"c-up\"><span class=\"up24 %s\"><b>%s</b> 24h</span>"
-		           "<span class=\"up90 %s\"><b>%s</b> 90d</span></div></li>\n",
-		           page_uptime_class(up24), p24, page_uptime_class(up90), p90);
-}
-
-/* The summary at the top: how many checks are down, or that all is well,
- * the counts and when the page was made. counts is indexed by check state. */
-static void put_summary(struct buf *b, const struct snapshot *snap, const size_t *counts,
-                        int64_t now)
-{
-	size_t failing = counts[CHECK_STATE_DOWN] + counts[CHECK_STATE_BLOCKED];
-
-	buf_printf(b, "<section id=\"summary\" class=\"summary %s\"><span class=\"ic\" "
-	           "aria-hidden=\"true\"></span><div><h1 id=\"summary-text\">",
-	           failing ? "s-down" : counts[CHECK_STATE_DEGRADED] ? "s-degraded" :
-	           counts[CHECK_STATE_UP] ? "s-up" : "s-pending");
-	if (failing)
-		buf_printf(b, "%zu check%s down", failing, failing == 1 ? "" : "s");
-	else if (counts[CHECK_STATE_DEGRADED])  /* a fleet: failing at some locations */
-		buf_printf(b, "%zu check%s degraded", counts[CHECK_STATE_DEGRADED],
-		           counts[CHECK_STATE_DEGRADED] == 1 ? "" : "s");
-	else if (snap->n_checks == 0)
-		buf_adds(b, "No checks configured");
-	else if (counts[CHECK_STATE_UP] == 0 && counts[CHECK_STATE_PENDING] > 0)
-		buf_adds(b, "Waiting for the first results");
-	else
-		buf_adds(b, "All systems operational");
-	buf_printf(b, "</h1><p class=\"counts\" id=\"counts\">%zu check%s · %zu up · %zu down",
-	           snap->n_checks, snap->n_checks == 1 ? "" : "s", counts[CHECK_STATE_UP], failing);
-	if (counts[CHECK_STATE_DEGRADED])
-		buf_printf(b, " · %zu degraded", counts[CHECK_STATE_DEGRADED]);
-	buf_printf(b, "%s</p></div><p class=\"updated\">Last updated ",
-	           counts[CHECK_STATE_PENDING] ? " · some pending" : "");
-	buf_adds(b, "<span id=\"updated\">");
-	page_put_time(b, now);
-	buf_adds(b, "</span></p></section>\n");
-}
-
 /* Opens the section of group g (NULL: the ungrouped), whose checks are
  * order[k] onwards: its heading counts them and those down. */
 static void put_group_head(struct buf *b, const struct snapshot *snap, const size_t *order,
@@ -253,12 +153,12 @@ static void render_index(struct api_request *rq, struct rsink *sink, int64_t now
 	merge = snap->n_checks > BAR_MERGE_ABOVE;
 
 	page_put_head(b, page_title(snap), page_title(snap), "data-page=\"index\"");
-	put_summary(b, snap, counts, now);
+	page_put_summary(b, snap, counts, now);
 	if (cols != NULL)
 		page_put_fleet_legend(b);
 	page_put_announcements(b, snap->conf, now);
 	page_put_open_incidents(b, rq->reader, now);
-	page_put_alert_banner(b, snap, NULL);
+	page_put_alert_banner(b, snap, NULL, SIZE_MAX);
 	put_maint_banner(b, snap, counts[CHECK_STATE_MAINTENANCE]);
 	page_put_maintenance_schedule(b, snap->conf, now);
 
@@ -276,7 +176,7 @@ static void render_index(struct api_request *rq, struct rsink *sink, int64_t now
 		}
 		if (fs != NULL)
 			fleet_status_of(v, sc, snap->conf->agent.location, now, fs);
-		put_check_row(b, sc, states[order[k]], fs, cols, h, merge);
+		page_put_check_row(b, sc, states[order[k]], fs, cols, h, merge);
 		rsink_flush(sink);
 	}
 	if (open)
@@ -301,9 +201,12 @@ static struct rcache index_cache = RCACHE_INIT;
 void page_index_cache_clear(void)
 {
 	rcache_clear(&index_cache);
+	page_paged_cache_clear();
 }
 
-/* GET /: the status page. */
+/* GET /: the status page; above agent.page_full_up_to checks the summary
+ * and the list in numbered pages (page_paged.c), whatever the query says
+ * below it (one page of every check, as always). */
 void page_index(struct api_request *rq, struct api_response *rs)
 {
 	struct rsink sink;
@@ -314,6 +217,10 @@ void page_index(struct api_request *rq, struct api_response *rs)
 	if (rq->snap == NULL) {
 		page_message(rq, rs, MHD_HTTP_SERVICE_UNAVAILABLE, "Starting",
 		             "The agent has not loaded its configuration yet.");
+		return;
+	}
+	if (rq->snap->n_checks > (size_t)rq->snap->conf->agent.page_full_up_to) {
+		page_index_paged(rq, rs);
 		return;
 	}
 	key.conf = rq->snap->conf;

@@ -54,8 +54,10 @@ void page_put_bar(struct buf *b, const int32_t *runs, const int32_t *ok, int64_t
                   bool merge);
 
 /* The banner of firing alerts, of every check or only of the check named
- * only; always present so the script can fill it, hidden when empty. */
-void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const char *only);
+ * only; always present so the script can fill it, hidden when empty. It
+ * lists at most max of them, then says how many more (SIZE_MAX: all). */
+void page_put_alert_banner(struct buf *b, const struct snapshot *snap, const char *only,
+                           size_t max);
 
 /* Hands b to rs as an HTML answer with status (500 when b went over its
  * ceiling); b is empty afterwards. */
@@ -64,6 +66,34 @@ void page_html_answer(struct api_response *rs, unsigned status, struct buf *b);
 /* A small page with a heading and one paragraph (both escaped). */
 void page_message(struct api_request *rq, struct api_response *rs, unsigned status,
                   const char *heading, const char *text);
+
+/* --- the status page's rows and summary (page_rows.c), its numbered pages
+ * (page_paged.c) --- */
+
+struct page_hist;
+
+/* Checks shown on one page of the list of a big fleet (GET /?page=N). */
+#define PAGE_ROWS 1000
+
+/* One check's row of the list: name, response times (not with compact),
+ * state (st: the fleet's in a fleet), the locations (cols: a column each of
+ * v; NULL: none), the 90-day bar (compact: equal neighbouring days share a
+ * cell, and the row drops what repeats in every row), uptime 24h / 90d. */
+void page_put_check_row(struct buf *b, const struct snapshot_check *sc, enum check_state st,
+                        const struct fleet_status *cols, const struct fleet_view *v,
+                        const struct page_hist *h, bool compact);
+/* The summary at the top: how many checks are down, or that all is well,
+ * the counts of snap's checks (counts: by check state) and when the page
+ * was made. */
+void page_put_summary(struct buf *b, const struct snapshot *snap, const size_t *counts,
+                      int64_t now);
+
+/* GET / of a fleet of more than agent.page_full_up_to checks: the summary,
+ * the checks that are not up, the groups, and the list in numbered pages
+ * of PAGE_ROWS (page_paged.c). */
+void page_index_paged(struct api_request *rq, struct api_response *rs);
+/* Forget the rendered numbered pages. */
+void page_paged_cache_clear(void);
 
 /* --- incidents (page_incident.c) --- */
 

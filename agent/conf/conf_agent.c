@@ -27,6 +27,7 @@ static const struct def agent_defs[] = {
 	D_STR("health_listen", struct conf_agent, health_listen, F_NONEMPTY),
 	D_INT("threads", struct conf_agent, threads, 1, 256),
 	D_INT("check_histograms_up_to", struct conf_agent, check_histograms_up_to, 0, 100000000),
+	D_INT("page_full_up_to", struct conf_agent, page_full_up_to, 0, 100000000),
 	D_END
 };
 
@@ -163,6 +164,7 @@ void conf_agent_defaults(struct conf_agent *a)
 	a->retention_rollups_ms = 400ull * 24 * 3600 * 1000;
 	a->title = xstrdup("pharos status");
 	a->check_histograms_up_to = 10000;
+	a->page_full_up_to = 2000;
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
 		util_strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';

@@ -35,6 +35,8 @@ struct conf_agent {
 	int threads;                /* probe loop threads; 0 (default): one per core */
 	int check_histograms_up_to; /* per-check histogram buckets and phase gauges in
 	                               /metrics while checks <= this (default 10,000) */
+	int page_full_up_to;        /* GET / lists every check on one page while checks
+	                               <= this (default 2,000); else a summary and pages */
 };
 
 /* One entry of `announcements = (...)` (conf_announce.c): shown on the status

@@ -1,7 +1,8 @@
-/* api.c — the JSON handlers of SPEC §3: health, readiness, the checks and
- * their history, and the admin "run now". Check states come from the
- * published snapshot, history from a read-only SQLite connection; every
- * string leaving here passes through log_mask_secrets(). */
+/* api.c — the JSON handlers of SPEC §3: health, readiness, one check and
+ * its history (the list of checks: api_checks.c), alerts, notifications and
+ * the admin "run now". Check states come from the published snapshot,
+ * history from a read-only store connection; every string leaving here
+ * passes through log_mask_secrets(). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,11 +14,10 @@
 #include "core/json_text.h"
 #include "core/buf.h"
 #include "web/api.h"
+#include "web/api_check.h"
 #include "web/api_fleet.h"
 #include "web/fleet_view.h"
 #include "core/log.h"
-#include "web/rcache.h"
-#include "web/rsink.h"
 #include "core/util.h"
 
 #define RECENT_RESULTS   20
@@ -26,10 +26,7 @@
 #define US_PER_HOUR      (3600LL * 1000000LL)
 
 /* The windows of the "uptime" object, oldest-first keys as the API shows them. */
-static const struct {
-	const char *key;
-	int64_t span_us;
-} uptime_windows[] = {
+const struct api_window api_windows[API_N_WINDOWS] = {
 	{ "24h", 24 * US_PER_HOUR },
 	{ "7d", 7 * 24 * US_PER_HOUR },
 	{ "30d", 30 * 24 * US_PER_HOUR },
@@ -38,7 +35,7 @@ static const struct {
 
 /* --- responses --------------------------------------------------------------- */
 
-static const char json_content_type[] = "application/json; charset=utf-8";
+const char api_json_type[] = "application/json; charset=utf-8";
 
 /* j (stolen; NULL: an "internal" error object) with secrets masked,
  * serialized with a final newline into malloc'ed memory of ours (written
@@ -66,7 +63,7 @@ void api_json(struct api_response *rs, unsigned status, json_t *j)
 	free(rs->body);
 	rs->body = json_dump_text(j, &rs->body_len);
 	rs->status = status;
-	rs->content_type = json_content_type;
+	rs->content_type = api_json_type;
 }
 
 /* Sets rs to an error answer {"error": error, "detail": detail}. */
@@ -123,25 +120,9 @@ static json_t *last_json(const struct snapshot_check *sc)
 	return o;
 }
 
-#define N_WINDOWS (sizeof(uptime_windows) / sizeof(uptime_windows[0]))
-
-/* What the database says about one check: uptime per window of
- * uptime_windows (-1: no result in it) and the 24 h latency percentiles. */
-struct check_figures {
-	double uptime[N_WINDOWS];
-	bool has_latency;
-	double p50_ms, p95_ms;
-	/* A fleet (PostgreSQL): the fleet's view decides state, last and
-	 * locations (api_fleet.c); fleet_on false on SQLite. */
-	bool fleet_on;
-	const struct fleet_view *fleet;
-	const char *own_location;
-	int64_t now_us;
-};
-
-/* Sets the fleet fields of f (after figures_init) for snap. */
-static void figures_fleet(struct check_figures *f, const struct snapshot *snap,
-                          const struct fleet_view *v, int64_t now_us)
+/* See api_check.h. */
+void api_figures_fleet(struct check_figures *f, const struct snapshot *snap,
+                       const struct fleet_view *v, int64_t now_us)
 {
 	f->fleet_on = fleet_view_enabled();
 	f->fleet = v;
@@ -149,10 +130,10 @@ static void figures_fleet(struct check_figures *f, const struct snapshot *snap,
 	f->now_us = now_us;
 }
 
-static void figures_init(struct check_figures *f)
+void api_figures_init(struct check_figures *f)
 {
 	memset(f, 0, sizeof(*f));
-	for (size_t i = 0; i < N_WINDOWS; i++)
+	for (size_t i = 0; i < API_N_WINDOWS; i++)
 		f->uptime[i] = -1;
 }
 
@@ -161,15 +142,15 @@ static void figures_init(struct check_figures *f)
 static void figures_one(struct store_reader *r, const char *name, int64_t now_us,
                         struct check_figures *f)
 {
-	figures_init(f);
+	api_figures_init(f);
 	if (r == NULL)
 		return;
 	/* No result in the longest window: none in the shorter ones either. */
-	f->uptime[N_WINDOWS - 1] = store_uptime(r, name, now_us - uptime_windows[N_WINDOWS - 1].span_us);
-	if (f->uptime[N_WINDOWS - 1] < 0)
+	f->uptime[API_N_WINDOWS - 1] = store_uptime(r, name, now_us - api_windows[API_N_WINDOWS - 1].span_us);
+	if (f->uptime[API_N_WINDOWS - 1] < 0)
 		return;
-	for (size_t i = 0; i + 1 < N_WINDOWS; i++)
-		f->uptime[i] = store_uptime(r, name, now_us - uptime_windows[i].span_us);
+	for (size_t i = 0; i + 1 < API_N_WINDOWS; i++)
+		f->uptime[i] = store_uptime(r, name, now_us - api_windows[i].span_us);
 	f->has_latency = store_latency(r, name, now_us - 24 * US_PER_HOUR, &f->p50_ms,
 	                               &f->p95_ms) == 0;
 }
@@ -188,11 +169,11 @@ static json_t *uptime_json(const struct check_figures *f)
 {
 	json_t *o;
 
-	if (f->uptime[N_WINDOWS - 1] < 0)
+	if (f->uptime[API_N_WINDOWS - 1] < 0)
 		return json_null();
 	o = json_object();
-	for (size_t i = 0; i < N_WINDOWS; i++)
-		json_object_set_new(o, uptime_windows[i].key,
+	for (size_t i = 0; i < API_N_WINDOWS; i++)
+		json_object_set_new(o, api_windows[i].key,
 		                    f->uptime[i] < 0 ? json_null() : json_real(round_pct(f->uptime[i])));
 	return o;
 }
@@ -206,9 +187,8 @@ static json_t *latency_json(const struct check_figures *f)
 	                 "p95", round(f->p95_ms * 1000.0) / 1000.0);
 }
 
-/* One check as the API shows it: name, group (null when none), type, target,
- * state, last, uptime, latency_ms. */
-static json_t *check_json(const struct snapshot_check *sc, const struct check_figures *f)
+/* See api_check.h. */
+json_t *api_check_json(const struct snapshot_check *sc, const struct check_figures *f)
 {
 	const struct check *c = sc->check;
 	json_t *o = json_object();
@@ -228,108 +208,6 @@ static json_t *check_json(const struct snapshot_check *sc, const struct check_fi
 	if (f->fleet_on)
 		api_fleet_check(o, sc, f->fleet, f->own_location, f->now_us);
 	return o;
-}
-
-/* --- every check's figures: one read per window ------------------------------ */
-
-/* One window of every check, from store_summary_all, sorted by name. */
-/* Every check's figures for GET /api/v1/checks, by snapshot position,
- * filled by one read of every check per window and joined by name: a
- * figures entry per check (~60 bytes) and the names sorted once, not a
- * table of every check per window. */
-struct figures_tab {
-	struct name_pos {
-		const char *name;
-		size_t k;               /* position in the snapshot */
-	} *by_name;                 /* sorted by name */
-	size_t n;
-	struct check_figures *f;    /* n entries, by snapshot position */
-	size_t window;              /* the window being read */
-};
-
-static int name_pos_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct name_pos *)a)->name, ((const struct name_pos *)b)->name);
-}
-
-/* store_summary_fn of a window read: the figures of sm's check. */
-static void figures_add(void *arg, const struct store_summary *sm)
-{
-	struct figures_tab *t = arg;
-	struct name_pos key = { .name = sm->check };
-	const struct name_pos *p = bsearch(&key, t->by_name, t->n, sizeof(key), name_pos_cmp);
-	struct check_figures *f;
-
-	if (p == NULL)              /* a check no longer configured */
-		return;
-	f = &t->f[p->k];
-	f->uptime[t->window] = sm->uptime_pct;
-	if (t->window == 0) {       /* 24 h: the latency window too */
-		f->has_latency = true;
-		f->p50_ms = sm->p50_ms;
-		f->p95_ms = sm->p95_ms;
-	}
-}
-
-/* Reads every window of every check of snap into t. A failed read leaves
- * that window's figures null, as they would be for one check. */
-static void figures_read(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
-                         struct figures_tab *t)
-{
-	t->n = snap->n_checks;
-	t->by_name = xcalloc(t->n ? t->n : 1, sizeof(*t->by_name));
-	t->f = xcalloc(t->n ? t->n : 1, sizeof(*t->f));
-	for (size_t k = 0; k < t->n; k++) {
-		t->by_name[k].name = snap->checks[k].check->name;
-		t->by_name[k].k = k;
-		figures_init(&t->f[k]);
-	}
-	qsort(t->by_name, t->n, sizeof(*t->by_name), name_pos_cmp);
-	for (t->window = 0; r != NULL && t->window < N_WINDOWS; t->window++) {
-		if (store_summary_all(r, now_us - uptime_windows[t->window].span_us, figures_add, t) == 0)
-			continue;
-		for (size_t k = 0; k < t->n; k++) {     /* a half-read window shows as none */
-			t->f[k].uptime[t->window] = -1;
-			if (t->window == 0)
-				t->f[k].has_latency = false;
-		}
-	}
-}
-
-/* Every check of snap with its figures, in config order: four reads of every
- * check (one per window, cached at scale by the store), joined by name.
- * The JSON text of GET /api/v1/checks, written one check at a time: the
- * object of a check is built, dumped and freed before the next, so 100,000
- * checks never exist as one jansson tree (hundreds of MB for a 25 MB
- * answer), and compressed a megabyte at a time (rsink.h), so neither does
- * the whole text. Same bytes as dumping the whole array at once. */
-static void checks_text(const struct snapshot *snap, struct store_reader *r, int64_t now_us,
-                        struct rsink *sink)
-{
-	struct figures_tab tab;
-	struct buf *b = &sink->b;
-	struct fleet_view *v = fleet_view_acquire();
-
-	memset(&tab, 0, sizeof(tab));
-	figures_read(snap, r, now_us, &tab);
-	for (size_t k = 0; k < snap->n_checks; k++) {
-		json_t *j;
-
-		figures_fleet(&tab.f[k], snap, v, now_us);
-		j = check_json(&snap->checks[k], &tab.f[k]);
-
-		log_mask_json(j);
-		buf_addc(b, k == 0 ? '[' : ',');
-		if (json_dump_callback(j, buf_json_dump, b,
-		                       JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) != 0)
-			buf_adds(b, "{}");
-		json_decref(j);
-		rsink_flush(sink);
-	}
-	buf_adds(b, snap->n_checks == 0 ? "[]\n" : "]\n");
-	free(tab.by_name);
-	free(tab.f);
-	fleet_view_release(v);
 }
 
 /* The snapshot entry for rq->name, or NULL after answering 404. The route is
@@ -395,31 +273,6 @@ void api_readyz(struct api_request *rq, struct api_response *rs)
 	}
 }
 
-/* The rendered answer of GET /api/v1/checks (rcache.h): at 10,000 checks it
- * is ~5 MB of JSON that costs tens of milliseconds to build, and every open
- * status page asks for it every 15 s. */
-static struct rcache checks_cache = RCACHE_INIT;
-
-/* GET /api/v1/checks: every check, in config order. */
-void api_checks(struct api_request *rq, struct api_response *rs)
-{
-	struct rcache_key key;
-	struct rcache_hit hit;
-	struct rsink sink;
-	uint64_t t0;
-
-	key.conf = rq->snap->conf;
-	key.snap = rq->snap;
-	key.snap_us = rq->snap->published_us;
-	if (!rcache_get(&checks_cache, &key, false, &hit)) {
-		t0 = util_mono_us();
-		rsink_init(&sink, 0);
-		checks_text(rq->snap, rq->reader, util_wall_us(), &sink);
-		rcache_put_sink(&checks_cache, &key, &sink, t0, &hit);
-	}
-	rcache_answer(rq, rs, &hit, MHD_HTTP_OK, json_content_type, false);
-}
-
 /* GET /api/v1/checks/NAME: the check plus its RECENT_RESULTS last results. */
 void api_check(struct api_request *rq, struct api_response *rs)
 {
@@ -432,8 +285,8 @@ void api_check(struct api_request *rq, struct api_response *rs)
 		return;
 	figures_one(rq->reader, sc->check->name, util_wall_us(), &f);
 	v = fleet_view_acquire();
-	figures_fleet(&f, rq->snap, v, util_wall_us());
-	o = check_json(sc, &f);
+	api_figures_fleet(&f, rq->snap, v, util_wall_us());
+	o = api_check_json(sc, &f);
 	fleet_view_release(v);
 	if (rq->reader != NULL)
 		recent = store_results(rq->reader, rq->name, 0, 0, RECENT_RESULTS);
