@@ -388,7 +388,8 @@ static int read_query(struct api_request *rq, struct api_response *rs, const str
 	if (has_group) {
 		q->group = page_layout_find_group(l, group);
 		if (q->group < 0) {
-			snprintf(text, sizeof(text), "There is no group named \"%.100s\".", group);
+			snprintf(text, sizeof(text), "There is no group named \"%.100s\".",
+			         group != NULL ? group : "");       /* "?group": no value */
 			page_message(rq, rs, MHD_HTTP_NOT_FOUND, "Not found", text);
 			return -1;
 		}

@@ -231,6 +231,10 @@ def test_setting_pages_a_small_fleet(start_agent, tcp, cli):
     html = a.get("/").text
     assert "data-paged" in html and '<section id="problems"' in html
     assert len(rows(html)) == 3 and "Page 1 of 1" in html
+    # "?group" without a value asks for the checks without a group: there
+    # are none here, and the answer names the empty group, not "(null)"
+    r = a.get("/?group")
+    assert r.status == 404 and 'There is no group named &quot;&quot;.' in r.text, r.text[-600:]
     b = start_agent(checks, name="full", agent_extra={"page_full_up_to": 3})
     html = b.get("/").text
     assert "data-paged" not in html and len(rows(html)) == 3
