@@ -269,14 +269,14 @@ static void put_list_group_head(struct buf *b, const struct page_layout *l, size
 	            "</div><ul class=\"checks\">\n");
 }
 
-/* The rows of the page, by group. */
+/* The rows of the page, by group, in v: the fleet's view the counts were
+ * made in, so a row's state agrees with them. */
 static void put_list(struct rsink *sink, const struct api_request *rq, const struct page_layout *l,
                      const struct paged_query *q, const struct paged_counts *c,
-                     const struct page_hist *h, int64_t now)
+                     const struct fleet_view *v, const struct page_hist *h, int64_t now)
 {
 	struct buf *b = &sink->b;
 	const struct snapshot *snap = rq->snap;
-	struct fleet_view *v = fleet_view_acquire();
 	const struct fleet_view *cols = page_fleet_columns(v) ? v : NULL;
 	struct fleet_status *fs = cols != NULL ? xmalloc(sizeof(*fs)) : NULL;
 	size_t base = q->group >= 0 ? l->groups[q->group].first : 0;
@@ -304,7 +304,6 @@ static void put_list(struct rsink *sink, const struct api_request *rq, const str
 		buf_adds(b, "</ul></section>\n");
 	buf_adds(b, "</div>\n");
 	free(fs);
-	fleet_view_release(v);
 }
 
 /* The heading of a list narrowed to one group. */
@@ -344,7 +343,7 @@ static void render_paged(struct api_request *rq, struct rsink *sink, const struc
 			put_groups(b, l, &c);
 	}
 	put_pager(b, l, q);
-	put_list(sink, rq, l, q, &c, h, now);
+	put_list(sink, rq, l, q, &c, v, h, now);
 	put_pager(b, l, q);
 	page_put_foot(b);
 	counts_free(&c);

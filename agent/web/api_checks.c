@@ -131,18 +131,19 @@ static json_t *listed_json(const struct snapshot *snap, size_t p, struct figures
 	return j;
 }
 
-/* The checks of snap at pos[0..n) (NULL: every check) with their figures,
- * as a JSON array written one check at a time: the object of a check is
+/* The checks of snap at pos[0..n) (NULL: every check) with their figures
+ * (v: the fleet's view they are shown in), as a JSON array written one
+ * check at a time: the object of a check is
  * built, dumped and freed before the next, so 100,000 checks never exist as
  * one jansson tree (hundreds of MB for a 25 MB answer), and compressed a
  * megabyte at a time (rsink.h), so neither does the whole text. Same bytes
  * as dumping the whole array at once. */
 static void checks_text(const struct snapshot *snap, const size_t *pos, size_t n,
-                        struct store_reader *r, int64_t now_us, struct rsink *sink)
+                        struct store_reader *r, const struct fleet_view *v, int64_t now_us,
+                        struct rsink *sink)
 {
 	struct figures_tab tab;
 	struct buf *b = &sink->b;
-	struct fleet_view *v = fleet_view_acquire();
 
 	figures_read(snap, pos, n, r, now_us, &tab);
 	for (size_t k = 0; k < n; k++) {
@@ -157,7 +158,6 @@ static void checks_text(const struct snapshot *snap, const size_t *pos, size_t n
 	}
 	buf_adds(b, n == 0 ? "[]\n" : "]\n");
 	figures_free(&tab);
-	fleet_view_release(v);
 }
 
 /* --- the query ------------------------------------------------------------------- */
@@ -270,11 +270,13 @@ static bool selected(const struct snapshot *snap, size_t k, const struct checks_
 
 /* One pass over the snapshot: the positions of the selected checks that
  * fall in the window (every one when not paged) into *pos; their number
- * is returned, the count of all selected in *total. */
+ * is returned, the count of all selected in *total. States are read in v,
+ * the view the objects are then written from, so a state filter and the
+ * states shown agree even when the view is refreshed meanwhile. */
 static size_t select_checks(const struct snapshot *snap, const struct checks_query *q,
-                            int64_t now_us, size_t **pos, size_t *total)
+                            const struct fleet_view *v, int64_t now_us, size_t **pos,
+                            size_t *total)
 {
-	struct fleet_view *v = fleet_view_acquire();
 	bool fleet_on = fleet_view_enabled();
 	size_t n = 0, cap = q->paged ? q->limit : 64;
 
@@ -292,7 +294,6 @@ static size_t select_checks(const struct snapshot *snap, const struct checks_que
 		}
 		(*total)++;
 	}
-	fleet_view_release(v);
 	return n;
 }
 
@@ -300,10 +301,9 @@ static size_t select_checks(const struct snapshot *snap, const struct checks_que
  * "next_offset"}, written into sink. */
 static void window_text(const struct snapshot *snap, const struct checks_query *q,
                         const size_t *pos, size_t n, size_t total, struct store_reader *r,
-                        int64_t now_us, struct rsink *sink)
+                        const struct fleet_view *v, int64_t now_us, struct rsink *sink)
 {
 	struct figures_tab tab;
-	struct fleet_view *v = fleet_view_acquire();
 	struct paging_span span = paging_window(total, q->offset, q->limit);
 	json_t *o = json_object(), *list = json_array();
 
@@ -322,20 +322,30 @@ static void window_text(const struct snapshot *snap, const struct checks_query *
 	buf_addc(&sink->b, '\n');
 	json_decref(o);
 	figures_free(&tab);
-	fleet_view_release(v);
 }
 
 /* Renders the answer of q into sink. */
 static void render_query(struct api_request *rq, const struct checks_query *q, struct rsink *sink)
 {
 	int64_t now_us = util_wall_us();
-	size_t *pos, total, n = select_checks(rq->snap, q, now_us, &pos, &total);
+	struct fleet_view *v = fleet_view_acquire();
+	size_t *pos, total, n = select_checks(rq->snap, q, v, now_us, &pos, &total);
 
 	if (q->paged)
-		window_text(rq->snap, q, pos, n, total, rq->reader, now_us, sink);
+		window_text(rq->snap, q, pos, n, total, rq->reader, v, now_us, sink);
 	else
-		checks_text(rq->snap, pos, n, rq->reader, now_us, sink);
+		checks_text(rq->snap, pos, n, rq->reader, v, now_us, sink);
 	free(pos);
+	fleet_view_release(v);
+}
+
+/* Renders every check (no query) into sink. */
+static void render_all(struct api_request *rq, struct rsink *sink)
+{
+	struct fleet_view *v = fleet_view_acquire();
+
+	checks_text(rq->snap, NULL, rq->snap->n_checks, rq->reader, v, util_wall_us(), sink);
+	fleet_view_release(v);
 }
 
 /* The rendered answer of GET /api/v1/checks (rcache.h): at 10,000 checks it
@@ -380,7 +390,7 @@ void api_checks(struct api_request *rq, struct api_response *rs)
 		if (query)
 			render_query(rq, &q, &sink);
 		else
-			checks_text(rq->snap, NULL, rq->snap->n_checks, rq->reader, util_wall_us(), &sink);
+			render_all(rq, &sink);
 		rcache_put_sink(cache, &key, &sink, t0, &hit);
 	}
 	if (slot != NULL)
