@@ -151,7 +151,8 @@ static struct page_hist *hist_build(struct store_reader *r, int64_t now_us)
 	h->today = now_us / US_PER_DAY;
 	if (store_uptime_by_check(r, now_us - PAGE_DAYS * US_PER_DAY, hist_add90, h) != 0)
 		goto fail;
-	qsort(h->rows, h->n, sizeof(*h->rows), row_cmp);
+	if (h->n > 0)               /* no history yet: rows is NULL, not for qsort */
+		qsort(h->rows, h->n, sizeof(*h->rows), row_cmp);
 	if (store_summary_all(r, now_us - US_PER_DAY, hist_add24, h) != 0 ||
 	    store_uptime_by_day(r, NULL, (h->today - (PAGE_DAYS - 1)) * US_PER_DAY, hist_add_day,
 	                        h) != 0)
