@@ -32,6 +32,7 @@
 #include "store/store.h"
 #include "core/util.h"
 #include "core/waiter.h"
+#include "dashboards/page_layout.h"
 
 #define PUBLISH_INTERVAL_MS 250     /* how stale the API's view may be */
 /* ... or this many times what building a snapshot cost, when longer: a
@@ -399,6 +400,10 @@ static void agent_reload(struct agent *a)
 	store_set_retention(a->store, next->agent.retention_raw_ms, next->agent.retention_rollups_ms);
 	store_set_location(a->store, next->agent.location);
 	agent_publish(a);
+	/* The status page's list order holds the config it was built for: let
+	 * go of the old one now, not at the next big page (never, when the new
+	 * config is small enough for the full page). */
+	page_layout_clear();
 	malloc_trim(0);     /* the old config and the parse of the new one */
 	char n[16], r[16], no[16], an[16];
 	snprintf(n, sizeof(n), "%zu", next->n_checks);
