@@ -241,3 +241,43 @@ def test_setting_pages_a_small_fleet(start_agent, tcp, cli):
     assert b.get("/?page=7").status == 200          # a full page ignores the query
     bad = cli.run("check-config", "-c", cli.config(checks=checks, agent={"page_full_up_to": -1}))
     assert bad.rc != 0 and "page_full_up_to" in bad.stdout + bad.stderr
+
+
+def test_fleet_page_in_pages(module_workdir, pg_server, nginx):
+    """In a fleet the numbered page shows what the full page shows: the
+    fleet's states (degraded among the checks not up), a column per location
+    in the list's groups, and ?state= of the API filters by the fleet's
+    state too."""
+    import fleet_util as F
+    locations = ("ap-south", "eu-west", "us-east")
+    fails_at = {"home": (), "shop": ("us-east",), "legacy": locations}
+
+    def checks_at(loc):
+        return [{"name": n, "type": "http", "group": "web",
+                 "url": nginx.url("/unavailable" if loc in fails else "/index.html")}
+                for n, fails in sorted(fails_at.items())]
+
+    specs = [F.AgentSpec(loc, None, checks_at(loc), agent_extra={"page_full_up_to": 0})
+             for loc in locations]
+    agents = F.start_fleet(module_workdir, pg_server.new_database(), specs)
+    try:
+        a = agents[0]
+        want = {"home": "up", "shop": "degraded", "legacy": "down"}
+        U.wait_until(lambda: {n: c["state"] for n, c in a.checks().items()} == want, 30,
+                     what="the fleet's states")
+        html = a.get("/").text
+        assert "data-paged" in html and "failing at some locations" in html
+        probs = re.findall(r'<li class="prob" data-name="([^"]+)" data-state="([^"]+)"', html)
+        assert probs == [("legacy", "down"), ("shop", "degraded")], probs
+        head = re.search(r'<span class="g-locs">((?:<span>[^<]*</span>)*)</span>', html)
+        assert head and re.findall(r"<span>([a-z-]+)</span>", head.group(1)) == list(locations)
+        row = re.search(r'<li class="check" data-name="shop" data-state="degraded">(.*?)</li>', html)
+        assert row, html[-3000:]
+        cells = re.findall(r'<span class="loc st-(\w+)" data-loc="([a-z-]+)"', row.group(1))
+        assert cells == [("up", "ap-south"), ("up", "eu-west"), ("down", "us-east")], cells
+        d = a.get_json("/api/v1/checks?state=degraded&limit=10")
+        assert [c["name"] for c in d["checks"]] == ["shop"] and d["total"] == 1
+        assert d["checks"][0]["state"] == "degraded"
+    finally:
+        codes = F.stop_fleet(agents)
+    assert all(rc == 0 for rc in codes.values()), codes
