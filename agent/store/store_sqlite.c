@@ -124,6 +124,8 @@ struct sqlite_conn {
 	sqlite3_stmt *insert;
 	sqlite3_stmt *ws[WS_COUNT];
 	struct rollup_writer *rollup;       /* rollups and retention */
+	struct incident_stmts *incidents;
+	sqlite3_stmt *begin, *commit;       /* kept: not parsed again every batch */
 };
 
 /* Creates every missing directory above path's last component (mkdir -p of the
@@ -459,6 +461,28 @@ static int apply_op(struct sqlite_conn *s, struct store_op *o, char *err, size_t
 	return 0;
 }
 
+/* Runs sql (no rows) through *st, prepared on first use and kept. Returns
+ * 0, or -1 with err "sql: sqlite message". */
+static int run_kept(struct sqlite_conn *s, sqlite3_stmt **st, const char *sql, char *err,
+                    size_t errlen)
+{
+	int rc;
+
+	if (*st == NULL &&
+	    sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		*st = NULL;
+		return -1;
+	}
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
 /* Inserts the n rows starting at batch and applies the ops list in one
  * transaction. Writer thread only, without the lock. Returns 0, or -1 with err
  * holding SQLite's message (the transaction rolled back: nothing of the batch
@@ -470,7 +494,7 @@ static int sqlite_commit(struct store_conn *c, const struct store_row *batch, si
 	sqlite3_stmt *st = s->insert;
 	const struct store_row *w = batch;
 
-	if (exec_sql(s->db, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
+	if (run_kept(s, &s->begin, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
 	rollup_writer_begin(s->rollup);
 	for (struct store_op *o = ops; o != NULL; o = o->next)
@@ -506,12 +530,12 @@ static int sqlite_commit(struct store_conn *c, const struct store_row *batch, si
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	/* The incidents these rows open, extend or close, in the same transaction. */
-	if (sqlite_incidents_apply(s->db, batch, n, err, errlen) != 0)
+	if (sqlite_incidents_apply(s->incidents, batch, n, err, errlen) != 0)
 		goto fail;
 	/* The minute rollups of these rows, in the same transaction. */
 	if (rollup_writer_commit(s->rollup, s->db, util_wall_us(), err, errlen) != 0)
 		goto fail;
-	if (exec_sql(s->db, "COMMIT", "commit", err, errlen) != 0)
+	if (run_kept(s, &s->commit, "COMMIT", err, errlen) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -556,6 +580,7 @@ static struct store_conn *sqlite_open(const char *path, char *err, size_t errlen
 	s->insert = insert;
 	s->path = xstrdup(path);
 	s->rollup = rollup_writer_new();
+	s->incidents = sqlite_incident_stmts_new(db);
 	return &s->base;
 fail:
 	sqlite3_finalize(insert);
@@ -582,6 +607,9 @@ static void sqlite_close(struct store_conn *c)
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
 
 	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite_incident_stmts_free(s->incidents);
 	for (int i = 0; i < WS_COUNT; i++)
 		sqlite3_finalize(s->ws[i]);
 	rollup_writer_free(s->rollup);

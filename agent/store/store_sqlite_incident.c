@@ -39,7 +39,7 @@ const char incident_schema_sql[] =
 
 /* --- writing (the writer thread, inside the batch's transaction) ------------- */
 
-enum { IS_FAIL, IS_OPEN, IS_CLOSE, IS_COUNT };
+enum { IS_FAIL, IS_OPEN, IS_CLOSE, IS_ANY_OPEN, IS_COUNT };
 
 static const char *const incident_write_sql[IS_COUNT] = {
 	[IS_FAIL] = "UPDATE incidents SET failures = failures + 1,"
@@ -49,6 +49,7 @@ static const char *const incident_write_sql[IS_COUNT] = {
 	            " failures, cause_error, cause_message) VALUES (?1, ?2, NULL, ?2, 1, ?3, ?4)",
 	[IS_CLOSE] = "UPDATE incidents SET ended_us = ?2"
 	             " WHERE check_name = ?1 AND ended_us IS NULL AND started_us <= ?2",
+	[IS_ANY_OPEN] = "SELECT 1 FROM incidents WHERE ended_us IS NULL LIMIT 1",
 };
 
 /* Runs st (bound) to completion. Returns 0, or -1 with err. */
@@ -65,19 +66,38 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 	return 0;
 }
 
-/* The batch's statements, each prepared when first used: a batch of
- * passing runs while no incident is open needs none of them. */
+/* The writer's statements, each prepared when first used (a batch of
+ * passing runs while no incident is open needs only IS_ANY_OPEN) and kept
+ * for the next batches. */
 struct incident_stmts {
 	sqlite3 *db;
 	sqlite3_stmt *st[IS_COUNT];
 	bool any_open;              /* an incident may be open (before or in this batch) */
 };
 
+struct incident_stmts *sqlite_incident_stmts_new(sqlite3 *db)
+{
+	struct incident_stmts *is = xcalloc(1, sizeof(*is));
+
+	is->db = db;
+	return is;
+}
+
+void sqlite_incident_stmts_free(struct incident_stmts *is)
+{
+	if (is == NULL)
+		return;
+	for (int i = 0; i < IS_COUNT; i++)
+		sqlite3_finalize(is->st[i]);
+	free(is);
+}
+
 /* The statement i, prepared; NULL with err when SQLite refuses it. */
 static sqlite3_stmt *stmt_get(struct incident_stmts *is, int i, char *err, size_t errlen)
 {
 	if (is->st[i] == NULL &&
-	    sqlite3_prepare_v2(is->db, incident_write_sql[i], -1, &is->st[i], NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v3(is->db, incident_write_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &is->st[i],
+	                       NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "incidents: prepare: %s", sqlite3_errmsg(is->db));
 		sqlite3_finalize(is->st[i]);
 		is->st[i] = NULL;
@@ -87,18 +107,16 @@ static sqlite3_stmt *stmt_get(struct incident_stmts *is, int i, char *err, size_
 
 /* Whether any incident is open now: one seek in the partial index. On an
  * error, assumes one is (the statements then run as before). */
-static bool incidents_any_open(sqlite3 *db)
+static bool incidents_any_open(struct incident_stmts *is)
 {
-	sqlite3_stmt *st = NULL;
+	char err[8];
+	sqlite3_stmt *st = stmt_get(is, IS_ANY_OPEN, err, sizeof(err));
 	bool open = true;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM incidents WHERE ended_us IS NULL LIMIT 1", -1,
-	                       &st, NULL) == SQLITE_OK) {
-		int rc = sqlite3_step(st);
-
-		open = rc != SQLITE_DONE;
+	if (st != NULL) {
+		open = sqlite3_step(st) != SQLITE_DONE;
+		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
 	return open;
 }
 
@@ -145,24 +163,21 @@ static int apply_row(struct incident_stmts *is, const struct store_row *w, char 
 	return 0;
 }
 
-int sqlite_incidents_apply(sqlite3 *db, const struct store_row *rows, size_t n, char *err,
-                           size_t errlen)
+int sqlite_incidents_apply(struct incident_stmts *is, const struct store_row *rows, size_t n,
+                           char *err, size_t errlen)
 {
-	struct incident_stmts is = { .db = db };
 	const struct store_row *w = rows;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	is.any_open = incidents_any_open(db);
+	is->any_open = incidents_any_open(is);
 	for (size_t i = 0; i < n && rc == 0; i++, w = w->next) {
 		/* The agent stopped mid-probe: nothing is known about the target. */
 		if (w->error != NULL && strcmp(w->error, "aborted") == 0)
 			continue;
-		rc = apply_row(&is, w, err, errlen);
+		rc = apply_row(is, w, err, errlen);
 	}
-	for (int i = 0; i < IS_COUNT; i++)
-		sqlite3_finalize(is.st[i]);
 	return rc;
 }
 

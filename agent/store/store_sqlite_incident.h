@@ -9,7 +9,12 @@
 
 struct sqlite3;
 extern const char incident_schema_sql[];
-int sqlite_incidents_apply(struct sqlite3 *db, const struct store_row *rows, size_t n,
+/* The writer's incident statements, kept across batches (free them before
+ * closing db). */
+struct incident_stmts;
+struct incident_stmts *sqlite_incident_stmts_new(struct sqlite3 *db);
+void sqlite_incident_stmts_free(struct incident_stmts *is);
+int sqlite_incidents_apply(struct incident_stmts *is, const struct store_row *rows, size_t n,
                            char *err, size_t errlen);
 int sqlite_incident_note(struct sqlite3 *db, struct store_op *o, char *err, size_t errlen);
 int sqlite_incidents(struct store_reader *r, const struct store_incident_query *q,
