@@ -7,84 +7,19 @@
  * thread reads without the lock. Another thread (the publisher, with
  * several probe threads: shard.c) reads only through sched_snapshot_fill
  * and sched_get_stats, which take the lock. No callback is called with the
- * lock held. */
+ * lock held. The heartbeat checks' part: sched_heartbeat.c. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit.h"
 #include "fleet.h"
-#include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "sched.h"
+#include "sched_impl.h"
 #include "core/util.h"
 
 /* --- the scheduler ----------------------------------------------------------- */
-
-struct sched_entry {
-	struct sched *s;
-	char *name;
-	const struct check *check;      /* in s->conf, or in run_conf while removed */
-	uint64_t fingerprint;
-	struct loop_timer timer;
-	uint64_t due_ms;
-	struct attempt *inflight;
-	struct admit_item wait;         /* queued: due, waiting for a slot (admit.h) */
-	struct conf *run_conf;          /* reference held while a run is in flight */
-	size_t conf_index;              /* position of check in s->conf->checks */
-	bool removed;                   /* no longer configured; freed after its run */
-	/* runtime state */
-	bool has_last;
-	int64_t last_ts_us;
-	bool last_ok;
-	int64_t last_duration_us;
-	enum probe_error last_error;
-	char *last_message;             /* msg_short, or owned when longer */
-	char msg_short[48];             /* short messages live here, beside the fields
-	                                   sched_snapshot reads anyway */
-	int consecutive_failures;
-	int consecutive_successes;
-	struct check_metrics metrics;   /* timing: owned, see entry_keep_timing */
-	struct heartbeat_clock hb;      /* heartbeat checks: last ping, lateness reported */
-};
-
-struct manual_run {
-	struct sched *s;
-	const struct check *check;      /* kept valid by conf */
-	struct conf *conf;
-	struct attempt *attempt;
-	sched_now_fn *fn;
-	void *arg;
-	struct manual_run *next, *prev;
-};
-
-struct sched {
-	const struct probe_env *env;
-	sched_result_fn *on_result;
-	void *arg;
-	struct conf *conf;
-	struct sched_entry **entries;   /* sorted by name */
-	size_t n_entries;
-	struct sched_entry **orphans;   /* removed entries whose run is still in flight */
-	size_t n_orphans;
-	struct manual_run *manual;
-	size_t inflight;                /* scheduled runs + manual runs in flight */
-	bool stopping;
-	struct admit admit;             /* scheduled runs only; manual ones always start */
-	pthread_mutex_t lock;           /* see the top of the file */
-	struct conf *result_conf;       /* holds the check being reported (sched_result_conf) */
-	sched_owns_fn *owns;            /* which checks of the conf are this scheduler's */
-	void *owns_arg;
-	struct sched_stats stats;
-	uint64_t window_start_ms;
-	uint64_t window_cur[SCHED_LAG_BUCKETS];
-	uint64_t window_prev[SCHED_LAG_BUCKETS];
-	bool have_prev_window;
-	sched_ping_fn *on_ping;
-	void *ping_arg;
-};
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -98,7 +33,7 @@ static int entry_key_cmp(const void *key, const void *elem)
 	return strcmp(key, (*e)->name);
 }
 
-static struct sched_entry *sched_find(const struct sched *s, const char *name)
+struct sched_entry *sched_find(const struct sched *s, const char *name)
 {
 	struct sched_entry **e = s->n_entries == 0 ? NULL :
 		bsearch(name, s->entries, s->n_entries, sizeof(*s->entries), entry_key_cmp);
@@ -120,7 +55,7 @@ struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *
 }
 
 /* Sets e's last message (a copy of msg). */
-static void entry_set_message(struct sched_entry *e, const char *msg)
+void sched_entry_set_message(struct sched_entry *e, const char *msg)
 {
 	size_t len;
 
@@ -205,16 +140,6 @@ static void sched_record_lag(struct sched *s, double lag_s)
 	s->window_cur[b]++;
 }
 
-static void entry_record_locked(struct sched_entry *e, const struct probe_result *r);
-
-/* Records a completed run into e's state. Takes s->lock. */
-static void entry_record(struct sched_entry *e, const struct probe_result *r)
-{
-	pthread_mutex_lock(&e->s->lock);
-	entry_record_locked(e, r);
-	pthread_mutex_unlock(&e->s->lock);
-}
-
 static void entry_record_locked(struct sched_entry *e, const struct probe_result *r)
 {
 	check_metrics_add(&e->metrics, r);
@@ -223,7 +148,7 @@ static void entry_record_locked(struct sched_entry *e, const struct probe_result
 	e->last_ok = r->ok;
 	e->last_duration_us = r->duration_us;
 	e->last_error = r->error;
-	entry_set_message(e, r->message);
+	sched_entry_set_message(e, r->message);
 	if (r->ok) {
 		e->consecutive_successes++;
 		e->consecutive_failures = 0;
@@ -231,6 +156,14 @@ static void entry_record_locked(struct sched_entry *e, const struct probe_result
 		e->consecutive_failures++;
 		e->consecutive_successes = 0;
 	}
+}
+
+/* Records a completed run into e's state. Takes s->lock. */
+void sched_entry_record(struct sched_entry *e, const struct probe_result *r)
+{
+	pthread_mutex_lock(&e->s->lock);
+	entry_record_locked(e, r);
+	pthread_mutex_unlock(&e->s->lock);
 }
 
 static void orphan_remove(struct sched *s, struct sched_entry *e)
@@ -382,73 +315,13 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	return e;
 }
 
-/* Wall clock, milliseconds: heartbeat pings are stored and compared as such. */
-static int64_t sched_wall_ms(void)
-{
-	return util_wall_us() / 1000;
-}
-
-/* Starts (or stops) a heartbeat entry's timer for its next lateness report. */
-static void entry_heartbeat_arm(struct sched *s, struct sched_entry *e)
-{
-	int64_t due = heartbeat_next_due(&e->hb, e->check->interval_ms, e->check->heartbeat.grace_ms);
-	int64_t now = sched_wall_ms();
-
-	loop_timer_stop(s->env->loop, &e->timer);
-	if (due == 0 || s->stopping)
-		return;
-	loop_timer_start(s->env->loop, &e->timer, due > now ? (uint64_t)(due - now) : 0);
-}
-
-/* Records one heartbeat result of e (a ping or a lateness report) through the
- * same path as probe results. details.last_ping lets a restart find the last
- * ping again (sched_seed_heartbeat). */
-static void entry_heartbeat_record(struct sched *s, struct sched_entry *e, struct probe_result *r)
-{
-	char ts[40];
-
-	if (e->hb.last_ping_ms > 0) {
-		util_format_time(e->hb.last_ping_ms * 1000, ts, sizeof(ts));
-		probe_result_detail(r, "last_ping", json_string(ts));
-	}
-	r->ok = r->error == PROBE_OK;
-	r->duration_us = 0;
-	r->attempts = 1;
-	entry_record(e, r);
-	s->result_conf = s->conf;
-	s->on_result(e->check, r, false, s->arg);
-}
-
-/* A heartbeat entry's timer: record lateness when it is due (once, then once
- * per interval while still late), then wait for the next report. */
-static void entry_heartbeat_due(struct loop *l, struct loop_timer *t)
-{
-	struct sched_entry *e = t->arg;
-	struct sched *s = e->s;
-	int64_t now = sched_wall_ms();
-
-	if (s->stopping)
-		return;
-	if (heartbeat_late_due(&e->hb, now, e->check->interval_ms, e->check->heartbeat.grace_ms)) {
-		struct probe_result r;
-		char msg[160];
-
-		probe_result_init(&r);
-		heartbeat_late_message(now - e->hb.last_ping_ms, e->check->interval_ms,
-		                       e->check->heartbeat.grace_ms, msg, sizeof(msg));
-		probe_result_fail(&r, PROBE_ERR_TIMEOUT, "%s", msg);
-		entry_heartbeat_record(s, e, &r);
-		probe_result_clear(&r);
-	}
-	entry_heartbeat_arm(s, e);
-}
 
 /* Heartbeat checks are never probed: their timer only watches lateness. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
 	if (probe_type_passive(e->check)) {
-		loop_timer_init(&e->timer, entry_heartbeat_due, e);
-		entry_heartbeat_arm(s, e);
+		loop_timer_init(&e->timer, sched_heartbeat_due, e);
+		sched_heartbeat_arm(s, e);
 		return;
 	}
 	loop_timer_init(&e->timer, entry_due, e);
@@ -547,7 +420,7 @@ static void manual_done(struct probe_result *r, void *arg)
 	/* A reload may have removed or replaced the check meanwhile. */
 	e = sched_find(s, m->check->name);
 	if (e && r->error != PROBE_ERR_ABORTED)
-		entry_record(e, r);
+		sched_entry_record(e, r);
 	s->result_conf = m->conf;
 	s->on_result(m->check, r, true, s->arg);
 	m->fn(r, m->arg);
@@ -555,20 +428,6 @@ static void manual_done(struct probe_result *r, void *arg)
 	free(m);
 }
 
-/* "Run now" of a heartbeat check: there is nothing to probe, so the answer
- * (not recorded) says where the check stands. fn is called before this
- * returns. */
-static void heartbeat_run_now(struct sched_entry *e, sched_now_fn *fn, void *arg)
-{
-	struct heartbeat_last last = { e->last_ok, e->last_error, e->last_message };
-	struct probe_result r;
-
-	probe_result_init(&r);
-	heartbeat_status_result(&r, &e->hb, sched_wall_ms(), e->check->interval_ms,
-	                        e->check->heartbeat.grace_ms, e->has_last ? &last : NULL);
-	fn(&r, arg);
-	probe_result_clear(&r);
-}
 
 int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg)
 {
@@ -578,7 +437,7 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 	if (!e || s->stopping)
 		return -1;
 	if (probe_type_passive(e->check)) {
-		heartbeat_run_now(e, fn, arg);
+		sched_heartbeat_run_now(e, fn, arg);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -625,20 +484,6 @@ bool sched_idle(const struct sched *s)
 	return __atomic_load_n(&s->inflight, __ATOMIC_RELAXED) == 0;
 }
 
-/* The state of entry e of check c as the API shows it: blocked when its last
- * run failed while one of its dependencies' last run failed too (*blocked_by:
- * that dependency's name, from c). */
-static enum check_state entry_state(const struct sched *s, const struct check *c,
-                                    const struct sched_entry *e, const char **blocked_by)
-{
-	*blocked_by = NULL;
-	if (!e->has_last)
-		return CHECK_STATE_PENDING;
-	if (e->last_ok)
-		return CHECK_STATE_UP;
-	*blocked_by = sched_failing_dependency(s, c);
-	return *blocked_by != NULL ? CHECK_STATE_BLOCKED : CHECK_STATE_DOWN;
-}
 
 const char *sched_failing_dependency(const struct sched *s, const struct check *c)
 {
@@ -711,89 +556,4 @@ void sched_get_stats(struct sched *s, struct sched_stats *out)
 	out->admit_queued = s->admit.queued;
 	pthread_mutex_unlock(&s->lock);
 	sched_stats_finish(out);
-}
-
-void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
-                      int64_t duration_us, enum probe_error err, const char *message)
-{
-	struct sched_entry *e = sched_find(s, name);
-
-	if (!e || e->has_last)
-		return;
-	e->has_last = true;
-	e->last_ts_us = ts_us;
-	e->last_ok = ok;
-	e->last_duration_us = duration_us;
-	e->last_error = err;
-	entry_set_message(e, message ? message : "");
-	e->consecutive_failures = ok ? 0 : 1;
-	e->consecutive_successes = ok ? 1 : 0;
-	if (probe_type_passive(e->check) && ts_us > 0) {
-		int64_t ts_ms = ts_us / 1000;
-
-		if (!ok && err == PROBE_ERR_TIMEOUT) {
-			/* A lateness report: the ping was at least interval + grace
-			 * before it (sched_seed_heartbeat may know exactly). */
-			e->hb.last_ping_ms = ts_ms - (int64_t)e->check->interval_ms -
-			                     (int64_t)e->check->heartbeat.grace_ms;
-			if (e->hb.last_ping_ms <= 0)
-				e->hb.last_ping_ms = 1;
-			e->hb.late_reported_ms = ts_ms;
-		} else {
-			heartbeat_on_ping(&e->hb, ts_ms);
-		}
-		entry_heartbeat_arm(s, e);
-	}
-}
-
-void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_ms)
-{
-	struct sched_entry *e = sched_find(s, name);
-
-	if (!e || !probe_type_passive(e->check) || last_ping_ms <= 0)
-		return;
-	e->hb.last_ping_ms = last_ping_ms;
-	if (e->hb.late_reported_ms > 0 && e->hb.late_reported_ms < last_ping_ms)
-		e->hb.late_reported_ms = 0;
-	entry_heartbeat_arm(s, e);
-}
-
-void sched_set_ping_fn(struct sched *s, sched_ping_fn *fn, void *arg)
-{
-	s->on_ping = fn;
-	s->ping_arg = arg;
-}
-
-int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const char *message,
-                         bool truncated, enum check_state *state)
-{
-	struct sched_entry *e = sched_find(s, name);
-	struct probe_result r;
-	const char *blocked_by;
-	int64_t now = sched_wall_ms();
-
-	if (!e || !probe_type_passive(e->check))
-		return -1;
-	if (s->stopping)
-		return -2;
-	probe_result_init(&r);
-	heartbeat_ping_result(&r, now, fail, message, truncated);
-	heartbeat_on_ping(&e->hb, now);
-	entry_heartbeat_record(s, e, &r);
-	probe_result_clear(&r);
-	if (s->on_ping)
-		s->on_ping(e->check, now, s->ping_arg);
-	entry_heartbeat_arm(s, e);
-	if (state)
-		*state = entry_state(s, e->check, e, &blocked_by);
-	return 0;
-}
-
-int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name)
-{
-	const struct sched_entry *e = sched_find(s, name);
-
-	if (!e || !probe_type_passive(e->check))
-		return 0;
-	return e->hb.last_ping_ms;
 }
