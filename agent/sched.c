@@ -234,6 +234,15 @@ static void sched_admit_waiting(struct sched *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void sched_hold_runs(struct sched *s, bool hold)
+{
+	pthread_mutex_lock(&s->lock);
+	admit_hold(&s->admit, hold);
+	pthread_mutex_unlock(&s->lock);
+	if (!hold)
+		sched_admit_waiting(s);
+}
+
 /* Starts e's run due at due_ms now, or queues it for a slot (skipped when
  * the previous run is still in flight). s->lock held. */
 static void entry_try_start(struct sched *s, struct loop *l, struct sched_entry *e, uint64_t due_ms,
@@ -316,7 +325,16 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 }
 
 
-/* Heartbeat checks are never probed: their timer only watches lateness. */
+/* Places e's first run at its spread inside its interval from now_ms. */
+static void entry_arm_first(struct sched *s, struct sched_entry *e, uint64_t now_ms)
+{
+	e->due_ms = sched_first_due(now_ms, e->check->interval_ms, e->name);
+	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
+}
+
+/* Heartbeat checks are never probed: their timer only watches lateness.
+ * Before sched_start a probed check gets no due time yet: it counts from
+ * the start, so a slow start-up is not lag. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
 	if (probe_type_passive(e->check)) {
@@ -325,8 +343,23 @@ static void entry_schedule(struct sched *s, struct sched_entry *e)
 		return;
 	}
 	loop_timer_init(&e->timer, entry_due, e);
-	e->due_ms = sched_first_due(loop_now(s->env->loop), e->check->interval_ms, e->name);
-	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
+	if (s->started)
+		entry_arm_first(s, e, loop_now(s->env->loop));
+}
+
+void sched_start(struct sched *s)
+{
+	uint64_t now_ms = util_mono_ms();   /* the loop's own clock may be stale: not run yet */
+
+	pthread_mutex_lock(&s->lock);
+	s->started = true;
+	for (size_t i = 0; i < s->n_entries && !s->stopping; i++) {
+		struct sched_entry *e = s->entries[i];
+
+		if (!probe_type_passive(e->check) && !loop_timer_active(&e->timer))
+			entry_arm_first(s, e, now_ms);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Gives e storage for the duration buckets and phases once a config asks

@@ -59,6 +59,7 @@ struct sched {
 	struct manual_run *manual;
 	size_t inflight;                /* scheduled runs + manual runs in flight */
 	bool stopping;
+	bool started;                   /* sched_start was called: checks get due times */
 	struct admit admit;             /* scheduled runs only; manual ones always start */
 	pthread_mutex_t lock;           /* see the top of the file */
 	struct conf *result_conf;       /* holds the check being reported (sched_result_conf) */
