@@ -9,6 +9,7 @@
  * and sched_get_stats, which take the lock. No callback is called with the
  * lock held. The heartbeat checks' part: sched_heartbeat.c. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,36 @@
 #include "core/util.h"
 
 /* --- the scheduler ----------------------------------------------------------- */
+
+/* Entries sched_snapshot_fill copies per hold of the lock: a few hundred
+ * microseconds, so a probe thread's timers never wait behind a whole copy
+ * (500,000 entries a thread at 1,000,000 checks: ~100 ms). */
+#define SCHED_FILL_CHUNK 1024
+
+/* The loop's thread takes s->lock through here: a reader copying the
+ * entries (sched_snapshot_fill) sees it waiting and lets it in between two
+ * chunks. */
+static void sched_lock(struct sched *s)
+{
+	if (pthread_mutex_trylock(&s->lock) == 0)
+		return;
+	__atomic_add_fetch(&s->lock_waiters, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&s->lock);
+	__atomic_sub_fetch(&s->lock_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A reader holding s->lock between two chunks: lets the loop's thread in
+ * when it waits (a mutex is not fair: unlocking and locking again would
+ * mostly win over a waiter being woken). */
+static void sched_lock_yield(struct sched *s)
+{
+	if (__atomic_load_n(&s->lock_waiters, __ATOMIC_SEQ_CST) == 0)
+		return;
+	pthread_mutex_unlock(&s->lock);
+	while (__atomic_load_n(&s->lock_waiters, __ATOMIC_SEQ_CST) > 0)
+		sched_yield();
+	pthread_mutex_lock(&s->lock);
+}
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -161,7 +192,7 @@ static void entry_record_locked(struct sched_entry *e, const struct probe_result
 /* Records a completed run into e's state. Takes s->lock. */
 void sched_entry_record(struct sched_entry *e, const struct probe_result *r)
 {
-	pthread_mutex_lock(&e->s->lock);
+	sched_lock(e->s);
 	entry_record_locked(e, r);
 	pthread_mutex_unlock(&e->s->lock);
 }
@@ -188,7 +219,7 @@ static void entry_run_done(struct probe_result *r, void *arg)
 	e->inflight = NULL;
 	e->run_conf = NULL;
 	sched_inflight_add(s, -1);
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	admit_release(&s->admit);
 	/* An aborted run says nothing about the target: keep the state as it was. */
 	if (r->error != PROBE_ERR_ABORTED)
@@ -227,7 +258,7 @@ static void sched_admit_waiting(struct sched *s)
 
 	if (s->stopping)
 		return;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	admit_adjust(&s->admit, now_us / 1000, loop_busy_us(s->env->loop));
 	while ((it = admit_next(&s->admit, now_us / 1000)) != NULL)
 		entry_start_run(s, it->arg, it->due_ms, now_us);
@@ -236,7 +267,7 @@ static void sched_admit_waiting(struct sched *s)
 
 void sched_hold_runs(struct sched *s, bool hold)
 {
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	admit_hold(&s->admit, hold);
 	pthread_mutex_unlock(&s->lock);
 	if (!hold)
@@ -276,7 +307,7 @@ static bool entry_fleet_wait(struct sched *s, struct loop *l, struct sched_entry
 
 	if (fleet_runs_check(fleet_running(), e->check))
 		return false;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	if (now_ms >= e->due_ms)
 		e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
 	wake = e->due_ms;
@@ -297,7 +328,7 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 
 	if (s->stopping || entry_fleet_wait(s, l, e, now_ms))
 		return;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	if (now_ms < e->due_ms) {
 		/* Woken early by entry_fleet_wait and ours now: once, off its grid. */
 		entry_try_start(s, l, e, now_ms, now_us);
@@ -351,7 +382,7 @@ void sched_start(struct sched *s)
 {
 	uint64_t now_ms = util_mono_ms();   /* the loop's own clock may be stale: not run yet */
 
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	s->started = true;
 	for (size_t i = 0; i < s->n_entries && !s->stopping; i++) {
 		struct sched_entry *e = s->entries[i];
@@ -381,7 +412,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
 	size_t n_next = 0;
 
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const struct check *c = &conf->checks[i];
 		struct sched_entry *e;
@@ -430,6 +461,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 	free(s->entries);
 	s->entries = next;
 	s->n_entries = n_next;
+	s->entries_gen++;
 	conf_ref(conf);
 	if (s->conf)
 		conf_unref(s->conf);
@@ -490,7 +522,7 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 
 void sched_stop(struct sched *s)
 {
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	s->stopping = true;
 	for (size_t i = 0; i < s->n_entries; i++) {
 		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
@@ -531,31 +563,47 @@ const char *sched_failing_dependency(const struct sched *s, const struct check *
 	return NULL;
 }
 
+/* Copies one entry into snap, when it is of snap's conf (an entry knows its
+ * check's position in its conf, which is also the snapshot's order:
+ * snapshot_new). s->lock held. */
+static void entry_fill(const struct sched_entry *e, struct snapshot *snap)
+{
+	struct snapshot_check *sc;
+
+	if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
+		return;
+	sc = &snap->checks[e->conf_index];
+	check_metrics_copy(&sc->metrics, &e->metrics);
+	if (!e->has_last)
+		return;
+	sc->has_last = true;
+	sc->last_ts_us = e->last_ts_us;
+	sc->last_ok = e->last_ok;
+	sc->last_duration_us = e->last_duration_us;
+	sc->last_error = e->last_error;
+	snapshot_set_message(snap, e->conf_index, e->last_message);
+	sc->consecutive_failures = e->consecutive_failures;
+	sc->consecutive_successes = e->consecutive_successes;
+}
+
 /* Copies this scheduler's entries into snap, without a name lookup per
- * check: an entry knows its check's position in its conf, which is also the
- * snapshot's order (snapshot_new). Entries of another conf (a reload
- * half-way) are left pending. Any thread; takes s->lock. */
+ * check, SCHED_FILL_CHUNK at a time: between two chunks the loop's thread
+ * gets the lock when it waits for it. Each entry is copied whole; entries
+ * of another conf (a reload half-way, or during the copy) are left
+ * pending. Any thread; takes s->lock. */
 void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 {
-	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->n_entries; i++) {
-		const struct sched_entry *e = s->entries[i];
-		struct snapshot_check *sc;
+	uint64_t gen;
 
-		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
-			continue;
-		sc = &snap->checks[e->conf_index];
-		check_metrics_copy(&sc->metrics, &e->metrics);
-		if (!e->has_last)
-			continue;
-		sc->has_last = true;
-		sc->last_ts_us = e->last_ts_us;
-		sc->last_ok = e->last_ok;
-		sc->last_duration_us = e->last_duration_us;
-		sc->last_error = e->last_error;
-		snapshot_set_message(snap, e->conf_index, e->last_message);
-		sc->consecutive_failures = e->consecutive_failures;
-		sc->consecutive_successes = e->consecutive_successes;
+	pthread_mutex_lock(&s->lock);
+	gen = s->entries_gen;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		if (i > 0 && i % SCHED_FILL_CHUNK == 0) {
+			sched_lock_yield(s);
+			if (s->entries_gen != gen)
+				break;      /* the entries were replaced meanwhile */
+		}
+		entry_fill(s->entries[i], snap);
 	}
 	for (int b = 0; b < SNAPSHOT_LAG_BUCKETS; b++)
 		snap->lag_buckets[b] += s->stats.lag_buckets[b];

@@ -61,7 +61,9 @@ struct sched {
 	bool stopping;
 	bool started;                   /* sched_start was called: checks get due times */
 	struct admit admit;             /* scheduled runs only; manual ones always start */
-	pthread_mutex_t lock;           /* see the top of the file */
+	pthread_mutex_t lock;           /* see the top of sched.c */
+	int lock_waiters;               /* atomic: the loop's thread waits for lock (sched_lock) */
+	uint64_t entries_gen;           /* bumped when entries is replaced (sched_set_conf) */
 	struct conf *result_conf;       /* holds the check being reported (sched_result_conf) */
 	sched_owns_fn *owns;            /* which checks of the conf are this scheduler's */
 	void *owns_arg;
