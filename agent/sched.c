@@ -7,7 +7,7 @@
  * thread reads without the lock. Another thread (the publisher, with
  * several probe threads: shard.c) reads only through sched_snapshot_fill
  * and sched_get_stats, which take the lock. No callback is called with the
- * lock held. The heartbeat checks' part: sched_heartbeat.c. */
+ * lock held. The heartbeat checks' part: sched_parts.c. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* sched_impl.h — the scheduler's insides, shared by its two files: sched.c
- * (schedule, admission, runs, snapshot) and sched_heartbeat.c (heartbeat
+ * (schedule, admission, runs, snapshot) and sched_parts.c (heartbeat
  * checks, seeding from the store). Nothing else includes it. */
 #ifndef PHAROS_SCHED_IMPL_H
 #define PHAROS_SCHED_IMPL_H
@@ -83,7 +83,7 @@ void sched_entry_record(struct sched_entry *e, const struct probe_result *r);
 /* Sets e's last message (a copy of msg). */
 void sched_entry_set_message(struct sched_entry *e, const char *msg);
 
-/* sched_heartbeat.c: (re)starts a heartbeat entry's timer for its next
+/* sched_parts.c: (re)starts a heartbeat entry's timer for its next
  * lateness report; the timer's callback; "run now" of a heartbeat check. */
 void sched_heartbeat_arm(struct sched *s, struct sched_entry *e);
 void sched_heartbeat_due(struct loop *l, struct loop_timer *t);

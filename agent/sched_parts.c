@@ -1,6 +1,7 @@
-/* sched_heartbeat.c — the scheduler's heartbeat checks (passive: pinged
- * through the API, a timer reports lateness) and the seeding of every
- * check's state from the store at start. See sched.h. */
+/* sched_parts.c — the scheduler's heartbeat checks (passive: pinged through
+ * the API, a timer reports lateness) and the seeding of every check's state
+ * from the store at start. Part of the scheduler (with sched.c, sharing
+ * sched_impl.h); see sched.h. */
 #include <stdlib.h>
 #include <string.h>
 
