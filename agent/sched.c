@@ -22,10 +22,12 @@
 
 /* --- the scheduler ----------------------------------------------------------- */
 
-/* Entries sched_snapshot_fill copies per hold of the lock: a few hundred
- * microseconds, so a probe thread's timers never wait behind a whole copy
- * (500,000 entries a thread at 1,000,000 checks: ~100 ms). */
-#define SCHED_FILL_CHUNK 1024
+/* Entries sched_snapshot_fill copies per hold of the lock: a few
+ * milliseconds, so a probe thread's timers never wait behind a whole copy
+ * (500,000 entries a thread at 1,000,000 checks: ~100 ms), and it is let in
+ * a few dozen times per copy, not hundreds (each time it sleeps on the lock
+ * and is woken, which on a busy machine costs milliseconds of its own). */
+#define SCHED_FILL_CHUNK 16384
 
 /* The loop's thread takes s->lock through here: a reader copying the
  * entries (sched_snapshot_fill) sees it waiting and lets it in between two
