@@ -13,9 +13,14 @@ void admit_init(struct admit *a, uint64_t now_ms, uint64_t busy_us)
 	a->window_busy_us = busy_us;
 }
 
+void admit_hold(struct admit *a, bool held)
+{
+	a->held = held;
+}
+
 bool admit_try(struct admit *a)
 {
-	if (a->queued > 0 || a->inflight >= a->limit) {
+	if (a->held || a->queued > 0 || a->inflight >= a->limit) {
 		a->window_waited = true;
 		return false;
 	}
@@ -90,7 +95,7 @@ void admit_skip(struct admit *a, struct admit_item *it, uint64_t now_ms)
 
 struct admit_item *admit_next(struct admit *a, uint64_t now_ms)
 {
-	while (a->head != NULL && a->inflight < a->limit) {
+	while (a->head != NULL && !a->held && a->inflight < a->limit) {
 		struct admit_item *it = a->head;
 
 		queue_unlink(a, it);
@@ -122,7 +127,9 @@ void admit_adjust(struct admit *a, uint64_t now_ms, uint64_t busy_us)
 		size_t next = base - base / 8;
 
 		a->limit = next > ADMIT_LIMIT_MIN ? next : ADMIT_LIMIT_MIN;
-	} else if (busy < ADMIT_BUSY_LOW && a->window_waited) {
+	} else if (busy < ADMIT_BUSY_LOW && a->window_waited && !a->held) {
+		/* (Runs waited for the main loop, not for this one: no more
+		 * runs in flight would help.) */
 		size_t step = a->limit / 4 > 8 ? a->limit / 4 : 8;
 
 		a->limit = a->limit + step < ADMIT_LIMIT_MAX ? a->limit + step : ADMIT_LIMIT_MAX;
@@ -134,7 +141,8 @@ void admit_adjust(struct admit *a, uint64_t now_ms, uint64_t busy_us)
 
 bool admit_overloaded(const struct admit *a, uint64_t now_ms)
 {
-	return a->last_skip_ms != 0 && now_ms < a->last_skip_ms + ADMIT_OVERLOAD_HOLD_MS;
+	return a->held ||
+	       (a->last_skip_ms != 0 && now_ms < a->last_skip_ms + ADMIT_OVERLOAD_HOLD_MS);
 }
 
 uint64_t admit_deadline(uint64_t due_ms, uint64_t interval_ms, uint64_t timeout_ms)

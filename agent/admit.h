@@ -15,6 +15,12 @@
  * more. It settles at about the fewest runs in flight that keep the loop
  * near full use, which is also where each run waits least for the loop.
  *
+ * Admission can also be held (admit_hold): with several probe threads, a
+ * thread whose results the main loop has not taken yet (shard.c) starts no
+ * run until it catches up. Runs that fall due meanwhile wait in the FIFO
+ * like any others, and those still waiting at their deadline are skipped
+ * for overload: a finished result is never dropped, a run is not started.
+ *
  * Pure bookkeeping: no clock, no loop; the caller passes the time and the
  * loop's busy counter. Single-threaded (the owning loop's thread). */
 #ifndef PHAROS_ADMIT_H
@@ -52,6 +58,7 @@ struct admit {
 	uint64_t window_start_ms;
 	uint64_t window_busy_us;        /* the loop's busy counter at window start */
 	bool window_waited;             /* a run had to wait during the window */
+	bool held;                      /* admit_hold: no run starts */
 };
 
 void admit_init(struct admit *a, uint64_t now_ms, uint64_t busy_us);
@@ -59,6 +66,10 @@ void admit_init(struct admit *a, uint64_t now_ms, uint64_t busy_us);
 /* Takes a slot for a run that just fell due: true (inflight grows) when one
  * is free and nobody is waiting ahead, false when the run must wait. */
 bool admit_try(struct admit *a);
+/* Holds admission (no run starts, the agent counts as overloaded) or lets
+ * it go again; the caller then starts what admit_next gives. */
+void admit_hold(struct admit *a, bool held);
+
 /* Gives back the slot of a run that finished. */
 void admit_release(struct admit *a);
 
@@ -75,16 +86,16 @@ void admit_skip(struct admit *a, struct admit_item *it, uint64_t now_ms);
 void admit_count_skipped(struct admit *a, uint64_t n, uint64_t now_ms);
 
 /* The next queued run that may start now, with its slot taken; NULL when no
- * slot is free or nobody waits. Runs whose deadline passed are skipped on
- * the way (counted). */
+ * slot is free, admission is held or nobody waits. Runs whose deadline
+ * passed are skipped on the way (counted). */
 struct admit_item *admit_next(struct admit *a, uint64_t now_ms);
 
 /* Adapts the limit when a window is over; cheap, call it often (every tick
  * and every completion). busy_us: the loop's cumulative busy time. */
 void admit_adjust(struct admit *a, uint64_t now_ms, uint64_t busy_us);
 
-/* True while runs are being shed: one was skipped for overload within the
- * last ADMIT_OVERLOAD_HOLD_MS. */
+/* True while runs are being shed: admission is held, or a run was skipped
+ * for overload within the last ADMIT_OVERLOAD_HOLD_MS. */
 bool admit_overloaded(const struct admit *a, uint64_t now_ms);
 
 /* The latest start of a run due at due_ms that still leaves it its whole

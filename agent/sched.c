@@ -7,84 +7,52 @@
  * thread reads without the lock. Another thread (the publisher, with
  * several probe threads: shard.c) reads only through sched_snapshot_fill
  * and sched_get_stats, which take the lock. No callback is called with the
- * lock held. */
+ * lock held. The heartbeat checks' part: sched_parts.c. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit.h"
 #include "fleet.h"
-#include "probes/heartbeat.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "sched.h"
+#include "sched_impl.h"
 #include "core/util.h"
 
 /* --- the scheduler ----------------------------------------------------------- */
 
-struct sched_entry {
-	struct sched *s;
-	char *name;
-	const struct check *check;      /* in s->conf, or in run_conf while removed */
-	uint64_t fingerprint;
-	struct loop_timer timer;
-	uint64_t due_ms;
-	struct attempt *inflight;
-	struct admit_item wait;         /* queued: due, waiting for a slot (admit.h) */
-	struct conf *run_conf;          /* reference held while a run is in flight */
-	size_t conf_index;              /* position of check in s->conf->checks */
-	bool removed;                   /* no longer configured; freed after its run */
-	/* runtime state */
-	bool has_last;
-	int64_t last_ts_us;
-	bool last_ok;
-	int64_t last_duration_us;
-	enum probe_error last_error;
-	char *last_message;             /* msg_short, or owned when longer */
-	char msg_short[48];             /* short messages live here, beside the fields
-	                                   sched_snapshot reads anyway */
-	int consecutive_failures;
-	int consecutive_successes;
-	struct check_metrics metrics;   /* timing: owned, see entry_keep_timing */
-	struct heartbeat_clock hb;      /* heartbeat checks: last ping, lateness reported */
-};
+/* Entries sched_snapshot_fill copies per hold of the lock: a few
+ * milliseconds, so a probe thread's timers never wait behind a whole copy
+ * (500,000 entries a thread at 1,000,000 checks: ~100 ms), and it is let in
+ * a few dozen times per copy, not hundreds (each time it sleeps on the lock
+ * and is woken, which on a busy machine costs milliseconds of its own). */
+#define SCHED_FILL_CHUNK 16384
 
-struct manual_run {
-	struct sched *s;
-	const struct check *check;      /* kept valid by conf */
-	struct conf *conf;
-	struct attempt *attempt;
-	sched_now_fn *fn;
-	void *arg;
-	struct manual_run *next, *prev;
-};
+/* The loop's thread takes s->lock through here: a reader copying the
+ * entries (sched_snapshot_fill) sees it waiting and lets it in between two
+ * chunks. */
+static void sched_lock(struct sched *s)
+{
+	if (pthread_mutex_trylock(&s->lock) == 0)
+		return;
+	__atomic_add_fetch(&s->lock_waiters, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&s->lock);
+	__atomic_sub_fetch(&s->lock_waiters, 1, __ATOMIC_SEQ_CST);
+}
 
-struct sched {
-	const struct probe_env *env;
-	sched_result_fn *on_result;
-	void *arg;
-	struct conf *conf;
-	struct sched_entry **entries;   /* sorted by name */
-	size_t n_entries;
-	struct sched_entry **orphans;   /* removed entries whose run is still in flight */
-	size_t n_orphans;
-	struct manual_run *manual;
-	size_t inflight;                /* scheduled runs + manual runs in flight */
-	bool stopping;
-	struct admit admit;             /* scheduled runs only; manual ones always start */
-	pthread_mutex_t lock;           /* see the top of the file */
-	struct conf *result_conf;       /* holds the check being reported (sched_result_conf) */
-	sched_owns_fn *owns;            /* which checks of the conf are this scheduler's */
-	void *owns_arg;
-	struct sched_stats stats;
-	uint64_t window_start_ms;
-	uint64_t window_cur[SCHED_LAG_BUCKETS];
-	uint64_t window_prev[SCHED_LAG_BUCKETS];
-	bool have_prev_window;
-	sched_ping_fn *on_ping;
-	void *ping_arg;
-};
+/* A reader holding s->lock between two chunks: lets the loop's thread in
+ * when it waits (a mutex is not fair: unlocking and locking again would
+ * mostly win over a waiter being woken). */
+static void sched_lock_yield(struct sched *s)
+{
+	if (__atomic_load_n(&s->lock_waiters, __ATOMIC_SEQ_CST) == 0)
+		return;
+	pthread_mutex_unlock(&s->lock);
+	while (__atomic_load_n(&s->lock_waiters, __ATOMIC_SEQ_CST) > 0)
+		sched_yield();
+	pthread_mutex_lock(&s->lock);
+}
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -98,7 +66,7 @@ static int entry_key_cmp(const void *key, const void *elem)
 	return strcmp(key, (*e)->name);
 }
 
-static struct sched_entry *sched_find(const struct sched *s, const char *name)
+struct sched_entry *sched_find(const struct sched *s, const char *name)
 {
 	struct sched_entry **e = s->n_entries == 0 ? NULL :
 		bsearch(name, s->entries, s->n_entries, sizeof(*s->entries), entry_key_cmp);
@@ -120,7 +88,7 @@ struct sched *sched_new(const struct probe_env *env, sched_result_fn *fn, void *
 }
 
 /* Sets e's last message (a copy of msg). */
-static void entry_set_message(struct sched_entry *e, const char *msg)
+void sched_entry_set_message(struct sched_entry *e, const char *msg)
 {
 	size_t len;
 
@@ -205,16 +173,6 @@ static void sched_record_lag(struct sched *s, double lag_s)
 	s->window_cur[b]++;
 }
 
-static void entry_record_locked(struct sched_entry *e, const struct probe_result *r);
-
-/* Records a completed run into e's state. Takes s->lock. */
-static void entry_record(struct sched_entry *e, const struct probe_result *r)
-{
-	pthread_mutex_lock(&e->s->lock);
-	entry_record_locked(e, r);
-	pthread_mutex_unlock(&e->s->lock);
-}
-
 static void entry_record_locked(struct sched_entry *e, const struct probe_result *r)
 {
 	check_metrics_add(&e->metrics, r);
@@ -223,7 +181,7 @@ static void entry_record_locked(struct sched_entry *e, const struct probe_result
 	e->last_ok = r->ok;
 	e->last_duration_us = r->duration_us;
 	e->last_error = r->error;
-	entry_set_message(e, r->message);
+	sched_entry_set_message(e, r->message);
 	if (r->ok) {
 		e->consecutive_successes++;
 		e->consecutive_failures = 0;
@@ -231,6 +189,14 @@ static void entry_record_locked(struct sched_entry *e, const struct probe_result
 		e->consecutive_failures++;
 		e->consecutive_successes = 0;
 	}
+}
+
+/* Records a completed run into e's state. Takes s->lock. */
+void sched_entry_record(struct sched_entry *e, const struct probe_result *r)
+{
+	sched_lock(e->s);
+	entry_record_locked(e, r);
+	pthread_mutex_unlock(&e->s->lock);
 }
 
 static void orphan_remove(struct sched *s, struct sched_entry *e)
@@ -255,7 +221,7 @@ static void entry_run_done(struct probe_result *r, void *arg)
 	e->inflight = NULL;
 	e->run_conf = NULL;
 	sched_inflight_add(s, -1);
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	admit_release(&s->admit);
 	/* An aborted run says nothing about the target: keep the state as it was. */
 	if (r->error != PROBE_ERR_ABORTED)
@@ -294,11 +260,20 @@ static void sched_admit_waiting(struct sched *s)
 
 	if (s->stopping)
 		return;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	admit_adjust(&s->admit, now_us / 1000, loop_busy_us(s->env->loop));
 	while ((it = admit_next(&s->admit, now_us / 1000)) != NULL)
 		entry_start_run(s, it->arg, it->due_ms, now_us);
 	pthread_mutex_unlock(&s->lock);
+}
+
+void sched_hold_runs(struct sched *s, bool hold)
+{
+	sched_lock(s);
+	admit_hold(&s->admit, hold);
+	pthread_mutex_unlock(&s->lock);
+	if (!hold)
+		sched_admit_waiting(s);
 }
 
 /* Starts e's run due at due_ms now, or queues it for a slot (skipped when
@@ -334,7 +309,7 @@ static bool entry_fleet_wait(struct sched *s, struct loop *l, struct sched_entry
 
 	if (fleet_runs_check(fleet_running(), e->check))
 		return false;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	if (now_ms >= e->due_ms)
 		e->due_ms = sched_next_due(e->due_ms, e->check->interval_ms, now_ms, &missed);
 	wake = e->due_ms;
@@ -355,7 +330,7 @@ static void entry_due(struct loop *l, struct loop_timer *t)
 
 	if (s->stopping || entry_fleet_wait(s, l, e, now_ms))
 		return;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	if (now_ms < e->due_ms) {
 		/* Woken early by entry_fleet_wait and ours now: once, off its grid. */
 		entry_try_start(s, l, e, now_ms, now_us);
@@ -382,78 +357,42 @@ static struct sched_entry *entry_new(struct sched *s, const struct check *c)
 	return e;
 }
 
-/* Wall clock, milliseconds: heartbeat pings are stored and compared as such. */
-static int64_t sched_wall_ms(void)
+
+/* Places e's first run at its spread inside its interval from now_ms. */
+static void entry_arm_first(struct sched *s, struct sched_entry *e, uint64_t now_ms)
 {
-	return util_wall_us() / 1000;
+	e->due_ms = sched_first_due(now_ms, e->check->interval_ms, e->name);
+	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
 }
 
-/* Starts (or stops) a heartbeat entry's timer for its next lateness report. */
-static void entry_heartbeat_arm(struct sched *s, struct sched_entry *e)
-{
-	int64_t due = heartbeat_next_due(&e->hb, e->check->interval_ms, e->check->heartbeat.grace_ms);
-	int64_t now = sched_wall_ms();
-
-	loop_timer_stop(s->env->loop, &e->timer);
-	if (due == 0 || s->stopping)
-		return;
-	loop_timer_start(s->env->loop, &e->timer, due > now ? (uint64_t)(due - now) : 0);
-}
-
-/* Records one heartbeat result of e (a ping or a lateness report) through the
- * same path as probe results. details.last_ping lets a restart find the last
- * ping again (sched_seed_heartbeat). */
-static void entry_heartbeat_record(struct sched *s, struct sched_entry *e, struct probe_result *r)
-{
-	char ts[40];
-
-	if (e->hb.last_ping_ms > 0) {
-		util_format_time(e->hb.last_ping_ms * 1000, ts, sizeof(ts));
-		probe_result_detail(r, "last_ping", json_string(ts));
-	}
-	r->ok = r->error == PROBE_OK;
-	r->duration_us = 0;
-	r->attempts = 1;
-	entry_record(e, r);
-	s->result_conf = s->conf;
-	s->on_result(e->check, r, false, s->arg);
-}
-
-/* A heartbeat entry's timer: record lateness when it is due (once, then once
- * per interval while still late), then wait for the next report. */
-static void entry_heartbeat_due(struct loop *l, struct loop_timer *t)
-{
-	struct sched_entry *e = t->arg;
-	struct sched *s = e->s;
-	int64_t now = sched_wall_ms();
-
-	if (s->stopping)
-		return;
-	if (heartbeat_late_due(&e->hb, now, e->check->interval_ms, e->check->heartbeat.grace_ms)) {
-		struct probe_result r;
-		char msg[160];
-
-		probe_result_init(&r);
-		heartbeat_late_message(now - e->hb.last_ping_ms, e->check->interval_ms,
-		                       e->check->heartbeat.grace_ms, msg, sizeof(msg));
-		probe_result_fail(&r, PROBE_ERR_TIMEOUT, "%s", msg);
-		entry_heartbeat_record(s, e, &r);
-		probe_result_clear(&r);
-	}
-	entry_heartbeat_arm(s, e);
-}
-
-/* Heartbeat checks are never probed: their timer only watches lateness. */
+/* Heartbeat checks are never probed: their timer only watches lateness.
+ * Before sched_start a probed check gets no due time yet: it counts from
+ * the start, so a slow start-up is not lag. */
 static void entry_schedule(struct sched *s, struct sched_entry *e)
 {
 	if (probe_type_passive(e->check)) {
-		loop_timer_init(&e->timer, entry_heartbeat_due, e);
-		entry_heartbeat_arm(s, e);
+		loop_timer_init(&e->timer, sched_heartbeat_due, e);
+		sched_heartbeat_arm(s, e);
 		return;
 	}
 	loop_timer_init(&e->timer, entry_due, e);
-	e->due_ms = sched_first_due(loop_now(s->env->loop), e->check->interval_ms, e->name);
-	loop_timer_start_at(s->env->loop, &e->timer, e->due_ms);
+	if (s->started)
+		entry_arm_first(s, e, loop_now(s->env->loop));
+}
+
+void sched_start(struct sched *s)
+{
+	uint64_t now_ms = util_mono_ms();   /* the loop's own clock may be stale: not run yet */
+
+	sched_lock(s);
+	s->started = true;
+	for (size_t i = 0; i < s->n_entries && !s->stopping; i++) {
+		struct sched_entry *e = s->entries[i];
+
+		if (!probe_type_passive(e->check) && !loop_timer_active(&e->timer))
+			entry_arm_first(s, e, now_ms);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Gives e storage for the duration buckets and phases once a config asks
@@ -475,7 +414,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 	struct sched_entry **next = xcalloc(conf->n_checks ? conf->n_checks : 1, sizeof(*next));
 	size_t n_next = 0;
 
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	for (size_t i = 0; i < conf->n_checks; i++) {
 		const struct check *c = &conf->checks[i];
 		struct sched_entry *e;
@@ -524,6 +463,7 @@ void sched_set_conf(struct sched *s, struct conf *conf)
 	free(s->entries);
 	s->entries = next;
 	s->n_entries = n_next;
+	s->entries_gen++;
 	conf_ref(conf);
 	if (s->conf)
 		conf_unref(s->conf);
@@ -547,7 +487,7 @@ static void manual_done(struct probe_result *r, void *arg)
 	/* A reload may have removed or replaced the check meanwhile. */
 	e = sched_find(s, m->check->name);
 	if (e && r->error != PROBE_ERR_ABORTED)
-		entry_record(e, r);
+		sched_entry_record(e, r);
 	s->result_conf = m->conf;
 	s->on_result(m->check, r, true, s->arg);
 	m->fn(r, m->arg);
@@ -555,20 +495,6 @@ static void manual_done(struct probe_result *r, void *arg)
 	free(m);
 }
 
-/* "Run now" of a heartbeat check: there is nothing to probe, so the answer
- * (not recorded) says where the check stands. fn is called before this
- * returns. */
-static void heartbeat_run_now(struct sched_entry *e, sched_now_fn *fn, void *arg)
-{
-	struct heartbeat_last last = { e->last_ok, e->last_error, e->last_message };
-	struct probe_result r;
-
-	probe_result_init(&r);
-	heartbeat_status_result(&r, &e->hb, sched_wall_ms(), e->check->interval_ms,
-	                        e->check->heartbeat.grace_ms, e->has_last ? &last : NULL);
-	fn(&r, arg);
-	probe_result_clear(&r);
-}
 
 int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg)
 {
@@ -578,7 +504,7 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 	if (!e || s->stopping)
 		return -1;
 	if (probe_type_passive(e->check)) {
-		heartbeat_run_now(e, fn, arg);
+		sched_heartbeat_run_now(e, fn, arg);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -598,7 +524,7 @@ int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg
 
 void sched_stop(struct sched *s)
 {
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	s->stopping = true;
 	for (size_t i = 0; i < s->n_entries; i++) {
 		loop_timer_stop(s->env->loop, &s->entries[i]->timer);
@@ -625,20 +551,6 @@ bool sched_idle(const struct sched *s)
 	return __atomic_load_n(&s->inflight, __ATOMIC_RELAXED) == 0;
 }
 
-/* The state of entry e of check c as the API shows it: blocked when its last
- * run failed while one of its dependencies' last run failed too (*blocked_by:
- * that dependency's name, from c). */
-static enum check_state entry_state(const struct sched *s, const struct check *c,
-                                    const struct sched_entry *e, const char **blocked_by)
-{
-	*blocked_by = NULL;
-	if (!e->has_last)
-		return CHECK_STATE_PENDING;
-	if (e->last_ok)
-		return CHECK_STATE_UP;
-	*blocked_by = sched_failing_dependency(s, c);
-	return *blocked_by != NULL ? CHECK_STATE_BLOCKED : CHECK_STATE_DOWN;
-}
 
 const char *sched_failing_dependency(const struct sched *s, const struct check *c)
 {
@@ -653,31 +565,47 @@ const char *sched_failing_dependency(const struct sched *s, const struct check *
 	return NULL;
 }
 
+/* Copies one entry into snap, when it is of snap's conf (an entry knows its
+ * check's position in its conf, which is also the snapshot's order:
+ * snapshot_new). s->lock held. */
+static void entry_fill(const struct sched_entry *e, struct snapshot *snap)
+{
+	struct snapshot_check *sc;
+
+	if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
+		return;
+	sc = &snap->checks[e->conf_index];
+	check_metrics_copy(&sc->metrics, &e->metrics);
+	if (!e->has_last)
+		return;
+	sc->has_last = true;
+	sc->last_ts_us = e->last_ts_us;
+	sc->last_ok = e->last_ok;
+	sc->last_duration_us = e->last_duration_us;
+	sc->last_error = e->last_error;
+	snapshot_set_message(snap, e->conf_index, e->last_message);
+	sc->consecutive_failures = e->consecutive_failures;
+	sc->consecutive_successes = e->consecutive_successes;
+}
+
 /* Copies this scheduler's entries into snap, without a name lookup per
- * check: an entry knows its check's position in its conf, which is also the
- * snapshot's order (snapshot_new). Entries of another conf (a reload
- * half-way) are left pending. Any thread; takes s->lock. */
+ * check, SCHED_FILL_CHUNK at a time: between two chunks the loop's thread
+ * gets the lock when it waits for it. Each entry is copied whole; entries
+ * of another conf (a reload half-way, or during the copy) are left
+ * pending. Any thread; takes s->lock. */
 void sched_snapshot_fill(struct sched *s, struct snapshot *snap)
 {
-	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->n_entries; i++) {
-		const struct sched_entry *e = s->entries[i];
-		struct snapshot_check *sc;
+	uint64_t gen;
 
-		if (e->conf_index >= snap->n_checks || snap->checks[e->conf_index].check != e->check)
-			continue;
-		sc = &snap->checks[e->conf_index];
-		check_metrics_copy(&sc->metrics, &e->metrics);
-		if (!e->has_last)
-			continue;
-		sc->has_last = true;
-		sc->last_ts_us = e->last_ts_us;
-		sc->last_ok = e->last_ok;
-		sc->last_duration_us = e->last_duration_us;
-		sc->last_error = e->last_error;
-		snapshot_set_message(snap, e->conf_index, e->last_message);
-		sc->consecutive_failures = e->consecutive_failures;
-		sc->consecutive_successes = e->consecutive_successes;
+	pthread_mutex_lock(&s->lock);
+	gen = s->entries_gen;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		if (i > 0 && i % SCHED_FILL_CHUNK == 0) {
+			sched_lock_yield(s);
+			if (s->entries_gen != gen)
+				break;      /* the entries were replaced meanwhile */
+		}
+		entry_fill(s->entries[i], snap);
 	}
 	for (int b = 0; b < SNAPSHOT_LAG_BUCKETS; b++)
 		snap->lag_buckets[b] += s->stats.lag_buckets[b];
@@ -711,89 +639,4 @@ void sched_get_stats(struct sched *s, struct sched_stats *out)
 	out->admit_queued = s->admit.queued;
 	pthread_mutex_unlock(&s->lock);
 	sched_stats_finish(out);
-}
-
-void sched_seed_state(struct sched *s, const char *name, int64_t ts_us, bool ok,
-                      int64_t duration_us, enum probe_error err, const char *message)
-{
-	struct sched_entry *e = sched_find(s, name);
-
-	if (!e || e->has_last)
-		return;
-	e->has_last = true;
-	e->last_ts_us = ts_us;
-	e->last_ok = ok;
-	e->last_duration_us = duration_us;
-	e->last_error = err;
-	entry_set_message(e, message ? message : "");
-	e->consecutive_failures = ok ? 0 : 1;
-	e->consecutive_successes = ok ? 1 : 0;
-	if (probe_type_passive(e->check) && ts_us > 0) {
-		int64_t ts_ms = ts_us / 1000;
-
-		if (!ok && err == PROBE_ERR_TIMEOUT) {
-			/* A lateness report: the ping was at least interval + grace
-			 * before it (sched_seed_heartbeat may know exactly). */
-			e->hb.last_ping_ms = ts_ms - (int64_t)e->check->interval_ms -
-			                     (int64_t)e->check->heartbeat.grace_ms;
-			if (e->hb.last_ping_ms <= 0)
-				e->hb.last_ping_ms = 1;
-			e->hb.late_reported_ms = ts_ms;
-		} else {
-			heartbeat_on_ping(&e->hb, ts_ms);
-		}
-		entry_heartbeat_arm(s, e);
-	}
-}
-
-void sched_seed_heartbeat(struct sched *s, const char *name, int64_t last_ping_ms)
-{
-	struct sched_entry *e = sched_find(s, name);
-
-	if (!e || !probe_type_passive(e->check) || last_ping_ms <= 0)
-		return;
-	e->hb.last_ping_ms = last_ping_ms;
-	if (e->hb.late_reported_ms > 0 && e->hb.late_reported_ms < last_ping_ms)
-		e->hb.late_reported_ms = 0;
-	entry_heartbeat_arm(s, e);
-}
-
-void sched_set_ping_fn(struct sched *s, sched_ping_fn *fn, void *arg)
-{
-	s->on_ping = fn;
-	s->ping_arg = arg;
-}
-
-int sched_heartbeat_ping(struct sched *s, const char *name, bool fail, const char *message,
-                         bool truncated, enum check_state *state)
-{
-	struct sched_entry *e = sched_find(s, name);
-	struct probe_result r;
-	const char *blocked_by;
-	int64_t now = sched_wall_ms();
-
-	if (!e || !probe_type_passive(e->check))
-		return -1;
-	if (s->stopping)
-		return -2;
-	probe_result_init(&r);
-	heartbeat_ping_result(&r, now, fail, message, truncated);
-	heartbeat_on_ping(&e->hb, now);
-	entry_heartbeat_record(s, e, &r);
-	probe_result_clear(&r);
-	if (s->on_ping)
-		s->on_ping(e->check, now, s->ping_arg);
-	entry_heartbeat_arm(s, e);
-	if (state)
-		*state = entry_state(s, e->check, e, &blocked_by);
-	return 0;
-}
-
-int64_t sched_heartbeat_last_ping_ms(const struct sched *s, const char *name)
-{
-	const struct sched_entry *e = sched_find(s, name);
-
-	if (!e || !probe_type_passive(e->check))
-		return 0;
-	return e->hb.last_ping_ms;
 }

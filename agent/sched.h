@@ -55,10 +55,25 @@ void sched_free(struct sched *s);
  * schedule. Runtime state is kept by name. */
 void sched_set_conf(struct sched *s, struct conf *conf);
 
+/* Gives every check its first due time, spread over its interval from now
+ * as always (sched_first_due); checks installed later (a reload) get theirs
+ * at once. Before it, sched_set_conf only records the checks: the time the
+ * agent spends starting (reading the store) is not counted as the lag of
+ * runs that would have fallen due meanwhile. Call it on the scheduler's
+ * thread, or before that thread runs its loop. */
+void sched_start(struct sched *s);
+
 /* Runs check name now, outside its schedule (retries included). The result
  * is reported through the result callback too. Returns 0, or -1 when there
  * is no such check or the scheduler is stopping (fn never called). */
 int sched_run_now(struct sched *s, const char *name, sched_now_fn *fn, void *arg);
+
+/* Holds the start of scheduled runs (hold true) or lets them start again.
+ * While held, runs that fall due wait for admission like runs beyond the
+ * in-flight limit: those that cannot start in time are skipped for
+ * overload, and the scheduler counts as overloaded (SPEC §2.0.1); runs in
+ * flight and manual runs go on. On the scheduler's thread. */
+void sched_hold_runs(struct sched *s, bool hold);
 
 /* Stops starting runs; runs in flight go on. */
 void sched_stop(struct sched *s);

@@ -12,6 +12,7 @@
 #include "core/loop.h"
 #include "core/resolver.h"
 #include "core/util.h"
+#include "backlog.h"
 #include "shard.h"
 
 #define SHARD_DNS_TIMEOUT_MS 5000   /* system resolver of a worker loop */
@@ -30,6 +31,12 @@
  * loop (a context switch on both sides) a thousand times a second, a large
  * share of the CPU a probe costs. A manual run's result goes at once. */
 #define SHARD_BATCH_MS 10
+/* The most a probe thread may have handed over that the main loop did not
+ * take yet (backlog.h): then it holds its runs. Half a minute of results at
+ * 1,000,000 checks every 5 minutes (two threads), tens of MB: a main loop
+ * that falls further behind costs runs skipped for overload, not memory. */
+#define SHARD_BACKLOG_RESULTS 50000
+#define SHARD_BACKLOG_BYTES (64u << 20)
 
 struct shards;
 struct handoff;
@@ -50,6 +57,7 @@ struct shard {
 	struct loop_timer batch_timer;
 	int batched;                    /* atomic: results in batch (shards_idle) */
 	bool stopping;                  /* hand results over at once */
+	struct backlog backlog;         /* results not taken by the main loop yet */
 };
 
 struct shards {
@@ -110,6 +118,8 @@ static bool owns_hashed(const struct check *c, void *arg)
 
 struct handoff {
 	struct shards *sh;
+	struct shard *w;                /* the thread that handed it over */
+	size_t bytes;                   /* in w's backlog */
 	struct conf *conf;              /* holds check */
 	const struct check *check;
 	bool manual;
@@ -119,11 +129,18 @@ struct handoff {
 	struct probe_result r;
 };
 
+static void shard_release_due(struct loop *l, void *arg);
+
+/* On the main loop: one result taken, and its thread asked to start runs
+ * again when it held them and its backlog is down to half. */
 static void handoff_run(struct loop *l, void *arg)
 {
 	struct handoff *h = arg;
+	struct shard *w = h->w;
 
 	h->sh->fn(h->check, &h->r, h->manual, h->sh->arg);
+	if (backlog_take(&w->backlog, h->bytes))
+		loop_post(w->loop, shard_release_due, w);
 	probe_result_clear(&h->r);
 	conf_unref(h->conf);
 	free(h);
@@ -167,6 +184,16 @@ static void batch_due(struct loop *l, struct loop_timer *t)
 	shard_flush(t->arg);
 }
 
+/* On a worker, asked by the main loop (or by itself right after holding):
+ * its runs start again once the main loop took its backlog down to half. */
+static void shard_release_due(struct loop *l, void *arg)
+{
+	struct shard *w = arg;
+
+	if (backlog_release_due(&w->backlog))
+		sched_hold_runs(w->sched, false);
+}
+
 /* On a worker: the result travels with a reference to its conf (the check
  * may be removed by a reload meanwhile) and to its details, in the batch
  * handed over SHARD_BATCH_MS after its first result (at once for a manual
@@ -175,9 +202,12 @@ static void shard_on_result(const struct check *c, const struct probe_result *r,
                             bool manual, void *arg)
 {
 	struct shard *w = arg;
-	struct handoff *h = xmalloc(offsetof(struct handoff, r) + probe_result_size(r));
+	size_t bytes = offsetof(struct handoff, r) + probe_result_size(r);
+	struct handoff *h = xmalloc(bytes);
 
 	h->sh = w->sh;
+	h->w = w;
+	h->bytes = bytes;
 	h->conf = conf_ref(sched_result_conf(w->sched));
 	h->check = c;
 	h->manual = manual;
@@ -186,6 +216,13 @@ static void shard_on_result(const struct check *c, const struct probe_result *r,
 	*w->batch_tail = h;
 	w->batch_tail = &h->next;
 	__atomic_add_fetch(&w->batched, 1, __ATOMIC_RELEASE);
+	if (backlog_add(&w->backlog, bytes)) {
+		/* The main loop is behind: no run starts here until it has
+		 * caught up (this result still goes). It may have caught up
+		 * already: ask once, after this callback. */
+		sched_hold_runs(w->sched, true);
+		loop_post(w->loop, shard_release_due, w);
+	}
 	if (manual || w->stopping)
 		shard_flush(w);
 	else if (!loop_timer_active(&w->batch_timer))
@@ -296,6 +333,7 @@ struct shards *shards_new(const struct probe_env *main_env, int n_threads,
 		                             .source_address = main_env->source_address };
 		w->batch_tail = &w->batch;
 		loop_timer_init(&w->batch_timer, batch_due, w);
+		backlog_init(&w->backlog, SHARD_BACKLOG_RESULTS, SHARD_BACKLOG_BYTES);
 		w->sched = sched_new(&w->env, shard_on_result, w);
 		sched_set_owner(w->sched, owns_hashed, w);
 		sh->n++;
@@ -305,9 +343,11 @@ struct shards *shards_new(const struct probe_env *main_env, int n_threads,
 
 int shards_start(struct shards *sh)
 {
+	sched_start(sh->main);
 	for (int i = 0; i < sh->n; i++) {
 		struct shard *w = &sh->w[i];
 
+		sched_start(w->sched);      /* before its thread: nothing else touches it yet */
 		/* Signals stay blocked in the new thread: it inherits the mask. */
 		if (pthread_create(&w->thread, NULL, shard_main, w) != 0)
 			return -1;
@@ -329,6 +369,10 @@ void shards_free(struct shards *sh)
 			w->running = false;
 		}
 	}
+	/* The results the workers handed over last, while what they point to
+	 * (sh, each worker's backlog) is still here. */
+	if (sh->n > 0)
+		loop_run_once(sh->main_env->loop, 0);
 	sched_free(sh->main);
 	for (int i = 0; i < sh->n; i++) {
 		struct shard *w = &sh->w[i];

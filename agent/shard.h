@@ -9,6 +9,9 @@
  * heartbeat checks (passive: pinged through the HTTP API). A worker hands
  * every result to the main loop (loop_post), where the result callback runs
  * as with one thread: store, alert engine, publishing stay single-threaded.
+ * What a worker handed over and the main loop did not take yet is bounded
+ * (backlog.h): beyond it the worker holds its runs (skipped for overload)
+ * rather than piling up results; a finished result is never dropped.
  *
  * Every function here is called on the main loop's thread. */
 #ifndef PHAROS_SHARD_H
@@ -31,15 +34,17 @@ int shards_threads_for(long cores, size_t n_checks, double probes_per_s);
 
 /* n_threads <= 1: one scheduler on main_env's loop. The result callback fn
  * is always called on the main loop. Threads do not run until
- * shards_start (so the first conf and the seeding happen single-threaded).
+ * shards_start (so the first conf and the seeding happen single-threaded),
+ * and no check falls due before it: first due times count from the start
+ * (sched_start), so a slow start-up is not lag.
  * NULL with err filled when a worker's resolver cannot start. */
 struct shards *shards_new(const struct probe_env *main_env, int n_threads,
                           sched_result_fn *fn, void *arg, char *err, size_t errlen);
 int shards_start(struct shards *sh);
 /* Stops the worker loops and frees everything; every run must be over
  * (shards_stop and shards_abort_all first). Results the workers handed
- * over and the main loop did not run yet are run by loop_run_once later
- * (or freed with the main loop). */
+ * over and the main loop did not run yet run here (one pass of the main
+ * loop), before the workers are freed. */
 void shards_free(struct shards *sh);
 
 int shards_threads(const struct shards *sh);

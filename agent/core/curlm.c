@@ -35,6 +35,8 @@ struct curlm {
 	int in_flight;              /* transfers added and not yet done/removed */
 	bool closing;               /* curl_multi_cleanup in progress: ignore callbacks */
 	bool *gone;                 /* set when a done callback frees m */
+	struct curlm_done *done;    /* check_done's finished transfers not handed back yet */
+	size_t n_done, next_done;
 	bool *watched;              /* watched[fd]: a socket we registered with the loop */
 	size_t capfds;              /* entries in watched */
 };
@@ -90,24 +92,48 @@ static void fds_del(struct curlm *m, int fd)
 		m->watched[fd] = false;
 }
 
-/* Hands every finished transfer back to its owner. The message's fields are
- * copied before curl_multi_remove_handle, which invalidates it. */
+/* A finished transfer read from curl, not handed back yet (check_done). */
+struct curlm_done {
+	CURL *easy;                 /* NULL: removed meanwhile (curlm_remove) */
+	CURLcode code;
+};
+
+/* Hands every finished transfer back to its owner. Every message is read
+ * (and its fields copied) before the first curl_multi_remove_handle: that
+ * call walks the messages not read yet (libcurl 7.88), so removing each as
+ * it was read cost O(n²) when thousands finished in one call (a probe loop
+ * that stalled at 1,000,000 checks spent all its time there). A done
+ * callback that removes another finished transfer (curlm_remove) takes it
+ * out of the list, as curl took its message out before. */
 static void check_done(struct curlm *m)
 {
+	struct curlm_done stack[32], *d = stack;
+	size_t n = 0, cap = sizeof(stack) / sizeof(stack[0]);
 	CURLMsg *msg;
 	bool gone = false;
 	int left;
 
-	m->gone = &gone;
 	while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
-		struct curlm_xfer *x;
-		CURL *easy;
-		CURLcode code;
-
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		easy = msg->easy_handle;
-		code = msg->data.result;
+		if (n == cap) {
+			cap *= 2;
+			d = d == stack ? memcpy(xmalloc(cap * sizeof(*d)), stack, sizeof(stack))
+			               : xrealloc(d, cap * sizeof(*d));
+		}
+		d[n++] = (struct curlm_done){ msg->easy_handle, msg->data.result };
+	}
+	m->gone = &gone;
+	m->done = d;
+	m->n_done = n;
+	for (m->next_done = 0; m->next_done < n; ) {
+		CURL *easy = d[m->next_done].easy;
+		CURLcode code = d[m->next_done].code;
+		struct curlm_xfer *x;
+
+		m->next_done++;
+		if (easy == NULL)
+			continue;
 		x = xfer_of(easy);
 		curl_multi_remove_handle(m->multi, easy);
 		curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
@@ -117,9 +143,14 @@ static void check_done(struct curlm *m)
 		x->done(easy, code, x->arg);
 		free(x);
 		if (gone)
-			return;     /* the callback freed m */
+			break;      /* the callback freed m */
 	}
-	m->gone = NULL;
+	if (!gone) {
+		m->gone = NULL;
+		m->done = NULL;
+	}
+	if (d != stack)
+		free(d);
 }
 
 static void on_fd(struct loop *l, int fd, int events, void *arg)
@@ -276,6 +307,9 @@ void curlm_remove(struct curlm *m, CURL *easy)
 	x = xfer_of(easy);
 	if (x == NULL || x->m != m)
 		return;
+	for (size_t i = m->done != NULL ? m->next_done : m->n_done; i < m->n_done; i++)
+		if (m->done[i].easy == easy)
+			m->done[i].easy = NULL;     /* finished, not handed back yet: never will be */
 	curl_multi_remove_handle(m->multi, easy);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
 	m->in_flight--;

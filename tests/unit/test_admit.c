@@ -181,6 +181,49 @@ static void test_accounting_adds_up(void **state)
 	assert_int_equal(started, 1000 + 5 * 1000);
 }
 
+/* Held admission (the main loop has not taken this thread's results): no
+ * run starts even with slots free, the agent counts as overloaded, and the
+ * limit does not grow for the runs that waited. Let go, the runs still in
+ * time start, those past their deadline are skipped and counted; every run
+ * is one or the other. */
+static void test_hold_skips_and_counts(void **state)
+{
+	struct admit a;
+	struct admit_item it[4];
+	size_t limit;
+
+	memset(it, 0, sizeof(it));
+	admit_init(&a, 0, 0);
+	a.limit = 100;
+	assert_true(admit_try(&a));                 /* one in flight before the hold */
+	admit_hold(&a, true);
+	assert_true(admit_overloaded(&a, 10));
+	assert_false(admit_try(&a));
+	assert_true(admit_enqueue(&a, &it[0], 10, 50, 10));
+	assert_true(admit_enqueue(&a, &it[1], 20, 400, 20));
+	assert_true(admit_enqueue(&a, &it[2], 30, 500, 30));
+	assert_null(admit_next(&a, 40));            /* slots free, but held */
+	admit_release(&a);                          /* the run in flight ends: still held */
+	assert_null(admit_next(&a, 45));
+	assert_false(admit_enqueue(&a, &it[3], 0, 40, 60));    /* too late already */
+	assert_int_equal(a.skipped, 1);
+	/* An idle loop with waiting runs would grow the limit: not while held. */
+	limit = a.limit;
+	admit_adjust(&a, ADMIT_WINDOW_MS + 1, 0);
+	assert_int_equal(a.limit, limit);
+	/* Let go at 300: the first is past its deadline, the others start. */
+	admit_hold(&a, false);
+	assert_ptr_equal(admit_next(&a, 300), &it[1]);
+	assert_ptr_equal(admit_next(&a, 300), &it[2]);
+	assert_null(admit_next(&a, 300));
+	assert_int_equal(a.skipped, 2);
+	assert_int_equal(a.queued, 0);
+	assert_int_equal(a.inflight, 2);
+	/* Overloaded only for the hold time after the last skip now. */
+	assert_true(admit_overloaded(&a, 300));
+	assert_false(admit_overloaded(&a, 300 + ADMIT_OVERLOAD_HOLD_MS));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_limit_follows_the_loop),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_accounting_adds_up),
+		cmocka_unit_test(test_hold_skips_and_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
