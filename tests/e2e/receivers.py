@@ -34,6 +34,8 @@ import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import e2eutil as U
+
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$")
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -162,6 +164,8 @@ class Receiver:
         if self._server is not None:
             return
         last = None
+        if not self.port:       # from this worker's block: kept while refused
+            self.port = U.free_port()
         for _ in range(50):
             try:
                 srv = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
@@ -699,8 +703,4 @@ class WebhookReceiver(Receiver):
 
 def refused_port():
     """A 127.0.0.1 TCP port nothing listens on."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return U.closed_port()
