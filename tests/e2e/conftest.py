@@ -48,6 +48,20 @@ def pytest_configure(config):
         "markers", "xdist_group(name): tests of one group run on the same xdist worker")
 
 
+@pytest.hookimpl(tryfirst=True)     # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """A module whose tests share a module-scoped fixture (an agent, a fleet,
+    servers) runs on one xdist worker, in its order, as in a serial run: the
+    fixture is set up once, and no test meets it fresher than it would there."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        if any(d[-1].scope == "module" for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 def pytest_sessionstart(session):
     if _is_worker(session) or os.environ.get("PHAROS_E2E_KEEP_ARTIFACTS"):
         return
