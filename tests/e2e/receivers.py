@@ -69,7 +69,8 @@ class Request:
         self.n = n
         self.t = time.monotonic()         # arrival (headers and body read)
         self.wall = time.time()
-        self.t_answered = None            # when the answer was written (None: not answered)
+        self.t_answered = None            # when the answer began to be written, the earliest
+                                          # the client can have read it (None: not answered)
         self.method, self.path = method, path
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.body = body
@@ -314,8 +315,11 @@ class Receiver:
         if isinstance(out, str):
             out = out.encode()
         req.answer = status
+        # Taken before the write: on a busy machine the client may read the
+        # answer and start its Retry-After wait before this thread runs again.
+        t_answering = time.monotonic()
         h._answer(status, out, ctype, hdrs)
-        req.t_answered = time.monotonic()
+        req.t_answered = t_answering
         with self.cond:
             self.cond.notify_all()
 
