@@ -17,6 +17,9 @@ import e2eutil as U
 PROBE_TIMEOUT_S = 4
 MARGIN_S = 3        # the agent's own 2 s beyond the longest timeout, plus slack
 
+# Every test here bounds the time a stop takes, with about a second of slack.
+pytestmark = pytest.mark.serial
+
 
 def write_config(a, checks, defaults, extra=""):
     agent = {"listen": "127.0.0.1:%d" % a.port, "database": a.db, "admin_token": U.ADMIN_TOKEN}
