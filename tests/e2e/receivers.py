@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import json
 import re
-import socket
 import threading
 import time
 from datetime import datetime
