@@ -85,8 +85,13 @@ run: deps
 	./pharos run -c packaging/quickstart.conf
 
 # --- tests ---------------------------------------------------------------------
+# One step after the other (the e2e tests' time bounds share no core with a
+# compiler), each step building on every core.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: test-deps
-	@$(MAKE) --no-print-directory pharos layers unit unit-san fuzz-replay e2e
+	@for step in pharos layers unit unit-san fuzz-replay e2e; do \
+		$(MAKE) --no-print-directory -j$(TEST_JOBS) $$step || exit 1; \
+	done
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)

@@ -26,10 +26,45 @@ DNSMASQ = "/usr/sbin/dnsmasq"
 # --- artifacts: kept for failures only ------------------------------------------------
 
 _failed_modules = set()
-_session_failed = [False]
+
+# Under pytest-xdist (scripts/run-e2e) every worker is a session of its own:
+# the tree of artifacts is emptied and swept by the controller only, and what
+# a worker's fixtures share (session servers, module directories) is named
+# after the worker, so that two workers never write or remove the same path.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _is_worker(session):
+    return hasattr(session.config, "workerinput")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: measures time or CPU, or loads the machine: scripts/run-e2e "
+        "runs these after the parallel phase, one at a time")
+    # Registered here too: the mark is read by pytest-xdist, which a serial run
+    # does not load.
+    config.addinivalue_line(
+        "markers", "xdist_group(name): tests of one group run on the same xdist worker")
+
+
+@pytest.hookimpl(tryfirst=True)     # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """A module whose tests share a module-scoped fixture (an agent, a fleet,
+    servers) runs on one xdist worker, in its order, as in a serial run: the
+    fixture is set up once, and no test meets it fresher than it would there."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        if any(d[-1].scope == "module" for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def pytest_sessionstart(session):
+    if _is_worker(session) or os.environ.get("PHAROS_E2E_KEEP_ARTIFACTS"):
+        return
     shutil.rmtree(U.ARTIFACTS, ignore_errors=True)
     os.makedirs(U.ARTIFACTS, exist_ok=True)
 
@@ -41,11 +76,12 @@ def pytest_runtest_makereport(item, call):
     if rep.failed:
         item._e2e_failed = True
         _failed_modules.add(item.module.__name__)
-        _session_failed[0] = True
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _session_failed[0]:
+    if _is_worker(session):
+        return
+    if exitstatus == 0:
         shutil.rmtree(os.path.join(U.ARTIFACTS, "_servers"), ignore_errors=True)
     for root, dirs, files in os.walk(U.ARTIFACTS, topdown=False):
         try:
@@ -72,7 +108,7 @@ def workdir(request):
 
 @pytest.fixture(scope="module")
 def module_workdir(request):
-    d = os.path.join(U.ARTIFACTS, _safe(request.module.__name__), "_module")
+    d = os.path.join(U.ARTIFACTS, _safe(request.module.__name__), "_module" + WORKER)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     yield d
@@ -81,7 +117,7 @@ def module_workdir(request):
 
 
 def _server_dir(name):
-    d = os.path.join(U.ARTIFACTS, "_servers", name)
+    d = os.path.join(U.ARTIFACTS, "_servers", WORKER or "serial", name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     return d
@@ -538,7 +574,7 @@ def start_pg_server(tag):
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("psql") is None:
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     d = tempfile.mkdtemp(prefix="pharos-e2e-pg-%s-" % tag)
-    r = subprocess.run([PG_SERVER, "start", d], stdin=subprocess.DEVNULL, capture_output=True,
+    r = subprocess.run([PG_SERVER, "start", d, str(U.free_port())], stdin=subprocess.DEVNULL, capture_output=True,
                        text=True, timeout=180)
     if r.returncode != 0:
         shutil.rmtree(d, ignore_errors=True)

@@ -65,14 +65,52 @@ def wait_until(fn, timeout=10.0, interval=0.05, what=None):
                          % (timeout, what or getattr(fn, "__name__", "condition"), last, last_exc))
 
 
+# Ports handed out by free_port() for a server to bind later (nginx, dnsmasq,
+# pharos, PostgreSQL, ...) come from a block of their own per pytest-xdist
+# worker, below Linux's ephemeral range (32768-60999): the kernel never hands
+# them to a bind(0) or a connect() of any process, and no other worker hands
+# them out, so a port stays free between free_port() and the server's bind.
+# A serial run (no worker) has a block of its own; gwN beyond 7 share blocks
+# modulo 8 (still safe in practice: the start in a block depends on the pid).
+PORT_BLOCK_FIRST = 12000
+PORT_BLOCK_SIZE = 2500
+PORT_BLOCKS = 8
+_next_port = [None]
+
+
+def port_block():
+    """(first, size) of the ports free_port() hands out in this process."""
+    w = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if w.startswith("gw") and w[2:].isdigit():
+        return PORT_BLOCK_FIRST + (int(w[2:]) % PORT_BLOCKS) * PORT_BLOCK_SIZE, PORT_BLOCK_SIZE
+    return PORT_BLOCK_FIRST - PORT_BLOCK_SIZE, PORT_BLOCK_SIZE   # serial: 9500-11999
+
+
+def _bindable(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port on 127.0.0.1 that was free a moment ago (TCP by default)."""
-    s = socket.socket(socket.AF_INET, kind)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A port on 127.0.0.1, free for TCP and UDP a moment ago (whatever kind
+    says), from this worker's block (see port_block); successive calls walk
+    the block, so a port just closed by one test is not handed to the next."""
+    first, size = port_block()
+    if _next_port[0] is None:
+        _next_port[0] = (os.getpid() * 7919) % size
+    for _ in range(size):
+        port = first + _next_port[0]
+        _next_port[0] = (_next_port[0] + 1) % size
+        if _bindable(port):
+            return port
+    raise AssertionError("no free port left in %d-%d" % (first, first + size - 1))
 
 
 def closed_port():

@@ -28,11 +28,12 @@ import hashlib
 import hmac
 import json
 import re
-import socket
 import threading
 import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import e2eutil as U
 
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$")
 
@@ -67,7 +68,8 @@ class Request:
         self.n = n
         self.t = time.monotonic()         # arrival (headers and body read)
         self.wall = time.time()
-        self.t_answered = None            # when the answer was written (None: not answered)
+        self.t_answered = None            # when the answer began to be written, the earliest
+                                          # the client can have read it (None: not answered)
         self.method, self.path = method, path
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.body = body
@@ -162,6 +164,8 @@ class Receiver:
         if self._server is not None:
             return
         last = None
+        if not self.port:       # from this worker's block: kept while refused
+            self.port = U.free_port()
         for _ in range(50):
             try:
                 srv = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
@@ -310,8 +314,11 @@ class Receiver:
         if isinstance(out, str):
             out = out.encode()
         req.answer = status
+        # Taken before the write: on a busy machine the client may read the
+        # answer and start its Retry-After wait before this thread runs again.
+        t_answering = time.monotonic()
         h._answer(status, out, ctype, hdrs)
-        req.t_answered = time.monotonic()
+        req.t_answered = t_answering
         with self.cond:
             self.cond.notify_all()
 
@@ -699,8 +706,4 @@ class WebhookReceiver(Receiver):
 
 def refused_port():
     """A 127.0.0.1 TCP port nothing listens on."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return U.closed_port()

@@ -340,12 +340,8 @@ def value_of_text(text):
 
 
 def _free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    import e2eutil
+    return e2eutil.free_port()
 
 
 class _Handler:

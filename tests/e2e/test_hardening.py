@@ -61,6 +61,7 @@ def raw_request(port, data, timeout=10.0):
 
 # --- slow clients -------------------------------------------------------------------
 
+@pytest.mark.serial  # a time bound on answers
 def test_slow_clients_do_not_lock_out_health(start_agent, target):
     health_port = U.free_port()
     a = start_agent([{"name": "web", "type": "http", "url": target.url("/ok")}],

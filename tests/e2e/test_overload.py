@@ -15,6 +15,9 @@ import pytest
 
 import e2eutil as U
 
+# It loads both cores on purpose, and a neighbour would slow its target.
+pytestmark = pytest.mark.serial
+
 LOAD_CHECKS = 15000          # every 1 s: well beyond what one loop thread carries
 CALM_CHECKS = 10
 NGINX = "/usr/sbin/nginx"

@@ -12,6 +12,9 @@ import pytest
 
 import e2eutil as U
 
+# One worker builds the package once and runs dpkg: one dpkg at a time.
+pytestmark = pytest.mark.xdist_group("package")
+
 PKG = "pharos"
 
 

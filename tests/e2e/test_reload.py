@@ -133,6 +133,7 @@ def agents(workdir, pharos_bin):
 
 # --- reload with checks added, changed, removed -------------------------------------------
 
+@pytest.mark.serial  # the schedule within 250 ms
 def test_reload_add_change_remove(agents, target, tcp, receiver):
     steady = [
         {"name": "steady-http", "type": "http", "url": target.url("/ok")},
@@ -263,6 +264,7 @@ def test_reload_keeps_alert_state_and_outbox(agents, tcp, receiver):
     assert len(ids) == 1, "the key changed across the reload: %r" % ids
 
 
+@pytest.mark.serial  # the schedule within 250 ms
 def test_reload_unchanged_config_is_a_no_op(agents, tcp):
     checks = [{"name": "banner", "type": "tcp", "host": "127.0.0.1", "port": tcp.banner.port}]
     a = agents(checks)

@@ -17,6 +17,9 @@ import e2eutil as U
 PROBE_TIMEOUT_S = 4
 MARGIN_S = 3        # the agent's own 2 s beyond the longest timeout, plus slack
 
+# Every test here bounds the time a stop takes, with about a second of slack.
+pytestmark = pytest.mark.serial
+
 
 def write_config(a, checks, defaults, extra=""):
     agent = {"listen": "127.0.0.1:%d" % a.port, "database": a.db, "admin_token": U.ADMIN_TOKEN}
@@ -182,16 +185,19 @@ def test_sigterm_during_failing_delivery(store, agents, tcp, receiver):
 
 
 def test_sigterm_while_idle_is_quick(agents, tcp):
-    defaults = {"interval": "30s", "timeout": "10s"}
+    # The first run comes at a fixed point of the interval (0.5 s of 6 s for
+    # this name); the next one is over 5 s away when the signal comes, and an
+    # agent that waited out a 5 s timeout for nothing would miss the 2 s bound.
+    defaults = {"interval": "6s", "timeout": "5s"}
     checks = [{"name": "banner", "type": "tcp", "host": "127.0.0.1", "port": tcp.banner.port}]
     a = agents(checks, defaults).start()
-    U.wait_until(lambda: a.checks()["banner"]["state"] == "up", 35, what="the first run")
+    U.wait_until(lambda: a.checks()["banner"]["state"] == "up", 10, what="the first run")
     rc, took = sigterm(a, 2)
     assert rc == 0
 
 
 def test_second_signal_during_stop_is_harmless(agents, target):
-    defaults = {"interval": "5s", "timeout": "3s"}
+    defaults = {"interval": "4s", "timeout": "3s"}      # hang-http starts 0.5 s in
     checks = [{"name": "hang-http", "type": "http", "url": target.url("/hang")}]
     a = agents(checks, defaults).start()
     n = sum(1 for r in target.requests if r[1] == "/hang")
