@@ -351,7 +351,10 @@ static bool worker_start(struct httpd *h, struct conn_ctx *cx)
 	bool ok;
 
 	pthread_mutex_lock(&h->lock);
-	ok = h->workers < WORKERS_MAX;
+	/* Once the server stops, a keep-alive connection may still bring a
+	 * request: it must not suspend its connection, as libmicrohttpd aborts
+	 * the process when stopped with a connection suspended. */
+	ok = h->workers < WORKERS_MAX && !h->workers_closed;
 	if (ok)
 		h->workers++;
 	pthread_mutex_unlock(&h->lock);
@@ -372,6 +375,7 @@ static bool worker_start(struct httpd *h, struct conn_ctx *cx)
 void serve_workers_wait(struct httpd *h)
 {
 	pthread_mutex_lock(&h->lock);
+	h->workers_closed = true;
 	while (h->workers > 0)
 		pthread_cond_wait(&h->workers_idle, &h->lock);
 	pthread_mutex_unlock(&h->lock);

@@ -40,6 +40,7 @@ struct httpd {
 	pthread_mutex_t lock;           /* guards admin_token, the reader pool, workers */
 	pthread_cond_t workers_idle;    /* signalled when workers drops to 0 */
 	unsigned workers;               /* worker threads running (slow requests) */
+	bool workers_closed;            /* stopping: no worker starts any more */
 	char *admin_token;              /* NULL: admin API disabled */
 	struct store_reader *idle[READER_POOL_MAX];
 	size_t n_idle;
@@ -55,8 +56,9 @@ void *serve_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void serve_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
 
-/* Waits until no worker thread runs: a daemon with a suspended connection
- * must not be stopped. */
+/* Waits until no worker thread runs, and lets none start after (a slow
+ * request still arriving on an open connection is answered 503): a daemon
+ * with a suspended connection must not be stopped. */
 void serve_workers_wait(struct httpd *h);
 
 /* Returns pooled read connections to nothing: closes them all. */
