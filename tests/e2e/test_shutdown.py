@@ -209,3 +209,48 @@ def test_second_signal_during_stop_is_harmless(agents, target):
     a.proc.send_signal(signal.SIGINT)
     rc, took = sigterm(a, 3 + MARGIN_S)
     assert rc == 0, a.logs()[-4000:]
+
+
+def keep_asking(port, paths, stop):
+    """Sends the paths over and over on one keep-alive connection (reopened
+    when the agent closes it) until stop is set."""
+    import http.client
+    conn = None
+    while not stop.is_set():
+        for path in paths:
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", path)
+                conn.getresponse().read()
+            except (OSError, http.client.HTTPException):
+                conn = None
+                if stop.wait(0.01):
+                    return
+
+
+def test_sigterm_while_clients_keep_asking(agents, tcp):
+    # The page and the API run on worker threads that hold their connection
+    # suspended. A request arriving on an open connection while the server
+    # stops must not start one: libmicrohttpd aborts (SIGABRT) when stopped
+    # with a connection suspended, and a worker outliving the server used its
+    # freed state. Each round stops the agent amid such requests.
+    defaults = {"interval": "1h", "timeout": "1s"}
+    checks = [{"name": "c%03d" % i, "type": "tcp", "host": "127.0.0.1", "port": tcp.banner.port}
+              for i in range(300)]
+    paths = ["/", "/api/v1/checks", "/api/v1/checks?limit=5", "/metrics"]
+    for round_ in range(6):
+        a = agents(checks, defaults, name="agent%d" % round_).start()
+        stop = threading.Event()
+        clients = [threading.Thread(target=keep_asking, args=(a.port, paths, stop), daemon=True)
+                   for _ in range(6)]
+        for c in clients:
+            c.start()
+        time.sleep(0.3 + 0.2 * round_)
+        try:
+            rc, _ = sigterm(a, 1 + 2 + MARGIN_S)
+        finally:
+            stop.set()
+            for c in clients:
+                c.join(10)
+        assert rc == 0, "round %d: pharos exited with %s:\n%s" % (round_, rc, a.logs()[-3000:])
