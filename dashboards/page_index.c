@@ -114,16 +114,8 @@ static void put_group_head(struct buf *b, const struct snapshot *snap, const siz
 	else
 		buf_adds(b, "<section class=\"group\"><div class=\"g-head\"><h2>");
 	page_escape(b, g ? g : (k == 0 ? "Checks" : "Other checks"));
-	buf_printf(b, "</h2><span class=\"g-count\">%zu check%s%s", n,
-	           n == 1 ? "" : "s", down ? " · " : "");
-	if (down)
-		buf_printf(b, "<span class=\"g-down\">%zu down</span>", down);
-	buf_adds(b, "</span>");
-	if (cols != NULL)
-		page_put_fleet_head(b, cols);
-	buf_adds(b, "<span class=\"g-days\"><span>90 days ago</span>"
-	            "<span>today</span></span><span class=\"g-up\">uptime</span>"
-	            "</div><ul class=\"checks\">\n");
+	buf_adds(b, "</h2>");
+	page_put_group_head_rest(b, n, down, cols);
 }
 
 /* Renders the status page of rq->snap (not NULL) into sink (compressed as

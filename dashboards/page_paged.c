@@ -256,17 +256,8 @@ static void put_list_group_head(struct buf *b, const struct page_layout *l, size
 	put_page_href(b, l, (long)g, 1);
 	buf_adds(b, "\">");
 	page_escape(b, l->groups[g].name ? l->groups[g].name : "Other checks");
-	buf_printf(b, "</a>%s</h2><span class=\"g-count\">%zu check%s%s", continued ?
-	           " <span class=\"muted\">(continued)</span>" : "", l->groups[g].n,
-	           l->groups[g].n == 1 ? "" : "s", down ? " · " : "");
-	if (down)
-		buf_printf(b, "<span class=\"g-down\">%zu down</span>", down);
-	buf_adds(b, "</span>");
-	if (cols != NULL)
-		page_put_fleet_head(b, cols);
-	buf_adds(b, "<span class=\"g-days\"><span>90 days ago</span>"
-	            "<span>today</span></span><span class=\"g-up\">uptime</span>"
-	            "</div><ul class=\"checks\">\n");
+	buf_printf(b, "</a>%s</h2>", continued ? " <span class=\"muted\">(continued)</span>" : "");
+	page_put_group_head_rest(b, l->groups[g].n, down, cols);
 }
 
 /* The rows of the page, by group, in v: the fleet's view the counts were

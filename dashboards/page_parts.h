@@ -82,6 +82,10 @@ struct page_hist;
 void page_put_check_row(struct buf *b, const struct snapshot_check *sc, enum check_state st,
                         const struct fleet_status *cols, const struct fleet_view *v,
                         const struct page_hist *h, bool compact);
+/* The rest of a group's heading after its name: the count of its n checks
+ * and of those down, the location columns (cols: NULL for none), the
+ * column heads of the bars; opens the group's list. */
+void page_put_group_head_rest(struct buf *b, size_t n, size_t down, const struct fleet_view *cols);
 /* The summary at the top: how many checks are down, or that all is well,
  * the counts of snap's checks (counts: by check state) and when the page
  * was made. */

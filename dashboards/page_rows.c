@@ -108,3 +108,17 @@ void page_put_summary(struct buf *b, const struct snapshot *snap, const size_t *
 	page_put_time(b, now);
 	buf_adds(b, "</span></p></section>\n");
 }
+
+void page_put_group_head_rest(struct buf *b, size_t n, size_t down, const struct fleet_view *cols)
+{
+	buf_printf(b, "<span class=\"g-count\">%zu check%s%s", n, n == 1 ? "" : "s",
+	           down ? " · " : "");
+	if (down)
+		buf_printf(b, "<span class=\"g-down\">%zu down</span>", down);
+	buf_adds(b, "</span>");
+	if (cols != NULL)
+		page_put_fleet_head(b, cols);
+	buf_adds(b, "<span class=\"g-days\"><span>90 days ago</span>"
+	            "<span>today</span></span><span class=\"g-up\">uptime</span>"
+	            "</div><ul class=\"checks\">\n");
+}
