@@ -673,6 +673,12 @@ static int agent_start_serving(struct agent *a)
  * delivery, the fleet, the store (its last completions run), the rest. */
 static void agent_close(struct agent *a)
 {
+	/* First: the passes of the loop below must not publish or log from
+	 * the schedulers (freed by shards_free) when the stop took a while. */
+	loop_timer_stop(a->loop, &a->publish_timer);
+	loop_timer_stop(a->loop, &a->stats_timer);
+	loop_timer_stop(a->loop, &a->shutdown_timer);
+	loop_timer_stop(a->loop, &a->deadline_timer);
 	if (a->httpd)
 		httpd_stop(a->httpd);
 	if (a->shards) {
@@ -680,13 +686,10 @@ static void agent_close(struct agent *a)
 		shards_abort_all(a->shards);
 	}
 	shards_free(a->shards);
+	a->shards = NULL;
 	/* Results the probe threads handed over last: recorded while alerting
 	 * and the store are still there. */
 	loop_run_once(a->loop, 0);
-	loop_timer_stop(a->loop, &a->publish_timer);
-	loop_timer_stop(a->loop, &a->stats_timer);
-	loop_timer_stop(a->loop, &a->shutdown_timer);
-	loop_timer_stop(a->loop, &a->deadline_timer);
 	/* Cancels the notification transfers in flight: before curlm_free. */
 	alerting_close(a->alerting);
 	if (a->signal_fd >= 0) {

@@ -217,6 +217,11 @@ static void entry_run_done(struct probe_result *r, void *arg)
 	struct sched_entry *e = arg;
 	struct sched *s = e->s;
 	struct conf *conf = e->run_conf;
+	/* The result goes with a check and the conf that holds it. e->check is
+	 * in s->conf while configured; once removed, it may be in a conf of an
+	 * earlier reload already freed: the run's own check in its conf then. */
+	const struct check *check = e->removed ? e->run_check : e->check;
+	struct conf *check_conf = e->removed ? conf : s->conf;
 
 	e->inflight = NULL;
 	e->run_conf = NULL;
@@ -227,8 +232,8 @@ static void entry_run_done(struct probe_result *r, void *arg)
 	if (r->error != PROBE_ERR_ABORTED)
 		entry_record_locked(e, r);
 	pthread_mutex_unlock(&s->lock);
-	s->result_conf = conf;
-	s->on_result(e->check, r, false, s->arg);
+	s->result_conf = check_conf;
+	s->on_result(check, r, false, s->arg);
 	if (e->removed)
 		orphan_remove(s, e);
 	conf_unref(conf);
@@ -247,6 +252,7 @@ static void entry_start_run(struct sched *s, struct sched_entry *e, uint64_t due
 	sched_record_lag(s, lag_s);
 	s->stats.runs++;
 	e->run_conf = conf_ref(s->conf);
+	e->run_check = e->check;
 	sched_inflight_add(s, 1);
 	e->inflight = attempt_start(s->env, e->check, entry_run_done, e);
 }

@@ -13,13 +13,14 @@
 struct sched_entry {
 	struct sched *s;
 	char *name;
-	const struct check *check;      /* in s->conf, or in run_conf while removed */
+	const struct check *check;      /* in s->conf; once removed, maybe freed (run_check) */
 	uint64_t fingerprint;
 	struct loop_timer timer;
 	uint64_t due_ms;
 	struct attempt *inflight;
 	struct admit_item wait;         /* queued: due, waiting for a slot (admit.h) */
 	struct conf *run_conf;          /* reference held while a run is in flight */
+	const struct check *run_check;  /* the check that run started with, in run_conf */
 	size_t conf_index;              /* position of check in s->conf->checks */
 	bool removed;                   /* no longer configured; freed after its run */
 	/* runtime state */

@@ -365,6 +365,7 @@ static void *retire_daemon(void *arg)
 
 	serve_workers_wait(r->h);
 	MHD_stop_daemon(r->d);
+	serve_workers_reopen(r->h);     /* the new daemon's slow routes run again */
 	free(r);
 	return NULL;
 }
@@ -422,6 +423,7 @@ static void httpd_update_tls(struct httpd *h, const struct conf *conf)
 		free(r);
 		serve_workers_wait(h);
 		MHD_stop_daemon(h->daemon);
+		serve_workers_reopen(h);
 	}
 	h->daemon = next;
 	free(h->tls_cert_pem);

@@ -354,7 +354,7 @@ static bool worker_start(struct httpd *h, struct conn_ctx *cx)
 	/* Once the server stops, a keep-alive connection may still bring a
 	 * request: it must not suspend its connection, as libmicrohttpd aborts
 	 * the process when stopped with a connection suspended. */
-	ok = h->workers < WORKERS_MAX && !h->workers_closed;
+	ok = h->workers < WORKERS_MAX && h->workers_closed == 0;
 	if (ok)
 		h->workers++;
 	pthread_mutex_unlock(&h->lock);
@@ -375,9 +375,16 @@ static bool worker_start(struct httpd *h, struct conn_ctx *cx)
 void serve_workers_wait(struct httpd *h)
 {
 	pthread_mutex_lock(&h->lock);
-	h->workers_closed = true;
+	h->workers_closed++;
 	while (h->workers > 0)
 		pthread_cond_wait(&h->workers_idle, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void serve_workers_reopen(struct httpd *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->workers_closed--;
 	pthread_mutex_unlock(&h->lock);
 }
 

@@ -40,7 +40,7 @@ struct httpd {
 	pthread_mutex_t lock;           /* guards admin_token, the reader pool, workers */
 	pthread_cond_t workers_idle;    /* signalled when workers drops to 0 */
 	unsigned workers;               /* worker threads running (slow requests) */
-	bool workers_closed;            /* stopping: no worker starts any more */
+	unsigned workers_closed;        /* daemons stopping: no worker starts meanwhile */
 	char *admin_token;              /* NULL: admin API disabled */
 	struct store_reader *idle[READER_POOL_MAX];
 	size_t n_idle;
@@ -60,6 +60,10 @@ void serve_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
  * request still arriving on an open connection is answered 503): a daemon
  * with a suspended connection must not be stopped. */
 void serve_workers_wait(struct httpd *h);
+/* After a serve_workers_wait for a daemon that is stopped now while another
+ * serves on (a reload's new TLS listener): workers start again once no
+ * other daemon is stopping. */
+void serve_workers_reopen(struct httpd *h);
 
 /* Returns pooled read connections to nothing: closes them all. */
 void serve_readers_close(struct httpd *h);

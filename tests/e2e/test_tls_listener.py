@@ -135,6 +135,13 @@ def test_reload_picks_up_new_certificate(tls_agent, workdir):
     assert curl(a.port, "/healthz", a.cafile)[0] != 0, "the old certificate is still served"
     a.cafile = new_cert
     assert a.running()
+    # The old listener's retirement does not close the API's store routes
+    # (served by worker threads) of the new one: they answer once the old
+    # listener is gone, not 503 for good.
+
+    def api_answers():
+        return curl(a.port, "/api/v1/checks", new_cert)[:2] == (0, 200)
+    U.wait_until(api_answers, 10, what="/api/v1/checks to answer after the reload")
 
 
 def test_reload_with_bad_key_keeps_serving(tls_agent, workdir):

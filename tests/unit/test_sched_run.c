@@ -3,9 +3,11 @@
  * admission (the main loop behind, shard.c) starts no run and counts the
  * runs that could not start in time as skipped for overload. The checks are
  * tcp checks to a closed local port: each run ends at once. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -28,6 +30,8 @@ static void on_result(const struct check *c, const struct probe_result *r, bool 
 {
 	struct fixture *f = arg;
 
+	/* The check must still be there (ASan: not freed by a reload). */
+	assert_true(strlen(c->name) > 0);
 	f->results++;
 }
 
@@ -142,11 +146,81 @@ static void test_held_runs_skip_not_start(void **state)
 	fixture_fini(&f);
 }
 
+/* A listening socket on 127.0.0.1 that never accepts nor writes: a tcp
+ * check waiting for its banner stays in flight until its timeout. */
+static int silent_listener(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static struct conf *banner_conf(int port, bool with_check)
+{
+	char text[512];
+	struct conf *c;
+
+	snprintf(text, sizeof(text),
+	         "checks = (%s{ name = \"other\"; type = \"tcp\"; host = \"127.0.0.1\"; port = 1;"
+	         " interval = \"1m\"; }\n);\n",
+	         with_check ? "{ name = \"slow\"; type = \"tcp\"; host = \"127.0.0.1\"; "
+	                      "interval = \"1s\"; timeout = \"900ms\"; expect = { banner_regex = \"never\"; }; "
+	                      "port = PORT; },\n" : "");
+	if (with_check) {
+		char *p = strstr(text, "PORT"), num[8];
+		char rest[512];
+
+		snprintf(num, sizeof(num), "%d", port);
+		snprintf(rest, sizeof(rest), "%s", p + 4);
+		snprintf(p, sizeof(text) - (size_t)(p - text), "%s%s", num, rest);
+	}
+	c = conf_load_string(text, "t.conf", &(struct conf_errors){ 0 });
+	assert_non_null(c);
+	return c;
+}
+
+/* A run in flight across two reloads, the first keeping its check and the
+ * second removing it: its result still names a live check (the conf of the
+ * first reload is freed by then). */
+static void test_run_across_two_reloads(void **state)
+{
+	struct fixture f;
+	int port, fd = silent_listener(&port);
+	struct conf *b, *c;
+
+	fixture_init(&f, banner_conf(port, true));
+	sched_start(f.sched);
+	for (int i = 0; i < 200 && sched_idle(f.sched); i++)
+		loop_run_once(f.loop, 10);
+	assert_false(sched_idle(f.sched));          /* "slow" waits for its banner */
+	b = banner_conf(port, true);
+	sched_set_conf(f.sched, b);
+	conf_unref(f.conf);
+	c = banner_conf(port, false);
+	sched_set_conf(f.sched, c);
+	conf_unref(b);                              /* nothing holds b any more */
+	f.conf = c;
+	for (int i = 0; i < 200 && !sched_idle(f.sched); i++)
+		loop_run_once(f.loop, 10);
+	assert_true(sched_idle(f.sched));
+	assert_int_equal(f.results, 1);
+	fixture_fini(&f);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slow_start_is_not_lag),
 		cmocka_unit_test(test_held_runs_skip_not_start),
+		cmocka_unit_test(test_run_across_two_reloads),
 	};
 	return cmocka_run_group_tests_name("sched_run", tests, NULL, NULL);
 }
