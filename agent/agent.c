@@ -679,6 +679,10 @@ static void agent_close(struct agent *a)
 	loop_timer_stop(a->loop, &a->stats_timer);
 	loop_timer_stop(a->loop, &a->shutdown_timer);
 	loop_timer_stop(a->loop, &a->deadline_timer);
+	/* A start that failed never began the stop: the alert engine's tick
+	 * reads the schedulers too. */
+	if (!a->stopping)
+		alerting_begin_stop(a->alerting);
 	if (a->httpd)
 		httpd_stop(a->httpd);
 	if (a->shards) {
